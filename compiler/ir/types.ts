@@ -1,0 +1,61 @@
+// The IR: one node type, static shapes with a symbolic batch dimension.
+//
+// A dimension is either a compile-time size or BATCH, the row count n of the current call
+// (1 ≤ n ≤ the compiled maximum B). Kernels loop to n; mean reductions divide by it.
+
+export const BATCH = 'N' as const;
+export type Dim = number | typeof BATCH;
+export type Shape = readonly Dim[];
+export type DType = 'f32' | 'i32';
+export type NodeId = number;
+
+export interface Node {
+  readonly id: NodeId;
+  readonly op: string;
+  readonly inputs: readonly NodeId[];
+  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Where the node came from (layer or tensor name), for printing and error messages. */
+  readonly label?: string;
+}
+
+/** A named tensor of the graph's interface: an input, an output, a parameter. */
+export interface Port {
+  readonly name: string;
+  readonly id: NodeId;
+}
+
+export interface Graph {
+  /** Nodes in topological order: every input of a node precedes it. */
+  readonly nodes: readonly Node[];
+  readonly inputs: readonly Port[];
+  readonly params: readonly Port[];
+  /** Named results: `prediction`, `loss`, and in a training graph `grad:<param>`. */
+  readonly outputs: readonly Port[];
+  /** Parameter updates of a training graph: after a step, `param` takes the value of `value`. */
+  readonly updates: readonly { readonly param: string; readonly value: NodeId }[];
+}
+
+export function shapeToString(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Number of elements once the batch dimension is bound to n. */
+export function numel(shape: Shape, n: number): number {
+  let count = 1;
+  for (const d of shape) count *= d === BATCH ? n : d;
+  return count;
+}
+
+export function bindShape(shape: Shape, n: number): number[] {
+  return shape.map((d) => (d === BATCH ? n : d));
+}
+
+export function findPort(ports: readonly Port[], name: string): Port | undefined {
+  return ports.find((p) => p.name === name);
+}

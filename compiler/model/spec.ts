@@ -1,0 +1,145 @@
+// The JSON model spec: the one format the TypeScript builder writes and the CLI reads.
+// Validated with zod; every complaint names the field by its path (`layers[1].units`).
+import { z } from 'zod';
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an identifier (letters, digits, _; not starting with a digit)' });
+const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
+
+export const activationNames = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'] as const;
+export const Activation = z.enum(activationNames, {
+  error: (iss) => `unknown activation ${JSON.stringify(iss.input)}; expected one of ${activationNames.join(', ')}`,
+});
+
+export const initializerNames = ['zeros', 'ones', 'constant', 'glorot_uniform', 'he_normal'] as const;
+const InitializerName = z.enum(initializerNames, {
+  error: (iss) => `unknown initializer ${JSON.stringify(iss.input)}; expected one of ${initializerNames.join(', ')}`,
+});
+/** `"he_normal"` or `{ "type": "constant", "value": 0.1 }`; normalised to the object form. */
+export const Initializer = z
+  .union([InitializerName, z.strictObject({ type: InitializerName, value: z.number().optional() })], {
+    error: 'expected an initializer name or { "type": name, "value"?: number }',
+  })
+  .transform((init) => (typeof init === 'string' ? { type: init } : init));
+
+const DenseLayer = z.strictObject({
+  type: z.literal('dense'),
+  name: identifier.optional(),
+  units: positiveInt,
+  activation: Activation.default('linear'),
+  useBias: z.boolean().default(true),
+  kernelInitializer: Initializer.default({ type: 'glorot_uniform' }),
+  biasInitializer: Initializer.default({ type: 'zeros' }),
+});
+
+export const layerTypes = ['dense'] as const;
+export const Layer = z.discriminatedUnion('type', [DenseLayer], {
+  error: (iss) => {
+    const given = (iss.input as { type?: unknown } | undefined)?.type;
+    return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;
+  },
+});
+
+const lossWeight = z.number().nonnegative({ error: 'expected a non-negative number' }).default(1);
+export const Loss = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('mse'), weight: lossWeight }),
+    z.strictObject({ type: z.literal('binary_crossentropy'), weight: lossWeight, fromLogits: z.boolean().default(false) }),
+    z.strictObject({
+      type: z.literal('sparse_categorical_crossentropy'),
+      weight: lossWeight,
+      fromLogits: z.boolean().default(false),
+    }),
+  ],
+  {
+    error: (iss) => {
+      const given = (iss.input as { type?: unknown } | undefined)?.type;
+      return `unknown loss ${JSON.stringify(given)}; expected one of mse, binary_crossentropy, sparse_categorical_crossentropy`;
+    },
+  },
+);
+
+export const Optimizer = z.discriminatedUnion(
+  'type',
+  [z.strictObject({ type: z.literal('sgd'), learningRate: z.number().positive({ error: 'expected a positive number' }).default(0.01) })],
+  { error: (iss) => `unknown optimizer ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected sgd` },
+);
+
+export const ModelSpecSchema = z.strictObject({
+  name: identifier.default('model'),
+  input: z.strictObject({
+    name: identifier.default('x'),
+    shape: z.array(positiveInt).length(1, { error: 'expected [features]: dense models take rank-1 rows' }),
+  }),
+  layers: z.array(Layer).min(1, { error: 'a model needs at least one layer' }),
+  loss: Loss,
+  optimizer: Optimizer.default({ type: 'sgd', learningRate: 0.01 }),
+  batchSize: positiveInt.max(65536, { error: 'batchSize above 65536' }).default(32),
+  seed: z.int().min(0).max(0xffffffff).default(0),
+});
+
+/** What a user may write (defaults optional). */
+export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
+/** A validated spec with every default filled in and every layer named. */
+export type ModelSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { readonly layers: readonly LayerSpec[] };
+export type LayerSpec = z.output<typeof Layer> & { readonly name: string };
+export type DenseSpec = Extract<LayerSpec, { type: 'dense' }>;
+export type LossSpec = z.output<typeof Loss>;
+export type InitializerSpec = z.output<typeof Initializer>;
+export type ActivationName = (typeof activationNames)[number];
+
+export class SpecError extends Error {
+  override name = 'SpecError';
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+/** Validates a spec (parsed JSON or builder output) and fills defaults; throws SpecError naming each bad field. */
+export function parseSpec(input: unknown): ModelSpec {
+  const result = ModelSpecSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const where = pathText(issue.path) || '(spec)';
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+          : issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+            ? `missing (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})`
+            : issue.message;
+      return `  ${where}: ${message}`;
+    });
+    throw new SpecError(`invalid model spec:\n${lines.join('\n')}`);
+  }
+  const spec = result.data;
+  const counts = new Map<string, number>();
+  const layers = spec.layers.map((layer) => {
+    let name = layer.name;
+    if (name === undefined) {
+      const k = counts.get(layer.type) ?? 0;
+      counts.set(layer.type, k + 1);
+      name = k === 0 ? layer.type : `${layer.type}_${k}`;
+    }
+    return { ...layer, name };
+  });
+  const seen = new Set<string>();
+  layers.forEach((layer, i) => {
+    if (seen.has(layer.name)) throw new SpecError(`invalid model spec:\n  layers[${i}].name: duplicate layer name '${layer.name}'`);
+    seen.add(layer.name);
+  });
+  layers.forEach((layer, i) => {
+    if (layer.activation === 'softmax' && i !== layers.length - 1) {
+      throw new SpecError(`invalid model spec:\n  layers[${i}].activation: softmax is only supported on the last layer`);
+    }
+    for (const key of ['kernelInitializer', 'biasInitializer'] as const) {
+      const init = layer[key];
+      if (init.type !== 'constant' && init.value !== undefined) {
+        throw new SpecError(`invalid model spec:\n  layers[${i}].${key}.value: only the constant initializer takes a value`);
+      }
+    }
+  });
+  return { ...spec, layers };
+}

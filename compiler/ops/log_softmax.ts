@@ -1,0 +1,35 @@
+// log softmax over the last axis, by log-sum-exp with the row maximum subtracted: the stable
+// core of softmax cross-entropy. vjp: g − softmax · Σg, softmax recovered as exp(out).
+import { tensor64 } from '../ir/tensor.ts';
+import { shapeToString } from '../ir/types.ts';
+import { ShapeError, type OpDef } from './op.ts';
+
+export const log_softmax: OpDef = {
+  name: 'log_softmax',
+  arity: 1,
+  shape([x]) {
+    if (x!.shape.length !== 2) throw new ShapeError(`log_softmax needs [rows, classes], got ${shapeToString(x!.shape)}`);
+    return { shape: x!.shape, dtype: 'f32' };
+  },
+  eval([x]) {
+    const [rows, cols] = x!.shape as [number, number];
+    const out = tensor64([rows, cols]);
+    for (let r = 0; r < rows; r++) {
+      const row = x!.data.subarray(r * cols, (r + 1) * cols);
+      let max = -Infinity;
+      for (const v of row) max = Math.max(max, v);
+      let s = 0;
+      for (const v of row) s += Math.exp(v - max);
+      const lse = max + Math.log(s);
+      for (let c = 0; c < cols; c++) out.data[r * cols + c] = row[c]! - lse;
+    }
+    return out;
+  },
+  vjp: (b, { g, out }) => [
+    b.op('sub', [g, b.op('mul', [b.op('exp', [out]), b.op('sum', [g], { axes: [1], keepDims: true })])]),
+  ],
+  template: {
+    kind: 'kernel',
+    emit: ({ out, ins, node, dim }) => `log_softmax_rows(${out}, ${ins[0]}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`,
+  },
+};

@@ -1,0 +1,70 @@
+// What an op is: its shape rule, its float64 meaning, its vector-Jacobian product written as IR,
+// and its code template. Each primitive defines all four in its own file; ops/registry.ts lists them.
+import type { Dim, DType, Node, NodeId, Shape } from '../ir/types.ts';
+import type { Tensor64 } from '../ir/tensor.ts';
+import type { GraphBuilder } from '../ir/builder.ts';
+
+export interface TypedShape {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+export interface EvalContext {
+  /** Rows in this call (binds the batch dimension). */
+  readonly n: number;
+  readonly node: Node;
+}
+
+export interface VjpArgs<A> {
+  readonly inputs: readonly NodeId[];
+  /** The op's own output: rules like sigmoid's reuse it instead of recomputing. */
+  readonly out: NodeId;
+  /** The cotangent of the output, same shape as it. */
+  readonly g: NodeId;
+  readonly attrs: A;
+}
+
+/** Input cotangents in input order; null where the input gets no gradient (labels, masks). */
+export type Vjp<A> = (b: GraphBuilder, args: VjpArgs<A>) => readonly (NodeId | null)[];
+
+export interface EmitArgs<A> {
+  readonly node: Node;
+  readonly inputs: readonly Node[];
+  /** Byte address of the output buffer, as an AssemblyScript expression. */
+  readonly out: string;
+  /** Byte addresses of the input buffers, as AssemblyScript expressions. */
+  readonly ins: readonly string[];
+  readonly attrs: A;
+  /** A dimension as an AssemblyScript i32 expression: a literal, or `n` for the batch. */
+  readonly dim: (d: Dim) => string;
+}
+
+/**
+ * The code template. Elementwise ops give scalar (and, where wasm has it, f32x4) expressions
+ * and share one loop emitter; other ops emit a call into the hand-written kernels of assembly/.
+ */
+export type Template<A> =
+  | { readonly kind: 'source' }
+  | {
+      readonly kind: 'elementwise';
+      /** f32 expression over the operand expressions. */
+      readonly scalar: (...operands: string[]) => string;
+      /** v128 (f32x4) expression, where wasm SIMD has the operation. */
+      readonly simd?: (...operands: string[]) => string;
+    }
+  | { readonly kind: 'kernel'; readonly emit: (args: EmitArgs<A>) => string };
+
+export interface OpDef<A = Record<string, never>> {
+  readonly name: string;
+  /** Number of inputs. */
+  readonly arity: number;
+  readonly shape: (inputs: readonly TypedShape[], attrs: A) => TypedShape;
+  readonly eval: (inputs: readonly Tensor64[], attrs: A, ctx: EvalContext) => Tensor64;
+  readonly vjp: Vjp<A>;
+  readonly template: Template<A>;
+}
+
+/** A shape rule's complaint; the builder adds which node and layer it was building. */
+export class ShapeError extends Error {
+  override name = 'ShapeError';
+}

@@ -1,0 +1,54 @@
+// The op table. A missing piece of an op is a type error here, not a run-time surprise.
+import { add, div, mul, neg, sub } from './arithmetic.ts';
+import { relu, sigmoid, step, tanh } from './activations.ts';
+import { bce_logits } from './bce_logits.ts';
+import { broadcast } from './broadcast.ts';
+import { inv_count } from './inv_count.ts';
+import { gather_label, scatter_label } from './labels.ts';
+import { log_softmax } from './log_softmax.ts';
+import { matmul } from './matmul.ts';
+import type { OpDef } from './op.ts';
+import { reshape } from './reshape.ts';
+import { constant, input, param } from './sources.ts';
+import { sum } from './sum.ts';
+import { exp, log } from './transcendental.ts';
+
+export const ops = {
+  input,
+  param,
+  constant,
+  add,
+  sub,
+  mul,
+  div,
+  neg,
+  exp,
+  log,
+  sigmoid,
+  tanh,
+  relu,
+  step,
+  bce_logits,
+  matmul,
+  sum,
+  reshape,
+  broadcast,
+  inv_count,
+  log_softmax,
+  gather_label,
+  scatter_label,
+} as const;
+
+export type OpName = keyof typeof ops;
+export type OpAttrs<K extends OpName> = (typeof ops)[K] extends OpDef<infer A> ? A : never;
+
+// eslint-style guard: every entry's key is its op's name.
+for (const [key, def] of Object.entries(ops)) {
+  if (key !== def.name) throw new Error(`internal: op table key '${key}' holds op '${def.name}'`);
+}
+
+export function opDef(name: string): OpDef<Record<string, unknown>> {
+  const def = (ops as Record<string, OpDef<never>>)[name];
+  if (!def) throw new Error(`internal: unknown op '${name}'`);
+  return def as unknown as OpDef<Record<string, unknown>>;
+}

@@ -1,0 +1,83 @@
+// Turning what the caller hands us (nested arrays, flat typed arrays, tensors) into checked
+// row-major float64 rows. Every complaint names the tensor, the row and the column, and is
+// raised before any value reaches the model.
+import { InputError } from './errors.ts';
+import type { TensorSpec } from './manifest.ts';
+import type { TensorLike } from './tensor.ts';
+
+export interface Rows {
+  readonly rows: number;
+  /** Values per row. */
+  readonly width: number;
+  readonly data: Float64Array;
+}
+
+function rowWidth(spec: TensorSpec): number {
+  return spec.shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);
+}
+
+function describe(spec: TensorSpec, kind: string): string {
+  return `${kind} '${spec.name}'`;
+}
+
+/** Flattens and checks rows of `spec` (batch-first shape). `classes` marks integer class labels in [0, classes). */
+export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'labels', classes?: number): Rows {
+  const what = describe(spec, kind);
+  const width = rowWidth(spec);
+  let data: Float64Array;
+  if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array) {
+    if (value.length % width !== 0) throw new InputError(`${what}: ${value.length} values do not make whole rows of ${width}`);
+    data = Float64Array.from(value);
+  } else if (Array.isArray(value)) {
+    if (value.length > 0 && Array.isArray(value[0])) {
+      data = new Float64Array(value.length * width);
+      value.forEach((row: unknown, r) => {
+        if (!Array.isArray(row)) throw new InputError(`${what}: row ${r} is not an array`);
+        if (row.length !== width) throw new InputError(`${what}: row ${r} has ${row.length} values, expected ${width}`);
+        row.forEach((v: unknown, c) => {
+          if (typeof v !== 'number') throw new InputError(`${what}: row ${r}, column ${c} is ${JSON.stringify(v)}, not a number`);
+          data[r * width + c] = v;
+        });
+      });
+    } else {
+      if (width !== 1) {
+        throw new InputError(`${what}: expected rows of ${width} values (an array of arrays), got a flat array; wrap one sample as [[...]]`);
+      }
+      data = new Float64Array(value.length);
+      value.forEach((v: unknown, r) => {
+        if (typeof v !== 'number') throw new InputError(`${what}: row ${r} is ${JSON.stringify(v)}, not a number`);
+        data[r] = v;
+      });
+    }
+  } else if (typeof value === 'object' && value !== null && 'shape' in value && 'data' in value) {
+    const [rows, ...rest] = value.shape;
+    const restSize = rest.reduce((a, b) => a * b, 1);
+    if (restSize !== width || rows === undefined || rows * width !== value.data.length) {
+      throw new InputError(`${what}: tensor of shape [${value.shape.join(', ')}] does not match [n, ${spec.shape.slice(1).join(', ')}]`);
+    }
+    data = Float64Array.from(value.data);
+  } else {
+    throw new InputError(`${what}: expected an array of rows, a typed array or a tensor, got ${typeof value}`);
+  }
+  const rows = data.length / width;
+  if (rows === 0) throw new InputError(`${what}: no rows`);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    const where = width === 1 ? `row ${i}` : `row ${Math.floor(i / width)}, column ${i % width}`;
+    if (!Number.isFinite(v)) throw new InputError(`${what}: ${where} is ${v}; values must be finite`);
+    if (classes !== undefined && (!Number.isInteger(v) || v < 0 || v >= classes)) {
+      throw new InputError(`${what}: ${where} is ${v}, expected a class index in [0, ${classes})`);
+    }
+  }
+  return { rows, width, data };
+}
+
+/** Rows [start, start+count) of `rows`, in the order given by `order` when present. */
+export function takeRows(source: Rows, start: number, count: number, order?: Uint32Array): Float64Array {
+  const out = new Float64Array(count * source.width);
+  for (let i = 0; i < count; i++) {
+    const r = order ? order[start + i]! : start + i;
+    out.set(source.data.subarray(r * source.width, (r + 1) * source.width), i * source.width);
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+// The training loop: epochs of seeded shuffled mini-batches, Keras-style validation split and a
+// per-epoch history. Written once for every engine.
+import { takeRows, type Rows } from './data.ts';
+import { InputError } from './errors.ts';
+import { countCorrect } from './metrics.ts';
+import { permutation, Rng } from './prng.ts';
+import type { BatchEngine, Evaluation } from './runner.ts';
+import type { TensorLike } from './tensor.ts';
+import type { Signature } from './manifest.ts';
+
+/** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
+export const SHUFFLE_STREAM = 0xffffffff;
+
+export interface FitData {
+  readonly x: TensorLike;
+  readonly y: TensorLike;
+}
+
+export interface FitOptions {
+  /** Passes over the training rows. Default 1. */
+  readonly epochs?: number;
+  /** Rows per step, at most the compiled batch size (the default). */
+  readonly batchSize?: number;
+  /** Reshuffle the training rows every epoch (seeded). Default true. */
+  readonly shuffle?: boolean;
+  /** Fraction of rows held out for validation: the last ones, before shuffling, as in Keras. Default 0. */
+  readonly validationSplit?: number;
+  /** Shuffle seed. Default: the model spec's seed. */
+  readonly seed?: number;
+  /** Called after every epoch, e.g. to print progress. */
+  readonly onEpochEnd?: (log: EpochLog) => void;
+}
+
+export interface EpochLog {
+  /** 1-based. */
+  readonly epoch: number;
+  /** Mean training loss over the epoch's steps, weighted by rows (before each step's update). */
+  readonly loss: number;
+  readonly accuracy?: number;
+  readonly valLoss?: number;
+  readonly valAccuracy?: number;
+  readonly seconds: number;
+}
+
+export interface History {
+  readonly epochs: readonly EpochLog[];
+}
+
+interface Evaluator {
+  readonly signature: Signature;
+  evaluateRows(xs: Rows, ys: Rows, order?: Uint32Array, start?: number, count?: number): Evaluation;
+}
+
+function checkOptions(options: FitOptions, signature: Signature, rows: number): Required<Omit<FitOptions, 'onEpochEnd'>> {
+  const epochs = options.epochs ?? 1;
+  const batchSize = options.batchSize ?? signature.batchSize;
+  const validationSplit = options.validationSplit ?? 0;
+  const seed = options.seed ?? signature.seed;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new InputError(`fit: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > signature.batchSize) {
+    throw new InputError(`fit: batchSize must be an integer in [1, ${signature.batchSize}] (the compiled batch size), got ${batchSize}`);
+  }
+  if (!(validationSplit >= 0 && validationSplit < 1)) throw new InputError(`fit: validationSplit must be in [0, 1), got ${validationSplit}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`fit: seed must be an integer in [0, 2^32), got ${seed}`);
+  const trainRows = Math.floor(rows * (1 - validationSplit));
+  if (trainRows < 1) throw new InputError(`fit: validationSplit ${validationSplit} leaves no training rows of ${rows}`);
+  return { epochs, batchSize, shuffle: options.shuffle ?? true, validationSplit, seed };
+}
+
+export function fitLoop<D extends Float32Array | Float64Array>(
+  evaluator: Evaluator,
+  engine: BatchEngine<D>,
+  xs: Rows,
+  ys: Rows,
+  options: FitOptions,
+): History {
+  const signature = engine.signature;
+  const opts = checkOptions(options, signature, xs.rows);
+  const trainRows = Math.floor(xs.rows * (1 - opts.validationSplit));
+  const valRows = xs.rows - trainRows;
+  const rng = new Rng(opts.seed, SHUFFLE_STREAM);
+  const epochs: EpochLog[] = [];
+
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    const started = performance.now();
+    const order = opts.shuffle ? permutation(trainRows, rng) : undefined;
+    let lossSum = 0;
+    let correct: number | null = 0;
+    for (let start = 0; start < trainRows; start += opts.batchSize) {
+      const n = Math.min(opts.batchSize, trainRows - start);
+      const yb = takeRows(ys, start, n, order);
+      const result = engine.trainBatch(takeRows(xs, start, n, order), yb, n);
+      lossSum += result.loss * n;
+      const c = countCorrect(signature.loss, result.prediction, yb, n);
+      correct = c === null || correct === null ? null : correct + c;
+    }
+    let log: EpochLog = { epoch, loss: lossSum / trainRows, seconds: 0 };
+    if (correct !== null) log = { ...log, accuracy: correct / trainRows };
+    if (valRows > 0) {
+      const val = evaluator.evaluateRows(xs, ys, undefined, trainRows, valRows);
+      log = { ...log, valLoss: val.loss, ...(val.accuracy !== undefined ? { valAccuracy: val.accuracy } : {}) };
+    }
+    log = { ...log, seconds: (performance.now() - started) / 1000 };
+    epochs.push(log);
+    options.onEpochEnd?.(log);
+  }
+  return { epochs };
+}

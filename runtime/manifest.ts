@@ -1,0 +1,96 @@
+// The manifest: the JSON a trainer .wasm carries in its `nabla.manifest` custom section, and the
+// signature the interpreter shares with it. The runtime knows nothing about ops; everything it
+// needs to feed, train and read a model is here. docs/abi.md describes it for other hosts.
+
+export const MANIFEST_SECTION = 'nabla.manifest';
+export const ABI_VERSION = 1;
+
+export type DimSpec = number | 'N';
+
+export interface TensorSpec {
+  readonly name: string;
+  /** Leading 'N' is the batch: 1 ≤ n ≤ batchSize rows per call. */
+  readonly shape: readonly DimSpec[];
+  readonly dtype: 'f32' | 'i32';
+}
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly layer: string;
+  readonly shape: readonly number[];
+  readonly initializer: { readonly type: string; readonly value?: number };
+}
+
+export interface LossInfo {
+  readonly type: 'mse' | 'binary_crossentropy' | 'sparse_categorical_crossentropy';
+  readonly weight: number;
+  readonly fromLogits?: boolean;
+}
+
+/** What a model looks like from outside: shared by the compiled trainer and the interpreter. */
+export interface Signature {
+  readonly model: string;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly input: TensorSpec;
+  readonly labels: TensorSpec;
+  readonly prediction: TensorSpec;
+  readonly params: readonly ParamSpec[];
+  readonly loss: LossInfo;
+  readonly optimizer: { readonly type: string; readonly learningRate: number };
+}
+
+export interface Placed {
+  readonly name: string;
+  /** Byte offset in the exported memory. */
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+export interface Manifest extends Signature {
+  readonly format: 'nabla-trainer';
+  readonly abiVersion: number;
+  readonly nablaVersion: string;
+  readonly simd: 'baseline';
+  readonly exports: {
+    readonly init: string;
+    readonly trainStep: string;
+    readonly gradients: string;
+    readonly evaluate: string;
+    readonly predict: string;
+  };
+  /** Buffers the host reads and writes, each sized for batchSize rows. */
+  readonly buffers: {
+    readonly input: Placed;
+    readonly labels: Placed;
+    readonly prediction: Placed;
+    readonly loss: Placed;
+    readonly params: readonly Placed[];
+    readonly grads: readonly Placed[];
+  };
+  readonly memory: { readonly arenaBytes: number; readonly pages: number };
+  /** The validated model spec the trainer was compiled from. */
+  readonly spec: unknown;
+}
+
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+export function readManifest(module: WebAssembly.Module): Manifest {
+  const sections = WebAssembly.Module.customSections(module, MANIFEST_SECTION);
+  if (sections.length !== 1) {
+    throw new ManifestError(`not a nabla trainer: expected one '${MANIFEST_SECTION}' custom section, found ${sections.length}`);
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(sections[0])) as Manifest;
+  } catch (err) {
+    throw new ManifestError(`the '${MANIFEST_SECTION}' section is not valid JSON: ${(err as Error).message}`);
+  }
+  if (manifest.format !== 'nabla-trainer') throw new ManifestError(`manifest format '${String(manifest.format)}' is not 'nabla-trainer'`);
+  if (manifest.abiVersion !== ABI_VERSION) {
+    throw new ManifestError(`trainer ABI version ${manifest.abiVersion} is not supported by this runtime (supports ${ABI_VERSION}); recompile the model`);
+  }
+  return manifest;
+}

@@ -1,0 +1,27 @@
+// Accuracy from predictions, by what the loss says the outputs mean.
+import type { LossInfo } from './manifest.ts';
+
+/** Number of correct rows, or null where accuracy means nothing (regression). */
+export function countCorrect(loss: LossInfo, prediction: Float64Array | Float32Array, labels: Float64Array, rows: number): number | null {
+  const width = prediction.length / rows;
+  switch (loss.type) {
+    case 'mse':
+      return null;
+    case 'binary_crossentropy': {
+      // Probabilities split at 0.5, logits at 0.
+      const threshold = loss.fromLogits ? 0 : 0.5;
+      let correct = 0;
+      for (let i = 0; i < prediction.length; i++) if ((prediction[i]! > threshold ? 1 : 0) === (labels[i]! > 0.5 ? 1 : 0)) correct++;
+      return correct / width;
+    }
+    case 'sparse_categorical_crossentropy': {
+      let correct = 0;
+      for (let r = 0; r < rows; r++) {
+        let best = 0;
+        for (let c = 1; c < width; c++) if (prediction[r * width + c]! > prediction[r * width + best]!) best = c;
+        if (best === labels[r]) correct++;
+      }
+      return correct;
+    }
+  }
+}
