@@ -1,0 +1,118 @@
+// Hand-written kernels the generated code calls. Pointers are byte addresses in the one arena;
+// sizes are element counts, the batch bound at run time. f32x4 where the data is contiguous.
+
+@inline
+function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/** Logistic sigmoid, stable for large |x| (exp of a non-positive number only). */
+@inline
+export function nabla_sigmoid(x: f32): f32 {
+  if (x >= 0) return <f32>1 / (<f32>1 + Mathf.exp(-x));
+  const e = Mathf.exp(x);
+  return e / (<f32>1 + e);
+}
+
+/** C[M,N] = A[M,K] · B[N,K]ᵀ: row-by-row dot products over contiguous K. */
+export function mm_nt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
+  for (let i = 0; i < M; i++) {
+    const arow = at(a, i * K);
+    for (let j = 0; j < N; j++) {
+      const brow = at(b, j * K);
+      let acc = f32x4.splat(0);
+      let p = 0;
+      for (; p + 4 <= K; p += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(at(arow, p)), v128.load(at(brow, p))));
+      let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+      for (; p < K; p++) s += load<f32>(at(arow, p)) * load<f32>(at(brow, p));
+      store<f32>(at(c, i * N + j), s);
+    }
+  }
+}
+
+/** C[M,N] = A[M,K] · B[K,N]: each C row accumulates scaled B rows. */
+export function mm_nn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
+  for (let i = 0; i < M; i++) {
+    const crow = at(c, i * N);
+    memory.fill(crow, 0, <usize>N << 2);
+    for (let p = 0; p < K; p++) axpy(crow, at(b, p * N), load<f32>(at(a, i * K + p)), N);
+  }
+}
+
+/** C[M,N] = A[K,M]ᵀ · B[K,N]: the weight gradient dYᵀ·X, accumulated over the K rows. */
+export function mm_tn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
+  memory.fill(c, 0, (<usize>M * <usize>N) << 2);
+  for (let p = 0; p < K; p++) {
+    const brow = at(b, p * N);
+    for (let i = 0; i < M; i++) axpy(at(c, i * N), brow, load<f32>(at(a, p * M + i)), N);
+  }
+}
+
+/** C[M,N] = A[K,M]ᵀ · B[N,K]ᵀ (rare: scalar). */
+export function mm_tt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s: f32 = 0;
+      for (let p = 0; p < K; p++) s += load<f32>(at(a, p * M + i)) * load<f32>(at(b, j * K + p));
+      store<f32>(at(c, i * N + j), s);
+    }
+  }
+}
+
+/** y[0..n) += alpha · x[0..n) */
+@inline
+function axpy(y: usize, x: usize, alpha: f32, n: i32): void {
+  const va = f32x4.splat(alpha);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(at(y, j), f32x4.add(v128.load(at(y, j)), f32x4.mul(va, v128.load(at(x, j)))));
+  for (; j < n; j++) store<f32>(at(y, j), load<f32>(at(y, j)) + alpha * load<f32>(at(x, j)));
+}
+
+export function sum_all(out: usize, x: usize, count: i32): void {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) acc = f32x4.add(acc, v128.load(at(x, i)));
+  let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (; i < count; i++) s += load<f32>(at(x, i));
+  store<f32>(out, s);
+}
+
+/** out[C] = Σ_r x[r, :] (column sums: the bias gradient). */
+export function sum_rows(out: usize, x: usize, R: i32, C: i32): void {
+  memory.fill(out, 0, <usize>C << 2);
+  for (let r = 0; r < R; r++) axpy(out, at(x, r * C), 1, C);
+}
+
+/** out[R] = Σ_c x[:, c] (row sums). */
+export function sum_cols(out: usize, x: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) sum_all(at(out, r), at(x, r * C), C);
+}
+
+export function log_softmax_rows(out: usize, x: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const row = at(x, r * C);
+    let max = load<f32>(row);
+    for (let c = 1; c < C; c++) max = Mathf.max(max, load<f32>(at(row, c)));
+    let s: f32 = 0;
+    for (let c = 0; c < C; c++) s += Mathf.exp(load<f32>(at(row, c)) - max);
+    const lse = max + Mathf.log(s);
+    for (let c = 0; c < C; c++) store<f32>(at(out, r * C + c), load<f32>(at(row, c)) - lse);
+  }
+}
+
+/** out[r] = x[r, label[r]]; a label outside [0, C) reads as 0 (the runtime rejects those first). */
+export function gather_label(out: usize, x: usize, labels: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const k = load<i32>(at(labels, r));
+    store<f32>(at(out, r), k >= 0 && k < C ? load<f32>(at(x, r * C + k)) : 0);
+  }
+}
+
+/** out[R,C] = 0 except out[r, label[r]] = g[r]. */
+export function scatter_label(out: usize, g: usize, labels: usize, R: i32, C: i32): void {
+  memory.fill(out, 0, (<usize>R * <usize>C) << 2);
+  for (let r = 0; r < R; r++) {
+    const k = load<i32>(at(labels, r));
+    if (k >= 0 && k < C) store<f32>(at(out, r * C + k), load<f32>(at(g, r)));
+  }
+}

@@ -1,0 +1,72 @@
+// AssemblyScript → wasm in process, through asc's API (no shell-out). The generated module is the
+// only entry file; the kernels of assembly/ are served to it as imports, so only the ABI is exported.
+import { readFileSync, readdirSync } from 'node:fs';
+import asc from 'assemblyscript/asc';
+import type { KernelExports } from './emit.ts';
+
+const assemblyDir = new URL('../../assembly/', import.meta.url);
+
+let kernelSources: Map<string, string> | undefined;
+
+/** The hand-written kernel files (name without .ts → source), read once. */
+export function kernelFiles(): Map<string, string> {
+  kernelSources ??= new Map(
+    readdirSync(assemblyDir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [f.slice(0, -3), readFileSync(new URL(f, assemblyDir), 'utf8')]),
+  );
+  return kernelSources;
+}
+
+/** Every `export function` of every kernel file, for the generated module's imports. */
+export function kernelExports(): KernelExports {
+  return Object.fromEntries([...kernelFiles()].map(([file, src]) => [file, [...src.matchAll(/^export function (\w+)/gm)].map((m) => m[1]!)]));
+}
+
+export class AscError extends Error {
+  override name = 'AscError';
+}
+
+export interface AscResult {
+  readonly binary: Uint8Array;
+  readonly milliseconds: number;
+}
+
+export async function compileAssemblyScript(source: string, options: { memoryBase: number; initialPages: number }): Promise<AscResult> {
+  const files = kernelFiles();
+  let binary: Uint8Array | undefined;
+  let stderr = '';
+  const started = performance.now();
+  const result = await asc.main(
+    [
+      'model.ts',
+      '--outFile', 'model.wasm',
+      '--optimizeLevel', '3',
+      '--shrinkLevel', '0',
+      '--runtime', 'stub',
+      '--enable', 'simd',
+      '--use', 'abort=',
+      '--noAssert',
+      '--memoryBase', String(options.memoryBase),
+      '--initialMemory', String(options.initialPages),
+    ],
+    {
+      readFile: (name) => (name === 'model.ts' ? source : (files.get(name.replace(/\.ts$/, '')) ?? null)),
+      writeFile: (name, contents) => {
+        if (name === 'model.wasm' && typeof contents !== 'string') binary = contents;
+      },
+      listFiles: () => [],
+      stdout: { write: () => true } as never,
+      stderr: {
+        write: (chunk: string | Uint8Array) => {
+          stderr += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+          return true;
+        },
+      } as never,
+    },
+  );
+  if (result.error || !binary) {
+    throw new AscError(`AssemblyScript compilation failed: ${result.error?.message ?? 'no binary'}\n${stderr}`);
+  }
+  return { binary, milliseconds: performance.now() - started };
+}

@@ -1,0 +1,85 @@
+// The one loop emitter for every elementwise op. Operands broadcast to the output (rank ≤ 2)
+// by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
+import type { Dim, Node } from '../ir/types.ts';
+import type { Template } from '../ops/op.ts';
+
+/** A buffer operand walks rows by `rowStride` elements (null: the same row for every i) and columns by 1 (or stays on one element when `colBroadcast`). */
+type Operand =
+  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: 'buffer'; readonly ptr: string; readonly rowStride: string | null; readonly colBroadcast: boolean };
+
+export function f32Literal(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`internal: non-finite constant ${value}`);
+  return `<f32>(${String(Math.fround(value))})`;
+}
+
+/** [rows, cols] view of a rank ≤ 2 shape. */
+function view(shape: readonly Dim[]): [Dim, Dim] {
+  if (shape.length > 2) throw new Error(`internal: elementwise codegen handles rank ≤ 2, got rank ${shape.length}`);
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [1, shape[0]!];
+  return [shape[0]!, shape[1]!];
+}
+
+export function emitElementwise(
+  template: Extract<Template<unknown>, { kind: 'elementwise' }>,
+  node: Node,
+  inputs: readonly Node[],
+  out: string,
+  ins: readonly string[],
+  dim: (d: Dim) => string,
+): string {
+  const [R, C] = view(node.shape);
+  const operands: Operand[] = inputs.map((input, k) => {
+    if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs['value'] as number) };
+    const padded = [...new Array<Dim>(node.shape.length - input.shape.length).fill(1), ...input.shape];
+    const [r, c] = view(padded);
+    return { kind: 'buffer', ptr: ins[k]!, rowStride: r === 1 && R !== 1 ? null : dim(c), colBroadcast: c === 1 && C !== 1 };
+  });
+  // Same-shape operands and scalars need no row structure: one flat loop over R·C elements.
+  const flat = operands.every(
+    (o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || R === 1,
+  );
+  const lines: string[] = [];
+  const scalars: string[] = [];
+  const vectors: string[] = [];
+  const rowBase = (o: Extract<Operand, { kind: 'buffer' }>, row: string): string =>
+    o.rowStride === null ? o.ptr : `${o.ptr} + ((<usize>${row} * <usize>${o.rowStride}) << 2)`;
+
+  // Hoist operands constant over the loop: literals and broadcast scalars.
+  operands.forEach((o, k) => {
+    if (o.kind === 'literal') {
+      scalars[k] = o.value;
+      vectors[k] = `f32x4.splat(${o.value})`;
+    }
+  });
+
+  const inner = (outBase: string, bases: readonly string[], count: string): void => {
+    operands.forEach((o, k) => {
+      if (o.kind === 'buffer' && o.colBroadcast) {
+        lines.push(`    const s${k} = load<f32>(${bases[k]});`);
+        if (template.simd) lines.push(`    const v${k} = f32x4.splat(s${k});`);
+      }
+    });
+    const scalarArgs = operands.map((o, k) => (o.kind === 'literal' ? scalars[k]! : o.colBroadcast ? `s${k}` : `load<f32>(${bases[k]} + (<usize>j << 2))`));
+    lines.push(`    let j = 0;`);
+    if (template.simd) {
+      const vecArgs = operands.map((o, k) => (o.kind === 'literal' ? vectors[k]! : o.colBroadcast ? `v${k}` : `v128.load(${bases[k]} + (<usize>j << 2))`));
+      lines.push(`    for (; j + 4 <= ${count}; j += 4) v128.store(${outBase} + (<usize>j << 2), ${template.simd(...vecArgs)});`);
+    }
+    lines.push(`    for (; j < ${count}; j++) store<f32>(${outBase} + (<usize>j << 2), ${template.scalar(...scalarArgs)});`);
+  };
+
+  if (flat) {
+    const total = [R, C].filter((d) => d !== 1).map(dim).join(' * ') || '1';
+    lines.push(`  {`);
+    inner(out, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
+    lines.push(`  }`);
+  } else {
+    lines.push(`  for (let i = 0; i < ${dim(R)}; i++) {`);
+    const outBase = `${out} + ((<usize>i * <usize>${dim(C)}) << 2)`;
+    inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), dim(C));
+    lines.push(`  }`);
+  }
+  return lines.join('\n');
+}

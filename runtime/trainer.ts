@@ -1,0 +1,122 @@
+// The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
+// the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
+import { readManifest, type Manifest, type Placed } from './manifest.ts';
+import { ModelRunner, type BatchEngine, type BatchResult } from './runner.ts';
+
+interface TrainerExports {
+  readonly memory: WebAssembly.Memory;
+  init(seed: number): void;
+  predict(n: number): number;
+  evaluate(n: number): number;
+  gradients(n: number): number;
+  train_step(n: number): number;
+}
+
+/** Zero-copy views into the trainer's memory. They stay valid: a trainer never grows its memory. */
+export interface TrainerViews {
+  readonly input: Float32Array;
+  readonly labels: Float32Array | Int32Array;
+  readonly prediction: Float32Array;
+  readonly params: Readonly<Record<string, Float32Array>>;
+  readonly grads: Readonly<Record<string, Float32Array>>;
+}
+
+class WasmEngine implements BatchEngine<Float32Array> {
+  readonly views: TrainerViews;
+  private readonly predictionWidth: number;
+
+  constructor(
+    readonly manifest: Manifest,
+    private readonly exports: TrainerExports,
+  ) {
+    const buffer = exports.memory.buffer;
+    const f32 = (p: Placed): Float32Array => new Float32Array(buffer, p.offset, p.bytes / 4);
+    const b = manifest.buffers;
+    this.views = {
+      input: f32(b.input),
+      labels: manifest.labels.dtype === 'i32' ? new Int32Array(buffer, b.labels.offset, b.labels.bytes / 4) : f32(b.labels),
+      prediction: f32(b.prediction),
+      params: Object.fromEntries(b.params.map((p) => [p.name, f32(p)])),
+      grads: Object.fromEntries(b.grads.map((p) => [p.name, f32(p)])),
+    };
+    this.predictionWidth = manifest.prediction.shape[1] as number;
+  }
+
+  get signature(): Manifest {
+    return this.manifest;
+  }
+
+  init(seed: number): void {
+    this.exports.init(seed >>> 0);
+  }
+
+  readParam(name: string): Float32Array {
+    return this.views.params[name]!.slice();
+  }
+
+  writeParams(values: ReadonlyMap<string, Float64Array>): void {
+    for (const [name, data] of values) this.views.params[name]!.set(data);
+  }
+
+  private feed(x: Float64Array, y: Float64Array | null): void {
+    this.views.input.set(x);
+    if (y) this.views.labels.set(y);
+  }
+
+  private prediction(n: number): Float32Array {
+    return this.views.prediction.slice(0, n * this.predictionWidth);
+  }
+
+  trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> {
+    this.feed(x, y);
+    const loss = this.exports.train_step(n);
+    return { loss, prediction: this.prediction(n) };
+  }
+
+  gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
+    this.feed(x, y);
+    const loss = this.exports.gradients(n);
+    const grads = new Map(Object.entries(this.views.grads).map(([name, view]) => [name, view.slice()]));
+    return { loss, prediction: this.prediction(n), grads };
+  }
+
+  evaluateBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> {
+    this.feed(x, y);
+    const loss = this.exports.evaluate(n);
+    return { loss, prediction: this.prediction(n) };
+  }
+
+  predictBatch(x: Float64Array, n: number): Float32Array {
+    this.feed(x, null);
+    this.exports.predict(n);
+    return this.prediction(n);
+  }
+}
+
+/** A compiled model, trained and run in float32 by its .wasm. */
+export class Trainer extends ModelRunner<Float32Array> {
+  readonly manifest: Manifest;
+  readonly module: WebAssembly.Module;
+  readonly views: TrainerViews;
+
+  constructor(module: WebAssembly.Module, instance: WebAssembly.Instance) {
+    const manifest = readManifest(module);
+    const engine = new WasmEngine(manifest, instance.exports as unknown as TrainerExports);
+    super(engine);
+    this.manifest = manifest;
+    this.module = module;
+    this.views = engine.views;
+    engine.init(manifest.seed);
+  }
+}
+
+/**
+ * Loads a trainer from its .wasm bytes or from a precompiled WebAssembly.Module (hosts such as
+ * workerd forbid compiling bytes at run time). Parameters start initialised from the spec's seed.
+ */
+export async function loadTrainer(source: BufferSource | WebAssembly.Module): Promise<Trainer> {
+  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+  readManifest(module);
+  const instance = await WebAssembly.instantiate(module, {});
+  return new Trainer(module, instance);
+}
