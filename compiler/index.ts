@@ -6,3 +6,4 @@ export { interpret, Interpreter } from './interpret/interpreter.ts';
 export { ShapeError } from './ops/op.ts';
 export { printGraph } from './ir/print.ts';
 export * from '../runtime/index.ts';
+export { numericalGradients, relativeDifference, finiteDifferenceStep } from './gradcheck/numerical.ts';

@@ -92,6 +92,7 @@ function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: number): 
 }
 
 export function lowerModel(spec: ModelSpec): LoweredModel {
+  if (spec.input.name === LABELS) throw new SpecError(`invalid model spec:\n  input.name: '${LABELS}' is reserved for the loss targets`);
   const b = new GraphBuilder();
   const params: ParamInfo[] = [];
   const paramPorts: Port[] = [];
@@ -136,7 +137,6 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
     ],
     updates: [],
   };
-  if (spec.input.name === LABELS) throw new SpecError(`invalid model spec:\n  input.name: '${LABELS}' is reserved for the loss targets`);
   return {
     spec,
     graph,

@@ -100,7 +100,7 @@ function pathText(path: readonly PropertyKey[]): string {
 
 /** Validates a spec (parsed JSON or builder output) and fills defaults; throws SpecError naming each bad field. */
 export function parseSpec(input: unknown): ModelSpec {
-  const result = ModelSpecSchema.safeParse(input);
+  const result = ModelSpecSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const where = pathText(issue.path) || '(spec)';
@@ -110,7 +110,9 @@ export function parseSpec(input: unknown): ModelSpec {
           : issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
             ? `missing (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})`
             : issue.message;
-      return `  ${where}: ${message}`;
+      const given = issue.input;
+      const shown = typeof given === 'number' || typeof given === 'boolean' || (typeof given === 'string' && !message.includes(JSON.stringify(given)));
+      return `  ${where}: ${message}${shown && issue.code !== 'unrecognized_keys' ? `, got ${JSON.stringify(given)}` : ''}`;
     });
     throw new SpecError(`invalid model spec:\n${lines.join('\n')}`);
   }

@@ -1,0 +1,56 @@
+// Numerical gradients by centered differences on the float64 interpreter, and the relative
+// difference used to compare gradients: ‖a − b‖₂ / (‖a‖₂ + ‖b‖₂).
+import type { TensorLike } from '../../runtime/tensor.ts';
+import type { Interpreter } from '../interpret/interpreter.ts';
+
+/**
+ * Step for parameter value w: h = ∛ε_f64 · max(1, |w|) ≈ 6e-6 for unit-scale weights, which
+ * balances the O(h²) truncation error of centered differences against O(ε/h) rounding error.
+ */
+export function finiteDifferenceStep(w: number): number {
+  return Math.cbrt(Number.EPSILON) * Math.max(1, Math.abs(w));
+}
+
+/** d loss / d parameter for every parameter (or the listed ones), by (L(w+h) − L(w−h)) / 2h. Leaves weights as found. */
+export function numericalGradients(model: Interpreter, x: TensorLike, y: TensorLike, only?: readonly string[]): Record<string, Float64Array> {
+  const weights = model.getWeights();
+  const record = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v.data.slice()]));
+  const out: Record<string, Float64Array> = {};
+  try {
+    for (const [name, tensor] of Object.entries(weights)) {
+      if (only && !only.includes(name)) continue;
+      const values = record[name]!;
+      const grad = new Float64Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const w = tensor.data[i]!;
+        const h = finiteDifferenceStep(w);
+        values[i] = w + h;
+        model.setWeights(record);
+        const plus = model.evaluate(x, y).loss;
+        values[i] = w - h;
+        model.setWeights(record);
+        const minus = model.evaluate(x, y).loss;
+        values[i] = w;
+        grad[i] = (plus - minus) / (2 * h);
+      }
+      out[name] = grad;
+    }
+  } finally {
+    model.setWeights(weights);
+  }
+  return out;
+}
+
+export function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`relativeDifference: lengths ${a.length} and ${b.length}`);
+  let diff = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i]! - b[i]!) ** 2;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  const denom = Math.sqrt(na) + Math.sqrt(nb);
+  return denom === 0 ? 0 : Math.sqrt(diff) / denom;
+}

@@ -1,0 +1,17 @@
+// Seeded test data, rounded to float32 so the compiled trainer and the interpreter see the same numbers.
+import { Rng } from '../../runtime/prng.ts';
+
+export function randomMatrix(rows: number, cols: number, seed: number, scale = 1): number[][] {
+  const rng = new Rng(seed, 1234);
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.fround(scale * (2 * rng.uniform() - 1))));
+}
+
+export function randomClasses(rows: number, classes: number, seed: number): number[] {
+  const rng = new Rng(seed, 4321);
+  return Array.from({ length: rows }, () => rng.below(classes));
+}
+
+export function randomBits(rows: number, cols: number, seed: number): number[][] {
+  const rng = new Rng(seed, 999);
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => (rng.uniform() < 0.5 ? 0 : 1)));
+}

@@ -1,0 +1,97 @@
+// Small models that between them use every op, activation, loss and initializer of the vocabulary.
+import type { ModelSpecInput } from '../../compiler/model/spec.ts';
+import { randomBits, randomClasses, randomMatrix } from './data.ts';
+
+export interface Case {
+  readonly name: string;
+  readonly spec: ModelSpecInput;
+  /** Labels for `rows` rows. */
+  readonly labels: (rows: number, seed: number) => number[] | number[][];
+}
+
+export const SMALL_MODELS: readonly Case[] = [
+  {
+    name: 'mse · sigmoid → tanh → linear, 3 outputs',
+    spec: {
+      input: { shape: [4] },
+      layers: [
+        { type: 'dense', units: 5, activation: 'sigmoid' },
+        { type: 'dense', units: 4, activation: 'tanh' },
+        { type: 'dense', units: 3 },
+      ],
+      loss: { type: 'mse' },
+      batchSize: 8,
+      seed: 1,
+    },
+    labels: (rows, seed) => randomMatrix(rows, 3, seed + 7),
+  },
+  {
+    name: 'bce on sigmoid · relu hidden, he_normal',
+    spec: {
+      input: { shape: [3] },
+      layers: [
+        { type: 'dense', units: 6, activation: 'relu', kernelInitializer: 'he_normal', biasInitializer: { type: 'constant', value: 0.1 } },
+        { type: 'dense', units: 2, activation: 'sigmoid' },
+      ],
+      loss: { type: 'binary_crossentropy' },
+      batchSize: 6,
+      seed: 2,
+    },
+    labels: (rows, seed) => randomBits(rows, 2, seed),
+  },
+  {
+    name: 'bce from logits · tanh, no bias, weight 0.3',
+    spec: {
+      input: { shape: [5] },
+      layers: [
+        { type: 'dense', units: 4, activation: 'tanh', useBias: false },
+        { type: 'dense', units: 1, kernelInitializer: 'glorot_uniform' },
+      ],
+      loss: { type: 'binary_crossentropy', fromLogits: true, weight: 0.3 },
+      batchSize: 7,
+      seed: 3,
+    },
+    labels: (rows, seed) => randomBits(rows, 1, seed),
+  },
+  {
+    name: 'softmax cross-entropy on softmax output · relu',
+    spec: {
+      input: { shape: [4] },
+      layers: [
+        { type: 'dense', units: 8, activation: 'relu', biasInitializer: 'ones' },
+        { type: 'dense', units: 3, activation: 'softmax' },
+      ],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      batchSize: 8,
+      seed: 4,
+    },
+    labels: (rows, seed) => randomClasses(rows, 3, seed),
+  },
+  {
+    name: 'softmax cross-entropy from logits · deep mixed, weight 2',
+    spec: {
+      input: { shape: [6] },
+      layers: [
+        { type: 'dense', units: 7, activation: 'relu', kernelInitializer: 'he_normal' },
+        { type: 'dense', units: 5, activation: 'tanh' },
+        { type: 'dense', units: 5, activation: 'sigmoid' },
+        { type: 'dense', units: 4, useBias: false },
+      ],
+      loss: { type: 'sparse_categorical_crossentropy', fromLogits: true, weight: 2 },
+      batchSize: 9,
+      seed: 5,
+    },
+    labels: (rows, seed) => randomClasses(rows, 4, seed),
+  },
+  {
+    name: 'mse weight 0.5 · single linear layer, zeros init',
+    spec: {
+      input: { shape: [3] },
+      layers: [{ type: 'dense', units: 2, kernelInitializer: 'zeros', biasInitializer: { type: 'constant', value: -0.2 } }],
+      loss: { type: 'mse', weight: 0.5 },
+      batchSize: 4,
+      seed: 6,
+    },
+    labels: (rows, seed) => randomMatrix(rows, 2, seed),
+  },
+];
