@@ -16,7 +16,7 @@ export const NABLA_VERSION: string = pkg.version;
 const PAGE = 65536;
 
 export interface CompiledTrainer {
-  readonly wasm: Uint8Array;
+  readonly wasm: Uint8Array<ArrayBuffer>;
   readonly manifest: Manifest;
   /** The training graph that was compiled. */
   readonly graph: Graph;

@@ -114,8 +114,9 @@ export class Trainer extends ModelRunner<Float32Array> {
  * Loads a trainer from its .wasm bytes or from a precompiled WebAssembly.Module (hosts such as
  * workerd forbid compiling bytes at run time). Parameters start initialised from the spec's seed.
  */
-export async function loadTrainer(source: BufferSource | WebAssembly.Module): Promise<Trainer> {
-  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+export async function loadTrainer(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module): Promise<Trainer> {
+  // ArrayBufferView over any buffer: Deno and newer TypeScript type file bytes as Uint8Array<ArrayBufferLike>.
+  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
   readManifest(module);
   const instance = await WebAssembly.instantiate(module, {});
   return new Trainer(module, instance);

@@ -11,7 +11,7 @@ function leb128(value: number): number[] {
   return out;
 }
 
-export function appendCustomSection(wasm: Uint8Array, name: string, payload: Uint8Array): Uint8Array {
+export function appendCustomSection(wasm: Uint8Array, name: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   const nameBytes = new TextEncoder().encode(name);
   const body = [...leb128(nameBytes.length), ...nameBytes];
   const size = body.length + payload.length;
