@@ -1,0 +1,45 @@
+// node:util parseArgs with its errors turned into UsageError, and checked numeric flag values.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses one command's arguments; `positionals` names the ones it takes, all required. */
+export function parseCommand<O extends Options>(command: string, args: readonly string[], options: O, positionals: readonly string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs's messages end with advice about '--' that does not apply here.
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(`${command}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`, command);
+  }
+  const values = parsed.values as { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
+  if ((values as { help?: boolean }).help) return { help: true as const, values, positionals: parsed.positionals };
+  const missing = positionals[parsed.positionals.length];
+  if (missing !== undefined) throw new UsageError(`${command}: missing ${missing}`, command);
+  if (parsed.positionals.length > positionals.length) {
+    throw new UsageError(`${command}: unexpected argument '${parsed.positionals[positionals.length]}'`, command);
+  }
+  return { help: false as const, values, positionals: parsed.positionals };
+}
+
+export function positiveInt(flag: string, text: string | undefined, command: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag}: expected a positive integer, got '${text}'`, command);
+  return Number(text);
+}
+
+export function seedValue(flag: string, text: string | undefined, command: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new UsageError(`${flag}: expected an integer in [0, 2^32), got '${text}'`, command);
+  return Number(text);
+}
+
+/** A fraction in [0, 1). */
+export function fraction(flag: string, text: string | undefined, command: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value < 1)) throw new UsageError(`${flag}: expected a fraction in [0, 1), got '${text}'`, command);
+  return value;
+}

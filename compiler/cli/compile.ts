@@ -1,0 +1,41 @@
+// `nabla compile <model.json> -o <out.wasm>`
+import { compileToWasm, type CompiledTrainer } from '../compile.ts';
+import { SpecError } from '../model/spec.ts';
+import { parseCommand } from './args.ts';
+import { CliError, type Io } from './errors.ts';
+import { readJson, writeAtomic } from './files.ts';
+import { bytesText, paramCount } from './format.ts';
+import { usage } from './usage.ts';
+
+/** Reads and compiles a spec file; spec errors name the file. */
+export async function compileFile(path: string): Promise<CompiledTrainer> {
+  return compileSpec(readJson(path), path);
+}
+
+/** Compiles a spec read from `path`, naming the file in spec errors. */
+export async function compileSpec(spec: unknown, path: string): Promise<CompiledTrainer> {
+  try {
+    return await compileToWasm(spec);
+  } catch (err) {
+    if (err instanceof SpecError) throw new CliError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function defaultOutput(specPath: string): string {
+  return specPath.replace(/(\.json)?$/i, '.wasm');
+}
+
+export async function compileCommand(args: readonly string[], io: Io): Promise<void> {
+  const parsed = parseCommand('compile', args, { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, ['<model.json>']);
+  if (parsed.help) return io.out(usage.compile);
+  const specPath = parsed.positionals[0]!;
+  const out = parsed.values.output ?? defaultOutput(specPath);
+  const compiled = await compileFile(specPath);
+  writeAtomic(out, compiled.wasm);
+  const { manifest, timings } = compiled;
+  io.out(`compiled ${specPath} → ${out}`);
+  io.out(`  model       ${manifest.model}: ${manifest.params.length} tensors, ${paramCount(manifest).toLocaleString('en-US')} parameters`);
+  io.out(`  wasm        ${bytesText(compiled.wasm.length)}`);
+  io.out(`  time        ${timings.totalMs.toFixed(0)} ms (asc ${timings.ascMs.toFixed(0)} ms)`);
+}

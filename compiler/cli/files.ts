@@ -1,0 +1,67 @@
+// File access for the CLI: reads that fail with the file's name and a plain reason, and an
+// atomic write (temp file in the same directory, then rename) so a crash never leaves half a .wasm.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { CliError } from './errors.ts';
+
+function reason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return (err as Error).message;
+  }
+}
+
+export function readBytes(path: string): Uint8Array<ArrayBuffer> {
+  try {
+    // Node's file reads never return shared memory.
+    return readFileSync(path) as Uint8Array<ArrayBuffer>;
+  } catch (err) {
+    throw new CliError(`cannot read ${path}: ${reason(err)}`);
+  }
+}
+
+/** Reads a text file, gunzipping it when it starts with the gzip magic bytes (so `.gz` or not). */
+export function readText(path: string): string {
+  let bytes: Uint8Array = readBytes(path);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw new CliError(`cannot read ${path}: not valid gzip data (${(err as Error).message})`);
+    }
+  } else if (path.endsWith('.gz')) {
+    throw new CliError(`cannot read ${path}: named .gz but not gzip data`);
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+export function readJson(path: string): unknown {
+  const text = readText(path);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${path}: invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Writes all of `data` or nothing: a reader never sees a partial file at `path`. */
+export function writeAtomic(path: string, data: Uint8Array): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temp, data);
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such directory ${dirname(path)}` : reason(err);
+    throw new CliError(`cannot write ${path}: ${why}`);
+  }
+}

@@ -1,0 +1,63 @@
+// The `nabla` command: dispatch to a subcommand, and turn every failure into one line on stderr
+// with exit code 1 (bad files, specs, data) or usage and exit code 2 (bad command line).
+import { pathToFileURL } from 'node:url';
+import pkg from '../../package.json' with { type: 'json' };
+import { SpecError } from '../model/spec.ts';
+import { ShapeError } from '../ops/op.ts';
+import { InputError } from '../../runtime/errors.ts';
+import { ManifestError } from '../../runtime/manifest.ts';
+import { CliError, UsageError, consoleIo, type Io } from './errors.ts';
+import { commandNames, usage, type CommandName } from './usage.ts';
+
+const isCommand = (name: string): name is CommandName => (commandNames as readonly string[]).includes(name);
+
+async function dispatch(argv: readonly string[], io: Io): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError('missing command');
+  if (command === '-h' || command === '--help') return io.out(usage.main);
+  if (command === '-v' || command === '--version') return io.out(pkg.version);
+  if (!isCommand(command)) throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
+  // Commands load lazily: `nabla inspect` and `nabla help` never load the compiler.
+  switch (command) {
+    case 'help': {
+      const topic = rest[0];
+      if (rest.length > 1) throw new UsageError(`help: unexpected argument '${rest[1]}'`, 'help');
+      if (topic === undefined) return io.out(usage.main);
+      if (!isCommand(topic)) throw new UsageError(`help: unknown command '${topic}'`);
+      return io.out(usage[topic]);
+    }
+    case 'compile':
+      return (await import('./compile.ts')).compileCommand(rest, io);
+    case 'train':
+      return (await import('./train.ts')).trainCommand(rest, io);
+    case 'inspect':
+      return (await import('./inspect.ts')).inspectCommand(rest, io);
+  }
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: Io = consoleIo): Promise<number> {
+  try {
+    await dispatch(argv, io);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`nabla: ${err.message}\n`);
+      io.err(usage[err.command as CommandName] ?? usage.main);
+      return 2;
+    }
+    if (err instanceof CliError || err instanceof SpecError || err instanceof InputError || err instanceof ManifestError || err instanceof ShapeError) {
+      io.err(`nabla: ${err.message}`);
+      return 1;
+    }
+    // A bug in nabla, not in the user's input: say so, and keep the stack for the report.
+    io.err(`nabla: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.NABLA_DEBUG) io.err(err instanceof Error ? (err.stack ?? '') : '');
+    else io.err('(run with NABLA_DEBUG=1 for the stack trace, and please report it)');
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,170 @@
+// `nabla train <model.json> --data <file.csv>`: compile, split, standardise, fit, test.
+import type { EpochLog, History } from '../../runtime/fit.ts';
+import type { Evaluation } from '../../runtime/runner.ts';
+import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
+import { InputError } from '../../runtime/errors.ts';
+import type { TensorLike } from '../../runtime/tensor.ts';
+import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
+import { compileSpec } from './compile.ts';
+import { loadCsv, type Dataset } from './csv.ts';
+import { CliError, UsageError, type Io } from './errors.ts';
+import { readJson } from './files.ts';
+import { bytesText, paramCount } from './format.ts';
+import { prepareLabels } from './labels.ts';
+import { fitStandardizer, standardize, trainTestSplit, type Samples } from './preprocess.ts';
+import { usage } from './usage.ts';
+
+export interface TrainOptions {
+  readonly spec: string;
+  readonly data: string;
+  /** Default 10. */
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  /** Default 0.2. */
+  readonly testSplit?: number;
+  readonly validationSplit?: number;
+  /** Default: the spec's seed. Seeds the initial weights, the test split and the shuffles. */
+  readonly seed?: number;
+  /** Default true. */
+  readonly standardize?: boolean;
+  readonly positiveClass?: string;
+  readonly weights?: string;
+}
+
+export interface TrainResult {
+  readonly trainer: Trainer;
+  readonly history: History;
+  /** Undefined with a test split of 0. */
+  readonly test?: Evaluation & { readonly rows: number };
+}
+
+const silent: Io = { out: () => {}, err: () => {} };
+
+/** Five significant digits: small losses keep their detail. */
+const lossText = (v: number): string => v.toPrecision(5);
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function epochLine(log: EpochLog, epochs: number): string {
+  const width = String(epochs).length;
+  const parts = [`epoch ${String(log.epoch).padStart(width)}/${epochs}`, `loss ${lossText(log.loss)}`];
+  if (log.accuracy !== undefined) parts.push(`accuracy ${log.accuracy.toFixed(4)}`);
+  if (log.valLoss !== undefined) parts.push(`val_loss ${lossText(log.valLoss)}`);
+  if (log.valAccuracy !== undefined) parts.push(`val_accuracy ${log.valAccuracy.toFixed(4)}`);
+  parts.push(`${(log.seconds * 1000).toFixed(1)} ms`);
+  return parts.join('  ');
+}
+
+function dataLine(data: Dataset): string {
+  const classes = data.classNames ? `; classes ${data.classNames.map((n, k) => `${k} ${n}`).join(', ')}` : '';
+  return `data      ${data.source}: ${plural(data.rows, 'row')} × ${plural(data.features, 'feature')}${classes}`;
+}
+
+/** Runs a whole training session, reporting through `io` (silent by default). */
+export async function train(options: TrainOptions, io: Io = silent): Promise<TrainResult> {
+  // Every file is read before the (slower) compile, so a typo fails at once.
+  const spec = readJson(options.spec);
+  const data = loadCsv(options.data);
+  const weights = options.weights === undefined ? undefined : readJson(options.weights);
+  const testSplit = options.testSplit ?? 0.2;
+  if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
+
+  const compiled = await compileSpec(spec, options.spec);
+  const trainer = await loadTrainer(compiled.wasm);
+  const m = trainer.manifest;
+  io.out(
+    `model     ${m.model}: ${paramCount(m).toLocaleString('en-US')} parameters, ${m.loss.type}, ${m.optimizer.type} lr ${m.optimizer.learningRate}` +
+      `; compiled in ${compiled.timings.totalMs.toFixed(0)} ms to ${bytesText(compiled.wasm.length)} of wasm`,
+  );
+  const seed = options.seed ?? m.seed;
+  if (options.seed !== undefined) trainer.init(seed);
+  if (weights !== undefined) {
+    try {
+      trainer.setWeights(weights as Record<string, TensorLike>);
+    } catch (err) {
+      if (err instanceof InputError) throw new CliError(`${options.weights}: ${err.message}`);
+      throw err;
+    }
+    io.out(`weights   from ${options.weights}`);
+  }
+
+  io.out(dataLine(data));
+  const inputWidth = m.input.shape[1] as number;
+  if (data.features !== inputWidth) {
+    throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${m.model}' takes ${inputWidth} features`);
+  }
+  const labels = prepareLabels(m, data, options.positiveClass);
+  if (labels.note) io.out(`labels    ${labels.note}`);
+
+  const split = trainTestSplit({ ...data, y: labels.y }, testSplit, seed);
+  let trainSet: Samples = split.train;
+  let testSet: Samples = split.test;
+  io.out(`split     ${plural(trainSet.rows, 'training row')}, ${plural(testSet.rows, 'test row')} (test split ${testSplit}, seed ${seed})`);
+  if (options.standardize ?? true) {
+    const scaler = fitStandardizer(trainSet);
+    trainSet = standardize(trainSet, scaler);
+    testSet = standardize(testSet, scaler);
+    io.out(`scaling   standardised each feature to mean 0, std 1 with the training rows' statistics (--no-standardize to skip)`);
+  } else {
+    io.out('scaling   none (--no-standardize): features as in the file');
+  }
+
+  const epochs = options.epochs ?? 10;
+  const validation = options.validationSplit ? `, last ${options.validationSplit} of training rows for validation` : '';
+  io.out(`training  ${epochs} epochs, batch ${options.batchSize ?? m.batchSize}${validation}`);
+  const history = trainer.fit(
+    { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
+    {
+      epochs,
+      seed,
+      batchSize: options.batchSize,
+      validationSplit: options.validationSplit,
+      onEpochEnd: (log) => io.out(epochLine(log, epochs)),
+    },
+  );
+  if (testSet.rows === 0) {
+    io.out('test      none (--test-split 0)');
+    return { trainer, history };
+  }
+  const evaluation = trainer.evaluate({ shape: [testSet.rows, testSet.features], data: testSet.x }, testSet.y);
+  const accuracy =
+    evaluation.accuracy === undefined
+      ? ''
+      : `, accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${Math.round(evaluation.accuracy * testSet.rows)}/${testSet.rows})`;
+  io.out(`test      loss ${lossText(evaluation.loss)}${accuracy}`);
+  return { trainer, history, test: { ...evaluation, rows: testSet.rows } };
+}
+
+const flags = {
+  data: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'test-split': { type: 'string' },
+  'validation-split': { type: 'string' },
+  seed: { type: 'string' },
+  'no-standardize': { type: 'boolean' },
+  'positive-class': { type: 'string' },
+  weights: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function trainCommand(args: readonly string[], io: Io): Promise<void> {
+  const parsed = parseCommand('train', args, flags, ['<model.json>']);
+  if (parsed.help) return io.out(usage.train);
+  const v = parsed.values;
+  if (v.data === undefined) throw new UsageError('train: --data <file.csv> is required', 'train');
+  await train(
+    {
+      spec: parsed.positionals[0]!,
+      data: v.data,
+      epochs: positiveInt('--epochs', v.epochs, 'train'),
+      batchSize: positiveInt('--batch-size', v['batch-size'], 'train'),
+      testSplit: fraction('--test-split', v['test-split'], 'train'),
+      validationSplit: fraction('--validation-split', v['validation-split'], 'train'),
+      seed: seedValue('--seed', v.seed, 'train'),
+      standardize: !v['no-standardize'],
+      positiveClass: v['positive-class'],
+      weights: v.weights,
+    },
+    io,
+  );
+}

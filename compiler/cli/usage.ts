@@ -1,0 +1,66 @@
+// Help texts, kept apart from the commands so `nabla help` loads no compiler.
+
+export const commandNames = ['compile', 'train', 'inspect', 'help'] as const;
+export type CommandName = (typeof commandNames)[number];
+
+export const usage: Record<CommandName | 'main', string> = {
+  main: `Usage: nabla <command> [options]
+
+Compile neural-network model specs (JSON) to self-contained WebAssembly trainers.
+
+Commands:
+  compile <model.json> [-o out.wasm]        compile a spec to a trainer .wasm
+  train <model.json> --data <file.csv> ...  compile, then train and test on a CSV
+  inspect <file.wasm> [--json]              show a trainer's manifest
+  help [command]                            show help for a command
+
+Options:
+  -h, --help       show help
+  -v, --version    show nabla's version
+
+Run 'nabla help <command>' for the options of one command.`,
+
+  compile: `Usage: nabla compile <model.json> [-o <out.wasm>]
+
+Validates the model spec and compiles it to a trainer .wasm (written atomically).
+
+Options:
+  -o, --output <file>   where to write the .wasm (default: the spec's path with .wasm)
+  -h, --help            show this help`,
+
+  train: `Usage: nabla train <model.json> --data <file.csv> [options]
+
+Compiles the model, holds out a seeded test set, trains, and reports test loss and accuracy.
+The CSV is numeric with the label in the last column; it may start with scikit-learn's
+'n_samples,n_features,class names...' line or a header of column names, and may be gzipped.
+
+Options:
+  --data <file>              training data, CSV or CSV.gz (required)
+  --epochs <n>               passes over the training rows (default 10)
+  --batch-size <n>           rows per step, at most the spec's batchSize (default: batchSize)
+  --test-split <f>           fraction of rows held out for the test set (default 0.2; 0: none)
+  --validation-split <f>     fraction of the training rows used for validation each epoch,
+                             the last ones, as in Keras (default 0)
+  --seed <n>                 seed for initial weights, test split and shuffling
+                             (default: the spec's seed)
+  --no-standardize           do not standardise features (default: scale each feature to mean 0,
+                             std 1 with the training rows' statistics)
+  --positive-class <k>       binary_crossentropy only: train class k (index or class name)
+                             against the rest
+  --weights <file.json>      start from these weights: {"<layer>.weight": [[...]], ...};
+                             they see standardised features unless --no-standardize
+  -h, --help                 show this help`,
+
+  inspect: `Usage: nabla inspect <file.wasm> [--json]
+
+Shows what a trainer .wasm carries: model, ABI, shapes, parameters and their offsets, loss,
+optimizer, memory, imports and exports.
+
+Options:
+  --json       print the raw manifest as JSON
+  -h, --help   show this help`,
+
+  help: `Usage: nabla help [command]
+
+Shows the usage of nabla or of one command (${commandNames.join(', ')}).`,
+};
