@@ -41,16 +41,16 @@ export function parseCsv(text: string, source: string): Dataset {
   let classNames: string[] | undefined;
   let columns: string[] | undefined;
   let body = lines;
-  if (
-    secondWidth !== undefined &&
-    INTEGER.test(first[0] ?? '') &&
-    INTEGER.test(first[1] ?? '') &&
-    Number(first[0]) === lines.length - 1 &&
-    Number(first[1]) === secondWidth - 1
-  ) {
+  const declared =
+    secondWidth !== undefined && INTEGER.test(first[0] ?? '') && INTEGER.test(first[1] ?? '') && Number(first[1]) === secondWidth - 1;
+  const allNumeric = first.every((field) => NUMBER.test(field));
+  if (declared && (Number(first[0]) === lines.length - 1 || !allNumeric || first.length !== secondWidth)) {
+    if (Number(first[0]) !== lines.length - 1) {
+      throw new CliError(`${source}:${lines[0]!.line}: the header says ${first[0]} rows, but ${lines.length - 1} follow (a truncated file?)`);
+    }
     body = lines.slice(1);
     if (first.length > 2) classNames = first.slice(2);
-  } else if (first.some((field) => !NUMBER.test(field))) {
+  } else if (!allNumeric) {
     if (secondWidth === undefined) throw new CliError(`${source}: only a header line, no data`);
     if (first.length !== secondWidth) {
       throw new CliError(`${source}:${lines[0]!.line}: header has ${first.length} columns, but line ${lines[1]!.line} has ${secondWidth}`);

@@ -42,7 +42,8 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`nabla: ${err.message}\n`);
+      io.err(`nabla: ${err.message}`);
+      io.err('');
       io.err(usage[err.command as CommandName] ?? usage.main);
       return 2;
     }

@@ -110,7 +110,7 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
 
   const epochs = options.epochs ?? 10;
   const validation = options.validationSplit ? `, last ${options.validationSplit} of training rows for validation` : '';
-  io.out(`training  ${epochs} epochs, batch ${options.batchSize ?? m.batchSize}${validation}`);
+  io.out(`training  ${plural(epochs, 'epoch')}, batch ${options.batchSize ?? m.batchSize}${validation}`);
   const history = trainer.fit(
     { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
     {
