@@ -46,9 +46,9 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 function epochLine(log: EpochLog, epochs: number): string {
   const width = String(epochs).length;
-  const parts = [`epoch ${String(log.epoch).padStart(width)}/${epochs}`, `loss ${lossText(log.loss)}`];
+  const parts = [`epoch ${String(log.epoch).padStart(width)}/${epochs}`, `loss ${lossText(log.loss).padEnd(8)}`];
   if (log.accuracy !== undefined) parts.push(`accuracy ${log.accuracy.toFixed(4)}`);
-  if (log.valLoss !== undefined) parts.push(`val_loss ${lossText(log.valLoss)}`);
+  if (log.valLoss !== undefined) parts.push(`val_loss ${lossText(log.valLoss).padEnd(8)}`);
   if (log.valAccuracy !== undefined) parts.push(`val_accuracy ${log.valAccuracy.toFixed(4)}`);
   parts.push(`${(log.seconds * 1000).toFixed(1)} ms`);
   return parts.join('  ');
