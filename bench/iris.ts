@@ -1,5 +1,5 @@
 // Compile time, .wasm size and median train-step time of the iris example model.
-// Run: npx tsx bench/iris.ts   (same model, same batch for every figure; medians of repeated runs)
+// Run: npm run bench:iris   (same model, same batch for every figure; medians of repeated runs)
 import { readFileSync } from 'node:fs';
 import { compileToWasm } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
