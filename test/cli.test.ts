@@ -1,0 +1,74 @@
+// The command line, driven in process through main(argv, io): the commands of the README, and
+// the exit codes and messages of the ways it can be used wrongly.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../compiler/cli/main.ts';
+import type { Io } from '../compiler/cli/errors.ts';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (line) => out.push(line), err: (line) => err.push(line) };
+  const code = await main(argv, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'nabla-cli-'));
+
+describe('nabla compile / inspect', () => {
+  it('compiles the seed model and inspects the artifact', async () => {
+    const wasm = join(dir, 'seed.wasm');
+    const compiled = await run('compile', 'examples/seed/model.json', '-o', wasm);
+    expect(compiled.code).toBe(0);
+    expect(compiled.out).toMatch(/seed: 4 tensors, 9 parameters/);
+    expect(readFileSync(wasm).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+    const inspected = await run('inspect', wasm);
+    expect(inspected.code).toBe(0);
+    expect(inspected.out).toMatch(/imports\s+0/);
+    expect(inspected.out).toMatch(/hidden\.weight\s+\[2, 2\]\s+glorot_uniform/);
+    expect(inspected.out).toMatch(/loss\s+mse, weight 0\.5/);
+    const json = await run('inspect', wasm, '--json');
+    expect(JSON.parse(json.out)).toMatchObject({ model: 'seed', batchSize: 1, format: 'nabla-trainer' });
+  });
+});
+
+describe('nabla train', () => {
+  it('trains iris and reports test accuracy', async () => {
+    const result = await run('train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--epochs', '60');
+    expect(result.code).toBe(0);
+    const accuracy = Number(/accuracy ([\d.]+)% \(/.exec(result.out)?.[1]);
+    expect(accuracy).toBeGreaterThanOrEqual(90);
+  });
+
+  it('starts from explicit weights: the seed example loss', async () => {
+    const result = await run('train', 'examples/seed/model.json', '--data', 'examples/seed/sample.csv', '--weights', 'examples/seed/weights.json', '--epochs', '1', '--test-split', '0', '--no-standardize');
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toMatch(/0\.03823/);
+  });
+});
+
+describe('the ways it is used wrongly', () => {
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ input: { shape: [2] }, layers: [{ type: 'dense', units: -1 }], loss: { type: 'mse' } }));
+  const ragged = join(dir, 'ragged.csv');
+  writeFileSync(ragged, '5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0\n4.7,3.2,1.3,0.2,0\n');
+
+  it.each([
+    ['no command', [], 2, /missing command/],
+    ['unknown command', ['fly'], 2, /unknown command 'fly'/],
+    ['unknown flag', ['compile', 'examples/seed/model.json', '--fast'], 2, /--fast/],
+    ['missing --data', ['train', 'examples/iris/model.json'], 2, /--data/],
+    ['bad epochs', ['train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--epochs', '0'], 2, /epochs/],
+    ['missing file', ['compile', join(dir, 'nope.json')], 1, /nope\.json/],
+    ['bad spec names the field', ['compile', bad], 1, /layers\[0\]\.units: expected a positive integer, got -1/],
+    ['ragged CSV names the line', ['train', 'examples/iris/model.json', '--data', ragged], 1, /ragged\.csv:2: 4 columns, expected 5/],
+    ['not a wasm', ['inspect', 'examples/seed/model.json'], 1, /nabla: /],
+  ])('%s', async (_name, argv, code, message) => {
+    const result = await run(...(argv as string[]));
+    expect(result.code).toBe(code);
+    expect(result.err).toMatch(message);
+    expect(result.err).not.toMatch(/\n\s+at /);
+  });
+});
