@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { withChromium } from '../support/chromium.ts';
-import { freePort, serveStatic } from '../support/serve.ts';
+import { serveStatic } from '../../examples/browser/serve.ts';
+import { freePort } from '../support/port.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);

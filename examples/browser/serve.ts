@@ -1,5 +1,5 @@
-// A static file server on 127.0.0.1 and a free port, for the hosts that load pages or talk HTTP
-// (Chromium, the browser demo). Only files under `root`; no directory listings.
+// A static file server on 127.0.0.1 (the browser demo's server, and the tests' for Chromium).
+// Only files under `root`; no directory listings.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -21,7 +21,8 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serveStatic(root: string): Promise<Served> {
+/** Serves `root` on 127.0.0.1:`port` (0: any free port, see `url`). */
+export async function serveStatic(root: string, port = 0): Promise<Served> {
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
@@ -34,19 +35,9 @@ export async function serveStatic(root: string): Promise<Served> {
       () => res.writeHead(404).end(`not found: ${path}`),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A port that was free a moment ago, for servers (workerd) that cannot report the one they took. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
