@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileToWasm } from '../../compiler/compile.ts';
 import { chromiumAvailable } from '../support/chromium.ts';
 import { buildJobDir } from './build.ts';
-import { BINARIES, installed, runBun, runChromium, runDeno, runNode, runWorkerd } from './hosts.ts';
+import { BINARIES, ENGINES_INSTALL, installed, runBun, runChromium, runDeno, runNode, runWorkerd } from './hosts.ts';
 import { CROSS_RUNTIME_SPEC, JOB_SEED, STEPS, toHex, trainJob } from './job.ts';
 import { loadTrainer } from '../../runtime/trainer.ts';
 
@@ -22,10 +22,10 @@ interface Host {
 
 const HOSTS: readonly Host[] = [
   { name: `node ${process.version} (child process, bundled runtime)`, available: true, install: '', run: (dir) => runNode(process.execPath, dir) },
-  { name: 'node 22', available: installed(BINARIES.node22), install: 'npm ci --prefix test/runtimes/node22', run: (dir) => runNode(BINARIES.node22, dir) },
-  { name: 'deno', available: installed(BINARIES.deno), install: 'npm ci (devDependency deno)', run: runDeno },
-  { name: 'bun', available: installed(BINARIES.bun), install: 'npm ci (devDependency bun)', run: runBun },
-  { name: 'workerd', available: installed(BINARIES.workerd), install: 'npm ci (devDependency workerd)', run: runWorkerd },
+  { name: 'node 22', available: installed(BINARIES.node22), install: ENGINES_INSTALL, run: (dir) => runNode(BINARIES.node22, dir) },
+  { name: 'deno', available: installed(BINARIES.deno), install: ENGINES_INSTALL, run: runDeno },
+  { name: 'bun', available: installed(BINARIES.bun), install: ENGINES_INSTALL, run: runBun },
+  { name: 'workerd', available: installed(BINARIES.workerd), install: ENGINES_INSTALL, run: runWorkerd },
   {
     name: 'chromium',
     available: chromiumAvailable(),

@@ -13,12 +13,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
 const TIMEOUT_MS = 60_000;
 
-/** Where each command-line runtime lives: installed from npm (node22 in its own folder, see its package.json). */
+/** The command-line runtimes, from npm, in their own folder (its package.json says why). */
+const engines = join(root, 'test/runtimes/engines/node_modules/.bin');
+export const ENGINES_INSTALL = 'npm install --prefix test/runtimes/engines';
 export const BINARIES = {
-  node22: join(root, 'test/runtimes/node22/node_modules/.bin/node'),
-  deno: join(root, 'node_modules/.bin/deno'),
-  bun: join(root, 'node_modules/.bin/bun'),
-  workerd: join(root, 'node_modules/.bin/workerd'),
+  node22: join(engines, 'node'),
+  deno: join(engines, 'deno'),
+  bun: join(engines, 'bun'),
+  workerd: join(engines, 'workerd'),
 } as const;
 
 export function installed(path: string): boolean {
