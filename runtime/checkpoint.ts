@@ -19,6 +19,11 @@ export interface CheckpointInfo {
   /** False when the file names a different spec hash than the trainer's (weights still loaded). */
   readonly sameSpec: boolean;
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * 'restored' from the file; 'reset' to zeros (a fresh optimizer) when the file holds weights
+   * only, as files of other tools do; 'none' when the optimizer keeps no state.
+   */
+  readonly optimizerState: 'restored' | 'reset' | 'none';
 }
 
 /** JSON with object keys sorted at every level: one text per spec, whatever order it was written in. */
@@ -82,8 +87,14 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   const file = decodeSafetensors(bytes);
   const writes: [Placed, Uint8Array][] = [];
   m.buffers.params.forEach((placed, i) => writes.push([placed, expectTensor(file.tensors.get(placed.name), placed.name, m.params[i]!.shape, 'parameter').data]));
-  for (const placed of stateBuffers(m)) {
-    writes.push([placed, expectTensor(file.tensors.get(STATE_PREFIX + placed.name), STATE_PREFIX + placed.name, [placed.bytes / 4], 'optimizer state').data]);
+  const state = stateBuffers(m);
+  // Weights only (no optimizer.* tensor at all): start the optimizer afresh. Part of the state: refuse.
+  const hasState = [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX));
+  for (const placed of state) {
+    const data = hasState
+      ? expectTensor(file.tensors.get(STATE_PREFIX + placed.name), STATE_PREFIX + placed.name, [placed.bytes / 4], 'optimizer state').data
+      : new Uint8Array(placed.bytes);
+    writes.push([placed, data]);
   }
   const known = new Set([...m.buffers.params.map((p) => p.name), ...stateBuffers(m).map((p) => STATE_PREFIX + p.name)]);
   const unknown = [...file.tensors.keys()].filter((name) => !known.has(name));
@@ -101,5 +112,6 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   const sameSpec = specSha256 === undefined || specSha256 === (await specHash(m));
   // Everything is checked: now, and only now, write.
   for (const [placed, data] of writes) memoryBytes(trainer, placed).set(data);
-  return { step, sameSpec, metadata: file.metadata, ...(specSha256 !== undefined ? { specSha256 } : {}) };
+  const optimizerState = state.length === 0 ? 'none' : hasState ? 'restored' : 'reset';
+  return { step, sameSpec, metadata: file.metadata, optimizerState, ...(specSha256 !== undefined ? { specSha256 } : {}) };
 }

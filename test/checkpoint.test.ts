@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileToWasm } from '../compiler/compile.ts';
 import { canonicalJson, loadCheckpoint, saveCheckpoint, specHash } from '../runtime/checkpoint.ts';
 import { loadCheckpointFile, saveCheckpointFile } from '../runtime/node.ts';
-import { SafetensorsError } from '../runtime/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError } from '../runtime/safetensors.ts';
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
 
@@ -124,7 +124,7 @@ describe('safetensors checkpoints', () => {
     const fresh = await loadTrainer(wasm);
     fresh.init(99);
     const info = await loadCheckpoint(fresh, other);
-    expect(info).toEqual({ step: 0, sameSpec: true, metadata: {} });
+    expect(info).toEqual({ step: 0, sameSpec: true, metadata: {}, optimizerState: 'none' });
     expect(weightBytes(fresh)).toEqual(weightBytes(trained));
   });
 
@@ -177,6 +177,31 @@ describe('safetensors checkpoints', () => {
     const info = await loadCheckpoint(other, file);
     expect(info.sameSpec).toBe(false);
     expect(weightBytes(other)).toEqual(weightBytes(trained));
+  });
+
+  it('optimizer state buffers a manifest lists (buffers.state) are saved as optimizer.<name> and restored', async () => {
+    // No optimizer has state yet: give a trainer a manifest that lists one buffer, placed over
+    // the gradient buffer of out.weight (scratch memory, rewritten by every gradients call).
+    const withState = async (): Promise<Trainer> => {
+      const t = await loadTrainer(wasm);
+      const grad = t.manifest.buffers.grads.find((g) => g.name === 'out.weight')!;
+      const manifest = { ...t.manifest, buffers: { ...t.manifest.buffers, state: [{ name: 'out.weight.velocity', offset: grad.offset, bytes: grad.bytes }] } };
+      return Object.assign(Object.create(Object.getPrototypeOf(t) as object) as Trainer, t, { manifest });
+    };
+    const source = await withState();
+    source.views.grads['out.weight']!.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const bytes = await saveCheckpoint(source, { step: 3 });
+    const stored = decodeSafetensors(bytes).tensors.get('optimizer.out.weight.velocity')!;
+    expect(stored.shape).toEqual([10]);
+    const target = await withState();
+    await loadCheckpoint(target, bytes);
+    expect(Array.from(target.views.grads['out.weight']!)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // A weights-only file (as other tools write) starts the optimizer afresh; a partial state is refused.
+    expect((await loadCheckpoint(target, await saveCheckpoint(trained))).optimizerState).toBe('reset');
+    expect(Array.from(target.views.grads['out.weight']!)).toEqual(new Array(10).fill(0));
+    const partial = decodeSafetensors(bytes);
+    const tensors = new Map([...partial.tensors].map(([name, t]) => [name === 'optimizer.out.weight.velocity' ? 'optimizer.other' : name, t]));
+    await expect(loadCheckpoint(target, encodeSafetensors(tensors))).rejects.toThrow(/optimizer state 'optimizer\.out\.weight\.velocity' is missing from the file/);
   });
 
   it('the spec hash does not depend on key order', () => {
