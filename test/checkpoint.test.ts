@@ -75,6 +75,10 @@ describe('safetensors checkpoints', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** The trained weights as hand-built tensor entries, to alter one at a time. */
+  const trainedTensors = (): { name: string; dtype: string; shape: number[]; bytes: Uint8Array }[] =>
+    Object.entries(trained.getWeights()).map(([name, t]) => ({ name, dtype: 'F32', shape: [...t.shape], bytes: f32Bytes(Array.from(t.data)) }));
+
   /** A fresh trainer with other weights than `trained`, and a check that a call leaves them alone. */
   async function untouchedBy(call: (t: Trainer) => Promise<unknown>, message: RegExp): Promise<void> {
     const fresh = await loadTrainer(wasm);
@@ -141,15 +145,13 @@ describe('safetensors checkpoints', () => {
   });
 
   it('a wrong dtype is refused', async () => {
-    const w = trained.getWeights();
-    const tensors = Object.entries(w).map(([name, t]) => ({ name, dtype: 'F32', shape: [...t.shape], bytes: f32Bytes(Array.from(t.data)) }));
-    const f64 = tensors.map((t) => (t.name === 'out.bias' ? { ...t, dtype: 'F64', bytes: new Uint8Array(Float64Array.from(w['out.bias']!.data).buffer) } : t));
+    const tensors = trainedTensors();
+    const f64 = tensors.map((t) => (t.name === 'out.bias' ? { ...t, dtype: 'F64', bytes: new Uint8Array(Float64Array.from(trained.getWeights()['out.bias']!.data).buffer) } : t));
     await untouchedBy((t) => loadCheckpoint(t, handBuilt(f64)), /parameter 'out\.bias' has dtype F64, expected F32/);
   });
 
   it('a wrong shape, a missing or an unknown tensor is refused', async () => {
-    const w = trained.getWeights();
-    const tensors = Object.entries(w).map(([name, t]) => ({ name, dtype: 'F32', shape: [...t.shape], bytes: f32Bytes(Array.from(t.data)) }));
+    const tensors = trainedTensors();
     const transposed = tensors.map((t) => (t.name === 'hidden.weight' ? { ...t, shape: [3, 5] } : t));
     await untouchedBy((t) => loadCheckpoint(t, handBuilt(transposed)), /parameter 'hidden\.weight' has shape \[3, 5\], expected \[5, 3\]/);
     await untouchedBy((t) => loadCheckpoint(t, handBuilt(tensors.filter((x) => x.name !== 'out.bias'))), /parameter 'out\.bias' is missing/);
@@ -158,8 +160,7 @@ describe('safetensors checkpoints', () => {
   });
 
   it('damaged headers and non-finite values are refused', async () => {
-    const w = trained.getWeights();
-    const tensors = Object.entries(w).map(([name, t]) => ({ name, dtype: 'F32', shape: [...t.shape], bytes: f32Bytes(Array.from(t.data)) }));
+    const tensors = trainedTensors();
     const wrongSize = tensors.map((t) => (t.name === 'out.bias' ? { ...t, shape: [3] } : t));
     await untouchedBy((t) => loadCheckpoint(t, handBuilt(wrongSize)), /tensor 'out\.bias': data_offsets \[\d+, \d+\] hold 8 bytes, but F32 \[3\] needs 12/);
     const nan = tensors.map((t) => (t.name === 'out.bias' ? { ...t, bytes: f32Bytes([0, NaN]) } : t));
