@@ -6,3 +6,5 @@ export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manife
 export { InputError } from './errors.ts';
 export type { Tensor, TensorLike } from './tensor.ts';
 export { Rng, permutation } from './prng.ts';
+export { saveCheckpoint, loadCheckpoint, specHash, canonicalJson, type CheckpointInfo } from './checkpoint.ts';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Safetensors, type StoredTensor } from './safetensors.ts';

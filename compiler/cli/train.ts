@@ -2,13 +2,14 @@
 import type { EpochLog, History } from '../../runtime/fit.ts';
 import type { Evaluation } from '../../runtime/runner.ts';
 import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
 import { InputError } from '../../runtime/errors.ts';
 import type { TensorLike } from '../../runtime/tensor.ts';
 import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
-import { readJson } from './files.ts';
+import { readBytes, readJson, writeAtomic } from './files.ts';
 import { bytesText, paramCount } from './format.ts';
 import { prepareLabels } from './labels.ts';
 import { fitStandardizer, standardize, trainTestSplit, type Samples } from './preprocess.ts';
@@ -28,7 +29,10 @@ export interface TrainOptions {
   /** Default true. */
   readonly standardize?: boolean;
   readonly positiveClass?: string;
+  /** Initial weights: .json (nested arrays by name) or .safetensors. */
   readonly weights?: string;
+  /** Write the trained weights (and step count) here as safetensors. */
+  readonly save?: string;
 }
 
 export interface TrainResult {
@@ -64,7 +68,8 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   // Every file is read before the (slower) compile, so a typo fails at once.
   const spec = readJson(options.spec);
   const data = loadCsv(options.data);
-  const weights = options.weights === undefined ? undefined : readJson(options.weights);
+  const safetensors = options.weights?.endsWith('.safetensors') ?? false;
+  const weights = options.weights === undefined ? undefined : safetensors ? readBytes(options.weights) : readJson(options.weights);
   const testSplit = options.testSplit ?? 0.2;
   if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
 
@@ -79,7 +84,10 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   if (options.seed !== undefined) trainer.init(seed);
   if (weights !== undefined) {
     try {
-      trainer.setWeights(weights as Record<string, TensorLike>);
+      if (safetensors) {
+        const info = await loadCheckpoint(trainer, weights as Uint8Array);
+        if (!info.sameSpec) io.err(`warning: ${options.weights} was saved from a different model spec (its tensors fit, so they are loaded)`);
+      } else trainer.setWeights(weights as Record<string, TensorLike>);
     } catch (err) {
       if (err instanceof InputError) throw new CliError(`${options.weights}: ${err.message}`);
       throw err;
@@ -121,6 +129,11 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
       onEpochEnd: (log) => io.out(epochLine(log, epochs)),
     },
   );
+  if (options.save !== undefined) {
+    const steps = epochs * Math.ceil(Math.floor(trainSet.rows * (1 - (options.validationSplit ?? 0))) / (options.batchSize ?? m.batchSize));
+    writeAtomic(options.save, await saveCheckpoint(trainer, { step: steps }));
+    io.out(`saved     ${options.save} (safetensors, ${plural(steps, 'step')})`);
+  }
   if (testSet.rows === 0) {
     io.out('test      none (--test-split 0)');
     return { trainer, history };
@@ -144,6 +157,7 @@ const flags = {
   'no-standardize': { type: 'boolean' },
   'positive-class': { type: 'string' },
   weights: { type: 'string' },
+  save: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -164,6 +178,7 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
       standardize: !v['no-standardize'],
       positiveClass: v['positive-class'],
       weights: v.weights,
+      save: v.save,
     },
     io,
   );

@@ -47,8 +47,10 @@ Options:
                              std 1 with the training rows' statistics)
   --positive-class <k>       binary_crossentropy only: train class k (index or class name)
                              against the rest
-  --weights <file.json>      start from these weights: {"<layer>.weight": [[...]], ...};
+  --weights <file>           start from these weights: .json {"<layer>.weight": [[...]], ...}
+                             or .safetensors (as --save writes, or PyTorch's names and layout);
                              they see standardised features unless --no-standardize
+  --save <file.safetensors>  write the trained weights and the step count (atomically)
   -h, --help                 show this help`,
 
   inspect: `Usage: nabla inspect <file.wasm> [--json]

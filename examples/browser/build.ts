@@ -1,0 +1,35 @@
+// Builds the browser demo: compiles model.json to build/digits.wasm and bundles the nabla runtime
+// (web-standard, no compiler) into build/nabla-runtime.js. The page only ever loads these two
+// prebuilt files. `--serve [port]` then serves this folder on 127.0.0.1 (npm run demo:browser).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { compileToWasm } from '../../compiler/compile.ts';
+import { serveStatic } from './serve.ts';
+
+export const DEMO_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** One plain-JS ES module from a TypeScript entry, for any JavaScript host: 'neutral' lets nothing Node-specific in. */
+export async function bundleModule(entry: string, outfile: string): Promise<void> {
+  await build({ entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'silent' });
+}
+
+export async function buildDemo(): Promise<{ readonly wasmBytes: number }> {
+  const out = join(DEMO_DIR, 'build');
+  mkdirSync(out, { recursive: true });
+  const { wasm } = await compileToWasm(JSON.parse(readFileSync(join(DEMO_DIR, 'model.json'), 'utf8')));
+  writeFileSync(join(out, 'digits.wasm'), wasm);
+  await bundleModule(join(DEMO_DIR, '../../runtime/index.ts'), join(out, 'nabla-runtime.js'));
+  return { wasmBytes: wasm.length };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { wasmBytes } = await buildDemo();
+  console.log(`built     examples/browser/build/digits.wasm (${wasmBytes} bytes) and nabla-runtime.js`);
+  const at = process.argv.indexOf('--serve');
+  if (at >= 0) {
+    const served = await serveStatic(DEMO_DIR, Number(process.argv[at + 1] ?? 8080));
+    console.log(`serving   ${served.url}  (Ctrl-C to stop)`);
+  }
+}

@@ -1,0 +1,73 @@
+// The training side of the demo, in a Web Worker so the page stays responsive: load the prebuilt
+// trainer, split the digits 80/20 with nabla's seeded shuffle, train epoch by epoch, and report
+// the loss and the test accuracy after each. Between epochs it answers the page's predictions.
+import { loadTrainer, permutation, Rng } from './build/nabla-runtime.js';
+
+const EPOCHS = 30;
+/** A pause between epochs, only so that a person can watch the curve grow: an epoch takes ~2 ms. */
+const PAUSE_MS = 40;
+const TEST_FRACTION = 0.2;
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** digits.csv.gz: 64 pixel values 0–16 then the label, one image a line. Pixels are scaled to [0, 1]. */
+async function loadDigits(url) {
+  let bytes = await fetchBytes(url);
+  // A server may already have undone the gzip (Content-Encoding); only inflate gzip bytes.
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  }
+  const lines = new TextDecoder().decode(bytes).trim().split('\n');
+  const x = new Float32Array(lines.length * 64);
+  const y = new Int32Array(lines.length);
+  lines.forEach((line, r) => {
+    const values = line.split(',').map(Number);
+    for (let c = 0; c < 64; c++) x[r * 64 + c] = values[c] / 16;
+    y[r] = values[64];
+  });
+  return { x, y, rows: lines.length };
+}
+
+function take(data, order) {
+  const x = new Float32Array(order.length * 64);
+  const y = new Int32Array(order.length);
+  order.forEach((r, i) => {
+    x.set(data.x.subarray(r * 64, r * 64 + 64), i * 64);
+    y[i] = data.y[r];
+  });
+  return { x: { shape: [order.length, 64], data: x }, y };
+}
+
+let trainer;
+self.onmessage = (event) => {
+  if (event.data.type === 'predict' && trainer) {
+    const probabilities = trainer.predict({ shape: [1, 64], data: event.data.pixels }).data;
+    self.postMessage({ type: 'prediction', probabilities });
+  }
+};
+
+try {
+  const [wasm, data] = await Promise.all([fetchBytes('./build/digits.wasm'), loadDigits('./digits.csv.gz')]);
+  trainer = await loadTrainer(wasm);
+  const m = trainer.manifest;
+  const order = permutation(data.rows, new Rng(m.seed, 7));
+  const testRows = Math.round(data.rows * TEST_FRACTION);
+  const test = take(data, order.subarray(0, testRows));
+  const train = take(data, order.subarray(testRows));
+  const params = m.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+  self.postMessage({ type: 'ready', model: m.model, params, trainRows: data.rows - testRows, testRows, epochs: EPOCHS, wasmBytes: wasm.length });
+  const started = performance.now();
+  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+    const [log] = trainer.fit(train, { epochs: 1, seed: m.seed + epoch }).epochs;
+    const evaluation = trainer.evaluate(test.x, test.y);
+    self.postMessage({ type: 'epoch', epoch, loss: log.loss, accuracy: log.accuracy, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy });
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+  }
+  self.postMessage({ type: 'done', seconds: (performance.now() - started) / 1000 });
+} catch (err) {
+  self.postMessage({ type: 'error', message: String(err && err.stack || err) });
+}

@@ -1,0 +1,117 @@
+// A trainer's weights and training state as safetensors: every parameter under its manifest name
+// (`<layer>.weight`, `<layer>.bias`, F32, its shape), every optimizer state buffer the manifest
+// lists under `optimizer.<name>` (none with plain SGD today), and metadata with the step count
+// and the SHA-256 of the model spec, so a checkpoint can be matched to the model that wrote it.
+// Loading checks the whole file against the manifest before it writes one byte.
+import { InputError } from './errors.ts';
+import type { Manifest, Placed } from './manifest.ts';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor } from './safetensors.ts';
+import { shapeText } from './tensor.ts';
+import type { Trainer } from './trainer.ts';
+
+export const STATE_PREFIX = 'optimizer.';
+
+export interface CheckpointInfo {
+  /** Optimizer steps taken when the checkpoint was written (0 when the file does not say). */
+  readonly step: number;
+  /** The spec hash in the file, if it has one. */
+  readonly specSha256?: string;
+  /** False when the file names a different spec hash than the trainer's (weights still loaded). */
+  readonly sameSpec: boolean;
+  readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * 'restored' from the file; 'reset' to zeros (a fresh optimizer) when the file holds weights
+   * only, as files of other tools do; 'none' when the optimizer keeps no state.
+   */
+  readonly optimizerState: 'restored' | 'reset' | 'none';
+}
+
+/** JSON with object keys sorted at every level: one text per spec, whatever order it was written in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 (hex) of the canonical JSON of the spec the trainer was compiled from. */
+export async function specHash(manifest: Manifest): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson(manifest.spec)));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Optimizer state buffers: a future manifest lists them in `buffers.state`. */
+function stateBuffers(manifest: Manifest): readonly Placed[] {
+  return (manifest.buffers as { readonly state?: readonly Placed[] }).state ?? [];
+}
+
+/** The bytes of a buffer in the trainer's memory (little-endian, as wasm memory always is). */
+function memoryBytes(trainer: Trainer, placed: Placed): Uint8Array {
+  return new Uint8Array(trainer.views.input.buffer, placed.offset, placed.bytes);
+}
+
+/** The trainer's parameters and optimizer state, with `step` and the spec hash in the metadata. */
+export async function saveCheckpoint(trainer: Trainer, options: { readonly step?: number } = {}): Promise<Uint8Array<ArrayBuffer>> {
+  const step = options.step ?? 0;
+  if (!Number.isSafeInteger(step) || step < 0) throw new InputError(`checkpoint: step must be a non-negative integer, got ${step}`);
+  const m = trainer.manifest;
+  const tensors = new Map<string, StoredTensor>();
+  m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed) }));
+  for (const placed of stateBuffers(m)) tensors.set(STATE_PREFIX + placed.name, { dtype: 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
+  return encodeSafetensors(tensors, {
+    format: 'nabla',
+    nabla_version: m.nablaVersion,
+    model: m.model,
+    spec_sha256: await specHash(m),
+    step: String(step),
+    optimizer: m.optimizer.type,
+  });
+}
+
+function expectTensor(stored: StoredTensor | undefined, name: string, shape: readonly number[], what: string): StoredTensor {
+  if (stored === undefined) throw new SafetensorsError(`checkpoint: ${what} '${name}' is missing from the file`);
+  if (stored.dtype !== 'F32') throw new SafetensorsError(`checkpoint: ${what} '${name}' has dtype ${stored.dtype}, expected F32 (nabla trains in float32)`);
+  if (shapeText(stored.shape) !== shapeText(shape)) throw new SafetensorsError(`checkpoint: ${what} '${name}' has shape ${shapeText(stored.shape)}, expected ${shapeText(shape)}`);
+  return stored;
+}
+
+/**
+ * Loads a safetensors file into the trainer: names, dtypes and shapes must match the manifest
+ * exactly (files written by other tools, without metadata, are welcome), and every value must be
+ * finite. Any mismatch throws SafetensorsError and leaves the trainer untouched.
+ */
+export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promise<CheckpointInfo> {
+  const m = trainer.manifest;
+  const file = decodeSafetensors(bytes);
+  const writes: [Placed, Uint8Array][] = [];
+  m.buffers.params.forEach((placed, i) => writes.push([placed, expectTensor(file.tensors.get(placed.name), placed.name, m.params[i]!.shape, 'parameter').data]));
+  const state = stateBuffers(m);
+  // Weights only (no optimizer.* tensor at all): start the optimizer afresh. Part of the state: refuse.
+  const hasState = [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX));
+  for (const placed of state) {
+    const data = hasState
+      ? expectTensor(file.tensors.get(STATE_PREFIX + placed.name), STATE_PREFIX + placed.name, [placed.bytes / 4], 'optimizer state').data
+      : new Uint8Array(placed.bytes);
+    writes.push([placed, data]);
+  }
+  const known = new Set([...m.buffers.params.map((p) => p.name), ...stateBuffers(m).map((p) => STATE_PREFIX + p.name)]);
+  const unknown = [...file.tensors.keys()].filter((name) => !known.has(name));
+  if (unknown.length) throw new SafetensorsError(`checkpoint: unknown tensor(s) ${unknown.map((n) => `'${n}'`).join(', ')}; model '${m.model}' has ${[...known].join(', ')}`);
+  for (const [placed, data] of writes) {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let i = 0; i < data.length; i += 4) {
+      const v = view.getFloat32(i, true);
+      if (!Number.isFinite(v)) throw new SafetensorsError(`checkpoint: tensor '${placed.name}' element ${i / 4} is ${v}; values must be finite`);
+    }
+  }
+  const step = Number(file.metadata.step ?? '0');
+  if (!Number.isSafeInteger(step) || step < 0) throw new SafetensorsError(`checkpoint: __metadata__.step is ${JSON.stringify(file.metadata.step)}, not a step count`);
+  const specSha256 = file.metadata.spec_sha256;
+  const sameSpec = specSha256 === undefined || specSha256 === (await specHash(m));
+  // Everything is checked: now, and only now, write.
+  for (const [placed, data] of writes) memoryBytes(trainer, placed).set(data);
+  const optimizerState = state.length === 0 ? 'none' : hasState ? 'restored' : 'reset';
+  return { step, sameSpec, metadata: file.metadata, optimizerState, ...(specSha256 !== undefined ? { specSha256 } : {}) };
+}

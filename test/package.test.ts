@@ -1,0 +1,76 @@
+// Packaging (issue #6): the published `nabla/runtime` is plain JavaScript built from runtime/ to
+// dist/runtime/ (`npm run build`, also run by prepack), with declarations, an import graph that
+// never leaves dist/runtime (so no compiler), and no Node module except in the Node adapter.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileToWasm } from '../compiler/compile.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist/runtime');
+const run = promisify(execFile);
+
+/** Module specifiers imported or re-exported by an emitted .js file. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(dist, file), 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+}
+
+describe('the npm package', () => {
+  let consumer: string;
+
+  beforeAll(async () => {
+    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root });
+    consumer = mkdtempSync(join(tmpdir(), 'nabla-consumer-'));
+    mkdirSync(join(consumer, 'node_modules'));
+    symlinkSync(root, join(consumer, 'node_modules', 'nabla'), 'dir');
+  });
+  afterAll(() => rmSync(consumer, { recursive: true, force: true }));
+
+  it('the runtime imports nothing outside dist/runtime, and only the Node adapter uses Node modules', () => {
+    const files = readdirSync(dist).filter((f) => f.endsWith('.js'));
+    expect(files).toContain('index.js');
+    for (const file of files) {
+      for (const spec of importsOf(file)) {
+        if (file === 'node.js' && spec.startsWith('node:')) continue;
+        expect(spec, `${file} imports ${spec}`).toMatch(/^\.\/[a-z_]+\.js$/);
+      }
+      expect(readFileSync(join(dist, file.replace(/\.js$/, '.d.ts')), 'utf8').length).toBeGreaterThan(0);
+    }
+  });
+
+  it('npm pack ships the built runtime and the sources, not the tests', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+    const paths = (JSON.parse(stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/runtime/node.js', 'runtime/trainer.ts', 'compiler/index.ts', 'bin/nabla.mjs']));
+    expect(paths.filter((p) => p.startsWith('test/'))).toEqual([]);
+  });
+
+  it("'nabla/runtime' trains a prebuilt .wasm in plain Node, with no TypeScript loader", async () => {
+    const { wasm } = await compileToWasm({
+      input: { shape: [2] },
+      layers: [{ type: 'dense', units: 1, activation: 'sigmoid' }],
+      loss: { type: 'binary_crossentropy' },
+      batchSize: 2,
+    });
+    writeFileSync(join(consumer, 'model.wasm'), wasm);
+    writeFileSync(
+      join(consumer, 'main.mjs'),
+      `import { readFile } from 'node:fs/promises';
+import { loadTrainer, saveCheckpoint } from 'nabla/runtime';
+const trainer = await loadTrainer(await readFile(new URL('./model.wasm', import.meta.url)));
+const loss = trainer.trainStep([[1, 2], [3, 4]], [[1], [0]]);
+const bytes = await saveCheckpoint(trainer, { step: 1 });
+console.log(JSON.stringify({ loss, bytes: bytes.length }));
+`,
+    );
+    const { stdout } = await run(process.execPath, [join(consumer, 'main.mjs')], { cwd: consumer });
+    const result = JSON.parse(stdout) as { loss: number; bytes: number };
+    expect(result.loss).toBeGreaterThan(0);
+    expect(result.bytes).toBeGreaterThan(8);
+  });
+});

@@ -1,0 +1,55 @@
+// The work every host does in the cross-runtime test: load the trainer, initialise from a seed,
+// train 20 steps on batches drawn from nabla's PRNG, and return the bytes of the final weights
+// followed by the 20 losses. Web-standard APIs only: esbuild bundles this file with the runtime
+// into the one job.js that Node, Deno, Bun, workerd and Chromium all import.
+import { loadTrainer, Rng } from '../../runtime/index.ts';
+
+export const STEPS = 20;
+export const JOB_SEED = 1234;
+
+/** The spec compiled once by the test; small, but every activation of the vocabulary is on the path. */
+export const CROSS_RUNTIME_SPEC = {
+  name: 'cross_runtime',
+  input: { shape: [6] },
+  layers: [
+    { type: 'dense', name: 'h1', units: 12, activation: 'sigmoid' },
+    { type: 'dense', name: 'h2', units: 10, activation: 'tanh' },
+    { type: 'dense', name: 'h3', units: 8, activation: 'relu', kernelInitializer: { type: 'he_normal' } },
+    { type: 'dense', name: 'out', units: 3, activation: 'softmax' },
+  ],
+  loss: { type: 'sparse_categorical_crossentropy' },
+  optimizer: { type: 'sgd', learningRate: 0.3 },
+  batchSize: 8,
+  seed: 7,
+} as const;
+
+/** Trains as described above; `source` is the .wasm's bytes or a precompiled module (workerd). */
+export async function trainJob(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module): Promise<Uint8Array> {
+  const trainer = await loadTrainer(source);
+  trainer.init(JOB_SEED);
+  const width = trainer.manifest.input.shape[1] as number;
+  const classes = trainer.manifest.prediction.shape[1] as number;
+  const batch = trainer.manifest.batchSize;
+  const rng = new Rng(JOB_SEED, 99);
+  const losses = new Float32Array(STEPS);
+  for (let step = 0; step < STEPS; step++) {
+    // The last step is a partial batch: the n < batchSize path must agree too.
+    const n = step === STEPS - 1 ? batch - 3 : batch;
+    const x = Float64Array.from({ length: n * width }, () => 4 * rng.uniform() - 2);
+    const y = Float64Array.from({ length: n }, () => rng.below(classes));
+    losses[step] = trainer.trainStep({ shape: [n, width], data: x }, y);
+  }
+  const params = trainer.manifest.buffers.params;
+  const out = new Uint8Array(params.reduce((s, p) => s + p.bytes, 0) + losses.byteLength);
+  let at = 0;
+  for (const p of params) {
+    out.set(new Uint8Array(trainer.views.params[p.name]!.buffer, p.offset, p.bytes), at);
+    at += p.bytes;
+  }
+  out.set(new Uint8Array(losses.buffer), at);
+  return out;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
