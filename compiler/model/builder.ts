@@ -1,13 +1,13 @@
 // The TypeScript builder: Keras-like calls that produce the JSON spec. Everything it returns is
 // plain data; `JSON.stringify(sequential(...))` is a spec the CLI reads.
-import { parseSpec, type ActivationName, type ModelSpec, type ModelSpecInput } from './spec.ts';
+import { parseSpec, type ActivationSpec, type ModelSpec, type ModelSpecInput } from './spec.ts';
 
 type Initializer = 'zeros' | 'ones' | 'constant' | 'glorot_uniform' | 'he_normal' | { type: 'constant'; value: number } | { type: 'zeros' | 'ones' | 'glorot_uniform' | 'he_normal' };
 
 export interface DenseOptions {
   readonly name?: string;
   /** Default 'linear'. */
-  readonly activation?: ActivationName;
+  readonly activation?: ActivationSpec;
   /** Default true. */
   readonly useBias?: boolean;
   /** Default 'glorot_uniform' (Keras). */
@@ -20,6 +20,11 @@ export type LayerInput = ModelSpecInput['layers'][number];
 
 export function dense(units: number, options: DenseOptions = {}): LayerInput {
   return { type: 'dense', units, ...options } as LayerInput;
+}
+
+/** Keras's Activation layer: `activation('gelu')`, `activation({ type: 'leaky_relu', alpha: 0.2 })`. */
+export function activation(fn: ActivationSpec, options: { readonly name?: string } = {}): LayerInput {
+  return { type: 'activation', activation: fn, ...options } as LayerInput;
 }
 
 export function input(shape: readonly number[], options: { readonly name?: string } = {}): ModelSpecInput['input'] {

@@ -1,28 +1,13 @@
-// Layers, activations and losses composed from primitives. Nothing here has its own gradient
+// Layers and losses composed from primitives. Nothing here has its own gradient
 // rule: autodiff differentiates the primitives they are made of.
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
-import type { ActivationName } from './spec.ts';
 
 /** Mean over every element, dividing by the row count of the call (partial batches included). */
 export function mean(b: GraphBuilder, x: NodeId): NodeId {
   const rank = b.node(x).shape.length;
   const total = b.op('sum', [x], { axes: Array.from({ length: rank }, (_, i) => i) });
   return b.op('mul', [total, b.op('inv_count', [x])]);
-}
-
-export function activate(b: GraphBuilder, z: NodeId, activation: ActivationName): NodeId {
-  switch (activation) {
-    case 'linear':
-      return z;
-    case 'sigmoid':
-    case 'tanh':
-    case 'relu':
-      return b.op(activation, [z]);
-    case 'softmax':
-      // exp of log-softmax: the stable form, and the one the cross-entropy below shares.
-      return b.op('exp', [b.op('log_softmax', [z])]);
-  }
 }
 
 /** z = a·Wᵀ + b for a of [N, in], W of [units, in] (PyTorch's nn.Linear layout). */

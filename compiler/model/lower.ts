@@ -2,7 +2,8 @@
 // `<layer>.weight` ([units, in]) and `<layer>.bias` ([units]).
 import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
-import { activate, affine, mean } from './compose.ts';
+import { activate, activationType } from './activations.ts';
+import { affine, mean } from './compose.ts';
 import { SpecError, type InitializerSpec, type LossSpec, type ModelSpec } from './spec.ts';
 
 export interface ParamInfo {
@@ -103,7 +104,10 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   let width = spec.input.shape[0]!;
   let head: Head | undefined;
   for (const layer of spec.layers) {
-    head = b.withLabel(layer.name, () => {
+    head = b.withLabel(layer.name, (): Head => {
+      if (layer.type === 'activation') {
+        return { output: activate(b, a, layer.activation), logits: a, activation: activationType(layer.activation), layer: layer.name };
+      }
       const weightName = `${layer.name}.weight`;
       const weight = b.param(weightName, [layer.units, width]);
       params.push({ name: weightName, layer: layer.name, shape: [layer.units, width], init: layer.kernelInitializer, fanIn: width, fanOut: layer.units });
@@ -117,10 +121,10 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
         paramPorts.push({ name: biasName, id: bias });
       }
       const z = affine(b, a, weight, bias);
-      return { output: activate(b, z, layer.activation), logits: z, activation: layer.activation, layer: layer.name };
+      return { output: activate(b, z, layer.activation), logits: z, activation: activationType(layer.activation), layer: layer.name };
     });
     a = head.output;
-    width = layer.units;
+    if (layer.type === 'dense') width = layer.units;
   }
 
   const { loss, labels } = buildLoss(b, spec.loss, head!, width);

@@ -1,16 +1,14 @@
 // The JSON model spec: the one format the TypeScript builder writes and the CLI reads.
 // Validated with zod; every complaint names the field by its path (`layers[1].units`).
 import { z } from 'zod';
+import { Activation, activationType } from './activations.ts';
+export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
 const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an identifier (letters, digits, _; not starting with a digit)' });
 const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
 
-export const activationNames = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'] as const;
-export const Activation = z.enum(activationNames, {
-  error: (iss) => `unknown activation ${JSON.stringify(iss.input)}; expected one of ${activationNames.join(', ')}`,
-});
 
 export const initializerNames = ['zeros', 'ones', 'constant', 'glorot_uniform', 'he_normal'] as const;
 const InitializerName = z.enum(initializerNames, {
@@ -33,8 +31,15 @@ const DenseLayer = z.strictObject({
   biasInitializer: Initializer.default({ type: 'zeros' }),
 });
 
-export const layerTypes = ['dense'] as const;
-export const Layer = z.discriminatedUnion('type', [DenseLayer], {
+/** Keras's Activation layer: applies an activation to the previous layer's output. */
+const ActivationLayer = z.strictObject({
+  type: z.literal('activation'),
+  name: identifier.optional(),
+  activation: Activation,
+});
+
+export const layerTypes = ['dense', 'activation'] as const;
+export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer], {
   error: (iss) => {
     const given = (iss.input as { type?: unknown } | undefined)?.type;
     return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;
@@ -86,9 +91,9 @@ export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
 export type ModelSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { readonly layers: readonly LayerSpec[] };
 export type LayerSpec = z.output<typeof Layer> & { readonly name: string };
 export type DenseSpec = Extract<LayerSpec, { type: 'dense' }>;
+export type ActivationLayerSpec = Extract<LayerSpec, { type: 'activation' }>;
 export type LossSpec = z.output<typeof Loss>;
 export type InitializerSpec = z.output<typeof Initializer>;
-export type ActivationName = (typeof activationNames)[number];
 
 export class SpecError extends Error {
   override name = 'SpecError';
@@ -133,9 +138,10 @@ export function parseSpec(input: unknown): ModelSpec {
     seen.add(layer.name);
   });
   layers.forEach((layer, i) => {
-    if (layer.activation === 'softmax' && i !== layers.length - 1) {
+    if (activationType(layer.activation) === 'softmax' && i !== layers.length - 1) {
       throw new SpecError(`invalid model spec:\n  layers[${i}].activation: softmax is only supported on the last layer`);
     }
+    if (layer.type !== 'dense') return;
     for (const key of ['kernelInitializer', 'biasInitializer'] as const) {
       const init = layer[key];
       if (init.type !== 'constant' && init.value !== undefined) {

@@ -3,12 +3,15 @@ import { add, div, mul, neg, sub } from './arithmetic.ts';
 import { relu, sigmoid, step, tanh } from './activations.ts';
 import { bce_logits } from './bce_logits.ts';
 import { broadcast } from './broadcast.ts';
+import { erf } from './erf.ts';
+import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
 import { gather_label, scatter_label } from './labels.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
+import { softplus } from './softplus.ts';
 import { constant, input, param } from './sources.ts';
 import { sum } from './sum.ts';
 import { exp, log } from './transcendental.ts';
@@ -28,6 +31,11 @@ export const ops = {
   tanh,
   relu,
   step,
+  maximum,
+  minimum,
+  abs,
+  softplus,
+  erf,
   bce_logits,
   matmul,
   sum,

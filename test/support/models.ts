@@ -94,4 +94,39 @@ export const SMALL_MODELS: readonly Case[] = [
     },
     labels: (rows, seed) => randomMatrix(rows, 2, seed),
   },
+  {
+    name: 'mse · leaky_relu(0.2) → elu(0.5) → selu → softplus',
+    spec: {
+      input: { shape: [4] },
+      layers: [
+        { type: 'dense', units: 5, activation: { type: 'leaky_relu', alpha: 0.2 } },
+        { type: 'dense', units: 5, activation: { type: 'elu', alpha: 0.5 } },
+        { type: 'dense', units: 4, activation: 'selu' },
+        { type: 'dense', units: 2, activation: 'softplus' },
+      ],
+      loss: { type: 'mse' },
+      batchSize: 8,
+      seed: 7,
+    },
+    labels: (rows, seed) => randomMatrix(rows, 2, seed),
+  },
+  {
+    name: 'softmax layer · gelu → gelu(tanh) → swish(1.5) → silu, activation layers',
+    spec: {
+      input: { shape: [3] },
+      layers: [
+        { type: 'dense', units: 5, activation: 'gelu' },
+        { type: 'dense', units: 5, activation: { type: 'gelu', approximate: true } },
+        { type: 'dense', units: 4 },
+        { type: 'activation', activation: { type: 'swish', beta: 1.5 } },
+        { type: 'dense', units: 4, activation: 'silu' },
+        { type: 'dense', units: 3 },
+        { type: 'activation', name: 'probabilities', activation: 'softmax' },
+      ],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      batchSize: 7,
+      seed: 8,
+    },
+    labels: (rows, seed) => randomClasses(rows, 3, seed),
+  },
 ];
