@@ -22,9 +22,12 @@ export interface ParamSpec {
 }
 
 export interface LossInfo {
-  readonly type: 'mse' | 'binary_crossentropy' | 'sparse_categorical_crossentropy';
+  readonly type: 'mse' | 'mae' | 'huber' | 'binary_crossentropy' | 'categorical_crossentropy' | 'sparse_categorical_crossentropy';
   readonly weight: number;
+  /** Over the rows of a call: 'mean' (the default) or 'sum'. */
+  readonly reduction?: 'mean' | 'sum';
   readonly fromLogits?: boolean;
+  readonly delta?: number;
 }
 
 /** What a model looks like from outside: shared by the compiled trainer and the interpreter. */

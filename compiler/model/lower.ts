@@ -3,8 +3,11 @@
 import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
 import { activate, activationType } from './activations.ts';
-import { affine, mean } from './compose.ts';
-import { SpecError, type InitializerSpec, type LossSpec, type ModelSpec } from './spec.ts';
+import { affine } from './compose.ts';
+import { buildLoss, LABELS, type Head } from './losses.ts';
+import { SpecError, type InitializerSpec, type ModelSpec } from './spec.ts';
+
+export { LABELS } from './losses.ts';
 
 export interface ParamInfo {
   readonly name: string;
@@ -30,66 +33,6 @@ export interface LoweredModel {
   readonly input: TensorInfo;
   readonly labels: TensorInfo;
   readonly prediction: TensorInfo;
-}
-
-export const LABELS = 'labels';
-
-interface Head {
-  /** The last layer's output. */
-  readonly output: NodeId;
-  /** Its pre-activation, for losses that fuse the final activation. */
-  readonly logits: NodeId;
-  readonly activation: string;
-  readonly layer: string;
-}
-
-function lossFromLogits(loss: Extract<LossSpec, { fromLogits: boolean }>, head: Head, fused: 'sigmoid' | 'softmax'): NodeId {
-  if (loss.fromLogits) {
-    if (head.activation !== 'linear') {
-      throw new SpecError(
-        `invalid model spec:\n  loss.fromLogits: the last layer '${head.layer}' applies ${head.activation}, so its output is not logits; use activation 'linear' or fromLogits: false`,
-      );
-    }
-    return head.output;
-  }
-  if (head.activation !== fused) {
-    throw new SpecError(
-      `invalid model spec:\n  loss: ${loss.type} on probabilities needs activation '${fused}' on the last layer '${head.layer}' (it has '${head.activation}'), or fromLogits: true with a linear last layer`,
-    );
-  }
-  // The loss is computed from the pre-activation: same value, but no log(0) and no lost digits.
-  return head.logits;
-}
-
-function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: number): { loss: NodeId; labels: TensorInfo } {
-  return b.withLabel(`loss(${loss.type})`, () => {
-    let value: NodeId;
-    let labels: TensorInfo;
-    switch (loss.type) {
-      case 'mse': {
-        labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = b.input(LABELS, labels.shape, 'f32');
-        const d = b.op('sub', [head.output, y]);
-        value = mean(b, b.op('mul', [d, d]));
-        break;
-      }
-      case 'binary_crossentropy': {
-        labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = b.input(LABELS, labels.shape, 'f32');
-        value = mean(b, b.op('bce_logits', [lossFromLogits(loss, head, 'sigmoid'), y]));
-        break;
-      }
-      case 'sparse_categorical_crossentropy': {
-        labels = { name: LABELS, shape: [BATCH], dtype: 'i32' };
-        const y = b.input(LABELS, labels.shape, 'i32');
-        const logp = b.op('log_softmax', [lossFromLogits(loss, head, 'softmax')]);
-        value = b.op('neg', [mean(b, b.op('gather_label', [logp, y]))]);
-        break;
-      }
-    }
-    if (loss.weight !== 1) value = b.op('mul', [b.constant(loss.weight), value]);
-    return { loss: value, labels };
-  });
 }
 
 export function lowerModel(spec: ModelSpec): LoweredModel {

@@ -2,6 +2,9 @@
 // Validated with zod; every complaint names the field by its path (`layers[1].units`).
 import { z } from 'zod';
 import { Activation, activationType } from './activations.ts';
+import { Loss } from './losses.ts';
+import { SpecError } from './spec_error.ts';
+export { Loss, lossNames, type LossSpec } from './losses.ts';
 export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
 const identifier = z
@@ -46,26 +49,6 @@ export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer],
   },
 });
 
-const lossWeight = z.number().nonnegative({ error: 'expected a non-negative number' }).default(1);
-export const Loss = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('mse'), weight: lossWeight }),
-    z.strictObject({ type: z.literal('binary_crossentropy'), weight: lossWeight, fromLogits: z.boolean().default(false) }),
-    z.strictObject({
-      type: z.literal('sparse_categorical_crossentropy'),
-      weight: lossWeight,
-      fromLogits: z.boolean().default(false),
-    }),
-  ],
-  {
-    error: (iss) => {
-      const given = (iss.input as { type?: unknown } | undefined)?.type;
-      return `unknown loss ${JSON.stringify(given)}; expected one of mse, binary_crossentropy, sparse_categorical_crossentropy`;
-    },
-  },
-);
-
 export const Optimizer = z.discriminatedUnion(
   'type',
   [z.strictObject({ type: z.literal('sgd'), learningRate: z.number().positive({ error: 'expected a positive number' }).default(0.01) })],
@@ -92,12 +75,9 @@ export type ModelSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { rea
 export type LayerSpec = z.output<typeof Layer> & { readonly name: string };
 export type DenseSpec = Extract<LayerSpec, { type: 'dense' }>;
 export type ActivationLayerSpec = Extract<LayerSpec, { type: 'activation' }>;
-export type LossSpec = z.output<typeof Loss>;
 export type InitializerSpec = z.output<typeof Initializer>;
 
-export class SpecError extends Error {
-  override name = 'SpecError';
-}
+export { SpecError };
 
 function pathText(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');

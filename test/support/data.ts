@@ -15,3 +15,7 @@ export function randomBits(rows: number, cols: number, seed: number): number[][]
   const rng = new Rng(seed, 999);
   return Array.from({ length: rows }, () => Array.from({ length: cols }, () => (rng.uniform() < 0.5 ? 0 : 1)));
 }
+
+export function oneHot(classes: readonly number[], count: number): number[][] {
+  return classes.map((k) => Array.from({ length: count }, (_, c) => (c === k ? 1 : 0)));
+}
