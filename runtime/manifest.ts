@@ -18,7 +18,8 @@ export interface ParamSpec {
   readonly name: string;
   readonly layer: string;
   readonly shape: readonly number[];
-  readonly initializer: { readonly type: string; readonly value?: number };
+  /** Keras name and options, e.g. { type: 'variance_scaling', scale: 2, mode: 'fan_in' }. */
+  readonly initializer: { readonly type: string; readonly [option: string]: unknown };
 }
 
 export interface LossInfo {

@@ -29,8 +29,9 @@ export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Ins
   return { manifest, size: bytes.length, imports: WebAssembly.Module.imports(module), exports: WebAssembly.Module.exports(module) };
 }
 
-function initializerText(init: { readonly type: string; readonly value?: number }): string {
-  return init.value === undefined ? init.type : `${init.type}(${init.value})`;
+function initializerText(init: { readonly type: string; readonly [option: string]: unknown }): string {
+  const options = Object.entries(init).filter(([k, v]) => k !== 'type' && v !== undefined);
+  return options.length === 0 ? init.type : `${init.type}(${options.map(([k, v]) => (k === 'value' ? String(v) : `${k}=${String(v)}`)).join(', ')})`;
 }
 
 /** The human-readable report, line by line. */

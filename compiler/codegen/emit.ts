@@ -1,11 +1,11 @@
 // The AssemblyScript module of a trainer: one function per computed node, and the ABI entry
 // points (init, predict, evaluate, gradients, train_step) calling them in topological order.
-import { drawOf, paramStream } from '../init/initializers.ts';
+import { drawOf, initCall, paramStream } from '../init/initializers.ts';
 import { BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { opDef } from '../ops/registry.ts';
 import { gradName } from '../autodiff/training.ts';
-import { emitElementwise, f32Literal } from './elementwise.ts';
+import { emitElementwise } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 
 /** Names the generated module imports from each file of assembly/. */
@@ -70,15 +70,7 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     const id = findPort(graph.params, p.name)!.id;
     const ptr = plan.offsets.get(id)!;
     const count = p.shape.reduce((a, b) => a * b, 1);
-    const draw = drawOf(p);
-    switch (draw.kind) {
-      case 'fill':
-        return `  init_fill(${ptr}, ${count}, ${f32Literal(draw.value)}); // ${p.name}`;
-      case 'uniform':
-        return `  init_uniform(${ptr}, ${count}, ${String(draw.limit)}, seed, ${paramStream(k)}); // ${p.name}`;
-      case 'truncated_normal':
-        return `  init_truncated_normal(${ptr}, ${count}, ${String(draw.stddev)}, seed, ${paramStream(k)}); // ${p.name}`;
-    }
+    return `  ${initCall(drawOf(p), ptr, count, paramStream(k))} // ${p.name}`;
   });
   const applyUpdates = graph.updates.map((u) => {
     const param = findPort(graph.params, u.param)!.id;

@@ -1,8 +1,9 @@
 // The TypeScript builder: Keras-like calls that produce the JSON spec. Everything it returns is
 // plain data; `JSON.stringify(sequential(...))` is a spec the CLI reads.
+import type { InitializerInput } from '../init/initializers.ts';
 import { parseSpec, type ActivationSpec, type ModelSpec, type ModelSpecInput } from './spec.ts';
 
-type Initializer = 'zeros' | 'ones' | 'constant' | 'glorot_uniform' | 'he_normal' | { type: 'constant'; value: number } | { type: 'zeros' | 'ones' | 'glorot_uniform' | 'he_normal' };
+type Initializer = InitializerInput;
 
 export interface DenseOptions {
   readonly name?: string;

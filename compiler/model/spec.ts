@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { Activation, activationType } from './activations.ts';
 import { Loss } from './losses.ts';
 import { SpecError } from './spec_error.ts';
+import { Initializer } from '../init/initializers.ts';
+export { initializerNames, type InitializerSpec } from '../init/initializers.ts';
 export { Loss, lossNames, type LossSpec } from './losses.ts';
 export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
@@ -13,16 +15,6 @@ const identifier = z
 const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
 
 
-export const initializerNames = ['zeros', 'ones', 'constant', 'glorot_uniform', 'he_normal'] as const;
-const InitializerName = z.enum(initializerNames, {
-  error: (iss) => `unknown initializer ${JSON.stringify(iss.input)}; expected one of ${initializerNames.join(', ')}`,
-});
-/** `"he_normal"` or `{ "type": "constant", "value": 0.1 }`; normalised to the object form. */
-export const Initializer = z
-  .union([InitializerName, z.strictObject({ type: InitializerName, value: z.number().optional() })], {
-    error: 'expected an initializer name or { "type": name, "value"?: number }',
-  })
-  .transform((init) => (typeof init === 'string' ? { type: init } : init));
 
 const DenseLayer = z.strictObject({
   type: z.literal('dense'),
@@ -75,7 +67,6 @@ export type ModelSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { rea
 export type LayerSpec = z.output<typeof Layer> & { readonly name: string };
 export type DenseSpec = Extract<LayerSpec, { type: 'dense' }>;
 export type ActivationLayerSpec = Extract<LayerSpec, { type: 'activation' }>;
-export type InitializerSpec = z.output<typeof Initializer>;
 
 export { SpecError };
 
@@ -120,13 +111,6 @@ export function parseSpec(input: unknown): ModelSpec {
   layers.forEach((layer, i) => {
     if (activationType(layer.activation) === 'softmax' && i !== layers.length - 1) {
       throw new SpecError(`invalid model spec:\n  layers[${i}].activation: softmax is only supported on the last layer`);
-    }
-    if (layer.type !== 'dense') return;
-    for (const key of ['kernelInitializer', 'biasInitializer'] as const) {
-      const init = layer[key];
-      if (init.type !== 'constant' && init.value !== undefined) {
-        throw new SpecError(`invalid model spec:\n  layers[${i}].${key}.value: only the constant initializer takes a value`);
-      }
     }
   });
   return { ...spec, layers };

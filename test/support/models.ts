@@ -101,7 +101,7 @@ export const SMALL_MODELS: readonly Case[] = [
       layers: [
         { type: 'dense', units: 5, activation: { type: 'leaky_relu', alpha: 0.2 } },
         { type: 'dense', units: 5, activation: { type: 'elu', alpha: 0.5 } },
-        { type: 'dense', units: 4, activation: 'selu' },
+        { type: 'dense', units: 4, activation: 'selu', kernelInitializer: 'lecun_normal' },
         { type: 'dense', units: 2, activation: 'softplus' },
       ],
       loss: { type: 'mse' },
