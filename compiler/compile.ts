@@ -44,6 +44,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       loss: placed('loss', output('loss')),
       params: graph.params.map((p) => placed(p.name, p.id)),
       grads: graph.params.map((p) => placed(p.name, output(gradName(p.name)))),
+      state: (graph.state ?? []).map((s) => placed(s.name, s.id)),
     },
     memory: { arenaBytes: plan.end, pages },
     spec: model.spec,

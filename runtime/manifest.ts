@@ -41,7 +41,8 @@ export interface Signature {
   readonly prediction: TensorSpec;
   readonly params: readonly ParamSpec[];
   readonly loss: LossInfo;
-  readonly optimizer: { readonly type: string; readonly learningRate: number };
+  /** The optimizer spec: type, learningRate and its options (momentum, betas, schedule, clipping...). */
+  readonly optimizer: { readonly type: string; readonly learningRate: number; readonly [option: string]: unknown };
 }
 
 export interface Placed {
@@ -71,6 +72,11 @@ export interface Manifest extends Signature {
     readonly loss: Placed;
     readonly params: readonly Placed[];
     readonly grads: readonly Placed[];
+    /**
+     * Optimizer state: `<slot>:<param>` (momentum, velocity, m, v) and the step counter
+     * `optimizer:step` (f32, steps taken). Zeroed by init; a checkpoint saves them with the weights.
+     */
+    readonly state: readonly Placed[];
   };
   readonly memory: { readonly arenaBytes: number; readonly pages: number };
   /** The validated model spec the trainer was compiled from. */

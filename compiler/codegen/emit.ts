@@ -72,9 +72,11 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     const count = p.shape.reduce((a, b) => a * b, 1);
     return `  ${initCall(drawOf(p), ptr, count, paramStream(k))} // ${p.name}`;
   });
+  // Optimizer state starts at zero, whatever the seed.
+  const stateLines = (graph.state ?? []).map((s) => `  memory.fill(${plan.offsets.get(s.id)!}, 0, ${plan.sizes.get(s.id)!}); // ${s.name}`);
   const applyUpdates = graph.updates.map((u) => {
-    const param = findPort(graph.params, u.param)!.id;
-    return `  memory.copy(${plan.offsets.get(param)!}, ${plan.offsets.get(u.value)!}, ${plan.sizes.get(param)!}); // ${u.param}`;
+    const target = (findPort(graph.params, u.target) ?? findPort(graph.state ?? [], u.target))!.id;
+    return `  memory.copy(${plan.offsets.get(target)!}, ${plan.offsets.get(u.value)!}, ${plan.sizes.get(target)!}); // ${u.target}`;
   });
 
   return [
@@ -86,6 +88,7 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
     `export function init(seed: u32): void {`,
     ...initLines,
+    ...stateLines,
     `}`,
     '',
     `/** Forward pass on n rows: fills the prediction buffer. Returns 0, or NaN if n is out of range. */`,

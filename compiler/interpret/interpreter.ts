@@ -16,6 +16,8 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   readonly signature: Signature;
   readonly training: Graph;
   private readonly params = new Map<string, Float64Array>();
+  /** Optimizer state by name, zeroed by init as the trainer's init() does. */
+  private readonly state = new Map<string, Tensor64>();
 
   constructor(readonly model: LoweredModel) {
     this.signature = signatureOf(model);
@@ -28,6 +30,10 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
       const size = p.shape.reduce((a, b) => a * b, 1);
       this.params.set(p.name, initialValues(drawOf(p), size, seed, paramStream(k)));
     });
+    for (const s of this.training.state ?? []) {
+      const shape = this.training.nodes[s.id]!.shape as number[];
+      this.state.set(s.name, tensor64(shape));
+    }
   }
 
   readParam(name: string): Float64Array {
@@ -48,6 +54,7 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
       this.training,
       wanted,
       (name, op) => {
+        if (op === 'state') return this.state.get(name)!;
         if (op === 'param') {
           const p = this.signature.params.find((q) => q.name === name)!;
           return tensor64(p.shape, this.params.get(name)!);
@@ -75,7 +82,11 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
     const { values, loss, prediction } = this.forwardAndLoss(x, y, n, updates);
-    for (const u of this.training.updates) this.params.set(u.param, values.get(u.value)!.data.slice());
+    for (const u of this.training.updates) {
+      const value = values.get(u.value)!;
+      if (this.state.has(u.target)) this.state.set(u.target, tensor64(value.shape, value.data.slice()));
+      else this.params.set(u.target, value.data.slice());
+    }
     return { loss, prediction };
   }
 

@@ -15,3 +15,8 @@ export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId 
   const z = b.op('matmul', [a, weight], { transB: true });
   return bias === null ? z : b.op('add', [z, bias]);
 }
+
+/** min(max(x, lo), hi): exact selection, so values inside the range pass unchanged. */
+export function clip(b: GraphBuilder, x: NodeId, lo: number, hi: number): NodeId {
+  return b.op('minimum', [b.op('maximum', [x, b.constant(lo)]), b.constant(hi)]);
+}

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, type NodeId } from '../ir/types.ts';
-import { mean } from './compose.ts';
+import { clip, mean } from './compose.ts';
 import type { TensorInfo } from './lower.ts';
 import { SpecError } from './spec_error.ts';
 
@@ -60,11 +60,6 @@ export interface Head {
 }
 
 export const LABELS = 'labels';
-
-/** min(max(x, lo), hi): exact selection, so values inside the range pass unchanged. */
-export function clip(b: GraphBuilder, x: NodeId, lo: number, hi: number): NodeId {
-  return b.op('minimum', [b.op('maximum', [x, b.constant(lo)]), b.constant(hi)]);
-}
 
 /**
  * The cross-entropy's input: the pre-activation when the last layer applies `fused` (or the

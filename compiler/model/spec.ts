@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { Activation, activationType } from './activations.ts';
 import { Loss } from './losses.ts';
+import { Optimizer } from '../optim/spec.ts';
+export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
 import { SpecError } from './spec_error.ts';
 import { Initializer } from '../init/initializers.ts';
 export { initializerNames, type InitializerSpec } from '../init/initializers.ts';
@@ -40,12 +42,6 @@ export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer],
     return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;
   },
 });
-
-export const Optimizer = z.discriminatedUnion(
-  'type',
-  [z.strictObject({ type: z.literal('sgd'), learningRate: z.number().positive({ error: 'expected a positive number' }).default(0.01) })],
-  { error: (iss) => `unknown optimizer ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected sgd` },
-);
 
 export const ModelSpecSchema = z.strictObject({
   name: identifier.default('model'),

@@ -9,16 +9,18 @@ import { inv_count } from './inv_count.ts';
 import { gather_label, scatter_label } from './labels.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
+import { cos, floor, sin, sqrt } from './math.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
 import { softplus } from './softplus.ts';
-import { constant, input, param } from './sources.ts';
+import { constant, input, param, state } from './sources.ts';
 import { sum } from './sum.ts';
 import { exp, log } from './transcendental.ts';
 
 export const ops = {
   input,
   param,
+  state,
   constant,
   add,
   sub,
@@ -36,6 +38,10 @@ export const ops = {
   abs,
   softplus,
   erf,
+  sqrt,
+  floor,
+  cos,
+  sin,
   bce_logits,
   matmul,
   sum,
