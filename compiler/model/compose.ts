@@ -20,3 +20,18 @@ export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId 
 export function clip(b: GraphBuilder, x: NodeId, lo: number, hi: number): NodeId {
   return b.op('minimum', [b.op('maximum', [x, b.constant(lo)]), b.constant(hi)]);
 }
+
+/**
+ * Layer normalization over the last axis of [N, C]: (x − μ) / √(σ² + ε), then ·γ + β where given.
+ * σ² is the biased variance, as Keras and PyTorch use. Autodiff differentiates through μ and σ².
+ */
+export function layerNorm(b: GraphBuilder, x: NodeId, gamma: NodeId | null, beta: NodeId | null, epsilon: number): NodeId {
+  const width = b.node(x).shape[1] as number;
+  const rowMean = (t: NodeId): NodeId => b.op('mul', [b.op('sum', [t], { axes: [1], keepDims: true }), b.constant(1 / width)]);
+  const centered = b.op('sub', [x, rowMean(x)]);
+  const variance = rowMean(b.op('mul', [centered, centered]));
+  let y = b.op('div', [centered, b.op('sqrt', [b.op('add', [variance, b.constant(epsilon)])])]);
+  if (gamma !== null) y = b.op('mul', [y, gamma]);
+  if (beta !== null) y = b.op('add', [y, beta]);
+  return y;
+}

@@ -3,7 +3,7 @@
 import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
 import { activate, activationType } from './activations.ts';
-import { affine } from './compose.ts';
+import { affine, layerNorm } from './compose.ts';
 import { buildLoss, LABELS, type Head } from './losses.ts';
 import { SpecError, type InitializerSpec, type ModelSpec } from './spec.ts';
 
@@ -46,23 +46,27 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   let a = x;
   let width = spec.input.shape[0]!;
   let head: Head | undefined;
+  const addParam = (layer: string, suffix: string, shape: readonly number[], init: InitializerSpec): NodeId => {
+    const name = `${layer}.${suffix}`;
+    const id = b.param(name, shape);
+    // Keras's fans: [units, in] has fan_in = in, fan_out = units; a rank-1 tensor both its length.
+    params.push({ name, layer, shape, init, fanIn: shape.at(-1)!, fanOut: shape[0]! });
+    paramPorts.push({ name, id });
+    return id;
+  };
   for (const layer of spec.layers) {
     head = b.withLabel(layer.name, (): Head => {
       if (layer.type === 'activation') {
         return { output: activate(b, a, layer.activation), logits: a, activation: activationType(layer.activation), layer: layer.name };
       }
-      const weightName = `${layer.name}.weight`;
-      const weight = b.param(weightName, [layer.units, width]);
-      params.push({ name: weightName, layer: layer.name, shape: [layer.units, width], init: layer.kernelInitializer, fanIn: width, fanOut: layer.units });
-      paramPorts.push({ name: weightName, id: weight });
-      let bias: NodeId | null = null;
-      if (layer.useBias) {
-        const biasName = `${layer.name}.bias`;
-        bias = b.param(biasName, [layer.units]);
-        // Keras's fans for a rank-1 tensor: fan_in = fan_out = its length.
-        params.push({ name: biasName, layer: layer.name, shape: [layer.units], init: layer.biasInitializer, fanIn: layer.units, fanOut: layer.units });
-        paramPorts.push({ name: biasName, id: bias });
+      if (layer.type === 'layer_normalization') {
+        const gamma = layer.scale ? addParam(layer.name, 'weight', [width], { type: 'ones' }) : null;
+        const beta = layer.center ? addParam(layer.name, 'bias', [width], { type: 'zeros' }) : null;
+        const output = layerNorm(b, a, gamma, beta, layer.epsilon);
+        return { output, logits: output, activation: 'linear', layer: layer.name };
       }
+      const weight = addParam(layer.name, 'weight', [layer.units, width], layer.kernelInitializer);
+      const bias = layer.useBias ? addParam(layer.name, 'bias', [layer.units], layer.biasInitializer) : null;
       const z = affine(b, a, weight, bias);
       return { output: activate(b, z, layer.activation), logits: z, activation: activationType(layer.activation), layer: layer.name };
     });

@@ -35,8 +35,20 @@ const ActivationLayer = z.strictObject({
   activation: Activation,
 });
 
-export const layerTypes = ['dense', 'activation'] as const;
-export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer], {
+/**
+ * Keras's LayerNormalization over the features of each row: (x − μ) / √(σ² + ε) · γ + β, with
+ * Keras's ε = 1e-3. γ and β are named `<layer>.weight` and `<layer>.bias` (PyTorch's names).
+ */
+const LayerNormalization = z.strictObject({
+  type: z.literal('layer_normalization'),
+  name: identifier.optional(),
+  epsilon: z.number().positive({ error: 'expected a positive number' }).default(1e-3),
+  center: z.boolean().default(true),
+  scale: z.boolean().default(true),
+});
+
+export const layerTypes = ['dense', 'activation', 'layer_normalization'] as const;
+export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer, LayerNormalization], {
   error: (iss) => {
     const given = (iss.input as { type?: unknown } | undefined)?.type;
     return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;
@@ -105,7 +117,7 @@ export function parseSpec(input: unknown): ModelSpec {
     seen.add(layer.name);
   });
   layers.forEach((layer, i) => {
-    if (activationType(layer.activation) === 'softmax' && i !== layers.length - 1) {
+    if ('activation' in layer && activationType(layer.activation) === 'softmax' && i !== layers.length - 1) {
       throw new SpecError(`invalid model spec:\n  layers[${i}].activation: softmax is only supported on the last layer`);
     }
   });

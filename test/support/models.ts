@@ -214,4 +214,21 @@ export const SMALL_MODELS: readonly Case[] = [
     },
     labels: (rows, seed) => oneHot(randomClasses(rows, 3, seed), 3),
   },
+  {
+    name: 'layer normalization (with and without γ/β) · relu → tanh, softmax',
+    spec: {
+      input: { shape: [4] },
+      layers: [
+        { type: 'dense', units: 6, activation: 'relu' },
+        { type: 'layer_normalization', name: 'norm' },
+        { type: 'dense', units: 5, activation: 'tanh' },
+        { type: 'layer_normalization', name: 'bare', center: false, scale: false, epsilon: 1e-5 },
+        { type: 'dense', units: 3, activation: 'softmax' },
+      ],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      batchSize: 8,
+      seed: 15,
+    },
+    labels: (rows, seed) => randomClasses(rows, 3, seed),
+  },
 ];
