@@ -5,6 +5,7 @@ import { CliError, type Io } from './errors.ts';
 import { readBytes } from './files.ts';
 import { bytesText, paramCount, table, tensorText } from './format.ts';
 import { usage } from './usage.ts';
+import { formatSummary, summarize } from '../model/summary.ts';
 
 export interface Inspection {
   readonly manifest: Manifest;
@@ -38,7 +39,17 @@ function initializerText(init: { readonly type: string; readonly [option: string
 export function describeTrainer({ manifest: m, size, imports, exports }: Inspection): string[] {
   const offsets = new Map(m.buffers.params.map((p) => [p.name, p]));
   const loss = m.loss;
-  const lossText = [loss.type, loss.weight !== 1 ? `weight ${loss.weight}` : '', loss.fromLogits ? 'from logits' : ''].filter(Boolean).join(', ');
+  const lossText = [
+    loss.type,
+    loss.weight !== 1 ? `weight ${loss.weight}` : '',
+    loss.fromLogits ? 'from logits' : '',
+    loss.delta !== undefined ? `delta ${loss.delta}` : '',
+    loss.reduction === 'sum' ? 'sum over rows' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const { type: _type, learningRate, ...options } = m.optimizer;
+  const optimizerOptions = Object.entries(options).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   return [
     `model         ${m.model}`,
     `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd})`,
@@ -47,6 +58,8 @@ export function describeTrainer({ manifest: m, size, imports, exports }: Inspect
     `input         ${tensorText(m.input)}`,
     `labels        ${tensorText(m.labels)}`,
     `prediction    ${tensorText(m.prediction)}`,
+    `layers`,
+    ...formatSummary(summarize(m.spec)).map((l) => `    ${l}`),
     `parameters    ${paramCount(m).toLocaleString('en-US')} in ${m.params.length} tensors`,
     ...table([
       ['name', 'shape', 'initializer', 'count', 'offset'],
@@ -59,7 +72,7 @@ export function describeTrainer({ manifest: m, size, imports, exports }: Inspect
       ]),
     ], '    '),
     `loss          ${lossText}`,
-    `optimizer     ${m.optimizer.type}, learning rate ${m.optimizer.learningRate}`,
+    `optimizer     ${[m.optimizer.type, `learning rate ${learningRate}`, ...optimizerOptions].join(', ')}`,
     `memory        arena ${bytesText(m.memory.arenaBytes)}; ${m.memory.pages} pages of 64 KiB`,
     `wasm size     ${bytesText(size)}`,
     `imports       ${imports.length}${imports.length ? `: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}` : ''}`,
