@@ -20,6 +20,8 @@ export interface ParamSpec {
   readonly shape: readonly number[];
   /** Keras name and options, e.g. { type: 'variance_scaling', scale: 2, mode: 'fan_in' }. */
   readonly initializer: { readonly type: string; readonly [option: string]: unknown };
+  /** false for batch normalization's running statistics: saved and loaded, but no gradient. */
+  readonly trainable?: false;
 }
 
 export interface LossInfo {

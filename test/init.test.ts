@@ -119,7 +119,7 @@ describe('initializers', () => {
   // 2 % of its formula, and the mean is where it should be.
   for (const [name, init, mean, variance, bound] of STATISTICS) {
     it(`${name}: variance of a 1000×1000 layer within 2 % of the formula`, () => {
-      const param = { name: 'w', layer: 'w', shape: [1000, 1000], init, fanIn: 1000, fanOut: 1000 };
+      const param = { name: 'w', layer: 'w', shape: [1000, 1000], init, fanIn: 1000, fanOut: 1000, trainable: true };
       const values = initialValues(drawOf(param), 1000 * 1000, 5, 0);
       const s = stats(values);
       expect(Math.abs(s.std ** 2 / variance - 1)).toBeLessThan(0.02);

@@ -4,7 +4,8 @@ import { drawOf, initCall, paramStream } from '../init/initializers.ts';
 import { BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { opDef } from '../ops/registry.ts';
-import { gradName } from '../autodiff/training.ts';
+import { gradientPorts } from '../autodiff/training.ts';
+import { TRAIN_LOSS } from '../model/lower.ts';
 import { emitElementwise } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 
@@ -54,17 +55,20 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const prediction = port('prediction');
   const loss = port('loss');
-  const grads = graph.params.map((p) => port(gradName(p.name)));
+  const grads = gradientPorts(graph).map((g) => g.id);
+  // gradients and train_step differentiate, and return, the training pass's loss where there is one.
+  const trainLoss = findPort(graph.outputs, TRAIN_LOSS)?.id ?? loss;
   const updates = graph.updates.map((u) => u.value);
 
   const imports = Object.entries(kernels).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
-  const computed = schedule(graph, [prediction, loss, ...grads, ...updates]);
+  const computed = schedule(graph, [prediction, loss, trainLoss, ...grads, ...updates]);
   const calls = (wanted: readonly NodeId[]): string =>
     schedule(graph, wanted)
       .map((id) => `  node${id}(n);`)
       .join('\n');
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
+  const trainLossValue = `  return load<f32>(${plan.offsets.get(trainLoss)!});`;
 
   const initLines = model.params.map((p, k) => {
     const id = findPort(graph.params, p.name)!.id;
@@ -108,16 +112,16 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     `/** Forward, loss and backward on n rows: fills the gradient buffers, updates nothing. */`,
     `export function gradients(n: i32): f32 {`,
     guard,
-    calls([prediction, loss, ...grads]),
-    lossValue,
+    calls([prediction, trainLoss, ...grads]),
+    trainLossValue,
     `}`,
     '',
     `/** One optimizer step on n rows. Returns the loss before the update. */`,
     `export function train_step(n: i32): f32 {`,
     guard,
-    calls([prediction, loss, ...grads, ...updates]),
+    calls([prediction, trainLoss, ...grads, ...updates]),
     ...applyUpdates,
-    lossValue,
+    trainLossValue,
     `}`,
     '',
   ].join('\n');

@@ -121,14 +121,15 @@ export interface BuiltLoss {
   readonly labels: TensorInfo;
 }
 
-export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: number): BuiltLoss {
+/** `labelsNode`: the labels input an earlier pass created, shared so the host feeds one buffer. */
+export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: number, labelsNode?: NodeId): BuiltLoss {
   return b.withLabel(`loss(${loss.type})`, () => {
     let value: NodeId;
     let labels: TensorInfo;
     switch (loss.type) {
       case 'sparse_categorical_crossentropy': {
         labels = { name: LABELS, shape: [BATCH], dtype: 'i32' };
-        const y = b.input(LABELS, labels.shape, 'i32');
+        const y = labelsNode ?? b.input(LABELS, labels.shape, 'i32');
         const z = logitsOf(loss, head, 'softmax');
         if (z === null) {
           throw new SpecError(
@@ -141,7 +142,7 @@ export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: nu
       }
       case 'categorical_crossentropy': {
         labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = b.input(LABELS, labels.shape, 'f32');
+        const y = labelsNode ?? b.input(LABELS, labels.shape, 'f32');
         const z = logitsOf(loss, head, 'softmax');
         let logp: NodeId;
         if (z !== null) {
@@ -156,7 +157,7 @@ export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: nu
       }
       default: {
         labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = b.input(LABELS, labels.shape, 'f32');
+        const y = labelsNode ?? b.input(LABELS, labels.shape, 'f32');
         value = reduceElements(b, elementwiseLoss(b, loss, head, y), loss, units);
       }
     }

@@ -47,8 +47,22 @@ const LayerNormalization = z.strictObject({
   scale: z.boolean().default(true),
 });
 
-export const layerTypes = ['dense', 'activation', 'layer_normalization'] as const;
-export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer, LayerNormalization], {
+/**
+ * Keras's BatchNormalization over the batch, per feature: batch statistics in training (and
+ * through them the gradient), running statistics (`<layer>.running_mean`, `.running_var`,
+ * saved with the weights) in inference; Keras's momentum 0.99 and ε = 1e-3.
+ */
+const BatchNormalization = z.strictObject({
+  type: z.literal('batch_normalization'),
+  name: identifier.optional(),
+  momentum: z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0.99),
+  epsilon: z.number().positive({ error: 'expected a positive number' }).default(1e-3),
+  center: z.boolean().default(true),
+  scale: z.boolean().default(true),
+});
+
+export const layerTypes = ['dense', 'activation', 'layer_normalization', 'batch_normalization'] as const;
+export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer, LayerNormalization, BatchNormalization], {
   error: (iss) => {
     const given = (iss.input as { type?: unknown } | undefined)?.type;
     return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;
