@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
-import { finiteDifferenceStep, relativeDifference } from '../compiler/gradcheck/numerical.ts';
+import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
+import { trainingLossGradients } from './support/training_gradients.ts';
 import { randomMatrix } from './support/data.ts';
 
 const spec = {
@@ -95,21 +96,9 @@ describe('batch_normalization', () => {
     const compiled = trainer.gradients(x, y);
     expect(Object.keys(exact.grads)).toEqual(['d1.weight', 'd1.bias', 'bn1.weight', 'bn1.bias', 'd2.weight', 'd2.bias', 'bn2.weight', 'out.weight', 'out.bias']);
     expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
-    const record = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Float64Array.from(v)]));
+    const numerical = trainingLossGradients(interpreter, x, y, Object.keys(exact.grads));
     for (const [name, g] of Object.entries(exact.grads)) {
-      const values = record[name]!;
-      const numeric = values.map((w, i) => {
-        const h = finiteDifferenceStep(w);
-        values[i] = w + h;
-        interpreter.setWeights(record);
-        const plus = interpreter.gradients(x, y).loss;
-        values[i] = w - h;
-        interpreter.setWeights(record);
-        const minus = interpreter.gradients(x, y).loss;
-        values[i] = w;
-        return (plus - minus) / (2 * h);
-      });
-      interpreter.setWeights(record);
+      const numeric = numerical[name]!;
       expect(Math.hypot(...g.data), `${name} has a zero gradient`).toBeGreaterThan(0);
       expect(relativeDifference(g.data, numeric), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
       expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
