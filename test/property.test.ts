@@ -6,8 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
-import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
-import { trainingLossGradients } from './support/training_gradients.ts';
+import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
 import type { ActivationSpec } from '../compiler/model/activations.ts';
 import { oneHot, randomBits, randomClasses, randomMatrix } from './support/data.ts';
 
@@ -101,7 +100,7 @@ describe('random sequential models', () => {
         interpreter.setWeights(weights);
         const exact = interpreter.gradients(x, y);
         const compiled = trainer.gradients(x, y);
-        const numerical = trainingLossGradients(interpreter, x, y, Object.keys(exact.grads));
+        const numerical = numericalGradients(interpreter, x, y, Object.keys(exact.grads), trainingLoss);
         expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
         for (const [name, g] of Object.entries(exact.grads)) {
           expect(relativeDifference(g.data, numerical[name]!), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { Rng } from '../../runtime/prng.ts';
 import type { ParamInfo } from '../model/lower.ts';
 import { f32Literal } from '../codegen/elementwise.ts';
+import { rejectForeignOptions } from '../model/options.ts';
 
 export const initializerNames = [
   'zeros',
@@ -62,11 +63,7 @@ const InitializerObject = z
       .optional(),
   })
   .superRefine((init, ctx) => {
-    for (const [option, takers] of Object.entries(OPTIONS)) {
-      if (init[option as keyof typeof init] !== undefined && !takers.includes(init.type)) {
-        ctx.addIssue({ code: 'custom', path: [option], message: `only ${takers.join(', ')} take${takers.length === 1 ? 's' : ''} '${option}'` });
-      }
-    }
+    rejectForeignOptions(init, ctx, OPTIONS);
     if ((init.minval ?? -0.05) >= (init.maxval ?? 0.05)) ctx.addIssue({ code: 'custom', path: ['maxval'], message: 'maxval must exceed minval' });
   });
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
+import { rejectForeignOptions } from './options.ts';
 
 export const activationNames = [
   'linear',
@@ -41,13 +42,7 @@ export const Activation = z.union(
     ActivationName,
     z
       .strictObject({ type: ActivationName, alpha: z.number().optional(), beta: z.number().optional(), approximate: z.boolean().optional() })
-      .superRefine((a, ctx) => {
-        for (const [option, takers] of Object.entries(OPTIONS)) {
-          if (option in a && a[option as keyof typeof a] !== undefined && !takers.includes(a.type)) {
-            ctx.addIssue({ code: 'custom', path: [option], message: `only ${takers.join(', ')} take${takers.length === 1 ? 's' : ''} '${option}'` });
-          }
-        }
-      }),
+      .superRefine((a, ctx) => rejectForeignOptions(a, ctx, OPTIONS)),
   ],
   {
     error: (iss) => {

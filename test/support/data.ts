@@ -19,3 +19,10 @@ export function randomBits(rows: number, cols: number, seed: number): number[][]
 export function oneHot(classes: readonly number[], count: number): number[][] {
   return classes.map((k) => Array.from({ length: count }, (_, c) => (c === k ? 1 : 0)));
 }
+
+/** Four features; the label is the index of the largest of the first three: three separable classes. */
+export function argmaxBlobs(rows: number, seed: number, scale = 1): { x: number[][]; y: number[] } {
+  const x = randomMatrix(rows, 4, seed, scale);
+  const y = x.map((r) => [0, 1, 2].reduce((best, k) => (r[k]! > r[best]! ? k : best), 0));
+  return { x, y };
+}
