@@ -55,7 +55,7 @@ const CASES: readonly OpCase[] = [
   { op: 'gather_label', shapes: [[BATCH, 4], [BATCH]], labels: { operand: 1, classes: 4 } },
   { op: 'scatter_label', shapes: [[BATCH], [BATCH]], attrs: { classes: 3 }, labels: { operand: 1, classes: 3 } },
 ];
-const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'inv_count'];
+const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count'];
 
 const bind = (shape: Shape): number[] => shape.map((d) => (d === BATCH ? N : d));
 

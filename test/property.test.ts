@@ -1,5 +1,5 @@
 // Acceptance 2: random valid sequential models — depth, widths, hidden activations with their
-// options, layer and batch normalization (checked in training mode), the last activation and a loss that fits it, the reduction, bias or not — checked
+// options, dropout, layer and batch normalization (checked in training mode), the last activation and a loss that fits it, the reduction, bias or not — checked
 // three ways like test/gradients.test.ts: interpreter vs centered differences (≤ 1e-7),
 // compiled vs interpreter (≤ 1e-5), on a full or partial batch. Fixed seed; about 20 compiles.
 import fc from 'fast-check';
@@ -45,6 +45,7 @@ const model = fc.record({
   features: fc.integer({ min: 2, max: 5 }),
   hidden: fc.array(
     fc.oneof(
+      { weight: 1, arbitrary: fc.record({ type: fc.constant('dropout'), rate: fc.constantFrom(0.1, 0.5) }) },
       { weight: 4, arbitrary: fc.record({ type: fc.constant('dense'), units: fc.integer({ min: 1, max: 6 }), activation: hiddenActivation, useBias: fc.boolean() }) },
       // Normalising fewer than 3 values is degenerate (2 normalise to ±1, flat): float32 cannot
       // resolve its vanishing gradient, so a normalization always follows a dense of ≥ 3 units here.

@@ -27,13 +27,13 @@ export function buildTrainingGraph(forward: Graph, optimizer: OptimizerSpec, tra
     trained.map((p) => p.id),
   );
   const gradPorts: Port[] = trained.map((p) => ({ name: gradName(p.name), id: grads.get(p.id)! }));
-  const state = new OptimizerState(b);
+  const state = new OptimizerState(b, forward.state ?? []);
   const updates = [...forward.updates, ...optimizerStep(b, trained, grads, optimizer, state)];
   return eliminateDeadCode({
     nodes: b.nodes,
     inputs: forward.inputs,
     params: forward.params,
-    ...(state.ports.length > 0 ? { state: state.ports } : {}),
+    ...(forward.state || state.ports.length > 0 ? { state: [...(forward.state ?? []), ...state.ports] } : {}),
     outputs: [...forward.outputs, ...gradPorts],
     updates: [...updates, ...state.updates],
   });

@@ -1,17 +1,18 @@
 // From a validated spec to the forward graph: prediction and loss as IR, parameters named
 // `<layer>.weight` ([units, in]) and `<layer>.bias` ([units]).
 //
-// Train vs inference mode: a model with a batch_normalization layer is lowered twice into one
-// graph, sharing inputs, labels and parameters. The inference pass gives `prediction` and
-// `loss` (predict, evaluate); the training pass gives `train_loss` (gradients, train_step),
-// normalising by batch statistics, and the updates of the running statistics. Models without
-// such layers have one pass and no `train_loss`.
+// Train vs inference mode: a model with a batch_normalization or dropout layer is lowered twice
+// into one graph, sharing inputs, labels and parameters. The inference pass gives `prediction`
+// and `loss` (predict, evaluate); the training pass gives `train_loss` (gradients, train_step),
+// with batch statistics and dropout masks, and the updates of the running statistics and the
+// step counter. Models without such layers have one pass and no `train_loss`.
 import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
 import { activate, activationType } from './activations.ts';
 import { affine, batchNorm, layerNorm } from './compose.ts';
 import { buildLoss, LABELS, type BuiltLoss, type Head } from './losses.ts';
 import { SpecError, type InitializerSpec, type ModelSpec } from './spec.ts';
+import { STEP } from '../optim/state.ts';
 
 export { LABELS } from './losses.ts';
 
@@ -45,6 +46,9 @@ export interface LoweredModel {
 
 type Mode = 'train' | 'inference';
 
+/** Dropout layer k draws from streams 2³¹ + k·2²⁴ + t: clear of the parameters' streams 0, 1, 2, … */
+const dropoutStream = (k: number): number => (0x80000000 + k * 0x1000000) >>> 0;
+
 export const TRAIN_LOSS = 'train_loss';
 
 export function lowerModel(spec: ModelSpec): LoweredModel {
@@ -65,6 +69,16 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
     // Keras's fans: [units, in] has fan_in = in, fan_out = units; a rank-1 tensor both its length.
     params.push({ name, layer, shape, init, fanIn: shape.at(-1)!, fanOut: shape[0]!, trainable });
     paramPorts.push({ name, id });
+    return id;
+  };
+
+  // The step counter (steps taken), shared with the optimizer: dropout draws a new mask each step.
+  let stepPort: Port | null = null;
+  const step = (): NodeId => {
+    if (stepPort) return stepPort.id;
+    const id = b.withLabel('optimizer', () => b.op('state', [], { name: STEP, shape: [], dtype: 'f32' }));
+    stepPort = { name: STEP, id };
+    updates.push({ target: STEP, value: b.withLabel('optimizer', () => b.op('add', [id, b.constant(1)])) });
     return id;
   };
 
@@ -92,6 +106,13 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
             for (const u of bn.updates) updates.push({ target: `${layer.name}.${u.stat}`, value: u.value });
             return { output: bn.output, logits: bn.output, activation: 'linear', layer: layer.name };
           }
+          case 'dropout': {
+            if (mode === 'inference' || layer.rate === 0) return { output: a, logits: a, activation: 'linear', layer: layer.name };
+            const k = spec.layers.filter((l) => l.type === 'dropout').indexOf(layer);
+            const mask = b.op('dropout_mask', [step()], { rate: layer.rate, seed: spec.seed, stream: dropoutStream(k), shape: [BATCH, width] });
+            const output = b.op('mul', [a, mask]);
+            return { output, logits: output, activation: 'linear', layer: layer.name };
+          }
           case 'dense': {
             const weight = param(layer.name, 'weight', [layer.units, width], layer.kernelInitializer);
             const bias = layer.useBias ? param(layer.name, 'bias', [layer.units], layer.biasInitializer) : null;
@@ -110,7 +131,7 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   const { loss, labels } = buildLoss(b, spec.loss, inference.head, inference.width);
   const labelsId = b.nodes.find((n) => n.op === 'input' && n.attrs['name'] === LABELS)!.id;
   let train: BuiltLoss | null = null;
-  if (spec.layers.some((l) => l.type === 'batch_normalization')) {
+  if (spec.layers.some((l) => l.type === 'batch_normalization' || l.type === 'dropout')) {
     const pass = forward('train');
     train = buildLoss(b, spec.loss, pass.head, pass.width, labelsId);
   }
@@ -121,6 +142,7 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
       { name: LABELS, id: labelsId },
     ],
     params: paramPorts,
+    ...(stepPort ? { state: [stepPort] } : {}),
     outputs: [
       { name: 'prediction', id: inference.head.output },
       { name: 'loss', id: loss },

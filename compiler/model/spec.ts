@@ -61,8 +61,15 @@ const BatchNormalization = z.strictObject({
   scale: z.boolean().default(true),
 });
 
-export const layerTypes = ['dense', 'activation', 'layer_normalization', 'batch_normalization'] as const;
-export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer, LayerNormalization, BatchNormalization], {
+/** Keras's Dropout: in training, zeroes each element with probability `rate` and scales the rest by 1/(1 − rate); identity in inference. */
+const Dropout = z.strictObject({
+  type: z.literal('dropout'),
+  name: identifier.optional(),
+  rate: z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }),
+});
+
+export const layerTypes = ['dense', 'activation', 'layer_normalization', 'batch_normalization', 'dropout'] as const;
+export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer, LayerNormalization, BatchNormalization, Dropout], {
   error: (iss) => {
     const given = (iss.input as { type?: unknown } | undefined)?.type;
     return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;

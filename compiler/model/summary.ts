@@ -35,6 +35,8 @@ export function summarize(specInput: unknown): ModelSummary {
         return { layer: layer.name, type: `activation (${activationType(layer.activation)})`, outputShape: ['N', width], params: 0 };
       case 'layer_normalization':
         return { layer: layer.name, type: 'layer_normalization', outputShape: ['N', width], params: (layer.scale ? width : 0) + (layer.center ? width : 0) };
+      case 'dropout':
+        return { layer: layer.name, type: `dropout (${layer.rate})`, outputShape: ['N', width], params: 0 };
       case 'batch_normalization':
         // γ, β and the two running statistics (not trained), as Keras counts them.
         return { layer: layer.name, type: 'batch_normalization', outputShape: ['N', width], params: (layer.scale ? width : 0) + (layer.center ? width : 0) + 2 * width };

@@ -3,6 +3,7 @@ import { add, div, mul, neg, sub } from './arithmetic.ts';
 import { relu, sigmoid, step, tanh } from './activations.ts';
 import { bce_logits } from './bce_logits.ts';
 import { broadcast } from './broadcast.ts';
+import { dropout_mask } from './dropout_mask.ts';
 import { erf } from './erf.ts';
 import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
@@ -48,6 +49,7 @@ export const ops = {
   reshape,
   broadcast,
   inv_count,
+  dropout_mask,
   log_softmax,
   gather_label,
   scatter_label,

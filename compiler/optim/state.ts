@@ -13,7 +13,11 @@ export class OptimizerState {
   readonly ports: Port[] = [];
   readonly updates: { target: string; value: NodeId }[] = [];
 
-  constructor(private readonly b: GraphBuilder) {}
+  /** `existing`: state the forward graph already holds and updates (the step counter, with dropout). */
+  constructor(
+    private readonly b: GraphBuilder,
+    private readonly existing: readonly Port[] = [],
+  ) {}
 
   /** A new zero-initialised state tensor. */
   slot(name: string, shape: Shape): NodeId {
@@ -29,6 +33,8 @@ export class OptimizerState {
 
   /** A slot updated to f(old): returns [old, new]. */
   carry(name: string, shape: Shape, next: (old: NodeId) => NodeId): [NodeId, NodeId] {
+    const held = this.existing.find((p) => p.name === name);
+    if (held) return [held.id, next(held.id)];
     const old = this.slot(name, shape);
     const value = next(old);
     this.set(name, value);
