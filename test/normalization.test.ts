@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
-import { argmaxBlobs, randomMatrix } from './support/data.ts';
+import { argmaxBlobs, perturbed, randomMatrix } from './support/data.ts';
 
 const spec = {
   input: { shape: [5] },
@@ -78,13 +78,7 @@ describe('batch_normalization', () => {
   ])('agrees three ways in training mode on a %s', async (_label, n) => {
     const trainer = await compile(bnSpec);
     const interpreter = interpret(bnSpec);
-    const weights = Object.fromEntries(
-      Object.entries(trainer.getWeights()).map(([name, t], k) => {
-        const noise = randomMatrix(1, t.data.length, 200 + k, 0.3)[0]!;
-        // Running variances must stay positive.
-        return [name, t.data.map((v, i) => Math.fround(name.endsWith('running_var') ? v + Math.abs(noise[i]!) : v + noise[i]!))];
-      }),
-    );
+    const weights = perturbed(trainer.getWeights(), 200);
     trainer.setWeights(weights);
     interpreter.setWeights(weights);
     const x = randomMatrix(n, 4, 40 + n, 1.5);

@@ -8,7 +8,7 @@ import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
 import type { ActivationSpec } from '../compiler/model/activations.ts';
-import { oneHot, randomBits, randomClasses, randomMatrix } from './support/data.ts';
+import { oneHot, perturbed, randomBits, randomClasses, randomMatrix } from './support/data.ts';
 
 const hiddenActivation: fc.Arbitrary<ActivationSpec> = fc.oneof(
   fc.constantFrom<ActivationSpec>('linear', 'sigmoid', 'tanh', 'relu', 'elu', 'selu', 'gelu', 'swish', 'silu', 'softplus', 'leaky_relu'),
@@ -91,12 +91,7 @@ describe('random sequential models', () => {
         const trainer = await compile(spec);
         const interpreter = interpret(spec);
         // Perturbed initial weights: zero-initialised biases would sit exactly on activation kinks.
-        const weights = Object.fromEntries(
-          Object.entries(trainer.getWeights()).map(([name, t], k) => {
-            const noise = randomMatrix(1, t.data.length, m.seed + 100 + k, 0.3)[0]!;
-            return [name, t.data.map((v, i) => Math.fround(v + noise[i]!))];
-          }),
-        );
+        const weights = perturbed(trainer.getWeights(), m.seed + 100);
         trainer.setWeights(weights);
         interpreter.setWeights(weights);
         const exact = interpreter.gradients(x, y);
