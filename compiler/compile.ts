@@ -2,7 +2,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { ABI_VERSION, MANIFEST_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
-import { buildTrainingGraph, gradName } from './autodiff/training.ts';
+import { gradientPorts, trainingGraphOf } from './autodiff/training.ts';
 import { compileAssemblyScript, kernelExports } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
 import { planMemory, type MemoryPlan } from './codegen/plan.ts';
@@ -43,7 +43,8 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       prediction: placed('prediction', output('prediction')),
       loss: placed('loss', output('loss')),
       params: graph.params.map((p) => placed(p.name, p.id)),
-      grads: graph.params.map((p) => placed(p.name, output(gradName(p.name)))),
+      grads: gradientPorts(graph).map((g) => placed(g.name.slice('grad:'.length), g.id)),
+      state: (graph.state ?? []).map((s) => placed(s.name, s.id)),
     },
     memory: { arenaBytes: plan.end, pages },
     spec: model.spec,
@@ -54,7 +55,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
 export async function compileToWasm(specInput: unknown): Promise<CompiledTrainer> {
   const started = performance.now();
   const model = lowerModel(parseSpec(specInput));
-  const graph = buildTrainingGraph(model.graph, model.spec.optimizer);
+  const graph = trainingGraphOf(model);
   const plan = planMemory(graph, model.spec.batchSize);
   const source = emitModule(model, graph, plan, kernelExports());
   const memoryBase = Math.ceil(plan.end / 16) * 16;

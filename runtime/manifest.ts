@@ -18,13 +18,19 @@ export interface ParamSpec {
   readonly name: string;
   readonly layer: string;
   readonly shape: readonly number[];
-  readonly initializer: { readonly type: string; readonly value?: number };
+  /** Keras name and options, e.g. { type: 'variance_scaling', scale: 2, mode: 'fan_in' }. */
+  readonly initializer: { readonly type: string; readonly [option: string]: unknown };
+  /** false for batch normalization's running statistics: saved and loaded, but no gradient. */
+  readonly trainable?: false;
 }
 
 export interface LossInfo {
-  readonly type: 'mse' | 'binary_crossentropy' | 'sparse_categorical_crossentropy';
+  readonly type: 'mse' | 'mae' | 'huber' | 'binary_crossentropy' | 'categorical_crossentropy' | 'sparse_categorical_crossentropy';
   readonly weight: number;
+  /** Over the rows of a call: 'mean' (the default) or 'sum'. */
+  readonly reduction?: 'mean' | 'sum';
   readonly fromLogits?: boolean;
+  readonly delta?: number;
 }
 
 /** What a model looks like from outside: shared by the compiled trainer and the interpreter. */
@@ -37,7 +43,8 @@ export interface Signature {
   readonly prediction: TensorSpec;
   readonly params: readonly ParamSpec[];
   readonly loss: LossInfo;
-  readonly optimizer: { readonly type: string; readonly learningRate: number };
+  /** The optimizer spec: type, learningRate and its options (momentum, betas, schedule, clipping...). */
+  readonly optimizer: { readonly type: string; readonly learningRate: number; readonly [option: string]: unknown };
 }
 
 export interface Placed {
@@ -67,6 +74,11 @@ export interface Manifest extends Signature {
     readonly loss: Placed;
     readonly params: readonly Placed[];
     readonly grads: readonly Placed[];
+    /**
+     * Optimizer state: `<slot>:<param>` (momentum, velocity, m, v) and the step counter
+     * `optimizer:step` (f32, steps taken). Zeroed by init; a checkpoint saves them with the weights.
+     */
+    readonly state: readonly Placed[];
   };
   readonly memory: { readonly arenaBytes: number; readonly pages: number };
   /** The validated model spec the trainer was compiled from. */

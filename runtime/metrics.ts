@@ -6,6 +6,8 @@ export function countCorrect(loss: LossInfo, prediction: Float64Array | Float32A
   const width = prediction.length / rows;
   switch (loss.type) {
     case 'mse':
+    case 'mae':
+    case 'huber':
       return null;
     case 'binary_crossentropy': {
       // Probabilities split at 0.5, logits at 0.
@@ -16,12 +18,20 @@ export function countCorrect(loss: LossInfo, prediction: Float64Array | Float32A
     }
     case 'sparse_categorical_crossentropy': {
       let correct = 0;
-      for (let r = 0; r < rows; r++) {
-        let best = 0;
-        for (let c = 1; c < width; c++) if (prediction[r * width + c]! > prediction[r * width + best]!) best = c;
-        if (best === labels[r]) correct++;
-      }
+      for (let r = 0; r < rows; r++) if (argmax(prediction, r, width) === labels[r]) correct++;
+      return correct;
+    }
+    case 'categorical_crossentropy': {
+      // One-hot (or soft) targets: the predicted class is right where it is the target's largest.
+      let correct = 0;
+      for (let r = 0; r < rows; r++) if (argmax(prediction, r, width) === argmax(labels, r, width)) correct++;
       return correct;
     }
   }
+}
+
+function argmax(values: Float64Array | Float32Array, row: number, width: number): number {
+  let best = 0;
+  for (let c = 1; c < width; c++) if (values[row * width + c]! > values[row * width + best]!) best = c;
+  return best;
 }

@@ -85,7 +85,8 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   gradients(x: TensorLike, y: TensorLike): { loss: number; grads: Record<string, Tensor<D>> } {
     const batch = this.batchOf(x, y, 'gradients');
     const result = this.engine.gradientsBatch(batch.x.data, batch.y.data, batch.x.rows);
-    const grads = Object.fromEntries(this.signature.params.map((p) => [p.name, { shape: [...p.shape], data: result.grads.get(p.name)! }]));
+    const trained = this.signature.params.filter((p) => p.trainable !== false);
+    const grads = Object.fromEntries(trained.map((p) => [p.name, { shape: [...p.shape], data: result.grads.get(p.name)! }]));
     return { loss: result.loss, grads };
   }
 

@@ -19,6 +19,8 @@ export interface TrainerViews {
   readonly prediction: Float32Array;
   readonly params: Readonly<Record<string, Float32Array>>;
   readonly grads: Readonly<Record<string, Float32Array>>;
+  /** Optimizer state by name (manifest `buffers.state`). */
+  readonly state: Readonly<Record<string, Float32Array>>;
 }
 
 class WasmEngine implements BatchEngine<Float32Array> {
@@ -38,6 +40,7 @@ class WasmEngine implements BatchEngine<Float32Array> {
       prediction: f32(b.prediction),
       params: Object.fromEntries(b.params.map((p) => [p.name, f32(p)])),
       grads: Object.fromEntries(b.grads.map((p) => [p.name, f32(p)])),
+      state: Object.fromEntries(b.state.map((p) => [p.name, f32(p)])),
     };
     this.predictionWidth = manifest.prediction.shape[1] as number;
   }

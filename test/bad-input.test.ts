@@ -20,12 +20,16 @@ const good = {
 
 describe('bad model specs name the field', () => {
   const cases: [string, unknown, RegExp][] = [
-    ['unknown layer type', { ...good, layers: [{ type: 'conv2d', units: 3 }] }, /layers\[0\]\.type: unknown layer type "conv2d"; expected one of dense/],
+    ['unknown layer type', { ...good, layers: [{ type: 'conv2d', units: 3 }] }, /layers\[0\]\.type: unknown layer type "conv2d"; expected one of dense, activation/],
     ['negative unit count', { ...good, layers: [{ type: 'dense', units: -3 }] }, /layers\[0\]\.units: expected a positive integer, got -3/],
     ['fractional unit count', { ...good, layers: [{ type: 'dense', units: 2.5 }] }, /layers\[0\]\.units: expected an integer, got 2\.5/],
     ['missing input shape', { ...good, input: { name: 'x' } }, /input\.shape: missing/],
     ['missing input', { ...good, input: undefined }, /input: missing/],
     ['unknown activation', { ...good, layers: [{ type: 'dense', units: 2, activation: 'swishy' }] }, /layers\[0\]\.activation: unknown activation "swishy"/],
+    ['an option the activation does not take', { ...good, layers: [{ type: 'dense', units: 2, activation: { type: 'relu', alpha: 0.1 } }] }, /layers\[0\]\.activation\.alpha: only leaky_relu, elu take 'alpha'/],
+    ['softmax activation layer before the end', { ...good, layers: [{ type: 'activation', activation: 'softmax' }, { type: 'dense', units: 2 }] }, /layers\[0\]\.activation: softmax is only supported on the last layer/],
+    ['an option the initializer does not take', { ...good, layers: [{ type: 'dense', units: 2, kernelInitializer: { type: 'he_normal', value: 1 } }] }, /layers\[0\]\.kernelInitializer\.value: only constant takes 'value'/],
+    ['a bad variance_scaling mode', { ...good, layers: [{ type: 'dense', units: 2, kernelInitializer: { type: 'variance_scaling', mode: 'fan_sum' } }] }, /layers\[0\]\.kernelInitializer\.mode: expected "fan_in", "fan_out" or "fan_avg"/],
     ['misspelt field', { ...good, layers: [{ type: 'dense', units: 2, activaton: 'relu' }] }, /layers\[0\]: unknown field\(s\) 'activaton'/],
     ['unknown loss', { ...good, loss: { type: 'hinge' } }, /loss\.type: unknown loss "hinge"/],
     ['no layers', { ...good, layers: [] }, /layers: a model needs at least one layer/],

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { numericalGradients, relativeDifference } from '../compiler/gradcheck/numerical.ts';
-import { randomMatrix } from './support/data.ts';
+import { perturbed, randomMatrix } from './support/data.ts';
 import { SMALL_MODELS } from './support/models.ts';
 
 describe.each(SMALL_MODELS)('$name', ({ spec, labels }) => {
@@ -19,14 +19,9 @@ describe.each(SMALL_MODELS)('$name', ({ spec, labels }) => {
     const trainer = await compile(spec);
     const interpreter = interpret(spec);
     // Non-trivial weights: the spec's initializers, perturbed so zero-initialised tensors still vary.
-    const perturbed = Object.fromEntries(
-      Object.entries(trainer.getWeights()).map(([name, t], k) => {
-        const noise = randomMatrix(1, t.data.length, 100 + k, 0.3)[0]!;
-        return [name, t.data.map((v, i) => Math.fround(v + noise[i]!))];
-      }),
-    );
-    trainer.setWeights(perturbed);
-    interpreter.setWeights(perturbed);
+    const weights = perturbed(trainer.getWeights(), 100);
+    trainer.setWeights(weights);
+    interpreter.setWeights(weights);
     const x = randomMatrix(n, features, 10 + n, 1.5);
     const y = labels(n, 20 + n);
 

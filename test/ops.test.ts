@@ -32,6 +32,14 @@ const CASES: readonly OpCase[] = [
   { op: 'sigmoid', shapes: [[BATCH, 4]] },
   { op: 'tanh', shapes: [[BATCH, 4]] },
   { op: 'relu', shapes: [[BATCH, 4]], domain: 'away-from-zero' },
+  { op: 'maximum', shapes: [[BATCH, 3], [3]] },
+  { op: 'minimum', shapes: [[BATCH, 3], [BATCH, 3]] },
+  { op: 'abs', shapes: [[BATCH, 4]], domain: 'away-from-zero' },
+  { op: 'softplus', shapes: [[BATCH, 4]] },
+  { op: 'erf', shapes: [[BATCH, 4]] },
+  { op: 'sqrt', shapes: [[BATCH, 3]], domain: 'positive' },
+  { op: 'cos', shapes: [[BATCH, 3]] },
+  { op: 'sin', shapes: [[BATCH, 3]] },
   { op: 'bce_logits', shapes: [[BATCH, 2], [BATCH, 2]], domain: 'away-from-zero' },
   { op: 'matmul', shapes: [[BATCH, 3], [4, 3]], attrs: { transB: true } },
   { op: 'matmul', shapes: [[BATCH, 3], [3, 2]] },
@@ -47,7 +55,7 @@ const CASES: readonly OpCase[] = [
   { op: 'gather_label', shapes: [[BATCH, 4], [BATCH]], labels: { operand: 1, classes: 4 } },
   { op: 'scatter_label', shapes: [[BATCH], [BATCH]], attrs: { classes: 3 }, labels: { operand: 1, classes: 3 } },
 ];
-const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'constant', 'step', 'inv_count'];
+const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count'];
 
 const bind = (shape: Shape): number[] => shape.map((d) => (d === BATCH ? N : d));
 

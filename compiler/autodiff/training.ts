@@ -1,32 +1,51 @@
 // The training graph: forward, loss, the symbolic backward pass and the optimizer update, all
-// one ordinary IR graph that can be printed, interpreted and compiled.
+// one ordinary IR graph that can be printed, interpreted and compiled. Optimizer state (momenta,
+// moments, the step counter) is graph state, updated by the same mechanism as the parameters.
 import { GraphBuilder } from '../ir/builder.ts';
-import type { Graph, Port } from '../ir/types.ts';
-import { outputId } from '../model/lower.ts';
-import { sgdUpdate, type SgdConfig } from '../optim/sgd.ts';
+import { findPort, type Graph, type Port } from '../ir/types.ts';
+import { outputId, TRAIN_LOSS, type LoweredModel } from '../model/lower.ts';
+import { optimizerStep } from '../optim/optimizer.ts';
+import type { OptimizerSpec } from '../optim/spec.ts';
+import { OptimizerState } from '../optim/state.ts';
 import { eliminateDeadCode } from '../passes/dce.ts';
 import { grad } from './grad.ts';
 
 export const gradName = (param: string): string => `grad:${param}`;
 
-export function buildTrainingGraph(forward: Graph, optimizer: SgdConfig): Graph {
+/**
+ * `trainable`: the parameters the optimizer trains (all, by default); the others (running
+ * statistics) are updated by the forward graph's own updates. The loss differentiated is the
+ * training pass's `train_loss` where the model has one, else `loss`.
+ */
+export function buildTrainingGraph(forward: Graph, optimizer: OptimizerSpec, trainable: (name: string) => boolean = () => true): Graph {
   const b = new GraphBuilder(forward.nodes);
-  const loss = outputId(forward, 'loss');
+  const loss = findPort(forward.outputs, TRAIN_LOSS)?.id ?? outputId(forward, 'loss');
+  const trained = forward.params.filter((p) => trainable(p.name));
   const grads = grad(
     b,
     loss,
-    forward.params.map((p) => p.id),
+    trained.map((p) => p.id),
   );
-  const gradPorts: Port[] = forward.params.map((p) => ({ name: gradName(p.name), id: grads.get(p.id)! }));
-  const updates = forward.params.map((p) => ({
-    param: p.name,
-    value: b.withLabel(`update(${p.name})`, () => sgdUpdate(b, p.id, grads.get(p.id)!, optimizer)),
-  }));
+  const gradPorts: Port[] = trained.map((p) => ({ name: gradName(p.name), id: grads.get(p.id)! }));
+  const state = new OptimizerState(b, forward.state ?? []);
+  const updates = [...forward.updates, ...optimizerStep(b, trained, grads, optimizer, state)];
   return eliminateDeadCode({
     nodes: b.nodes,
     inputs: forward.inputs,
     params: forward.params,
+    ...(forward.state || state.ports.length > 0 ? { state: [...(forward.state ?? []), ...state.ports] } : {}),
     outputs: [...forward.outputs, ...gradPorts],
-    updates,
+    updates: [...updates, ...state.updates],
   });
+}
+
+/** The training graph of a lowered model: running statistics are not trained. */
+export function trainingGraphOf(model: LoweredModel): Graph {
+  const frozen = new Set(model.params.filter((p) => !p.trainable).map((p) => p.name));
+  return buildTrainingGraph(model.graph, model.spec.optimizer, (name) => !frozen.has(name));
+}
+
+/** The node ids of the gradient outputs, in parameter order (trained parameters only). */
+export function gradientPorts(graph: Graph): Port[] {
+  return graph.params.flatMap((p) => findPort(graph.outputs, gradName(p.name)) ?? []);
 }

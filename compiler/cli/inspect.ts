@@ -5,6 +5,7 @@ import { CliError, type Io } from './errors.ts';
 import { readBytes } from './files.ts';
 import { bytesText, paramCount, table, tensorText } from './format.ts';
 import { usage } from './usage.ts';
+import { formatSummary, summarize } from '../model/summary.ts';
 
 export interface Inspection {
   readonly manifest: Manifest;
@@ -29,15 +30,26 @@ export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Ins
   return { manifest, size: bytes.length, imports: WebAssembly.Module.imports(module), exports: WebAssembly.Module.exports(module) };
 }
 
-function initializerText(init: { readonly type: string; readonly value?: number }): string {
-  return init.value === undefined ? init.type : `${init.type}(${init.value})`;
+function initializerText(init: { readonly type: string; readonly [option: string]: unknown }): string {
+  const options = Object.entries(init).filter(([k, v]) => k !== 'type' && v !== undefined);
+  return options.length === 0 ? init.type : `${init.type}(${options.map(([k, v]) => (k === 'value' ? String(v) : `${k}=${String(v)}`)).join(', ')})`;
 }
 
 /** The human-readable report, line by line. */
 export function describeTrainer({ manifest: m, size, imports, exports }: Inspection): string[] {
   const offsets = new Map(m.buffers.params.map((p) => [p.name, p]));
   const loss = m.loss;
-  const lossText = [loss.type, loss.weight !== 1 ? `weight ${loss.weight}` : '', loss.fromLogits ? 'from logits' : ''].filter(Boolean).join(', ');
+  const lossText = [
+    loss.type,
+    loss.weight !== 1 ? `weight ${loss.weight}` : '',
+    loss.fromLogits ? 'from logits' : '',
+    loss.delta !== undefined ? `delta ${loss.delta}` : '',
+    loss.reduction === 'sum' ? 'sum over rows' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const { type: _type, learningRate, ...options } = m.optimizer;
+  const optimizerOptions = Object.entries(options).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   return [
     `model         ${m.model}`,
     `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd})`,
@@ -46,6 +58,8 @@ export function describeTrainer({ manifest: m, size, imports, exports }: Inspect
     `input         ${tensorText(m.input)}`,
     `labels        ${tensorText(m.labels)}`,
     `prediction    ${tensorText(m.prediction)}`,
+    `layers`,
+    ...formatSummary(summarize(m.spec)).map((l) => `    ${l}`),
     `parameters    ${paramCount(m).toLocaleString('en-US')} in ${m.params.length} tensors`,
     ...table([
       ['name', 'shape', 'initializer', 'count', 'offset'],
@@ -58,7 +72,7 @@ export function describeTrainer({ manifest: m, size, imports, exports }: Inspect
       ]),
     ], '    '),
     `loss          ${lossText}`,
-    `optimizer     ${m.optimizer.type}, learning rate ${m.optimizer.learningRate}`,
+    `optimizer     ${[m.optimizer.type, `learning rate ${learningRate}`, ...optimizerOptions].join(', ')}`,
     `memory        arena ${bytesText(m.memory.arenaBytes)}; ${m.memory.pages} pages of 64 KiB`,
     `wasm size     ${bytesText(size)}`,
     `imports       ${imports.length}${imports.length ? `: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}` : ''}`,

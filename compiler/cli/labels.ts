@@ -38,6 +38,8 @@ export function prepareLabels(signature: Signature, data: LabelInfo, positiveCla
     throw new CliError(`--positive-class applies to binary_crossentropy models; ${model} uses ${loss}`);
   }
   switch (loss) {
+    case 'categorical_crossentropy':
+      throw new CliError(`${model} uses categorical_crossentropy, which takes one-hot label rows; a CSV has one label column: use sparse_categorical_crossentropy`);
     case 'sparse_categorical_crossentropy': {
       const bad = classes.find((v) => !Number.isInteger(v) || v < 0);
       if (bad !== undefined) throw new CliError(`${data.source}: label ${bad} is not a class index (an integer ≥ 0), as ${loss} needs`);
@@ -65,7 +67,9 @@ export function prepareLabels(signature: Signature, data: LabelInfo, positiveCla
       return { y: data.y };
     }
     case 'mse':
-      if (units !== 1) throw new CliError(`${model} has ${units} outputs, but a CSV has one label column; use a 1-unit output for mse`);
+    case 'mae':
+    case 'huber':
+      if (units !== 1) throw new CliError(`${model} has ${units} outputs, but a CSV has one label column; use a 1-unit output for ${loss}`);
       return { y: data.y };
   }
 }

@@ -1,11 +1,12 @@
 // The AssemblyScript module of a trainer: one function per computed node, and the ABI entry
 // points (init, predict, evaluate, gradients, train_step) calling them in topological order.
-import { drawOf, paramStream } from '../init/initializers.ts';
+import { drawOf, initCall, paramStream } from '../init/initializers.ts';
 import { BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { opDef } from '../ops/registry.ts';
-import { gradName } from '../autodiff/training.ts';
-import { emitElementwise, f32Literal } from './elementwise.ts';
+import { gradientPorts } from '../autodiff/training.ts';
+import { TRAIN_LOSS } from '../model/lower.ts';
+import { emitElementwise } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 
 /** Names the generated module imports from each file of assembly/. */
@@ -54,35 +55,32 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const prediction = port('prediction');
   const loss = port('loss');
-  const grads = graph.params.map((p) => port(gradName(p.name)));
+  const grads = gradientPorts(graph).map((g) => g.id);
+  // gradients and train_step differentiate, and return, the training pass's loss where there is one.
+  const trainLoss = findPort(graph.outputs, TRAIN_LOSS)?.id ?? loss;
   const updates = graph.updates.map((u) => u.value);
 
   const imports = Object.entries(kernels).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
-  const computed = schedule(graph, [prediction, loss, ...grads, ...updates]);
+  const computed = schedule(graph, [prediction, loss, trainLoss, ...grads, ...updates]);
   const calls = (wanted: readonly NodeId[]): string =>
     schedule(graph, wanted)
       .map((id) => `  node${id}(n);`)
       .join('\n');
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
+  const trainLossValue = `  return load<f32>(${plan.offsets.get(trainLoss)!});`;
 
   const initLines = model.params.map((p, k) => {
     const id = findPort(graph.params, p.name)!.id;
     const ptr = plan.offsets.get(id)!;
     const count = p.shape.reduce((a, b) => a * b, 1);
-    const draw = drawOf(p);
-    switch (draw.kind) {
-      case 'fill':
-        return `  init_fill(${ptr}, ${count}, ${f32Literal(draw.value)}); // ${p.name}`;
-      case 'uniform':
-        return `  init_uniform(${ptr}, ${count}, ${String(draw.limit)}, seed, ${paramStream(k)}); // ${p.name}`;
-      case 'truncated_normal':
-        return `  init_truncated_normal(${ptr}, ${count}, ${String(draw.stddev)}, seed, ${paramStream(k)}); // ${p.name}`;
-    }
+    return `  ${initCall(drawOf(p), ptr, count, paramStream(k))} // ${p.name}`;
   });
+  // Optimizer state starts at zero, whatever the seed.
+  const stateLines = (graph.state ?? []).map((s) => `  memory.fill(${plan.offsets.get(s.id)!}, 0, ${plan.sizes.get(s.id)!}); // ${s.name}`);
   const applyUpdates = graph.updates.map((u) => {
-    const param = findPort(graph.params, u.param)!.id;
-    return `  memory.copy(${plan.offsets.get(param)!}, ${plan.offsets.get(u.value)!}, ${plan.sizes.get(param)!}); // ${u.param}`;
+    const target = (findPort(graph.params, u.target) ?? findPort(graph.state ?? [], u.target))!.id;
+    return `  memory.copy(${plan.offsets.get(target)!}, ${plan.offsets.get(u.value)!}, ${plan.sizes.get(target)!}); // ${u.target}`;
   });
 
   return [
@@ -94,6 +92,7 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
     `export function init(seed: u32): void {`,
     ...initLines,
+    ...stateLines,
     `}`,
     '',
     `/** Forward pass on n rows: fills the prediction buffer. Returns 0, or NaN if n is out of range. */`,
@@ -113,16 +112,16 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     `/** Forward, loss and backward on n rows: fills the gradient buffers, updates nothing. */`,
     `export function gradients(n: i32): f32 {`,
     guard,
-    calls([prediction, loss, ...grads]),
-    lossValue,
+    calls([prediction, trainLoss, ...grads]),
+    trainLossValue,
     `}`,
     '',
     `/** One optimizer step on n rows. Returns the loss before the update. */`,
     `export function train_step(n: i32): f32 {`,
     guard,
-    calls([prediction, loss, ...grads, ...updates]),
+    calls([prediction, trainLoss, ...grads, ...updates]),
     ...applyUpdates,
-    lossValue,
+    trainLossValue,
     `}`,
     '',
   ].join('\n');

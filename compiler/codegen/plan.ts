@@ -27,6 +27,8 @@ export function planMemory(graph: Graph, batchSize: number): MemoryPlan {
     at += Math.ceil(bytes / ALIGN) * ALIGN;
   };
   for (const p of graph.params) place(p.id);
+  // Optimizer state persists between steps, like the parameters: never a candidate for reuse.
+  for (const s of graph.state ?? []) place(s.id);
   for (const node of graph.nodes) if (node.op !== 'constant') place(node.id);
   return { offsets, sizes, end: at };
 }

@@ -11,8 +11,14 @@ export function finiteDifferenceStep(w: number): number {
   return Math.cbrt(Number.EPSILON) * Math.max(1, Math.abs(w));
 }
 
+/** The loss a numerical gradient differentiates: by default evaluate()'s (inference mode). */
+export type LossOf = (model: Interpreter, x: TensorLike, y: TensorLike) => number;
+const inferenceLoss: LossOf = (model, x, y) => model.evaluate(x, y).loss;
+/** The training-mode loss (batch statistics): what gradients() differentiates. */
+export const trainingLoss: LossOf = (model, x, y) => model.gradients(x, y).loss;
+
 /** d loss / d parameter for every parameter (or the listed ones), by (L(w+h) − L(w−h)) / 2h. Leaves weights as found. */
-export function numericalGradients(model: Interpreter, x: TensorLike, y: TensorLike, only?: readonly string[]): Record<string, Float64Array> {
+export function numericalGradients(model: Interpreter, x: TensorLike, y: TensorLike, only?: readonly string[], lossOf: LossOf = inferenceLoss): Record<string, Float64Array> {
   const weights = model.getWeights();
   const record = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v.data.slice()]));
   const out: Record<string, Float64Array> = {};
@@ -26,10 +32,10 @@ export function numericalGradients(model: Interpreter, x: TensorLike, y: TensorL
         const h = finiteDifferenceStep(w);
         values[i] = w + h;
         model.setWeights(record);
-        const plus = model.evaluate(x, y).loss;
+        const plus = lossOf(model, x, y);
         values[i] = w - h;
         model.setWeights(record);
-        const minus = model.evaluate(x, y).loss;
+        const minus = lossOf(model, x, y);
         values[i] = w;
         grad[i] = (plus - minus) / (2 * h);
       }

@@ -5,7 +5,7 @@ import type { Graph, NodeId } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
 
 /** Values of `wanted` (and everything they need). `bind` supplies inputs and parameters. */
-export function evaluateGraph(graph: Graph, wanted: readonly NodeId[], bind: (name: string, op: 'input' | 'param') => Tensor64, n: number): Map<NodeId, Tensor64> {
+export function evaluateGraph(graph: Graph, wanted: readonly NodeId[], bind: (name: string, op: 'input' | 'param' | 'state') => Tensor64, n: number): Map<NodeId, Tensor64> {
   const needed = new Set<NodeId>();
   const stack = [...wanted];
   while (stack.length) {
@@ -17,7 +17,7 @@ export function evaluateGraph(graph: Graph, wanted: readonly NodeId[], bind: (na
   const values = new Map<NodeId, Tensor64>();
   for (const node of graph.nodes) {
     if (!needed.has(node.id)) continue;
-    if (node.op === 'input' || node.op === 'param') {
+    if (node.op === 'input' || node.op === 'param' || node.op === 'state') {
       values.set(node.id, bind(node.attrs['name'] as string, node.op));
       continue;
     }

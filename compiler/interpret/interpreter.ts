@@ -2,12 +2,12 @@
 // very training graph that is compiled, so the two can be compared value for value.
 import { ModelRunner, type BatchEngine, type BatchResult } from '../../runtime/runner.ts';
 import type { Signature } from '../../runtime/manifest.ts';
-import { buildTrainingGraph, gradName } from '../autodiff/training.ts';
+import { gradientPorts, trainingGraphOf } from '../autodiff/training.ts';
 import { drawOf, initialValues, paramStream } from '../init/initializers.ts';
 import { printGraph } from '../ir/print.ts';
 import { tensor64, type Tensor64 } from '../ir/tensor.ts';
 import { findPort, type Graph, type NodeId } from '../ir/types.ts';
-import { lowerModel, type LoweredModel } from '../model/lower.ts';
+import { lowerModel, TRAIN_LOSS, type LoweredModel } from '../model/lower.ts';
 import { parseSpec } from '../model/spec.ts';
 import { signatureOf } from '../model/signature.ts';
 import { evaluateGraph } from './evaluate.ts';
@@ -16,10 +16,12 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   readonly signature: Signature;
   readonly training: Graph;
   private readonly params = new Map<string, Float64Array>();
+  /** Optimizer state by name, zeroed by init as the trainer's init() does. */
+  private readonly state = new Map<string, Tensor64>();
 
   constructor(readonly model: LoweredModel) {
     this.signature = signatureOf(model);
-    this.training = buildTrainingGraph(model.graph, model.spec.optimizer);
+    this.training = trainingGraphOf(model);
     this.init(model.spec.seed);
   }
 
@@ -28,6 +30,10 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
       const size = p.shape.reduce((a, b) => a * b, 1);
       this.params.set(p.name, initialValues(drawOf(p), size, seed, paramStream(k)));
     });
+    for (const s of this.training.state ?? []) {
+      const shape = this.training.nodes[s.id]!.shape as number[];
+      this.state.set(s.name, tensor64(shape));
+    }
   }
 
   readParam(name: string): Float64Array {
@@ -48,6 +54,7 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
       this.training,
       wanted,
       (name, op) => {
+        if (op === 'state') return this.state.get(name)!;
         if (op === 'param') {
           const p = this.signature.params.find((q) => q.name === name)!;
           return tensor64(p.shape, this.params.get(name)!);
@@ -60,22 +67,28 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     );
   }
 
-  private forwardAndLoss(x: Float64Array, y: Float64Array, n: number, extra: readonly NodeId[] = []): { values: Map<NodeId, Tensor64> } & BatchResult<Float64Array> {
-    const values = this.run([this.port('prediction'), this.port('loss'), ...extra], x, y, n);
-    return { values, loss: values.get(this.port('loss'))!.data[0]!, prediction: values.get(this.port('prediction'))!.data };
+  /** `training`: the loss of the training pass (batch statistics) where the model has one. */
+  private forwardAndLoss(x: Float64Array, y: Float64Array, n: number, extra: readonly NodeId[] = [], training = false): { values: Map<NodeId, Tensor64> } & BatchResult<Float64Array> {
+    const lossId = training ? (findPort(this.training.outputs, TRAIN_LOSS)?.id ?? this.port('loss')) : this.port('loss');
+    const values = this.run([this.port('prediction'), lossId, ...extra], x, y, n);
+    return { values, loss: values.get(lossId)!.data[0]!, prediction: values.get(this.port('prediction'))!.data };
   }
 
   gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> & { grads: Map<string, Float64Array> } {
-    const gradIds = this.signature.params.map((p) => this.port(gradName(p.name)));
-    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, gradIds);
-    const grads = new Map(this.signature.params.map((p, k) => [p.name, values.get(gradIds[k]!)!.data]));
+    const ports = gradientPorts(this.training);
+    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, ports.map((p) => p.id), true);
+    const grads = new Map(ports.map((p) => [p.name.slice('grad:'.length), values.get(p.id)!.data]));
     return { loss, prediction, grads };
   }
 
   trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
-    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, updates);
-    for (const u of this.training.updates) this.params.set(u.param, values.get(u.value)!.data.slice());
+    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, updates, true);
+    for (const u of this.training.updates) {
+      const value = values.get(u.value)!;
+      if (this.state.has(u.target)) this.state.set(u.target, tensor64(value.shape, value.data.slice()));
+      else this.params.set(u.target, value.data.slice());
+    }
     return { loss, prediction };
   }
 

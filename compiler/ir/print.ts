@@ -4,7 +4,7 @@ import type { Graph, Node } from './types.ts';
 import { shapeToString } from './types.ts';
 
 function attrText(node: Node): string {
-  if (node.op === 'input' || node.op === 'param') return ` '${String(node.attrs['name'])}'`;
+  if (node.op === 'input' || node.op === 'param' || node.op === 'state') return ` '${String(node.attrs['name'])}'`;
   if (node.op === 'constant') return ` ${String(node.attrs['value'])}`;
   const entries = Object.entries(node.attrs).filter(([, v]) => v !== undefined && v !== false);
   if (entries.length === 0) return '';
@@ -19,6 +19,6 @@ export function printGraph(graph: Graph): string {
     return `%${node.id} = ${call}${attrText(node)} : ${node.dtype}${shapeToString(node.shape)}${label}`;
   });
   for (const port of graph.outputs) lines.push(`output ${port.name} = %${port.id}`);
-  for (const update of graph.updates) lines.push(`update ${update.param} ← %${update.value}`);
+  for (const update of graph.updates) lines.push(`update ${update.target} ← %${update.value}`);
   return lines.join('\n');
 }

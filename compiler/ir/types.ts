@@ -33,8 +33,16 @@ export interface Graph {
   readonly params: readonly Port[];
   /** Named results: `prediction`, `loss`, and in a training graph `grad:<param>`. */
   readonly outputs: readonly Port[];
-  /** Parameter updates of a training graph: after a step, `param` takes the value of `value`. */
-  readonly updates: readonly { readonly param: string; readonly value: NodeId }[];
+  /**
+   * Persistent tensors that are not trained: optimizer state (momenta, second moments) and the
+   * step counter. Like parameters they keep their values between calls; absent means none.
+   */
+  readonly state?: readonly Port[];
+  /**
+   * What a training step writes back: after the step, the parameter or state tensor named
+   * `target` takes the value of node `value`. All values are computed before any is written.
+   */
+  readonly updates: readonly { readonly target: string; readonly value: NodeId }[];
 }
 
 export function shapeToString(shape: Shape): string {

@@ -1,9 +1,20 @@
 // From a validated spec to the forward graph: prediction and loss as IR, parameters named
 // `<layer>.weight` ([units, in]) and `<layer>.bias` ([units]).
+//
+// Train vs inference mode: a model with a batch_normalization or dropout layer is lowered twice
+// into one graph, sharing inputs, labels and parameters. The inference pass gives `prediction`
+// and `loss` (predict, evaluate); the training pass gives `train_loss` (gradients, train_step),
+// with batch statistics and dropout masks, and the updates of the running statistics and the
+// step counter. Models without such layers have one pass and no `train_loss`.
 import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
-import { activate, affine, mean } from './compose.ts';
-import { SpecError, type InitializerSpec, type LossSpec, type ModelSpec } from './spec.ts';
+import { activate, activationType } from './activations.ts';
+import { affine, batchNorm, layerNorm } from './compose.ts';
+import { buildLoss, LABELS, type BuiltLoss, type Head } from './losses.ts';
+import { SpecError, type InitializerSpec, type ModelSpec } from './spec.ts';
+import { STEP } from '../optim/state.ts';
+
+export { LABELS } from './losses.ts';
 
 export interface ParamInfo {
   readonly name: string;
@@ -12,6 +23,8 @@ export interface ParamInfo {
   readonly init: InitializerSpec;
   readonly fanIn: number;
   readonly fanOut: number;
+  /** False for running statistics: saved with the weights, updated by the training pass, not by the optimizer. */
+  readonly trainable: boolean;
 }
 
 export interface TensorInfo {
@@ -31,111 +44,111 @@ export interface LoweredModel {
   readonly prediction: TensorInfo;
 }
 
-export const LABELS = 'labels';
+type Mode = 'train' | 'inference';
 
-interface Head {
-  /** The last layer's output. */
-  readonly output: NodeId;
-  /** Its pre-activation, for losses that fuse the final activation. */
-  readonly logits: NodeId;
-  readonly activation: string;
-  readonly layer: string;
-}
+/** Dropout layer k draws from streams 2³¹ + k·2²⁴ + t: clear of the parameters' streams 0, 1, 2, … */
+const dropoutStream = (k: number): number => (0x80000000 + k * 0x1000000) >>> 0;
 
-function lossFromLogits(loss: Extract<LossSpec, { fromLogits: boolean }>, head: Head, fused: 'sigmoid' | 'softmax'): NodeId {
-  if (loss.fromLogits) {
-    if (head.activation !== 'linear') {
-      throw new SpecError(
-        `invalid model spec:\n  loss.fromLogits: the last layer '${head.layer}' applies ${head.activation}, so its output is not logits; use activation 'linear' or fromLogits: false`,
-      );
-    }
-    return head.output;
-  }
-  if (head.activation !== fused) {
-    throw new SpecError(
-      `invalid model spec:\n  loss: ${loss.type} on probabilities needs activation '${fused}' on the last layer '${head.layer}' (it has '${head.activation}'), or fromLogits: true with a linear last layer`,
-    );
-  }
-  // The loss is computed from the pre-activation: same value, but no log(0) and no lost digits.
-  return head.logits;
-}
-
-function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: number): { loss: NodeId; labels: TensorInfo } {
-  return b.withLabel(`loss(${loss.type})`, () => {
-    let value: NodeId;
-    let labels: TensorInfo;
-    switch (loss.type) {
-      case 'mse': {
-        labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = b.input(LABELS, labels.shape, 'f32');
-        const d = b.op('sub', [head.output, y]);
-        value = mean(b, b.op('mul', [d, d]));
-        break;
-      }
-      case 'binary_crossentropy': {
-        labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = b.input(LABELS, labels.shape, 'f32');
-        value = mean(b, b.op('bce_logits', [lossFromLogits(loss, head, 'sigmoid'), y]));
-        break;
-      }
-      case 'sparse_categorical_crossentropy': {
-        labels = { name: LABELS, shape: [BATCH], dtype: 'i32' };
-        const y = b.input(LABELS, labels.shape, 'i32');
-        const logp = b.op('log_softmax', [lossFromLogits(loss, head, 'softmax')]);
-        value = b.op('neg', [mean(b, b.op('gather_label', [logp, y]))]);
-        break;
-      }
-    }
-    if (loss.weight !== 1) value = b.op('mul', [b.constant(loss.weight), value]);
-    return { loss: value, labels };
-  });
-}
+export const TRAIN_LOSS = 'train_loss';
 
 export function lowerModel(spec: ModelSpec): LoweredModel {
   if (spec.input.name === LABELS) throw new SpecError(`invalid model spec:\n  input.name: '${LABELS}' is reserved for the loss targets`);
   const b = new GraphBuilder();
   const params: ParamInfo[] = [];
   const paramPorts: Port[] = [];
+  const updates: { target: string; value: NodeId }[] = [];
   const inputInfo: TensorInfo = { name: spec.input.name, shape: [BATCH, spec.input.shape[0]!], dtype: 'f32' };
   const x = b.withLabel(spec.input.name, () => b.input(spec.input.name, inputInfo.shape));
 
-  let a = x;
-  let width = spec.input.shape[0]!;
-  let head: Head | undefined;
-  for (const layer of spec.layers) {
-    head = b.withLabel(layer.name, () => {
-      const weightName = `${layer.name}.weight`;
-      const weight = b.param(weightName, [layer.units, width]);
-      params.push({ name: weightName, layer: layer.name, shape: [layer.units, width], init: layer.kernelInitializer, fanIn: width, fanOut: layer.units });
-      paramPorts.push({ name: weightName, id: weight });
-      let bias: NodeId | null = null;
-      if (layer.useBias) {
-        const biasName = `${layer.name}.bias`;
-        bias = b.param(biasName, [layer.units]);
-        // Keras's fans for a rank-1 tensor: fan_in = fan_out = its length.
-        params.push({ name: biasName, layer: layer.name, shape: [layer.units], init: layer.biasInitializer, fanIn: layer.units, fanOut: layer.units });
-        paramPorts.push({ name: biasName, id: bias });
-      }
-      const z = affine(b, a, weight, bias);
-      return { output: activate(b, z, layer.activation), logits: z, activation: layer.activation, layer: layer.name };
-    });
-    a = head.output;
-    width = layer.units;
-  }
+  /** A parameter, created on first use and shared by both passes. */
+  const param = (layer: string, suffix: string, shape: readonly number[], init: InitializerSpec, trainable = true): NodeId => {
+    const name = `${layer}.${suffix}`;
+    const existing = paramPorts.find((p) => p.name === name);
+    if (existing) return existing.id;
+    const id = b.param(name, shape);
+    // Keras's fans: [units, in] has fan_in = in, fan_out = units; a rank-1 tensor both its length.
+    params.push({ name, layer, shape, init, fanIn: shape.at(-1)!, fanOut: shape[0]!, trainable });
+    paramPorts.push({ name, id });
+    return id;
+  };
 
-  const { loss, labels } = buildLoss(b, spec.loss, head!, width);
+  // The step counter (steps taken), shared with the optimizer: dropout draws a new mask each step.
+  let stepPort: Port | null = null;
+  const step = (): NodeId => {
+    if (stepPort) return stepPort.id;
+    const id = b.withLabel('optimizer', () => b.op('state', [], { name: STEP, shape: [], dtype: 'f32' }));
+    stepPort = { name: STEP, id };
+    updates.push({ target: STEP, value: b.withLabel('optimizer', () => b.op('add', [id, b.constant(1)])) });
+    return id;
+  };
+
+  const forward = (mode: Mode): { head: Head; width: number } => {
+    let a = x;
+    let width = spec.input.shape[0]!;
+    let head: Head | undefined;
+    for (const layer of spec.layers) {
+      head = b.withLabel(mode === 'train' ? `${layer.name}[train]` : layer.name, (): Head => {
+        switch (layer.type) {
+          case 'activation':
+            return { output: activate(b, a, layer.activation), logits: a, activation: activationType(layer.activation), layer: layer.name };
+          case 'layer_normalization': {
+            const gamma = layer.scale ? param(layer.name, 'weight', [width], { type: 'ones' }) : null;
+            const beta = layer.center ? param(layer.name, 'bias', [width], { type: 'zeros' }) : null;
+            const output = layerNorm(b, a, gamma, beta, layer.epsilon);
+            return { output, logits: output, activation: 'linear', layer: layer.name };
+          }
+          case 'batch_normalization': {
+            const gamma = layer.scale ? param(layer.name, 'weight', [width], { type: 'ones' }) : null;
+            const beta = layer.center ? param(layer.name, 'bias', [width], { type: 'zeros' }) : null;
+            const mean = param(layer.name, 'running_mean', [width], { type: 'zeros' }, false);
+            const variance = param(layer.name, 'running_var', [width], { type: 'ones' }, false);
+            const bn = batchNorm(b, a, { gamma, beta, mean, variance }, layer, mode === 'train');
+            for (const u of bn.updates) updates.push({ target: `${layer.name}.${u.stat}`, value: u.value });
+            return { output: bn.output, logits: bn.output, activation: 'linear', layer: layer.name };
+          }
+          case 'dropout': {
+            if (mode === 'inference' || layer.rate === 0) return { output: a, logits: a, activation: 'linear', layer: layer.name };
+            const k = spec.layers.filter((l) => l.type === 'dropout').indexOf(layer);
+            const mask = b.op('dropout_mask', [step()], { rate: layer.rate, seed: spec.seed, stream: dropoutStream(k), shape: [BATCH, width] });
+            const output = b.op('mul', [a, mask]);
+            return { output, logits: output, activation: 'linear', layer: layer.name };
+          }
+          case 'dense': {
+            const weight = param(layer.name, 'weight', [layer.units, width], layer.kernelInitializer);
+            const bias = layer.useBias ? param(layer.name, 'bias', [layer.units], layer.biasInitializer) : null;
+            const z = affine(b, a, weight, bias);
+            width = layer.units;
+            return { output: activate(b, z, layer.activation), logits: z, activation: activationType(layer.activation), layer: layer.name };
+          }
+        }
+      });
+      a = head.output;
+    }
+    return { head: head!, width };
+  };
+
+  const inference = forward('inference');
+  const { loss, labels } = buildLoss(b, spec.loss, inference.head, inference.width);
+  const labelsId = b.nodes.find((n) => n.op === 'input' && n.attrs['name'] === LABELS)!.id;
+  let train: BuiltLoss | null = null;
+  if (spec.layers.some((l) => l.type === 'batch_normalization' || l.type === 'dropout')) {
+    const pass = forward('train');
+    train = buildLoss(b, spec.loss, pass.head, pass.width, labelsId);
+  }
   const graph: Graph = {
     nodes: b.nodes,
     inputs: [
       { name: spec.input.name, id: x },
-      { name: LABELS, id: b.nodes.find((n) => n.op === 'input' && n.attrs['name'] === LABELS)!.id },
+      { name: LABELS, id: labelsId },
     ],
     params: paramPorts,
+    ...(stepPort ? { state: [stepPort] } : {}),
     outputs: [
-      { name: 'prediction', id: head!.output },
+      { name: 'prediction', id: inference.head.output },
       { name: 'loss', id: loss },
+      ...(train ? [{ name: TRAIN_LOSS, id: train.loss }] : []),
     ],
-    updates: [],
+    updates,
   };
   return {
     spec,
@@ -143,7 +156,7 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
     params,
     input: inputInfo,
     labels,
-    prediction: { name: 'prediction', shape: [BATCH, width], dtype: 'f32' },
+    prediction: { name: 'prediction', shape: [BATCH, inference.width], dtype: 'f32' },
   };
 }
 

@@ -13,7 +13,7 @@ export function signatureOf(model: LoweredModel): Signature {
     input: tensorSpec(model.input),
     labels: tensorSpec(model.labels),
     prediction: tensorSpec(model.prediction),
-    params: model.params.map((p) => ({ name: p.name, layer: p.layer, shape: [...p.shape], initializer: { ...p.init } })),
+    params: model.params.map((p) => ({ name: p.name, layer: p.layer, shape: [...p.shape], initializer: { ...p.init }, ...(p.trainable ? {} : { trainable: false }) })),
     loss: { ...spec.loss },
     optimizer: { ...spec.optimizer },
   };

@@ -1,27 +1,22 @@
 // The JSON model spec: the one format the TypeScript builder writes and the CLI reads.
 // Validated with zod; every complaint names the field by its path (`layers[1].units`).
 import { z } from 'zod';
+import { Activation, activationType } from './activations.ts';
+import { Loss } from './losses.ts';
+import { Optimizer } from '../optim/spec.ts';
+export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
+import { SpecError } from './spec_error.ts';
+import { Initializer } from '../init/initializers.ts';
+export { initializerNames, type InitializerSpec } from '../init/initializers.ts';
+export { Loss, lossNames, type LossSpec } from './losses.ts';
+export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
 const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an identifier (letters, digits, _; not starting with a digit)' });
 const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
 
-export const activationNames = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'] as const;
-export const Activation = z.enum(activationNames, {
-  error: (iss) => `unknown activation ${JSON.stringify(iss.input)}; expected one of ${activationNames.join(', ')}`,
-});
 
-export const initializerNames = ['zeros', 'ones', 'constant', 'glorot_uniform', 'he_normal'] as const;
-const InitializerName = z.enum(initializerNames, {
-  error: (iss) => `unknown initializer ${JSON.stringify(iss.input)}; expected one of ${initializerNames.join(', ')}`,
-});
-/** `"he_normal"` or `{ "type": "constant", "value": 0.1 }`; normalised to the object form. */
-export const Initializer = z
-  .union([InitializerName, z.strictObject({ type: InitializerName, value: z.number().optional() })], {
-    error: 'expected an initializer name or { "type": name, "value"?: number }',
-  })
-  .transform((init) => (typeof init === 'string' ? { type: init } : init));
 
 const DenseLayer = z.strictObject({
   type: z.literal('dense'),
@@ -33,39 +28,53 @@ const DenseLayer = z.strictObject({
   biasInitializer: Initializer.default({ type: 'zeros' }),
 });
 
-export const layerTypes = ['dense'] as const;
-export const Layer = z.discriminatedUnion('type', [DenseLayer], {
+/** Keras's Activation layer: applies an activation to the previous layer's output. */
+const ActivationLayer = z.strictObject({
+  type: z.literal('activation'),
+  name: identifier.optional(),
+  activation: Activation,
+});
+
+/**
+ * Keras's LayerNormalization over the features of each row: (x − μ) / √(σ² + ε) · γ + β, with
+ * Keras's ε = 1e-3. γ and β are named `<layer>.weight` and `<layer>.bias` (PyTorch's names).
+ */
+const LayerNormalization = z.strictObject({
+  type: z.literal('layer_normalization'),
+  name: identifier.optional(),
+  epsilon: z.number().positive({ error: 'expected a positive number' }).default(1e-3),
+  center: z.boolean().default(true),
+  scale: z.boolean().default(true),
+});
+
+/**
+ * Keras's BatchNormalization over the batch, per feature: batch statistics in training (and
+ * through them the gradient), running statistics (`<layer>.running_mean`, `.running_var`,
+ * saved with the weights) in inference; Keras's momentum 0.99 and ε = 1e-3.
+ */
+const BatchNormalization = z.strictObject({
+  type: z.literal('batch_normalization'),
+  name: identifier.optional(),
+  momentum: z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0.99),
+  epsilon: z.number().positive({ error: 'expected a positive number' }).default(1e-3),
+  center: z.boolean().default(true),
+  scale: z.boolean().default(true),
+});
+
+/** Keras's Dropout: in training, zeroes each element with probability `rate` and scales the rest by 1/(1 − rate); identity in inference. */
+const Dropout = z.strictObject({
+  type: z.literal('dropout'),
+  name: identifier.optional(),
+  rate: z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }),
+});
+
+export const layerTypes = ['dense', 'activation', 'layer_normalization', 'batch_normalization', 'dropout'] as const;
+export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer, LayerNormalization, BatchNormalization, Dropout], {
   error: (iss) => {
     const given = (iss.input as { type?: unknown } | undefined)?.type;
     return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;
   },
 });
-
-const lossWeight = z.number().nonnegative({ error: 'expected a non-negative number' }).default(1);
-export const Loss = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('mse'), weight: lossWeight }),
-    z.strictObject({ type: z.literal('binary_crossentropy'), weight: lossWeight, fromLogits: z.boolean().default(false) }),
-    z.strictObject({
-      type: z.literal('sparse_categorical_crossentropy'),
-      weight: lossWeight,
-      fromLogits: z.boolean().default(false),
-    }),
-  ],
-  {
-    error: (iss) => {
-      const given = (iss.input as { type?: unknown } | undefined)?.type;
-      return `unknown loss ${JSON.stringify(given)}; expected one of mse, binary_crossentropy, sparse_categorical_crossentropy`;
-    },
-  },
-);
-
-export const Optimizer = z.discriminatedUnion(
-  'type',
-  [z.strictObject({ type: z.literal('sgd'), learningRate: z.number().positive({ error: 'expected a positive number' }).default(0.01) })],
-  { error: (iss) => `unknown optimizer ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected sgd` },
-);
 
 export const ModelSpecSchema = z.strictObject({
   name: identifier.default('model'),
@@ -86,13 +95,9 @@ export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
 export type ModelSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { readonly layers: readonly LayerSpec[] };
 export type LayerSpec = z.output<typeof Layer> & { readonly name: string };
 export type DenseSpec = Extract<LayerSpec, { type: 'dense' }>;
-export type LossSpec = z.output<typeof Loss>;
-export type InitializerSpec = z.output<typeof Initializer>;
-export type ActivationName = (typeof activationNames)[number];
+export type ActivationLayerSpec = Extract<LayerSpec, { type: 'activation' }>;
 
-export class SpecError extends Error {
-  override name = 'SpecError';
-}
+export { SpecError };
 
 function pathText(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
@@ -133,14 +138,8 @@ export function parseSpec(input: unknown): ModelSpec {
     seen.add(layer.name);
   });
   layers.forEach((layer, i) => {
-    if (layer.activation === 'softmax' && i !== layers.length - 1) {
+    if ('activation' in layer && activationType(layer.activation) === 'softmax' && i !== layers.length - 1) {
       throw new SpecError(`invalid model spec:\n  layers[${i}].activation: softmax is only supported on the last layer`);
-    }
-    for (const key of ['kernelInitializer', 'biasInitializer'] as const) {
-      const init = layer[key];
-      if (init.type !== 'constant' && init.value !== undefined) {
-        throw new SpecError(`invalid model spec:\n  layers[${i}].${key}.value: only the constant initializer takes a value`);
-      }
     }
   });
   return { ...spec, layers };

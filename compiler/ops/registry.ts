@@ -3,19 +3,25 @@ import { add, div, mul, neg, sub } from './arithmetic.ts';
 import { relu, sigmoid, step, tanh } from './activations.ts';
 import { bce_logits } from './bce_logits.ts';
 import { broadcast } from './broadcast.ts';
+import { dropout_mask } from './dropout_mask.ts';
+import { erf } from './erf.ts';
+import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
 import { gather_label, scatter_label } from './labels.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
+import { cos, floor, sin, sqrt } from './math.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
-import { constant, input, param } from './sources.ts';
+import { softplus } from './softplus.ts';
+import { constant, input, param, state } from './sources.ts';
 import { sum } from './sum.ts';
 import { exp, log } from './transcendental.ts';
 
 export const ops = {
   input,
   param,
+  state,
   constant,
   add,
   sub,
@@ -28,12 +34,22 @@ export const ops = {
   tanh,
   relu,
   step,
+  maximum,
+  minimum,
+  abs,
+  softplus,
+  erf,
+  sqrt,
+  floor,
+  cos,
+  sin,
   bce_logits,
   matmul,
   sum,
   reshape,
   broadcast,
   inv_count,
+  dropout_mask,
   log_softmax,
   gather_label,
   scatter_label,

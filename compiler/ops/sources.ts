@@ -25,6 +25,8 @@ function source(name: string): OpDef<SourceAttrs> {
 
 export const input = source('input');
 export const param = source('param');
+/** Optimizer state and counters: persistent like parameters, zeroed by init, never differentiated. */
+export const state = source('state');
 
 export const constant: OpDef<{ readonly value: number }> = {
   name: 'constant',

@@ -4,7 +4,7 @@ import type { Graph, Node, NodeId } from '../ir/types.ts';
 
 export function eliminateDeadCode(graph: Graph): Graph {
   const live = new Set<NodeId>();
-  const roots = [...graph.outputs.map((p) => p.id), ...graph.updates.map((u) => u.value), ...graph.inputs.map((p) => p.id), ...graph.params.map((p) => p.id)];
+  const roots = [...graph.outputs.map((p) => p.id), ...graph.updates.map((u) => u.value), ...graph.inputs.map((p) => p.id), ...graph.params.map((p) => p.id), ...(graph.state ?? []).map((p) => p.id)];
   const stack = [...roots];
   while (stack.length) {
     const id = stack.pop()!;
@@ -25,6 +25,7 @@ export function eliminateDeadCode(graph: Graph): Graph {
     inputs: graph.inputs.map((p) => ({ ...p, id: map(p.id) })),
     params: graph.params.map((p) => ({ ...p, id: map(p.id) })),
     outputs: graph.outputs.map((p) => ({ ...p, id: map(p.id) })),
+    ...(graph.state ? { state: graph.state.map((p) => ({ ...p, id: map(p.id) })) } : {}),
     updates: graph.updates.map((u) => ({ ...u, value: map(u.value) })),
   };
 }

@@ -1,0 +1,8 @@
+// The dropout mask of compiler/ops/dropout_mask.ts, draw for draw.
+import { rng_seed, rng_uniform } from './prng';
+
+export function dropout_mask(out: usize, step: usize, count: i32, rate: f64, seed: u32, stream: u32): void {
+  rng_seed(seed, stream + <u32>load<f32>(step));
+  const keep = <f32>(1.0 / (1.0 - rate));
+  for (let i = 0; i < count; i++) store<f32>(out + (<usize>i << 2), rng_uniform() >= rate ? keep : <f32>0);
+}

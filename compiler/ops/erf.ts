@@ -1,0 +1,44 @@
+// The error function, for the exact GELU. JavaScript and AssemblyScript have no erf, so both
+// sides compute it the same way in float64 (assembly/special.ts mirrors erf64 below, then
+// rounds to f32): the Maclaurin series below 2.5 (it loses at most a digit there) and Laplace's
+// continued fraction for erfc above, 40 terms, which has converged to 1 ulp from 2.5 on.
+// erfc(6) < 2.2e-17, so beyond 6 the value is ±1. Accurate to ~1e-16, which the float64
+// interpreter's gradient check needs; the f32 rounding makes the trainer's correctly rounded.
+import { elementwise } from './elementwise.ts';
+
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+
+export function erf64(x: number): number {
+  const a = Math.abs(x);
+  let r: number;
+  if (a < 2.5) {
+    const a2 = a * a;
+    let term = a;
+    let sum = a;
+    for (let k = 1; k < 100; k++) {
+      term *= -a2 / k;
+      const t = term / (2 * k + 1);
+      sum += t;
+      if (Math.abs(t) <= 1e-17 * sum) break;
+    }
+    r = sum * TWO_OVER_SQRT_PI;
+  } else if (a < 6) {
+    let t = a;
+    for (let k = 40; k >= 1; k--) t = a + k / 2 / t;
+    r = 1 - Math.exp(-a * a) / (1.7724538509055159 * t);
+  } else {
+    r = 1;
+  }
+  return x < 0 ? -r : r;
+}
+
+export const erf = elementwise({
+  name: 'erf',
+  arity: 1,
+  f64: erf64,
+  scalar: (x) => `nabla_erf(${x})`,
+  // erf′(x) = 2/√π · e^(−x²): e^(−x²) underflows to 0 for large |x|, never to NaN.
+  vjp: (b, { g, inputs: [x] }) => [
+    b.op('mul', [g, b.op('mul', [b.constant(TWO_OVER_SQRT_PI), b.op('exp', [b.op('neg', [b.op('mul', [x!, x!])])])])]),
+  ],
+});

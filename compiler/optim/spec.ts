@@ -1,0 +1,60 @@
+// The optimizer vocabulary as a spec: Keras's names and defaults (learning rate 0.01 for SGD,
+// 0.001 for the adaptive ones; ε = 1e-7; AdamW's weight decay 0.004), plus the options every
+// optimizer takes: a learning-rate schedule, gradient clipping (one of clipNorm, clipValue) and
+// L2 weight decay.
+import { z } from 'zod';
+
+const positive = z.number().positive({ error: 'expected a positive number' });
+const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
+const fraction = z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' });
+
+/** Learning rate as a function of the steps already taken t (0 on the first step), as Keras's schedules. */
+export const Schedule = z.discriminatedUnion(
+  'type',
+  [
+    /** lr · γ^⌊t / stepSize⌋ (PyTorch's StepLR). */
+    z.strictObject({ type: z.literal('step'), stepSize: positiveInt, gamma: positive.default(0.1) }),
+    /** lr · rate^(t / decaySteps), the exponent floored with staircase (Keras's ExponentialDecay). */
+    z.strictObject({ type: z.literal('exponential'), decaySteps: positiveInt, decayRate: positive, staircase: z.boolean().default(false) }),
+    /** lr · (α + (1 − α) · ½(1 + cos(π · min(t, T) / T))), T = decaySteps (Keras's CosineDecay). */
+    z.strictObject({ type: z.literal('cosine'), decaySteps: positiveInt, alpha: z.number().min(0).max(1).default(0) }),
+  ],
+  { error: (iss) => `unknown schedule ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected step, exponential or cosine` },
+);
+export type ScheduleSpec = z.output<typeof Schedule>;
+
+const common = {
+  schedule: Schedule.optional(),
+  /** Rescale all gradients together so their global L2 norm is at most this (Keras's global_clipnorm). */
+  clipNorm: positive.optional(),
+  /** Clip every gradient element to [−clipValue, clipValue] (Keras's clipvalue). */
+  clipValue: positive.optional(),
+  /** Coupled L2 decay: adds l2·w to each gradient after clipping (PyTorch's weight_decay). */
+  l2: z.number().nonnegative({ error: 'expected a non-negative number' }).optional(),
+};
+const adamMoments = {
+  beta1: fraction.default(0.9),
+  beta2: fraction.default(0.999),
+  epsilon: positive.default(1e-7),
+};
+
+export const optimizerNames = ['sgd', 'rmsprop', 'adam', 'adamw'] as const;
+
+export const Optimizer = z
+  .discriminatedUnion(
+    'type',
+    [
+      z.strictObject({ type: z.literal('sgd'), learningRate: positive.default(0.01), momentum: fraction.optional(), nesterov: z.boolean().optional(), ...common }),
+      z.strictObject({ type: z.literal('rmsprop'), learningRate: positive.default(0.001), rho: fraction.default(0.9), epsilon: positive.default(1e-7), ...common }),
+      z.strictObject({ type: z.literal('adam'), learningRate: positive.default(0.001), ...adamMoments, ...common }),
+      z.strictObject({ type: z.literal('adamw'), learningRate: positive.default(0.001), ...adamMoments, weightDecay: z.number().nonnegative().default(0.004), ...common }),
+    ],
+    { error: (iss) => `unknown optimizer ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected one of ${optimizerNames.join(', ')}` },
+  )
+  .superRefine((o, ctx) => {
+    if (o.clipNorm !== undefined && o.clipValue !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clipValue'], message: 'give one of clipNorm and clipValue, as Keras allows one clipping' });
+    }
+    if (o.type === 'sgd' && o.nesterov && !o.momentum) ctx.addIssue({ code: 'custom', path: ['nesterov'], message: 'Nesterov needs a momentum > 0' });
+  });
+export type OptimizerSpec = z.output<typeof Optimizer>;

@@ -1,0 +1,109 @@
+// Acceptance 2: random valid sequential models — depth, widths, hidden activations with their
+// options, dropout, layer and batch normalization (checked in training mode), the last activation and a loss that fits it, the reduction, bias or not — checked
+// three ways like test/gradients.test.ts: interpreter vs centered differences (≤ 1e-7),
+// compiled vs interpreter (≤ 1e-5), on a full or partial batch. Fixed seed; about 20 compiles.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../compiler/compile.ts';
+import { interpret } from '../compiler/interpret/interpreter.ts';
+import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
+import type { ActivationSpec } from '../compiler/model/activations.ts';
+import { oneHot, perturbed, randomBits, randomClasses, randomMatrix } from './support/data.ts';
+
+const hiddenActivation: fc.Arbitrary<ActivationSpec> = fc.oneof(
+  fc.constantFrom<ActivationSpec>('linear', 'sigmoid', 'tanh', 'relu', 'elu', 'selu', 'gelu', 'swish', 'silu', 'softplus', 'leaky_relu'),
+  fc.record({ type: fc.constant('leaky_relu' as const), alpha: fc.constantFrom(0.05, 0.3, 2) }),
+  fc.record({ type: fc.constant('elu' as const), alpha: fc.constantFrom(0.5, 1.5) }),
+  fc.record({ type: fc.constant('gelu' as const), approximate: fc.boolean() }),
+  fc.record({ type: fc.constant('swish' as const), beta: fc.constantFrom(0.5, 2) }),
+);
+
+/** A loss with a last activation it fits, and how to make its labels for `units` outputs. */
+interface Head {
+  readonly loss: Record<string, unknown>;
+  readonly activation: ActivationSpec;
+  readonly labels: (rows: number, units: number, seed: number) => number[] | number[][];
+}
+const regression = (rows: number, units: number, seed: number): number[][] => randomMatrix(rows, units, seed, 1.5);
+const bits = (rows: number, units: number, seed: number): number[][] => randomBits(rows, units, seed);
+const classes = (rows: number, units: number, seed: number): number[] => randomClasses(rows, units, seed);
+const onehot = (rows: number, units: number, seed: number): number[][] => oneHot(randomClasses(rows, units, seed), units);
+
+const head: fc.Arbitrary<Head> = fc.oneof(
+  fc.record({ loss: fc.constantFrom({ type: 'mse' }, { type: 'mae' }, { type: 'huber', delta: 0.7 }), activation: fc.constantFrom<ActivationSpec>('linear', 'tanh', 'softplus'), labels: fc.constant(regression) }),
+  fc.record({ loss: fc.constant({ type: 'binary_crossentropy' }), activation: fc.constantFrom<ActivationSpec>('sigmoid', 'softmax'), labels: fc.constant(bits) }),
+  fc.record({ loss: fc.constant({ type: 'binary_crossentropy', fromLogits: true }), activation: fc.constant<ActivationSpec>('linear'), labels: fc.constant(bits) }),
+  fc.record({ loss: fc.constant({ type: 'categorical_crossentropy' }), activation: fc.constantFrom<ActivationSpec>('softmax', 'sigmoid'), labels: fc.constant(onehot) }),
+  fc.record({ loss: fc.constant({ type: 'categorical_crossentropy', fromLogits: true }), activation: fc.constant<ActivationSpec>('linear'), labels: fc.constant(onehot) }),
+  fc.record({ loss: fc.constant({ type: 'sparse_categorical_crossentropy' }), activation: fc.constant<ActivationSpec>('softmax'), labels: fc.constant(classes) }),
+  fc.record({ loss: fc.constant({ type: 'sparse_categorical_crossentropy', fromLogits: true }), activation: fc.constant<ActivationSpec>('linear'), labels: fc.constant(classes) }),
+);
+
+const model = fc.record({
+  // ≥ 2 features: batch norm right after a dense layer of one input is scale-invariant in its
+  // weights, so their gradient is ~0 (only ε breaks the invariance) and below float precision.
+  features: fc.integer({ min: 2, max: 5 }),
+  hidden: fc.array(
+    fc.oneof(
+      { weight: 1, arbitrary: fc.record({ type: fc.constant('dropout'), rate: fc.constantFrom(0.1, 0.5) }) },
+      { weight: 4, arbitrary: fc.record({ type: fc.constant('dense'), units: fc.integer({ min: 1, max: 6 }), activation: hiddenActivation, useBias: fc.boolean() }) },
+      // Normalising fewer than 3 values is degenerate (2 normalise to ±1, flat): float32 cannot
+      // resolve its vanishing gradient, so a normalization always follows a dense of ≥ 3 units here.
+      {
+        weight: 1,
+        arbitrary: fc.tuple(
+          fc.record({ type: fc.constant('dense'), units: fc.integer({ min: 3, max: 6 }), activation: hiddenActivation, useBias: fc.boolean() }),
+          fc.oneof(
+            fc.record({ type: fc.constant('layer_normalization'), center: fc.boolean(), scale: fc.boolean() }),
+            fc.record({ type: fc.constant('batch_normalization'), center: fc.boolean(), scale: fc.boolean() }),
+          ),
+        ),
+      },
+    ),
+    { minLength: 0, maxLength: 3 },
+  ),
+  units: fc.integer({ min: 2, max: 4 }),
+  head,
+  reduction: fc.constantFrom('mean', 'sum'),
+  // ≥ 3 rows even when partial: batch normalization over 2 rows is degenerate in the same way.
+  batchSize: fc.integer({ min: 4, max: 9 }),
+  partial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe('random sequential models', () => {
+  it('agree three ways (fast-check, fixed seed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(model, async (m) => {
+        const spec = {
+          input: { shape: [m.features] },
+          layers: [
+            ...m.hidden.flat(),
+            { type: 'dense', units: m.units, activation: m.head.activation },
+          ],
+          loss: { ...m.head.loss, reduction: m.reduction },
+          batchSize: m.batchSize,
+          seed: m.seed,
+        };
+        const n = m.partial ? Math.max(1, m.batchSize - 1) : m.batchSize;
+        const x = randomMatrix(n, m.features, m.seed + 1, 1.5);
+        const y = m.head.labels(n, m.units, m.seed + 2);
+        const trainer = await compile(spec);
+        const interpreter = interpret(spec);
+        // Perturbed initial weights: zero-initialised biases would sit exactly on activation kinks.
+        const weights = perturbed(trainer.getWeights(), m.seed + 100);
+        trainer.setWeights(weights);
+        interpreter.setWeights(weights);
+        const exact = interpreter.gradients(x, y);
+        const compiled = trainer.gradients(x, y);
+        const numerical = numericalGradients(interpreter, x, y, Object.keys(exact.grads), trainingLoss);
+        expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
+        for (const [name, g] of Object.entries(exact.grads)) {
+          expect(relativeDifference(g.data, numerical[name]!), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
+          expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
+        }
+      }),
+      { seed: 20261123, numRuns: 20 },
+    );
+  });
+});
