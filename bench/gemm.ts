@@ -1,0 +1,87 @@
+// GEMM GFLOPS at the W1 shapes, through the very code the matmul template emits, next to an
+// in-process f32x4 peak probe (independent mul+add chains, no memory traffic).
+import { compileAssemblyScript, kernelExports } from '../compiler/codegen/asc.ts';
+import { BATCH, type Dim, type Node } from '../compiler/ir/types.ts';
+import { matmul, type MatmulAttrs } from '../compiler/ops/matmul.ts';
+import { msPerCall } from './timing.ts';
+
+const W1 = [784, 256, 128, 10];
+const PAGE = 65536;
+const REGION = 4 << 20;
+const [A, B, C, SCRATCH] = [1, 2, 3, 4].map((k) => k * REGION);
+const CHAINS = 12;
+
+interface Product {
+  readonly label: string;
+  readonly attrs: MatmulAttrs;
+  /** Shapes of the two operands, 'N' the batch. */
+  readonly shapes: (fanIn: number, units: number) => [Dim[], Dim[]];
+  readonly layers: readonly number[];
+}
+
+// The three products of a dense layer; the first layer needs no input gradient.
+const PRODUCTS: readonly Product[] = [
+  { label: 'X·Wᵀ (forward)', attrs: { transB: true }, shapes: (i, u) => [[BATCH, i], [u, i]], layers: [0, 1, 2] },
+  { label: 'dY·W (input grad)', attrs: {}, shapes: (i, u) => [[BATCH, u], [u, i]], layers: [1, 2] },
+  { label: 'dYᵀ·X (weight grad)', attrs: { transA: true }, shapes: (i, u) => [[BATCH, u], [BATCH, i]], layers: [0, 1, 2] },
+];
+
+const fake = (id: number, op: string, shape: Dim[], attrs: MatmulAttrs = {}): Node => ({ id, op, inputs: [], attrs, shape, dtype: 'f32' });
+
+function productCalls(p: Product): { code: string; flopsPerRow: number } {
+  let flopsPerRow = 0;
+  const calls = p.layers.map((l) => {
+    const [sa, sb] = p.shapes(W1[l]!, W1[l + 1]!);
+    const inputs = [fake(0, 'input', sa), fake(1, 'input', sb)];
+    const shape = matmul.shape(inputs.map((n) => ({ shape: n.shape, dtype: 'f32' })), p.attrs).shape;
+    flopsPerRow += 2 * W1[l]! * W1[l + 1]!;
+    const node = fake(2, 'matmul', [...shape], p.attrs);
+    if (matmul.template.kind !== 'kernel') throw new Error('internal: matmul is not a kernel');
+    return `    ${matmul.template.emit({ node, inputs, out: String(C), ins: [String(A), String(B)], attrs: p.attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) })}`;
+  });
+  return { code: calls.join('\n'), flopsPerRow };
+}
+
+function probeSource(): string {
+  const accs = Array.from({ length: CHAINS }, (_, i) => i);
+  return [
+    `export function peak(iters: i32): f32 {`,
+    `  const m = f32x4.splat(<f32>0.9999); const c = f32x4.splat(<f32>0.0001);`,
+    ...accs.map((i) => `  let a${i} = f32x4.splat(<f32>${i + 1});`),
+    `  for (let t = 0; t < iters; t++) {`,
+    ...accs.map((i) => `    a${i} = f32x4.add(f32x4.mul(a${i}, m), c);`),
+    `  }`,
+    `  let s = a0;`,
+    ...accs.slice(1).map((i) => `  s = f32x4.add(s, a${i});`),
+    `  return f32x4.extract_lane(s, 0);`,
+    `}`,
+  ].join('\n');
+}
+
+export async function benchGemm(budgetMs: number): Promise<string[]> {
+  const imports = Object.entries(kernelExports()).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
+  const built = PRODUCTS.map(productCalls);
+  const source = [
+    ...imports,
+    ...built.map((b, k) => `export function run${k}(n: i32, reps: i32): void {\n  for (let r = 0; r < reps; r++) {\n${b.code}\n  }\n}`),
+    probeSource(),
+  ].join('\n');
+  const memoryBase = SCRATCH + REGION;
+  const { binary } = await compileAssemblyScript(source, { memoryBase, initialPages: memoryBase / PAGE + 1 });
+  const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+  // Operands of moderate magnitude, so no denormals or overflow slow anything down.
+  const f32 = new Float32Array(exports.memory.buffer, A, (3 * REGION) / 4);
+  for (let i = 0; i < f32.length; i++) f32[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+
+  const iters = 200_000;
+  const peak = (CHAINS * 8 * iters) / msPerCall(() => exports['peak']!(iters), budgetMs) / 1e6;
+  const lines = [`GEMM at the W1 shapes (GFLOPS; % of the f32x4 mul+add peak probe, ${peak.toFixed(1)} GFLOPS)`];
+  for (const batch of [64, 256]) {
+    built.forEach((b, k) => {
+      const ms = msPerCall(() => exports[`run${k}`]!(batch, 1), budgetMs / 2);
+      const gflops = (b.flopsPerRow * batch) / ms / 1e6;
+      lines.push(`  batch ${String(batch).padStart(3)}  ${PRODUCTS[k]!.label.padEnd(20)} ${gflops.toFixed(1).padStart(5)} GFLOPS  ${((100 * gflops) / peak).toFixed(0).padStart(3)} %`);
+    });
+  }
+  return lines;
+}
