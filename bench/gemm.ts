@@ -8,7 +8,7 @@ import { msPerCall } from './timing.ts';
 const W1 = [784, 256, 128, 10];
 const PAGE = 65536;
 const REGION = 4 << 20;
-const [A, B, C, SCRATCH] = [1, 2, 3, 4].map((k) => k * REGION);
+const [A, B, C, SCRATCH] = [REGION, 2 * REGION, 3 * REGION, 4 * REGION] as const;
 const CHAINS = 12;
 
 interface Product {
@@ -26,7 +26,7 @@ const PRODUCTS: readonly Product[] = [
   { label: 'dYᵀ·X (weight grad)', attrs: { transA: true }, shapes: (i, u) => [[BATCH, u], [BATCH, i]], layers: [0, 1, 2] },
 ];
 
-const fake = (id: number, op: string, shape: Dim[], attrs: MatmulAttrs = {}): Node => ({ id, op, inputs: [], attrs, shape, dtype: 'f32' });
+const fake = (id: number, op: string, shape: Dim[], attrs: MatmulAttrs = {}): Node => ({ id, op, inputs: [], attrs: { ...attrs }, shape, dtype: 'f32' });
 
 function productCalls(p: Product): { code: string; flopsPerRow: number } {
   let flopsPerRow = 0;
@@ -37,7 +37,7 @@ function productCalls(p: Product): { code: string; flopsPerRow: number } {
     flopsPerRow += 2 * W1[l]! * W1[l + 1]!;
     const node = fake(2, 'matmul', [...shape], p.attrs);
     if (matmul.template.kind !== 'kernel') throw new Error('internal: matmul is not a kernel');
-    return `    ${matmul.template.emit({ node, inputs, out: String(C), ins: [String(A), String(B)], attrs: p.attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) })}`;
+    return `    ${matmul.template.emit({ node, inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs: p.attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) })}`;
   });
   return { code: calls.join('\n'), flopsPerRow };
 }

@@ -41,7 +41,7 @@ function emitNode(graph: Graph, plan: MemoryPlan, id: NodeId): string {
       body = emitElementwise(def.template, node, inputs, out, ins, dim);
       break;
     case 'kernel':
-      body = `  ${def.template.emit({ node, inputs, out, ins, attrs: node.attrs, dim })}`;
+      body = `  ${def.template.emit({ node, inputs, out, ins, attrs: node.attrs, dim, scratch: String(plan.scratch.get(id) ?? 0) })}`;
       break;
     case 'source':
       throw new Error(`internal: source node %${id} scheduled`);

@@ -3,10 +3,13 @@
 // tensor has its own buffer; liveness-based reuse is a later pass over this same plan.
 import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
+import { opDef } from '../ops/registry.ts';
 
 export interface MemoryPlan {
   readonly offsets: ReadonlyMap<NodeId, number>;
   readonly sizes: ReadonlyMap<NodeId, number>;
+  /** Scratch buffers of the nodes whose kernels ask for one (byte offset). */
+  readonly scratch: ReadonlyMap<NodeId, number>;
   /** First byte after the arena. */
   readonly end: number;
 }
@@ -28,7 +31,15 @@ export function planMemory(graph: Graph, batchSize: number): MemoryPlan {
   };
   for (const p of graph.params) place(p.id);
   for (const node of graph.nodes) if (node.op !== 'constant') place(node.id);
-  return { offsets, sizes, end: at };
+  const scratch = new Map<NodeId, number>();
+  for (const node of graph.nodes) {
+    const template = opDef(node.op).template;
+    const bytes = template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs) ?? 0) : 0;
+    if (bytes === 0) continue;
+    scratch.set(node.id, at);
+    at += Math.ceil(bytes / ALIGN) * ALIGN;
+  }
+  return { offsets, sizes, scratch, end: at };
 }
 
 export function printPlan(graph: Graph, plan: MemoryPlan): string {
@@ -36,5 +47,6 @@ export function printPlan(graph: Graph, plan: MemoryPlan): string {
     const node = graph.nodes[id]!;
     return `%${id} @${offset} ${plan.sizes.get(id)} B  ${node.op}${node.label ? ` (${node.label})` : ''}`;
   });
-  return [...rows, `arena end ${plan.end} B`].join('\n');
+  const scratch = [...plan.scratch].map(([id, offset]) => `scratch of %${id} @${offset}`);
+  return [...rows, ...scratch, `arena end ${plan.end} B`].join('\n');
 }

@@ -1,7 +1,8 @@
 // Matrix product of two rank-2 tensors, either operand optionally transposed. The three products
 // of a dense layer are all this op: X·Wᵀ forward, dY·W and dYᵀ·X backward, no transposes stored.
 import { tensor64 } from '../ir/tensor.ts';
-import { shapeToString, type Dim } from '../ir/types.ts';
+import { emitGemm, packedBytes, type GemmDim, type GemmSpec } from '../codegen/gemm.ts';
+import { shapeToString, type Dim, type Node } from '../ir/types.ts';
 import { ShapeError, type OpDef } from './op.ts';
 
 export interface MatmulAttrs {
@@ -56,11 +57,36 @@ export const matmul: OpDef<MatmulAttrs> = {
   },
   template: {
     kind: 'kernel',
-    emit({ out, ins, inputs, node, attrs, dim }) {
+    emit({ out, ins, inputs, node, attrs, dim, scratch }) {
+      const plan = gemmPlan(inputs, node, attrs);
+      if (plan) return emitGemm({ ...plan(dim), c: out, a: ins[0]!, b: ins[1]!, bLayout: plan.packed ? { kind: 'packed', scratch: scratch! } : { kind: 'rows' } });
       const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
       const n = node.shape[1]!;
       const kernel = `mm_${attrs.transA ? 't' : 'n'}${attrs.transB ? 't' : 'n'}`;
       return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${dim(m)}, ${dim(k)}, ${dim(n)});`;
     },
+    scratchBytes(node, inputs, attrs) {
+      const plan = gemmPlan(inputs, node, attrs);
+      return plan?.packed ? packedBytes(node.shape[1] as number, oriented(inputs[0]!.shape, attrs.transA)[1] as number) : 0;
+    },
   },
 };
+
+type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
+
+/**
+ * How the packed GEMM generator reaches this product's operands, or null where a stride would
+ * depend on the batch (then the simple kernels of assembly/kernels.ts run it).
+ */
+function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((dim: (d: Dim) => string) => GemmShape) & { packed: boolean }) | null {
+  const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
+  const n = node.shape[1]!;
+  const known = (d: Dim): d is number => typeof d === 'number';
+  const gd = (d: Dim, dim: (d: Dim) => string): GemmDim => (known(d) ? { expr: dim(d), value: d } : { expr: dim(d) });
+  const shape = (aRow: number, aK: number) => (dim: (d: Dim) => string): GemmShape => ({ M: gd(m, dim), K: gd(k, dim), N: n as number, aRow, aK });
+  if (!known(n)) return null;
+  if (!attrs.transA && attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: true });
+  if (!attrs.transA && !attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: false });
+  if (attrs.transA && !attrs.transB && known(m)) return Object.assign(shape(4, m * 4), { packed: false });
+  return null;
+}

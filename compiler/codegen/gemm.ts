@@ -1,0 +1,173 @@
+// The GEMM generator: register-blocked f32x4 code for one matrix product, specialised to its
+// compiled shapes. C[M,N] = Σ_k A(i,k)·B(k,j), with A and B reached through byte strides, so
+// one generator covers the three products of a dense layer without storing a transpose:
+//
+//   X·Wᵀ  (forward)      A = X [M,K] by rows,  B = W [N,K] packed into K×8 column panels
+//   dY·W  (input grad)   A = dY [M,K] by rows, B = W [K,N] read in place (rows are panels)
+//   dYᵀ·X (weight grad)  A = dY [K,M] by columns (stride M), B = X [K,N] read in place
+//
+// The micro-kernel holds an MR×8 block of C in MR·2 f32x4 accumulators (6×8: 12 accumulators,
+// 2 B vectors and 1 broadcast fit V8's 16 xmm registers; 4×16 spills), and walks k with one
+// pointer per operand; rows of A are reached by constant load offsets. Tails: row blocks of
+// 4, 2, 1 after the 6s; a last panel narrower than 8 computes 4 or 8 lanes from memory that
+// is in bounds (the arena has headroom) and stores only its real columns. Nothing is inlined
+// across calls: each product is one straight loop nest (binaryen's inliner cost 25–40 %).
+//
+// An epilogue adds a bias row and applies an activation before the store (forward fusion).
+
+/** A dimension: its AssemblyScript expression, and its value when known at compile time. */
+export interface GemmDim {
+  readonly expr: string;
+  readonly value?: number;
+}
+
+export interface GemmEpilogue {
+  /** Byte address of a [N] bias added to every row. */
+  readonly bias?: string;
+  /** f32x4 expression of the activation applied to `v`. */
+  readonly activation?: (v: string) => string;
+}
+
+export interface GemmSpec {
+  readonly c: string;
+  readonly a: string;
+  readonly b: string;
+  readonly M: GemmDim;
+  readonly K: GemmDim;
+  /** Columns of C: always a compiled size (a layer width). */
+  readonly N: number;
+  /** Bytes between rows i of A, and between steps k (each a compiled constant). */
+  readonly aRow: number;
+  readonly aK: number;
+  /** B's layout: packed (the generator packs it from [N,K] into `scratch`) or rows of N. */
+  readonly bLayout: { readonly kind: 'packed'; readonly scratch: string } | { readonly kind: 'rows' };
+  readonly epilogue?: GemmEpilogue;
+}
+
+export const MR = 6;
+const NR = 8;
+
+/** Scratch bytes a packed product needs: ⌈N/8⌉ panels of K×8 floats. */
+export function packedBytes(N: number, K: number): number {
+  return Math.ceil(N / NR) * NR * K * 4;
+}
+
+function pack(s: GemmSpec, K: number, scratch: string): string[] {
+  // W [N,K] → panels [⌈N/8⌉][K][8]; columns past N are zero.
+  const panels = Math.ceil(s.N / NR);
+  return [
+    `  for (let p = 0; p < ${panels}; p++) {`,
+    `    const dst = ${scratch} + <usize>p * ${K * NR * 4};`,
+    `    for (let q = 0; q < ${NR}; q++) {`,
+    `      const j = p * ${NR} + q;`,
+    `      if (j < ${s.N}) {`,
+    `        const src = ${s.b} + <usize>j * ${K * 4};`,
+    `        for (let k = 0; k < ${K}; k++) store<f32>(dst + ((<usize>k * ${NR} + q) << 2), load<f32>(src + (<usize>k << 2)));`,
+    `      } else {`,
+    `        for (let k = 0; k < ${K}; k++) store<f32>(dst + ((<usize>k * ${NR} + q) << 2), 0);`,
+    `      }`,
+    `    }`,
+    `  }`,
+  ];
+}
+
+/** One MR×(4·vectors) block: accumulate over k, then epilogue and store `width` columns. */
+function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: number, indent: string): string[] {
+  const acc = (r: number, v: number): string => `c${r}_${v}`;
+  const lines: string[] = [];
+  const R = [...Array(rows).keys()];
+  const V = [...Array(vectors).keys()];
+  for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
+  lines.push(`let ap = aBase; let bp = bBase;`);
+  lines.push(`for (let k = 0; k < ${s.K.expr}; k++) {`);
+  for (const v of V) lines.push(`  const b${v} = v128.load(bp, ${v * 16});`);
+  for (const r of R) {
+    lines.push(`  const x${r} = v128.load32_splat(ap, ${r * s.aRow});`);
+    for (const v of V) lines.push(`  ${acc(r, v)} = madd(x${r}, b${v}, ${acc(r, v)});`);
+  }
+  lines.push(`  ap += ${s.aK}; bp += ${bK};`);
+  lines.push(`}`);
+  const ep = s.epilogue;
+  if (ep?.bias) for (const v of V) lines.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
+  for (const r of R) {
+    for (const v of V) {
+      let value = acc(r, v);
+      if (ep?.bias) value = `f32x4.add(${value}, bias${v})`;
+      if (ep?.activation) value = ep.activation(value);
+      const offset = r * s.N * 4 + v * 16;
+      const lanes = Math.min(4, width - v * 4);
+      if (lanes === 4) lines.push(`v128.store(cBase, ${value}, ${offset});`);
+      else if (lanes > 0) {
+        lines.push(`{ const t = ${value};`);
+        for (let q = 0; q < lanes; q++) lines.push(`  store<f32>(cBase, f32x4.extract_lane(t, ${q}), ${offset + q * 4});`);
+        lines.push(`}`);
+      }
+    }
+  }
+  return lines.map((l) => indent + l);
+}
+
+/** Row blocks for one panel: sixes while they fit, then the 4/2/1 tail (only those a known M needs). */
+function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): string[] {
+  const lines: string[] = [`    let i = 0;`];
+  const rowStep = (rows: number, loop: boolean, indent: string): void => {
+    lines.push(`${indent}{`);
+    lines.push(`${indent}  const aBase = ${s.a} + <usize>i * ${s.aRow}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`);
+    lines.push(...block(s, rows, vectors, width, bK, `${indent}  `));
+    lines.push(`${indent}}`);
+    lines.push(`${indent}i += ${rows};`);
+    if (!loop) return;
+  };
+  const M = s.M.value;
+  const full = M === undefined ? undefined : Math.floor(M / MR) * MR;
+  if (full === undefined || full > 0) {
+    lines.push(`    for (; i + ${MR} <= ${s.M.expr};) {`);
+    rowStep(MR, true, '      ');
+    lines.push(`    }`);
+  }
+  let left = M === undefined ? undefined : M - (full ?? 0);
+  for (const rows of [4, 2, 1]) {
+    if (left !== undefined && left < rows) continue;
+    if (left !== undefined) {
+      rowStep(rows, false, '    ');
+      left -= rows;
+    } else {
+      lines.push(`    if (i + ${rows} <= ${s.M.expr}) {`);
+      rowStep(rows, false, '      ');
+      lines.push(`    }`);
+    }
+  }
+  return lines;
+}
+
+/** The whole product as AssemblyScript statements (the body of the node's function). */
+export function emitGemm(s: GemmSpec): string {
+  const lines: string[] = [];
+  const K = s.K.value;
+  let panelBase: (j: string) => string;
+  let bK: number;
+  if (s.bLayout.kind === 'packed') {
+    if (K === undefined) throw new Error('internal: a packed GEMM operand needs a compiled K');
+    lines.push(...pack(s, K, s.bLayout.scratch));
+    const scratch = s.bLayout.scratch;
+    panelBase = (j) => `${scratch} + <usize>${j} * ${K * 4}`;
+    bK = NR * 4;
+  } else {
+    panelBase = (j) => `${s.b} + (<usize>${j} << 2)`;
+    bK = s.N * 4;
+  }
+  // Panel widths: full 8s, then the remainder as one 8- or 4-wide panel with partial stores.
+  const fullPanels = Math.floor(s.N / NR);
+  const rem = s.N - fullPanels * NR;
+  const panel = (vectors: number, width: number, j: string, loop: boolean): void => {
+    lines.push(loop ? `  for (let j = 0; j < ${fullPanels * NR}; j += ${NR}) {` : `  {`);
+    if (!loop) lines.push(`    const j = ${j};`);
+    lines.push(`    const bBase = ${panelBase('j')};`);
+    lines.push(...rowBlocks(s, vectors, width, bK));
+    lines.push(`  }`);
+  };
+  if (fullPanels > 0) panel(2, NR, '0', true);
+  // A packed panel is always 8 wide (zero padded); an in-place one reads 4 or 8 lanes.
+  if (rem > 0) panel(s.bLayout.kind === 'packed' || rem > 4 ? 2 : 1, rem, String(fullPanels * NR), false);
+  return lines.join('\n');
+}
