@@ -5,7 +5,7 @@ import { ABI_VERSION, MANIFEST_SECTION, type Manifest, type Placed } from '../ru
 import { buildTrainingGraph, gradName } from './autodiff/training.ts';
 import { compileAssemblyScript, kernelExports } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
-import { planMemory, type MemoryPlan } from './codegen/plan.ts';
+import { ARENA_START, planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
 import { lowerModel, type LoweredModel } from './model/lower.ts';
@@ -45,7 +45,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       params: graph.params.map((p) => placed(p.name, p.id)),
       grads: graph.params.map((p) => placed(p.name, output(gradName(p.name)))),
     },
-    memory: { arenaBytes: plan.end, pages },
+    memory: { arenaBytes: plan.end, pages, peakBytes: plan.end - ARENA_START, unsharedBytes: plan.unsharedBytes - ARENA_START },
     spec: model.spec,
   };
 }

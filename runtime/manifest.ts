@@ -68,7 +68,11 @@ export interface Manifest extends Signature {
     readonly params: readonly Placed[];
     readonly grads: readonly Placed[];
   };
-  readonly memory: { readonly arenaBytes: number; readonly pages: number };
+  /**
+   * arenaBytes: end of the planned arena. peakBytes: bytes the plan keeps at its high-water mark
+   * (buffers reused by liveness); unsharedBytes: what one buffer per tensor would take.
+   */
+  readonly memory: { readonly arenaBytes: number; readonly pages: number; readonly peakBytes?: number; readonly unsharedBytes?: number };
   /** The validated model spec the trainer was compiled from. */
   readonly spec: unknown;
 }

@@ -60,6 +60,7 @@ export function describeTrainer({ manifest: m, size, imports, exports }: Inspect
     `loss          ${lossText}`,
     `optimizer     ${m.optimizer.type}, learning rate ${m.optimizer.learningRate}`,
     `memory        arena ${bytesText(m.memory.arenaBytes)}; ${m.memory.pages} pages of 64 KiB`,
+    ...(m.memory.peakBytes === undefined ? [] : [`memory plan   peak ${bytesText(m.memory.peakBytes)} live (${bytesText(m.memory.unsharedBytes ?? 0)} with one buffer per tensor)`]),
     `wasm size     ${bytesText(size)}`,
     `imports       ${imports.length}${imports.length ? `: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}` : ''}`,
     `exports       ${exports.map((e) => (e.kind === 'function' ? e.name : `${e.name} (${e.kind})`)).join(', ')}`,

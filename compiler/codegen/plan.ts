@@ -1,6 +1,14 @@
 // The memory plan: every tensor of the training graph at a fixed byte offset in one arena,
-// sized for the compiled maximum batch. Parameters come first and contiguous. For now each
-// tensor has its own buffer; liveness-based reuse is a later pass over this same plan.
+// sized for the compiled maximum batch, so a step allocates nothing.
+//
+// Buffers the host sees or that outlive a step are pinned: parameters (first and contiguous),
+// inputs, the prediction, the loss, the gradients and the update values (copied into the
+// parameters at the end of a step). Every other tensor, and each kernel's scratch, lives from
+// the node that writes it to the last node that reads it, in schedule order; a finished
+// buffer's bytes go back to a free list and the next allocation takes the first hole that
+// fits. A node's output never shares bytes with its own inputs (kernels are not in-place).
+// The entry points run subsets of one schedule in the same order, so lifetimes that do not
+// overlap in the full step do not overlap in any of them.
 import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
@@ -12,34 +20,101 @@ export interface MemoryPlan {
   readonly scratch: ReadonlyMap<NodeId, number>;
   /** First byte after the arena. */
   readonly end: number;
+  /** What the arena would take with one buffer per tensor (no reuse), for comparison. */
+  readonly unsharedBytes: number;
 }
 
 /** Offset 0 stays unused, so no tensor sits at the null address. */
 export const ARENA_START = 64;
 const ALIGN = 16;
+const aligned = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
+
+/** First-fit allocation over a list of free holes, merged on release. */
+class Arena {
+  private holes: { at: number; size: number }[] = [];
+  private top = ARENA_START;
+  /** High-water mark: the first byte no buffer ever used. */
+  end = ARENA_START;
+
+  take(bytes: number): number {
+    const size = aligned(Math.max(bytes, 1));
+    const hole = this.holes.find((h) => h.size >= size);
+    if (!hole) {
+      const at = this.top;
+      this.top += size;
+      this.end = Math.max(this.end, this.top);
+      return at;
+    }
+    const at = hole.at;
+    hole.at += size;
+    hole.size -= size;
+    this.holes = this.holes.filter((h) => h.size > 0);
+    return at;
+  }
+
+  release(at: number, bytes: number): void {
+    this.holes.push({ at, size: aligned(Math.max(bytes, 1)) });
+    this.holes.sort((a, b) => a.at - b.at);
+    const merged: { at: number; size: number }[] = [];
+    for (const h of this.holes) {
+      const last = merged[merged.length - 1];
+      if (last && last.at + last.size === h.at) last.size += h.size;
+      else merged.push({ ...h });
+    }
+    // A hole at the top of the arena shrinks it instead.
+    const last = merged[merged.length - 1];
+    if (last && last.at + last.size === this.top) {
+      this.top = last.at;
+      merged.pop();
+    }
+    this.holes = merged;
+  }
+}
 
 export function planMemory(graph: Graph, batchSize: number): MemoryPlan {
   const offsets = new Map<NodeId, number>();
   const sizes = new Map<NodeId, number>();
-  let at = ARENA_START;
+  const scratch = new Map<NodeId, number>();
+  const arena = new Arena();
+  const bytesOf = (id: NodeId): number => numel(graph.nodes[id]!.shape, batchSize) * 4;
   const place = (id: NodeId): void => {
     if (offsets.has(id)) return;
-    const bytes = numel(graph.nodes[id]!.shape, batchSize) * 4;
-    offsets.set(id, at);
-    sizes.set(id, bytes);
-    at += Math.ceil(bytes / ALIGN) * ALIGN;
+    sizes.set(id, bytesOf(id));
+    offsets.set(id, arena.take(bytesOf(id)));
   };
+
+  const pinned = new Set<NodeId>([
+    ...graph.params.map((p) => p.id),
+    ...graph.inputs.map((p) => p.id),
+    ...graph.outputs.map((p) => p.id),
+    ...graph.updates.map((u) => u.value),
+  ]);
   for (const p of graph.params) place(p.id);
-  for (const node of graph.nodes) if (node.op !== 'constant') place(node.id);
-  const scratch = new Map<NodeId, number>();
+  for (const p of graph.inputs) place(p.id);
+
+  const lastUse = new Map<NodeId, number>();
+  for (const node of graph.nodes) for (const i of node.inputs) lastUse.set(i, node.id);
+  const placedHere = (id: NodeId): boolean => graph.nodes[id]!.op !== 'constant';
+
+  let unsharedBytes = ARENA_START;
   for (const node of graph.nodes) {
+    if (!placedHere(node.id)) continue;
+    unsharedBytes += aligned(bytesOf(node.id));
+    place(node.id);
     const template = opDef(node.op).template;
-    const bytes = template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs) ?? 0) : 0;
-    if (bytes === 0) continue;
-    scratch.set(node.id, at);
-    at += Math.ceil(bytes / ALIGN) * ALIGN;
+    const scratchBytes = template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs) ?? 0) : 0;
+    if (scratchBytes > 0) {
+      unsharedBytes += aligned(scratchBytes);
+      const at = arena.take(scratchBytes);
+      scratch.set(node.id, at);
+      arena.release(at, scratchBytes);
+    }
+    // Inputs read for the last time here, and an output nobody reads, give their bytes back.
+    const done = [...new Set(node.inputs)].filter((i) => lastUse.get(i) === node.id);
+    if (!lastUse.has(node.id)) done.push(node.id);
+    for (const id of done) if (placedHere(id) && !pinned.has(id)) arena.release(offsets.get(id)!, sizes.get(id)!);
   }
-  return { offsets, sizes, scratch, end: at };
+  return { offsets, sizes, scratch, end: arena.end, unsharedBytes };
 }
 
 export function printPlan(graph: Graph, plan: MemoryPlan): string {
@@ -48,5 +123,5 @@ export function printPlan(graph: Graph, plan: MemoryPlan): string {
     return `%${id} @${offset} ${plan.sizes.get(id)} B  ${node.op}${node.label ? ` (${node.label})` : ''}`;
   });
   const scratch = [...plan.scratch].map(([id, offset]) => `scratch of %${id} @${offset}`);
-  return [...rows, ...scratch, `arena end ${plan.end} B`].join('\n');
+  return [...rows, ...scratch, `arena end ${plan.end} B (${plan.unsharedBytes} B without reuse)`].join('\n');
 }
