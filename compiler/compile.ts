@@ -7,6 +7,8 @@ import { compileAssemblyScript, kernelExports } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
 import { ARENA_START, planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
+import { fuse, unfused, type Program } from './passes/fuse.ts';
+import { simplify } from './passes/simplify.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
 import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
@@ -23,6 +25,8 @@ export interface CompiledTrainer {
   /** The generated AssemblyScript. */
   readonly source: string;
   readonly plan: MemoryPlan;
+  /** The kernels the module runs, and the ops each holds. */
+  readonly program: Program;
   readonly timings: { readonly totalMs: number; readonly ascMs: number };
 }
 
@@ -50,24 +54,30 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
   };
 }
 
+export interface CompileOptions {
+  /** Fuse kernels (default). `false` runs one kernel per node: the reference the fusion tests compare with. */
+  readonly fuse?: boolean;
+}
+
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
-export async function compileToWasm(specInput: unknown): Promise<CompiledTrainer> {
+export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompiledTrainer> {
   const started = performance.now();
   const model = lowerModel(parseSpec(specInput));
-  const graph = buildTrainingGraph(model.graph, model.spec.optimizer);
-  const plan = planMemory(graph, model.spec.batchSize);
-  const source = emitModule(model, graph, plan, kernelExports());
+  const graph = simplify(buildTrainingGraph(model.graph, model.spec.optimizer));
+  const program = options.fuse === false ? unfused(graph) : fuse(graph);
+  const plan = planMemory(program, model.spec.batchSize);
+  const source = emitModule(model, program, plan, kernelExports());
   const memoryBase = Math.ceil(plan.end / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
   const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages });
   const manifest = buildManifest(model, graph, plan, pages);
   const wasm = appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
-  return { wasm, manifest, graph, source, plan, timings: { totalMs: performance.now() - started, ascMs: milliseconds } };
+  return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs: milliseconds } };
 }
 
 /** Compiles and loads: the trainer is ready to train, initialised from the spec's seed. */
-export async function compile(specInput: unknown): Promise<Trainer> {
-  const { wasm } = await compileToWasm(specInput);
+export async function compile(specInput: unknown, options: CompileOptions = {}): Promise<Trainer> {
+  const { wasm } = await compileToWasm(specInput, options);
   return loadTrainer(wasm);
 }

@@ -15,7 +15,7 @@ const deep = {
     { type: 'dense', units: 5, activation: 'softmax' },
   ],
   loss: { type: 'sparse_categorical_crossentropy' },
-  batchSize: 16,
+  batchSize: 128,
 };
 
 describe('memory plan', () => {

@@ -1,10 +1,11 @@
 // The memory plan: every tensor of the training graph at a fixed byte offset in one arena,
 // sized for the compiled maximum batch, so a step allocates nothing.
 //
+// Only kernel outputs get buffers (values held inside a fused kernel never reach memory).
 // Buffers the host sees or that outlive a step are pinned: parameters (first and contiguous),
 // inputs, the prediction, the loss, the gradients and the update values (copied into the
 // parameters at the end of a step). Every other tensor, and each kernel's scratch, lives from
-// the node that writes it to the last node that reads it, in schedule order; a finished
+// the kernel that writes it to the last kernel that reads it, in schedule order; a finished
 // buffer's bytes go back to a free list and the next allocation takes the first hole that
 // fits. A node's output never shares bytes with its own inputs (kernels are not in-place).
 // The entry points run subsets of one schedule in the same order, so lifetimes that do not
@@ -12,11 +13,12 @@
 import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
+import { kernelInputs, type Program } from '../passes/fuse.ts';
 
 export interface MemoryPlan {
   readonly offsets: ReadonlyMap<NodeId, number>;
   readonly sizes: ReadonlyMap<NodeId, number>;
-  /** Scratch buffers of the nodes whose kernels ask for one (byte offset). */
+  /** Scratch buffers of the kernels that ask for one (byte offset), by the kernel's output node. */
   readonly scratch: ReadonlyMap<NodeId, number>;
   /** First byte after the arena. */
   readonly end: number;
@@ -71,7 +73,8 @@ class Arena {
   }
 }
 
-export function planMemory(graph: Graph, batchSize: number): MemoryPlan {
+export function planMemory(program: Program, batchSize: number): MemoryPlan {
+  const { graph } = program;
   const offsets = new Map<NodeId, number>();
   const sizes = new Map<NodeId, number>();
   const scratch = new Map<NodeId, number>();
@@ -92,29 +95,34 @@ export function planMemory(graph: Graph, batchSize: number): MemoryPlan {
   for (const p of graph.params) place(p.id);
   for (const p of graph.inputs) place(p.id);
 
+  // Lifetimes run over kernels: a value held inside a kernel never gets a buffer.
+  const reads = program.kernels.map((k) => kernelInputs(graph, k).filter((i) => graph.nodes[i]!.op !== 'constant'));
   const lastUse = new Map<NodeId, number>();
-  for (const node of graph.nodes) for (const i of node.inputs) lastUse.set(i, node.id);
-  const placedHere = (id: NodeId): boolean => graph.nodes[id]!.op !== 'constant';
+  reads.forEach((ids, t) => ids.forEach((i) => lastUse.set(i, t)));
 
   let unsharedBytes = ARENA_START;
-  for (const node of graph.nodes) {
-    if (!placedHere(node.id)) continue;
-    unsharedBytes += aligned(bytesOf(node.id));
-    place(node.id);
-    const template = opDef(node.op).template;
-    const scratchBytes = template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs) ?? 0) : 0;
-    if (scratchBytes > 0) {
-      unsharedBytes += aligned(scratchBytes);
-      const at = arena.take(scratchBytes);
-      scratch.set(node.id, at);
-      arena.release(at, scratchBytes);
+  program.kernels.forEach((kernel, t) => {
+    unsharedBytes += aligned(bytesOf(kernel.out));
+    place(kernel.out);
+    const bytes = kernel.holds.reduce((most, id) => Math.max(most, scratchBytesOf(graph, id)), 0);
+    if (bytes > 0) {
+      unsharedBytes += aligned(bytes);
+      const at = arena.take(bytes);
+      scratch.set(kernel.out, at);
+      arena.release(at, bytes);
     }
     // Inputs read for the last time here, and an output nobody reads, give their bytes back.
-    const done = [...new Set(node.inputs)].filter((i) => lastUse.get(i) === node.id);
-    if (!lastUse.has(node.id)) done.push(node.id);
-    for (const id of done) if (placedHere(id) && !pinned.has(id)) arena.release(offsets.get(id)!, sizes.get(id)!);
-  }
+    const done = reads[t]!.filter((i) => lastUse.get(i) === t);
+    if (!lastUse.has(kernel.out)) done.push(kernel.out);
+    for (const id of done) if (!pinned.has(id)) arena.release(offsets.get(id)!, sizes.get(id)!);
+  });
   return { offsets, sizes, scratch, end: arena.end, unsharedBytes };
+}
+
+function scratchBytesOf(graph: Graph, id: NodeId): number {
+  const node = graph.nodes[id]!;
+  const template = opDef(node.op).template;
+  return template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs) ?? 0) : 0;
 }
 
 export function printPlan(graph: Graph, plan: MemoryPlan): string {

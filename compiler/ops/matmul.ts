@@ -1,9 +1,9 @@
 // Matrix product of two rank-2 tensors, either operand optionally transposed. The three products
 // of a dense layer are all this op: X·Wᵀ forward, dY·W and dYᵀ·X backward, no transposes stored.
 import { tensor64 } from '../ir/tensor.ts';
-import { emitGemm, packedBytes, type GemmDim, type GemmSpec } from '../codegen/gemm.ts';
+import { emitGemm, packedBytes, type GemmDim, type GemmEpilogue, type GemmSpec } from '../codegen/gemm.ts';
 import { shapeToString, type Dim, type Node } from '../ir/types.ts';
-import { ShapeError, type OpDef } from './op.ts';
+import { ShapeError, type EmitArgs, type OpDef } from './op.ts';
 
 export interface MatmulAttrs {
   readonly transA?: boolean;
@@ -57,20 +57,24 @@ export const matmul: OpDef<MatmulAttrs> = {
   },
   template: {
     kind: 'kernel',
-    emit({ out, ins, inputs, node, attrs, dim, scratch }) {
-      const plan = gemmPlan(inputs, node, attrs);
-      if (plan) return emitGemm({ ...plan(dim), c: out, a: ins[0]!, b: ins[1]!, bLayout: plan.packed ? { kind: 'packed', scratch: scratch! } : { kind: 'rows' } });
-      const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-      const n = node.shape[1]!;
-      const kernel = `mm_${attrs.transA ? 't' : 'n'}${attrs.transB ? 't' : 'n'}`;
-      return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${dim(m)}, ${dim(k)}, ${dim(n)});`;
-    },
+    emit: (args) => emitMatmul(args),
     scratchBytes(node, inputs, attrs) {
       const plan = gemmPlan(inputs, node, attrs);
       return plan?.packed ? packedBytes(node.shape[1] as number, oriented(inputs[0]!.shape, attrs.transA)[1] as number) : 0;
     },
   },
 };
+
+/** The product's code; an epilogue (bias, activation) is only possible where the GEMM generator runs it. */
+export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue): string {
+  const plan = gemmPlan(inputs, node, attrs);
+  if (plan) return emitGemm({ ...plan(dim), c: out, a: ins[0]!, b: ins[1]!, bLayout: plan.packed ? { kind: 'packed', scratch: scratch! } : { kind: 'rows' }, ...(epilogue ? { epilogue } : {}) });
+  if (epilogue) throw new Error(`internal: no GEMM epilogue for matmul %${node.id}`);
+  const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
+  const n = node.shape[1]!;
+  const kernel = `mm_${attrs.transA ? 't' : 'n'}${attrs.transB ? 't' : 'n'}`;
+  return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${dim(m)}, ${dim(k)}, ${dim(n)});`;
+}
 
 type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
 
