@@ -1,9 +1,9 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
-import { ABI_VERSION, MANIFEST_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
+import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
 import { buildTrainingGraph, gradName } from './autodiff/training.ts';
-import { compileAssemblyScript, kernelExports } from './codegen/asc.ts';
+import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
 import { ARENA_START, planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
@@ -30,7 +30,7 @@ export interface CompiledTrainer {
   readonly timings: { readonly totalMs: number; readonly ascMs: number };
 }
 
-function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, pages: number): Manifest {
+function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, pages: number, simd: SimdFlavour): Manifest {
   const placed = (name: string, id: NodeId): Placed => ({ name, offset: plan.offsets.get(id)!, bytes: plan.sizes.get(id)! });
   const output = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const input = (name: string): NodeId => findPort(graph.inputs, name)!.id;
@@ -38,7 +38,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     format: 'nabla-trainer',
     abiVersion: ABI_VERSION,
     nablaVersion: NABLA_VERSION,
-    simd: 'baseline',
+    simd,
     ...signatureOf(model),
     exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict' },
     buffers: {
@@ -57,6 +57,11 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
 export interface CompileOptions {
   /** Fuse kernels (default). `false` runs one kernel per node: the reference the fusion tests compare with. */
   readonly fuse?: boolean;
+  /**
+   * 'both' (default): the baseline SIMD build carries a relaxed-SIMD build (f32x4.relaxed_madd) in
+   * its `nabla.relaxed` section, which loadTrainer runs where the host validates it.
+   */
+  readonly simd?: 'baseline' | 'both';
 }
 
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
@@ -70,10 +75,17 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   const memoryBase = Math.ceil(plan.end / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
-  const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages });
-  const manifest = buildManifest(model, graph, plan, pages);
-  const wasm = appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
-  return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs: milliseconds } };
+  const build = async (simd: SimdFlavour) => {
+    const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
+    const manifest = buildManifest(model, graph, plan, pages, simd);
+    return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };
+  };
+  const baseline = await build('baseline');
+  const relaxed = options.simd === 'baseline' ? undefined : await build('relaxed');
+  const wasm = relaxed ? appendCustomSection(baseline.wasm, RELAXED_SECTION, relaxed.wasm) : baseline.wasm;
+  const manifest = baseline.manifest;
+  const ascMs = baseline.milliseconds + (relaxed?.milliseconds ?? 0);
+  return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs } };
 }
 
 /** Compiles and loads: the trainer is ready to train, initialised from the spec's seed. */
