@@ -1,6 +1,6 @@
 // GEMM GFLOPS at the W1 shapes, through the very code the matmul template emits, next to an
 // in-process f32x4 peak probe (independent mul+add chains, no memory traffic).
-import { compileAssemblyScript, kernelExports } from '../compiler/codegen/asc.ts';
+import { compileAssemblyScript, kernelExports, type SimdFlavour } from '../compiler/codegen/asc.ts';
 import { BATCH, type Dim, type Node } from '../compiler/ir/types.ts';
 import { matmul, type MatmulAttrs } from '../compiler/ops/matmul.ts';
 import { median } from './timing.ts';
@@ -47,9 +47,10 @@ function probeSource(): string {
   return [
     `export function peak(iters: i32): f32 {`,
     `  const m = f32x4.splat(<f32>0.9999); const c = f32x4.splat(<f32>0.0001);`,
+    `  // madd is this build's multiply-add: mul + add, or f32x4.relaxed_madd in the relaxed build.`,
     ...accs.map((i) => `  let a${i} = f32x4.splat(<f32>${i + 1});`),
     `  for (let t = 0; t < iters; t++) {`,
-    ...accs.map((i) => `    a${i} = f32x4.add(f32x4.mul(a${i}, m), c);`),
+    ...accs.map((i) => `    a${i} = madd(a${i}, m, c);`),
     `  }`,
     `  let s = a0;`,
     ...accs.slice(1).map((i) => `  s = f32x4.add(s, a${i});`),
@@ -58,7 +59,7 @@ function probeSource(): string {
   ].join('\n');
 }
 
-export async function benchGemm(budgetMs: number): Promise<string[]> {
+export async function benchGemm(budgetMs: number, simd: SimdFlavour): Promise<string[]> {
   const imports = Object.entries(kernelExports()).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
   const built = PRODUCTS.map(productCalls);
   const source = [
@@ -67,7 +68,7 @@ export async function benchGemm(budgetMs: number): Promise<string[]> {
     probeSource(),
   ].join('\n');
   const memoryBase = SCRATCH + REGION;
-  const { binary } = await compileAssemblyScript(source, { memoryBase, initialPages: memoryBase / PAGE + 1 });
+  const { binary } = await compileAssemblyScript(source, { memoryBase, initialPages: memoryBase / PAGE + 1, simd });
   const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
   // Operands of moderate magnitude, so no denormals or overflow slow anything down.
   const f32 = new Float32Array(exports.memory.buffer, A, (3 * REGION) / 4);
@@ -105,7 +106,7 @@ export async function benchGemm(budgetMs: number): Promise<string[]> {
       rows.push([`  batch ${String(batch).padStart(3)}  ${PRODUCTS[k]!.label.padEnd(20)}`, median(gflops), median(ratios)]);
     });
   }
-  lines.push(`GEMM at the W1 shapes: GFLOPS (median) and % of the f32x4 mul+add peak probe run alternately (median ${median(peaks).toFixed(1)} GFLOPS)`);
+  lines.push(`GEMM at the W1 shapes, ${simd} SIMD: GFLOPS (median) and % of the ${simd === 'relaxed' ? 'f32x4.relaxed_madd' : 'f32x4 mul+add'} peak probe run alternately (median ${median(peaks).toFixed(1)} GFLOPS)`);
   for (const [label, g, ratio] of rows) lines.push(`${label} ${g.toFixed(1).padStart(5)} GFLOPS  ${(100 * ratio).toFixed(0).padStart(3)} %`);
   return lines;
 }
