@@ -65,8 +65,8 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel): string 
   if (kernel.kind === 'gemm') {
     const mm = graph.nodes[kernel.matmul]!;
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
-    const relu = opDef('relu').template as ElementwiseTemplate;
-    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(kernel.activation ? { activation: (v: string) => relu.simd!(v) } : {}) };
+    const act = kernel.activation === undefined ? undefined : (opDef(kernel.activation).template as ElementwiseTemplate).simd!;
+    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
     body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);

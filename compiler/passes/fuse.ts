@@ -1,6 +1,6 @@
 // Fusion: groups the nodes of a training graph into kernels, each one pass over memory.
 //
-//   gemm         matmul X·Wᵀ + bias row (+ relu): the bias and activation are the GEMM's
+//   gemm         matmul X·Wᵀ + bias row (+ relu, tanh): the bias and activation are the GEMM's
 //                epilogue, applied to the accumulators before the store
 //   elementwise  a tree of elementwise ops of one shape: activation derivative × upstream
 //                gradient, the loss chain, the optimizer update w − η·g, ... one loop
@@ -22,7 +22,8 @@ export type Kernel =
       readonly holds: readonly NodeId[];
       readonly matmul: NodeId;
       readonly bias?: NodeId;
-      readonly activation?: 'relu';
+      /** A unary elementwise op with an f32x4 form (relu, tanh), applied before the store. */
+      readonly activation?: string;
     };
 
 export interface Program {
@@ -75,13 +76,13 @@ export function fuse(graph: Graph): Program {
     kernels.set(n.id, { kind: 'node', out: n.id, holds: [n.id] });
   }
 
-  /** relu(add(matmul(X, W)ᵀ, b)) or add(matmul, b): the matmul's private result feeds the add. */
+  /** act(add(matmul(X, Wᵀ), b)) or add(matmul, b): the matmul's private result feeds the add. */
   function gemmEpilogue(n: Node): Kernel | null {
     let add = n;
-    let activation: 'relu' | undefined;
-    if (n.op === 'relu' && private_(n.inputs[0]!) && node(n.inputs[0]!).op === 'add') {
+    let activation: string | undefined;
+    if (n.inputs.length === 1 && hasSimd(n) && private_(n.inputs[0]!) && node(n.inputs[0]!).op === 'add') {
       add = node(n.inputs[0]!);
-      activation = 'relu';
+      activation = n.op;
     }
     if (add.op !== 'add') return null;
     const [mm, bias] = add.inputs.map(node);
