@@ -1,5 +1,5 @@
 // The packed GEMM kernels against the float64 interpreter on shapes that exercise every path:
-// full 6×8 blocks, the 4/2/1 row tails, panels narrower than 8 (packed and in place), a batch
+// full 4×8 blocks, the 2/1 row tails, panels narrower than 8 (packed and in place), a batch
 // dimension that is the GEMM's K (weight gradient), and partial batches down to one row.
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';

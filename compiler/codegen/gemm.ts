@@ -6,11 +6,11 @@
 //   dY·W  (input grad)   A = dY [M,K] by rows, B = W [K,N] read in place (rows are panels)
 //   dYᵀ·X (weight grad)  A = dY [K,M] by columns (stride M), B = X [K,N] read in place
 //
-// The micro-kernel holds an MR×8 block of C in MR·2 f32x4 accumulators (6×8: 12 accumulators,
-// 2 B vectors and 1 broadcast fit V8's 16 xmm registers; 4×16 spills), and walks k with one
-// pointer per operand; rows of A are reached by constant load offsets. Tails: row blocks of
-// 4, 2, 1 after the 6s; a last panel narrower than 8 computes 4 or 8 lanes from memory that
-// is in bounds (the arena has headroom) and stores only its real columns. Nothing is inlined
+// The micro-kernel holds an MR×8 block of C in MR·2 f32x4 accumulators (4×8: 8 accumulators,
+// 2 B vectors, 1 broadcast), and walks k with one pointer per operand; rows of A are reached
+// by constant load offsets. Tails: row blocks of 2, 1 after the 4s; a last panel narrower
+// than 8 computes 4 or 8 lanes from memory that is in bounds (the arena has headroom) and
+// stores only its real columns. Nothing is inlined
 // across calls: each product is one straight loop nest (binaryen's inliner cost 25–40 %).
 //
 // An epilogue adds a bias row and applies an activation before the store (forward fusion).
@@ -44,7 +44,10 @@ export interface GemmSpec {
   readonly epilogue?: GemmEpilogue;
 }
 
-export const MR = 6;
+// Measured here (npm run bench, GEMM section): 8 accumulators (4×8 or 2×16) ran at 97–113 % of the
+// mul+add probe; 12 (6×8, 4×12, 3×16) and 10 (5×8, 2×20) only 55–77 %: V8's register
+// allocator spills well before the 16 xmm registers are used up.
+export const MR = 4;
 const NR = 8;
 
 /** Scratch bytes a packed product needs: ⌈N/8⌉ panels of K×8 floats. */
@@ -107,7 +110,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   return lines.map((l) => indent + l);
 }
 
-/** Row blocks for one panel: sixes while they fit, then the 4/2/1 tail (only those a known M needs). */
+/** Row blocks for one panel: MR rows while they fit, then the 2/1 tail (only those a known M needs). */
 function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): string[] {
   const lines: string[] = [`    let i = 0;`];
   const rowStep = (rows: number, loop: boolean, indent: string): void => {
@@ -126,7 +129,7 @@ function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): str
     lines.push(`    }`);
   }
   let left = M === undefined ? undefined : M - (full ?? 0);
-  for (const rows of [4, 2, 1]) {
+  for (const rows of [4, 2, 1].filter((r) => r < MR)) {
     if (left !== undefined && left < rows) continue;
     if (left !== undefined) {
       rowStep(rows, false, '    ');
@@ -166,8 +169,8 @@ export function emitGemm(s: GemmSpec): string {
     lines.push(...rowBlocks(s, vectors, width, bK));
     lines.push(`  }`);
   };
-  if (fullPanels > 0) panel(2, NR, '0', true);
+  if (fullPanels > 0) panel(NR / 4, NR, '0', true);
   // A packed panel is always 8 wide (zero padded); an in-place one reads 4 or 8 lanes.
-  if (rem > 0) panel(s.bLayout.kind === 'packed' || rem > 4 ? 2 : 1, rem, String(fullPanels * NR), false);
+  if (rem > 0) panel(s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), rem, String(fullPanels * NR), false);
   return lines.join('\n');
 }
