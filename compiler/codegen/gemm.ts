@@ -55,25 +55,6 @@ export function packedBytes(N: number, K: number): number {
   return Math.ceil(N / NR) * NR * K * 4;
 }
 
-function pack(s: GemmSpec, K: number, scratch: string): string[] {
-  // W [N,K] → panels [⌈N/8⌉][K][8]; columns past N are zero.
-  const panels = Math.ceil(s.N / NR);
-  return [
-    `  for (let p = 0; p < ${panels}; p++) {`,
-    `    const dst = ${scratch} + <usize>p * ${K * NR * 4};`,
-    `    for (let q = 0; q < ${NR}; q++) {`,
-    `      const j = p * ${NR} + q;`,
-    `      if (j < ${s.N}) {`,
-    `        const src = ${s.b} + <usize>j * ${K * 4};`,
-    `        for (let k = 0; k < ${K}; k++) store<f32>(dst + ((<usize>k * ${NR} + q) << 2), load<f32>(src + (<usize>k << 2)));`,
-    `      } else {`,
-    `        for (let k = 0; k < ${K}; k++) store<f32>(dst + ((<usize>k * ${NR} + q) << 2), 0);`,
-    `      }`,
-    `    }`,
-    `  }`,
-  ];
-}
-
 /** One MR×(4·vectors) block: accumulate over k, then epilogue and store `width` columns. */
 function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: number, indent: string): string[] {
   const acc = (r: number, v: number): string => `c${r}_${v}`;
@@ -161,7 +142,8 @@ export function emitGemm(s: GemmSpec): string {
   let bK: number;
   if (s.bLayout.kind === 'packed') {
     if (K === undefined) throw new Error('internal: a packed GEMM operand needs a compiled K');
-    lines.push(...pack(s, K, s.bLayout.scratch));
+    // W [N,K] → panels [⌈N/8⌉][K][8] (assembly/pack.ts), columns past N zero.
+    lines.push(`  pack_panels(${s.bLayout.scratch}, ${s.b}, ${s.N}, ${K});`);
     const scratch = s.bLayout.scratch;
     panelBase = (j) => `${scratch} + <usize>${j} * ${K * 4}`;
     bK = NR * 4;
