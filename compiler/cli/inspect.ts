@@ -1,5 +1,5 @@
 // `nabla inspect <file.wasm> [--json]`: everything a host needs to know about a trainer.
-import { readManifest, type Manifest } from '../../runtime/manifest.ts';
+import { RELAXED_SECTION, readManifest, type Manifest } from '../../runtime/manifest.ts';
 import { parseCommand } from './args.ts';
 import { CliError, type Io } from './errors.ts';
 import { readBytes } from './files.ts';
@@ -11,6 +11,8 @@ export interface Inspection {
   readonly size: number;
   readonly imports: readonly WebAssembly.ModuleImportDescriptor[];
   readonly exports: readonly WebAssembly.ModuleExportDescriptor[];
+  /** Size of the embedded relaxed-SIMD build, if the trainer carries one. */
+  readonly relaxedBytes?: number;
 }
 
 export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Inspection {
@@ -26,7 +28,14 @@ export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Ins
   } catch (err) {
     throw new CliError(`${source}: ${(err as Error).message}`);
   }
-  return { manifest, size: bytes.length, imports: WebAssembly.Module.imports(module), exports: WebAssembly.Module.exports(module) };
+  const [relaxed] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
+  return {
+    manifest,
+    size: bytes.length,
+    imports: WebAssembly.Module.imports(module),
+    exports: WebAssembly.Module.exports(module),
+    ...(relaxed ? { relaxedBytes: relaxed.byteLength } : {}),
+  };
 }
 
 function initializerText(init: { readonly type: string; readonly value?: number }): string {
@@ -34,13 +43,13 @@ function initializerText(init: { readonly type: string; readonly value?: number 
 }
 
 /** The human-readable report, line by line. */
-export function describeTrainer({ manifest: m, size, imports, exports }: Inspection): string[] {
+export function describeTrainer({ manifest: m, size, imports, exports, relaxedBytes }: Inspection): string[] {
   const offsets = new Map(m.buffers.params.map((p) => [p.name, p]));
   const loss = m.loss;
   const lossText = [loss.type, loss.weight !== 1 ? `weight ${loss.weight}` : '', loss.fromLogits ? 'from logits' : ''].filter(Boolean).join(', ');
   return [
     `model         ${m.model}`,
-    `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd})`,
+    `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd}${relaxedBytes ? ` + relaxed-SIMD build of ${bytesText(relaxedBytes)}` : ''})`,
     `batch size    ${m.batchSize} (calls take 1..${m.batchSize} rows)`,
     `seed          ${m.seed}`,
     `input         ${tensorText(m.input)}`,
