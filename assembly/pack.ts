@@ -41,3 +41,19 @@ export function pack_panels(dst: usize, w: usize, N: i32, K: i32): void {
     }
   }
 }
+
+/**
+ * The weight gradient's dY [K,M], read by columns, packed into ⌈M/4⌉ panels of [K][4]: each
+ * 4-row block of the GEMM then reads 16 contiguous bytes per k instead of one cache line
+ * each, so its A panel and its B panel fit in L1 together. A ragged last panel carries lanes
+ * past M (in-bounds memory) that no stored row uses.
+ */
+export function pack_cols4(dst: usize, a: usize, K: i32, M: i32): void {
+  const panels = (M + 3) >> 2;
+  const panelBytes = <usize>K << 4;
+  for (let k = 0; k < K; k++) {
+    const row = at(a, k * M);
+    const out = dst + (<usize>k << 4);
+    for (let p = 0; p < panels; p++) v128.store(out + <usize>p * panelBytes, v128.load(at(row, p << 2)));
+  }
+}

@@ -41,6 +41,8 @@ export interface GemmSpec {
   readonly aK: number;
   /** B's layout: packed (the generator packs it from [N,K] into `scratch`) or rows of N. */
   readonly bLayout: { readonly kind: 'packed'; readonly scratch: string } | { readonly kind: 'rows' };
+  /** A given as [K,M] read by columns, packed first into 4-column panels at `scratch` (then aRow is 4, aK 16). */
+  readonly aPacked?: { readonly scratch: string };
   readonly epilogue?: GemmEpilogue;
 }
 
@@ -53,6 +55,11 @@ const NR = 8;
 /** Scratch bytes a packed product needs: ⌈N/8⌉ panels of K×8 floats. */
 export function packedBytes(N: number, K: number): number {
   return Math.ceil(N / NR) * NR * K * 4;
+}
+
+/** Scratch bytes of a packed [K,M] A operand: ⌈M/4⌉ panels of K×4 floats. */
+export function packedColumnsBytes(M: number, K: number): number {
+  return Math.ceil(M / 4) * 4 * K * 4;
 }
 
 /** One MR×(4·vectors) block: accumulate over k, then epilogue and store `width` columns. */
@@ -101,12 +108,17 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   return lines.map((l) => indent + l);
 }
 
+/** Address of A's row i: in place, or inside its packed 4-column panel. */
+function aRowBase(s: GemmSpec): string {
+  return s.aPacked ? `${s.aPacked.scratch} + <usize>(i >> 2) * (<usize>${s.K.expr} << 4) + (<usize>(i & 3) << 2)` : `${s.a} + <usize>i * ${s.aRow}`;
+}
+
 /** Row blocks for one panel: MR rows while they fit, then the 2/1 tail (only those a known M needs). */
 function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): string[] {
   const lines: string[] = [`    let i = 0;`];
   const rowStep = (rows: number, loop: boolean, indent: string): void => {
     lines.push(`${indent}{`);
-    lines.push(`${indent}  const aBase = ${s.a} + <usize>i * ${s.aRow}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`);
+    lines.push(`${indent}  const aBase = ${aRowBase(s)}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`);
     lines.push(...block(s, rows, vectors, width, bK, `${indent}  `));
     lines.push(`${indent}}`);
     lines.push(`${indent}i += ${rows};`);
@@ -138,6 +150,7 @@ function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): str
 export function emitGemm(s: GemmSpec): string {
   const lines: string[] = [];
   const K = s.K.value;
+  if (s.aPacked) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
   let panelBase: (j: string) => string;
   let bK: number;
   if (s.bLayout.kind === 'packed') {

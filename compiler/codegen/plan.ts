@@ -104,7 +104,7 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   program.kernels.forEach((kernel, t) => {
     unsharedBytes += aligned(bytesOf(kernel.out));
     place(kernel.out);
-    const bytes = kernel.holds.reduce((most, id) => Math.max(most, scratchBytesOf(graph, id)), 0);
+    const bytes = kernel.holds.reduce((most, id) => Math.max(most, scratchBytesOf(graph, id, batchSize)), 0);
     if (bytes > 0) {
       unsharedBytes += aligned(bytes);
       const at = arena.take(bytes);
@@ -119,10 +119,10 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   return { offsets, sizes, scratch, end: arena.end, unsharedBytes };
 }
 
-function scratchBytesOf(graph: Graph, id: NodeId): number {
+function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {
   const node = graph.nodes[id]!;
   const template = opDef(node.op).template;
-  return template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs) ?? 0) : 0;
+  return template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs, batchSize) ?? 0) : 0;
 }
 
 export function printPlan(graph: Graph, plan: MemoryPlan): string {

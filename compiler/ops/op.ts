@@ -58,7 +58,7 @@ export type Template<A> =
       readonly kind: 'kernel';
       readonly emit: (args: EmitArgs<A>) => string;
       /** Bytes of scratch the emitted code needs while it runs (e.g. a packed GEMM operand). */
-      readonly scratchBytes?: (node: Node, inputs: readonly Node[], attrs: A) => number;
+      readonly scratchBytes?: (node: Node, inputs: readonly Node[], attrs: A, batchSize: number) => number;
     };
 
 export interface OpDef<A = Record<string, never>> {
