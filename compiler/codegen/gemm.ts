@@ -4,7 +4,7 @@
 //
 //   X·Wᵀ  (forward)      A = X [M,K] by rows,  B = W [N,K] packed into K×8 column panels
 //   dY·W  (input grad)   A = dY [M,K] by rows, B = W [K,N] read in place (rows are panels)
-//   dYᵀ·X (weight grad)  A = dY [K,M] by columns (stride M), B = X [K,N] read in place
+//   dYᵀ·X (weight grad)  A = dY [K,M] packed into K×4 column panels, B = X [K,N] read in place
 //
 // The micro-kernel holds an MR×8 block of C in MR·2 f32x4 accumulators (4×8: 8 accumulators,
 // 2 B vectors, 1 broadcast), and walks k with one pointer per operand; rows of A are reached
