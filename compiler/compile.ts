@@ -1,12 +1,14 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
-import { ABI_VERSION, MANIFEST_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
+import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
 import { gradientPorts, trainingGraphOf } from './autodiff/training.ts';
-import { compileAssemblyScript, kernelExports } from './codegen/asc.ts';
+import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
-import { planMemory, type MemoryPlan } from './codegen/plan.ts';
+import { ARENA_START, planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
+import { fuse, unfused, type Program } from './passes/fuse.ts';
+import { simplify } from './passes/simplify.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
 import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
@@ -23,10 +25,12 @@ export interface CompiledTrainer {
   /** The generated AssemblyScript. */
   readonly source: string;
   readonly plan: MemoryPlan;
+  /** The kernels the module runs, and the ops each holds. */
+  readonly program: Program;
   readonly timings: { readonly totalMs: number; readonly ascMs: number };
 }
 
-function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, pages: number): Manifest {
+function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, pages: number, simd: SimdFlavour): Manifest {
   const placed = (name: string, id: NodeId): Placed => ({ name, offset: plan.offsets.get(id)!, bytes: plan.sizes.get(id)! });
   const output = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const input = (name: string): NodeId => findPort(graph.inputs, name)!.id;
@@ -34,7 +38,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     format: 'nabla-trainer',
     abiVersion: ABI_VERSION,
     nablaVersion: NABLA_VERSION,
-    simd: 'baseline',
+    simd,
     ...signatureOf(model),
     exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict' },
     buffers: {
@@ -46,29 +50,47 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       grads: gradientPorts(graph).map((g) => placed(g.name.slice('grad:'.length), g.id)),
       state: (graph.state ?? []).map((s) => placed(s.name, s.id)),
     },
-    memory: { arenaBytes: plan.end, pages },
+    memory: { arenaBytes: plan.end, pages, peakBytes: plan.end - ARENA_START, unsharedBytes: plan.unsharedBytes - ARENA_START },
     spec: model.spec,
   };
 }
 
+export interface CompileOptions {
+  /** Fuse kernels (default). `false` runs one kernel per node: the reference the fusion tests compare with. */
+  readonly fuse?: boolean;
+  /**
+   * 'both' (default): the baseline SIMD build carries a relaxed-SIMD build (f32x4.relaxed_madd) in
+   * its `nabla.relaxed` section, which loadTrainer runs where the host validates it.
+   */
+  readonly simd?: 'baseline' | 'both';
+}
+
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
-export async function compileToWasm(specInput: unknown): Promise<CompiledTrainer> {
+export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompiledTrainer> {
   const started = performance.now();
   const model = lowerModel(parseSpec(specInput));
-  const graph = trainingGraphOf(model);
-  const plan = planMemory(graph, model.spec.batchSize);
-  const source = emitModule(model, graph, plan, kernelExports());
+  const graph = simplify(trainingGraphOf(model));
+  const program = options.fuse === false ? unfused(graph) : fuse(graph);
+  const plan = planMemory(program, model.spec.batchSize);
+  const source = emitModule(model, program, plan, kernelExports());
   const memoryBase = Math.ceil(plan.end / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
-  const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages });
-  const manifest = buildManifest(model, graph, plan, pages);
-  const wasm = appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
-  return { wasm, manifest, graph, source, plan, timings: { totalMs: performance.now() - started, ascMs: milliseconds } };
+  const build = async (simd: SimdFlavour) => {
+    const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
+    const manifest = buildManifest(model, graph, plan, pages, simd);
+    return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };
+  };
+  const baseline = await build('baseline');
+  const relaxed = options.simd === 'baseline' ? undefined : await build('relaxed');
+  const wasm = relaxed ? appendCustomSection(baseline.wasm, RELAXED_SECTION, relaxed.wasm) : baseline.wasm;
+  const manifest = baseline.manifest;
+  const ascMs = baseline.milliseconds + (relaxed?.milliseconds ?? 0);
+  return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs } };
 }
 
 /** Compiles and loads: the trainer is ready to train, initialised from the spec's seed. */
-export async function compile(specInput: unknown): Promise<Trainer> {
-  const { wasm } = await compileToWasm(specInput);
+export async function compile(specInput: unknown, options: CompileOptions = {}): Promise<Trainer> {
+  const { wasm } = await compileToWasm(specInput, options);
   return loadTrainer(wasm);
 }

@@ -2,9 +2,11 @@
 export { sequential, dense, activation, input, losses, optimizers, type DenseOptions, type SequentialConfig } from './model/builder.ts';
 export { parseSpec, SpecError, type ModelSpec, type ModelSpecInput } from './model/spec.ts';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './model/summary.ts';
-export { compile, compileToWasm, NABLA_VERSION, type CompiledTrainer } from './compile.ts';
+export { compile, compileToWasm, NABLA_VERSION, type CompiledTrainer, type CompileOptions } from './compile.ts';
 export { interpret, Interpreter } from './interpret/interpreter.ts';
 export { ShapeError } from './ops/op.ts';
 export { printGraph } from './ir/print.ts';
+export { printProgram } from './passes/fuse.ts';
+export { printPlan } from './codegen/plan.ts';
 export * from '../runtime/index.ts';
 export { numericalGradients, relativeDifference, finiteDifferenceStep } from './gradcheck/numerical.ts';

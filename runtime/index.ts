@@ -1,5 +1,5 @@
 // The runtime's public API: everything needed to train with a prebuilt .wasm, and nothing of the compiler.
-export { loadTrainer, Trainer, type TrainerViews } from './trainer.ts';
+export { loadTrainer, Trainer, type LoadOptions, type TrainerViews } from './trainer.ts';
 export { ModelRunner, type Evaluation } from './runner.ts';
 export type { FitData, FitOptions, EpochLog, History } from './fit.ts';
 export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manifest, type Signature, type TensorSpec, type ParamSpec } from './manifest.ts';

@@ -4,6 +4,8 @@
 
 export const MANIFEST_SECTION = 'nabla.manifest';
 export const ABI_VERSION = 1;
+/** Custom section of a baseline trainer that holds the relaxed-SIMD build of the same trainer (a whole .wasm). */
+export const RELAXED_SECTION = 'nabla.relaxed';
 
 export type DimSpec = number | 'N';
 
@@ -58,7 +60,8 @@ export interface Manifest extends Signature {
   readonly format: 'nabla-trainer';
   readonly abiVersion: number;
   readonly nablaVersion: string;
-  readonly simd: 'baseline';
+  /** The SIMD this build uses: 'baseline' (SIMD128) or 'relaxed' (adds f32x4.relaxed_madd). */
+  readonly simd: 'baseline' | 'relaxed';
   readonly exports: {
     readonly init: string;
     readonly trainStep: string;
@@ -80,7 +83,11 @@ export interface Manifest extends Signature {
      */
     readonly state: readonly Placed[];
   };
-  readonly memory: { readonly arenaBytes: number; readonly pages: number };
+  /**
+   * arenaBytes: end of the planned arena. peakBytes: bytes the plan keeps at its high-water mark
+   * (buffers reused by liveness); unsharedBytes: what one buffer per tensor would take.
+   */
+  readonly memory: { readonly arenaBytes: number; readonly pages: number; readonly peakBytes?: number; readonly unsharedBytes?: number };
   /** The validated model spec the trainer was compiled from. */
   readonly spec: unknown;
 }

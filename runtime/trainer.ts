@@ -1,6 +1,6 @@
 // The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
-import { readManifest, type Manifest, type Placed } from './manifest.ts';
+import { RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
 import { ModelRunner, type BatchEngine, type BatchResult } from './runner.ts';
 
 interface TrainerExports {
@@ -113,14 +113,36 @@ export class Trainer extends ModelRunner<Float32Array> {
   }
 }
 
+export interface LoadOptions {
+  /**
+   * 'auto' (default): run the relaxed-SIMD build a trainer carries when this host validates it,
+   * else the baseline build. 'baseline': always the baseline build.
+   */
+  readonly simd?: 'auto' | 'baseline';
+}
+
+/** The relaxed-SIMD build inside a baseline trainer, if the host validates and may compile it. */
+async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Module | null> {
+  const [bytes] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
+  if (!bytes || !WebAssembly.validate(bytes)) return null;
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch {
+    // Hosts such as workerd refuse to compile bytes at run time: the baseline module runs.
+    return null;
+  }
+}
+
 /**
  * Loads a trainer from its .wasm bytes or from a precompiled WebAssembly.Module (hosts such as
  * workerd forbid compiling bytes at run time). Parameters start initialised from the spec's seed.
+ * `trainer.manifest.simd` says which build runs.
  */
-export async function loadTrainer(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module): Promise<Trainer> {
+export async function loadTrainer(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module, options: LoadOptions = {}): Promise<Trainer> {
   // ArrayBufferView over any buffer: Deno and newer TypeScript type file bytes as Uint8Array<ArrayBufferLike>.
-  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
-  readManifest(module);
+  const given = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
+  readManifest(given);
+  const module = (options.simd !== 'baseline' && (await relaxedBuild(given))) || given;
   const instance = await WebAssembly.instantiate(module, {});
   return new Trainer(module, instance);
 }

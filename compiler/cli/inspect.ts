@@ -1,5 +1,5 @@
 // `nabla inspect <file.wasm> [--json]`: everything a host needs to know about a trainer.
-import { readManifest, type Manifest } from '../../runtime/manifest.ts';
+import { RELAXED_SECTION, readManifest, type Manifest } from '../../runtime/manifest.ts';
 import { parseCommand } from './args.ts';
 import { CliError, type Io } from './errors.ts';
 import { readBytes } from './files.ts';
@@ -12,6 +12,8 @@ export interface Inspection {
   readonly size: number;
   readonly imports: readonly WebAssembly.ModuleImportDescriptor[];
   readonly exports: readonly WebAssembly.ModuleExportDescriptor[];
+  /** Size of the embedded relaxed-SIMD build, if the trainer carries one. */
+  readonly relaxedBytes?: number;
 }
 
 export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Inspection {
@@ -27,7 +29,14 @@ export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Ins
   } catch (err) {
     throw new CliError(`${source}: ${(err as Error).message}`);
   }
-  return { manifest, size: bytes.length, imports: WebAssembly.Module.imports(module), exports: WebAssembly.Module.exports(module) };
+  const [relaxed] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
+  return {
+    manifest,
+    size: bytes.length,
+    imports: WebAssembly.Module.imports(module),
+    exports: WebAssembly.Module.exports(module),
+    ...(relaxed ? { relaxedBytes: relaxed.byteLength } : {}),
+  };
 }
 
 function initializerText(init: { readonly type: string; readonly [option: string]: unknown }): string {
@@ -36,7 +45,7 @@ function initializerText(init: { readonly type: string; readonly [option: string
 }
 
 /** The human-readable report, line by line. */
-export function describeTrainer({ manifest: m, size, imports, exports }: Inspection): string[] {
+export function describeTrainer({ manifest: m, size, imports, exports, relaxedBytes }: Inspection): string[] {
   const offsets = new Map(m.buffers.params.map((p) => [p.name, p]));
   const loss = m.loss;
   const lossText = [
@@ -52,7 +61,7 @@ export function describeTrainer({ manifest: m, size, imports, exports }: Inspect
   const optimizerOptions = Object.entries(options).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   return [
     `model         ${m.model}`,
-    `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd})`,
+    `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd}${relaxedBytes ? ` + relaxed-SIMD build of ${bytesText(relaxedBytes)}` : ''})`,
     `batch size    ${m.batchSize} (calls take 1..${m.batchSize} rows)`,
     `seed          ${m.seed}`,
     `input         ${tensorText(m.input)}`,
@@ -74,6 +83,7 @@ export function describeTrainer({ manifest: m, size, imports, exports }: Inspect
     `loss          ${lossText}`,
     `optimizer     ${[m.optimizer.type, `learning rate ${learningRate}`, ...optimizerOptions].join(', ')}`,
     `memory        arena ${bytesText(m.memory.arenaBytes)}; ${m.memory.pages} pages of 64 KiB`,
+    ...(m.memory.peakBytes === undefined ? [] : [`memory plan   peak ${bytesText(m.memory.peakBytes)} live (${bytesText(m.memory.unsharedBytes ?? 0)} with one buffer per tensor)`]),
     `wasm size     ${bytesText(size)}`,
     `imports       ${imports.length}${imports.length ? `: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}` : ''}`,
     `exports       ${exports.map((e) => (e.kind === 'function' ? e.name : `${e.name} (${e.kind})`)).join(', ')}`,

@@ -32,8 +32,19 @@ export interface AscResult {
   readonly milliseconds: number;
 }
 
-export async function compileAssemblyScript(source: string, options: { memoryBase: number; initialPages: number }): Promise<AscResult> {
-  const files = kernelFiles();
+/** Which SIMD the build may use: wasm SIMD128, or SIMD128 plus relaxed SIMD (f32x4.relaxed_madd). */
+export type SimdFlavour = 'baseline' | 'relaxed';
+
+// The relaxed build is served this multiply-add instead of assembly/madd.ts's mul + add.
+const RELAXED_MADD = `@inline\nexport function madd(a: v128, b: v128, c: v128): v128 {\n  return f32x4.relaxed_madd(a, b, c);\n}\n`;
+
+export async function compileAssemblyScript(
+  source: string,
+  options: { memoryBase: number; initialPages: number; simd?: SimdFlavour },
+): Promise<AscResult> {
+  const relaxed = options.simd === 'relaxed';
+  const files = new Map(kernelFiles());
+  if (relaxed) files.set('madd', RELAXED_MADD);
   let binary: Uint8Array | undefined;
   let stderr = '';
   const started = performance.now();
@@ -44,7 +55,7 @@ export async function compileAssemblyScript(source: string, options: { memoryBas
       '--optimizeLevel', '3',
       '--shrinkLevel', '0',
       '--runtime', 'stub',
-      '--enable', 'simd',
+      '--enable', relaxed ? 'simd,relaxed-simd' : 'simd',
       '--use', 'abort=',
       '--noAssert',
       '--memoryBase', String(options.memoryBase),

@@ -6,6 +6,9 @@ import type { LoweredModel } from '../model/lower.ts';
 import { opDef } from '../ops/registry.ts';
 import { gradientPorts } from '../autodiff/training.ts';
 import { TRAIN_LOSS } from '../model/lower.ts';
+import { emitMatmul } from '../ops/matmul.ts';
+import type { Template } from '../ops/op.ts';
+import { kernelInputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { emitElementwise } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 
@@ -14,10 +17,13 @@ export interface KernelExports {
   readonly [file: string]: readonly string[];
 }
 
+type ElementwiseTemplate = Extract<Template<unknown>, { kind: 'elementwise' }>;
+
 const dim = (d: Dim): string => (d === BATCH ? 'n' : String(d));
 
-/** Compute nodes that `wanted` needs, in order. */
-function schedule(graph: Graph, wanted: readonly NodeId[]): NodeId[] {
+/** Kernels that `wanted` needs, in program order. */
+function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
+  const { graph } = program;
   const needed = new Set<NodeId>();
   const stack = [...wanted];
   while (stack.length) {
@@ -26,31 +32,66 @@ function schedule(graph: Graph, wanted: readonly NodeId[]): NodeId[] {
     needed.add(id);
     stack.push(...graph.nodes[id]!.inputs);
   }
-  return graph.nodes.filter((n) => needed.has(n.id) && opDef(n.op).template.kind !== 'source').map((n) => n.id);
+  return program.kernels.filter((k) => needed.has(k.out));
 }
 
-function emitNode(graph: Graph, plan: MemoryPlan, id: NodeId): string {
-  const node = graph.nodes[id]!;
-  const def = opDef(node.op);
-  const inputs = node.inputs.map((i) => graph.nodes[i]!);
-  const out = String(plan.offsets.get(id)!);
-  const ins = node.inputs.map((i) => (plan.offsets.has(i) ? String(plan.offsets.get(i)!) : '0'));
-  const header = `// %${id} = ${node.op}(${node.inputs.map((i) => `%${i}`).join(', ')}) ${shapeToString(node.shape)}${node.label ? `  ${node.label}` : ''}`;
+/** A fused elementwise tree as one elementwise template over the kernel's inputs. */
+function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): ElementwiseTemplate {
+  const held = new Set(kernel.holds);
+  const build = (mode: 'scalar' | 'simd', operands: readonly string[]): string => {
+    const expr = (id: NodeId): string => {
+      const t = opDef(graph.nodes[id]!.op).template as ElementwiseTemplate;
+      const args = graph.nodes[id]!.inputs.map((i) => (held.has(i) ? `(${expr(i)})` : operands[leaves.indexOf(i)]!));
+      return mode === 'scalar' ? t.scalar(...args) : t.simd!(...args);
+    };
+    return expr(kernel.out);
+  };
+  const simd = kernel.holds.every((id) => (opDef(graph.nodes[id]!.op).template as ElementwiseTemplate).simd);
+  return simd ? { kind: 'elementwise', scalar: (...o) => build('scalar', o), simd: (...o) => build('simd', o) } : { kind: 'elementwise', scalar: (...o) => build('scalar', o) };
+}
+
+function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel): string {
+  const { graph } = program;
+  const node = graph.nodes[kernel.out]!;
+  const address = (i: NodeId): string => (plan.offsets.has(i) ? String(plan.offsets.get(i)!) : '0');
+  const out = address(kernel.out);
+  const scratch = String(plan.scratch.get(kernel.out) ?? 0);
+  const header = kernel.holds
+    .map((id) => {
+      const n = graph.nodes[id]!;
+      return `// %${id} = ${n.op}(${n.inputs.map((i) => `%${i}`).join(', ')}) ${shapeToString(n.shape)}${n.label ? `  ${n.label}` : ''}`;
+    })
+    .join('\n');
   let body: string;
-  switch (def.template.kind) {
-    case 'elementwise':
-      body = emitElementwise(def.template, node, inputs, out, ins, dim);
-      break;
-    case 'kernel':
-      body = `  ${def.template.emit({ node, inputs, out, ins, attrs: node.attrs, dim })}`;
-      break;
-    case 'source':
-      throw new Error(`internal: source node %${id} scheduled`);
+  if (kernel.kind === 'gemm') {
+    const mm = graph.nodes[kernel.matmul]!;
+    const inputs = mm.inputs.map((i) => graph.nodes[i]!);
+    const act = kernel.activation === undefined ? undefined : (opDef(kernel.activation).template as ElementwiseTemplate).simd!;
+    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
+    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
+  } else if (kernel.kind === 'elementwise') {
+    const leaves = kernelInputs(graph, kernel);
+    body = emitElementwise(treeTemplate(graph, kernel, leaves), node, leaves.map((i) => graph.nodes[i]!), out, leaves.map(address), dim);
+  } else {
+    const def = opDef(node.op);
+    const inputs = node.inputs.map((i) => graph.nodes[i]!);
+    const ins = node.inputs.map(address);
+    switch (def.template.kind) {
+      case 'elementwise':
+        body = emitElementwise(def.template, node, inputs, out, ins, dim);
+        break;
+      case 'kernel':
+        body = `  ${def.template.emit({ node, inputs, out, ins, attrs: node.attrs, dim, scratch })}`;
+        break;
+      case 'source':
+        throw new Error(`internal: source node %${kernel.out} scheduled`);
+    }
   }
-  return `${header}\nfunction node${id}(n: i32): void {\n${body}\n}`;
+  return `${header}\nfunction kernel${kernel.out}(n: i32): void {\n${body}\n}`;
 }
 
-export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, kernels: KernelExports): string {
+export function emitModule(model: LoweredModel, program: Program, plan: MemoryPlan, kernels: KernelExports): string {
+  const { graph } = program;
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const prediction = port('prediction');
@@ -61,10 +102,10 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
   const updates = graph.updates.map((u) => u.value);
 
   const imports = Object.entries(kernels).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
-  const computed = schedule(graph, [prediction, loss, trainLoss, ...grads, ...updates]);
+  const computed = schedule(program, [prediction, loss, trainLoss, ...grads, ...updates]);
   const calls = (wanted: readonly NodeId[]): string =>
-    schedule(graph, wanted)
-      .map((id) => `  node${id}(n);`)
+    schedule(program, wanted)
+      .map((k) => `  kernel${k.out}(n);`)
       .join('\n');
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
@@ -87,7 +128,7 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     `// Generated by nabla for model '${model.spec.name}'. Batch dimension n: 1 ≤ n ≤ ${B}.`,
     ...imports,
     '',
-    ...computed.map((id) => emitNode(graph, plan, id)),
+    ...computed.map((k) => emitKernel(program, plan, k)),
     '',
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
     `export function init(seed: u32): void {`,

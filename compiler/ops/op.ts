@@ -37,6 +37,8 @@ export interface EmitArgs<A> {
   readonly attrs: A;
   /** A dimension as an AssemblyScript i32 expression: a literal, or `n` for the batch. */
   readonly dim: (d: Dim) => string;
+  /** Byte address of the node's scratch buffer, when its template asks for one. */
+  readonly scratch?: string;
 }
 
 /**
@@ -52,7 +54,12 @@ export type Template<A> =
       /** v128 (f32x4) expression, where wasm SIMD has the operation. */
       readonly simd?: (...operands: string[]) => string;
     }
-  | { readonly kind: 'kernel'; readonly emit: (args: EmitArgs<A>) => string };
+  | {
+      readonly kind: 'kernel';
+      readonly emit: (args: EmitArgs<A>) => string;
+      /** Bytes of scratch the emitted code needs while it runs (e.g. a packed GEMM operand). */
+      readonly scratchBytes?: (node: Node, inputs: readonly Node[], attrs: A, batchSize: number) => number;
+    };
 
 export interface OpDef<A = Record<string, never>> {
   readonly name: string;

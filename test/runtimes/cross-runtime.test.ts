@@ -58,7 +58,7 @@ describe('the same trainer in six hosts gives bit-identical weights', () => {
     const values = new Float32Array(Uint8Array.from(reference.match(/../g)!, (h) => parseInt(h, 16)).buffer);
     expect(values.every(Number.isFinite)).toBe(true);
     expect(values.length - weightBytes / 4).toBe(STEPS);
-    const trainer = await loadTrainer(wasm);
+    const trainer = await loadTrainer(wasm, { simd: 'baseline' });
     trainer.init(JOB_SEED);
     const initial = new Float32Array(Object.values(trainer.getWeights()).flatMap((t) => Array.from(t.data)));
     expect(initial).toHaveLength(weightBytes / 4);

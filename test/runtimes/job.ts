@@ -25,7 +25,7 @@ export const CROSS_RUNTIME_SPEC = {
 
 /** Trains as described above; `source` is the .wasm's bytes or a precompiled module (workerd). */
 export async function trainJob(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module): Promise<Uint8Array> {
-  const trainer = await loadTrainer(source);
+  const trainer = await loadTrainer(source, { simd: 'baseline' }); // bit-identity is promised for the baseline build
   trainer.init(JOB_SEED);
   const width = trainer.manifest.input.shape[1] as number;
   const classes = trainer.manifest.prediction.shape[1] as number;

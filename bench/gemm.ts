@@ -1,0 +1,112 @@
+// GEMM GFLOPS at the W1 shapes, through the very code the matmul template emits, next to an
+// in-process f32x4 peak probe (independent mul+add chains, no memory traffic).
+import { compileAssemblyScript, kernelExports, type SimdFlavour } from '../compiler/codegen/asc.ts';
+import { BATCH, type Dim, type Node } from '../compiler/ir/types.ts';
+import { matmul, type MatmulAttrs } from '../compiler/ops/matmul.ts';
+import { median } from './timing.ts';
+
+const W1 = [784, 256, 128, 10];
+const PAGE = 65536;
+const REGION = 4 << 20;
+const [A, B, C, SCRATCH] = [REGION, 2 * REGION, 3 * REGION, 4 * REGION] as const;
+const CHAINS = 12;
+
+interface Product {
+  readonly label: string;
+  readonly attrs: MatmulAttrs;
+  /** Shapes of the two operands, 'N' the batch. */
+  readonly shapes: (fanIn: number, units: number) => [Dim[], Dim[]];
+  readonly layers: readonly number[];
+}
+
+// The three products of a dense layer; the first layer needs no input gradient.
+const PRODUCTS: readonly Product[] = [
+  { label: 'X·Wᵀ (forward)', attrs: { transB: true }, shapes: (i, u) => [[BATCH, i], [u, i]], layers: [0, 1, 2] },
+  { label: 'dY·W (input grad)', attrs: {}, shapes: (i, u) => [[BATCH, u], [u, i]], layers: [1, 2] },
+  { label: 'dYᵀ·X (weight grad)', attrs: { transA: true }, shapes: (i, u) => [[BATCH, u], [BATCH, i]], layers: [0, 1, 2] },
+];
+
+const fake = (id: number, op: string, shape: Dim[], attrs: MatmulAttrs = {}): Node => ({ id, op, inputs: [], attrs: { ...attrs }, shape, dtype: 'f32' });
+
+function productCalls(p: Product): { code: string; flopsPerRow: number } {
+  let flopsPerRow = 0;
+  const calls = p.layers.map((l) => {
+    const [sa, sb] = p.shapes(W1[l]!, W1[l + 1]!);
+    const inputs = [fake(0, 'input', sa), fake(1, 'input', sb)];
+    const shape = matmul.shape(inputs.map((n) => ({ shape: n.shape, dtype: 'f32' })), p.attrs).shape;
+    flopsPerRow += 2 * W1[l]! * W1[l + 1]!;
+    const node = fake(2, 'matmul', [...shape], p.attrs);
+    if (matmul.template.kind !== 'kernel') throw new Error('internal: matmul is not a kernel');
+    return `    ${matmul.template.emit({ node, inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs: p.attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) })}`;
+  });
+  return { code: calls.join('\n'), flopsPerRow };
+}
+
+function probeSource(): string {
+  const accs = Array.from({ length: CHAINS }, (_, i) => i);
+  return [
+    `export function peak(iters: i32): f32 {`,
+    `  const m = f32x4.splat(<f32>0.9999); const c = f32x4.splat(<f32>0.0001);`,
+    `  // madd is this build's multiply-add: mul + add, or f32x4.relaxed_madd in the relaxed build.`,
+    ...accs.map((i) => `  let a${i} = f32x4.splat(<f32>${i + 1});`),
+    `  for (let t = 0; t < iters; t++) {`,
+    ...accs.map((i) => `    a${i} = madd(a${i}, m, c);`),
+    `  }`,
+    `  let s = a0;`,
+    ...accs.slice(1).map((i) => `  s = f32x4.add(s, a${i});`),
+    `  return f32x4.extract_lane(s, 0);`,
+    `}`,
+  ].join('\n');
+}
+
+export async function benchGemm(budgetMs: number, simd: SimdFlavour): Promise<string[]> {
+  const imports = Object.entries(kernelExports()).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
+  const built = PRODUCTS.map(productCalls);
+  const source = [
+    ...imports,
+    ...built.map((b, k) => `export function run${k}(n: i32, reps: i32): void {\n  for (let r = 0; r < reps; r++) {\n${b.code}\n  }\n}`),
+    probeSource(),
+  ].join('\n');
+  const memoryBase = SCRATCH + REGION;
+  const { binary } = await compileAssemblyScript(source, { memoryBase, initialPages: memoryBase / PAGE + 1, simd });
+  const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+  // Operands of moderate magnitude, so no denormals or overflow slow anything down.
+  const f32 = new Float32Array(exports.memory.buffer, A, (3 * REGION) / 4);
+  for (let i = 0; i < f32.length; i++) f32[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+
+  // Peak and GEMM alternate in short rounds, and each round gives a ratio: on a shared machine
+  // the load changes from second to second, and the ratio of neighbours is what stays put.
+  const iters = 20_000;
+  const peakOnce = (): number => {
+    const t0 = performance.now();
+    exports['peak']!(iters);
+    return (CHAINS * 8 * iters) / (performance.now() - t0) / 1e6;
+  };
+  const rounds = Math.max(9, Math.round(budgetMs / 40));
+  const peaks: number[] = [];
+  const lines: string[] = [];
+  const rows: [string, number, number][] = [];
+  for (const batch of [64, 256]) {
+    built.forEach((b, k) => {
+      const run = exports[`run${k}`]!;
+      const flops = b.flopsPerRow * batch;
+      const reps = Math.max(1, Math.round(2e7 / flops));
+      run(batch, reps);
+      const gflops: number[] = [];
+      const ratios: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const peak = peakOnce();
+        const t0 = performance.now();
+        run(batch, reps);
+        const g = (flops * reps) / (performance.now() - t0) / 1e6;
+        peaks.push(peak);
+        gflops.push(g);
+        ratios.push(g / peak);
+      }
+      rows.push([`  batch ${String(batch).padStart(3)}  ${PRODUCTS[k]!.label.padEnd(20)}`, median(gflops), median(ratios)]);
+    });
+  }
+  lines.push(`GEMM at the W1 shapes, ${simd} SIMD: GFLOPS (median) and % of the ${simd === 'relaxed' ? 'f32x4.relaxed_madd' : 'f32x4 mul+add'} peak probe run alternately (median ${median(peaks).toFixed(1)} GFLOPS)`);
+  for (const [label, g, ratio] of rows) lines.push(`${label} ${g.toFixed(1).padStart(5)} GFLOPS  ${(100 * ratio).toFixed(0).padStart(3)} %`);
+  return lines;
+}

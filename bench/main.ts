@@ -1,0 +1,61 @@
+// `npm run bench`: median ms per training step of nabla vs TensorFlow.js (wasm SIMD one thread,
+// cpu) on the same workloads and data, then GEMM GFLOPS at the W1 shapes vs a peak probe.
+// Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-gemm, --no-relaxed.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { benchGemm } from './gemm.ts';
+import { benchNabla } from './nabla.ts';
+import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
+import { benchTfjs, loadedWasm } from './tfjs.ts';
+import { WORKLOADS } from './workloads.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    'no-tfjs': { type: 'boolean' },
+    'no-gemm': { type: 'boolean' },
+    'no-relaxed': { type: 'boolean' },
+  },
+});
+// Node 20 runs relaxed SIMD only behind a flag (refused in NODE_OPTIONS): run again with it.
+if (!values['no-relaxed']) {
+  const status = rerunWithRelaxedSimd();
+  if (status !== null) process.exit(status);
+}
+const budget = values.quick ? 400 : 1500;
+const only = values.only?.split(',');
+const workloads = WORKLOADS.filter((w) => !only || only.includes(w.name));
+const relaxed = relaxedSimd();
+
+const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+console.log(`nabla bench · ${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · relaxed SIMD ${relaxed ? 'on' : 'off'}`);
+console.log(`median ms per training step (forward + backward + SGD, loss read back), same data and batch for every system`);
+console.log(`nabla = the build loadTrainer picks here (${relaxed ? 'relaxed SIMD' : 'baseline SIMD'}); ratios are system ms / nabla ms\n`);
+
+const fmt = (ms: number | undefined): string => (ms === undefined ? '—' : ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+const header = ['workload', 'nabla ms', 'nabla baseline ms', 'tfjs-wasm ms', 'tfjs-cpu ms', 'tfjs-wasm / nabla', 'tfjs-cpu / nabla', 'compile ms', '.wasm KiB'];
+const rows: string[][] = [header];
+for (const w of workloads) {
+  const nabla = await benchNabla(w, budget);
+  const best = nabla.ms.relaxed ?? nabla.ms.baseline;
+  const wasm = values['no-tfjs'] ? undefined : (await benchTfjs(w, 'wasm', budget)).ms;
+  // The cpu backend is slow on the big workloads: a shorter budget keeps the whole bench short.
+  const cpuMs = values['no-tfjs'] ? undefined : (await benchTfjs(w, 'cpu', budget / 2)).ms;
+  const ratio = (ms: number | undefined): string => (ms === undefined ? '—' : `${(ms / best).toFixed(1)}×`);
+  rows.push([w.name, fmt(best), fmt(nabla.ms.baseline), fmt(wasm), fmt(cpuMs), ratio(wasm), ratio(cpuMs), nabla.compileMs.toFixed(0), (nabla.wasmBytes / 1024).toFixed(1)]);
+}
+const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+for (const [i, r] of rows.entries()) {
+  console.log(`| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`);
+  if (i === 0) console.log(`|${widths.map((n, c) => (c === 0 ? '-'.repeat(n + 2) : `${'-'.repeat(n + 1)}:`)).join('|')}|`);
+}
+console.log(`\ncompile = spec → .wasm with both SIMD builds, in process; .wasm holds both builds`);
+if (loadedWasm.length) console.log(`tfjs-backend-wasm loaded: ${[...new Set(loadedWasm)].map((p) => p.split('/').pop()).join(', ')} (one thread)`);
+
+if (!values['no-gemm']) {
+  for (const simd of relaxed ? (['baseline', 'relaxed'] as const) : (['baseline'] as const)) {
+    console.log('');
+    for (const line of await benchGemm(budget, simd)) console.log(line);
+  }
+}

@@ -1,0 +1,78 @@
+// TensorFlow.js's side: the same model written as tfjs users write a custom training step
+// (variables, optimizer.minimize returning the cost, cost read back with dataSync), on the
+// wasm backend (SIMD, one thread, binary loaded from node_modules) and the pure-JS cpu backend.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { msPerCall } from './timing.ts';
+import { syntheticBatch, type Workload } from './workloads.ts';
+
+export type TfjsBackend = 'wasm' | 'cpu';
+
+/** The .wasm files tfjs-backend-wasm read from disk (Emscripten reads them with fs.readFileSync in Node). */
+export const loadedWasm: string[] = [];
+
+let wasmReady = false;
+
+async function useBackend(backend: TfjsBackend): Promise<void> {
+  if (backend === 'wasm' && !wasmReady) {
+    const require = createRequire(import.meta.url);
+    const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+    setWasmPaths(`${dir}/`);
+    // One thread: the threaded binary would otherwise be chosen where SharedArrayBuffer exists.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    setThreadsCount(1);
+    const readFileSync = fs.readFileSync;
+    fs.readFileSync = ((path: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (typeof path === 'string' && path.endsWith('.wasm')) loadedWasm.push(path);
+      return (readFileSync as (...a: unknown[]) => unknown)(path, ...rest);
+    }) as typeof fs.readFileSync;
+    try {
+      if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialise');
+    } finally {
+      fs.readFileSync = readFileSync;
+    }
+    wasmReady = true;
+  }
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs: backend ${backend} failed to initialise`);
+}
+
+export async function benchTfjs(w: Workload, backend: TfjsBackend, budgetMs: number): Promise<{ ms: number; loss: number }> {
+  await useBackend(backend);
+  const { x, labels, outputs } = syntheticBatch(w);
+  const xT = tf.tensor2d(x, [w.batch, w.inputs]);
+  const yT = labels instanceof Int32Array ? tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), outputs), 'float32') : tf.tensor2d(labels, [w.batch, outputs]);
+  let width = w.inputs;
+  const layers = w.layers.map((l, i) => {
+    const limit = Math.sqrt(6 / (width + l.units));
+    const layer = {
+      weight: tf.variable(tf.randomUniform([width, l.units], -limit, limit, 'float32', i + 1)),
+      bias: tf.variable(tf.zeros([l.units])),
+      activation: l.activation,
+    };
+    width = l.units;
+    return layer;
+  });
+  const optimizer = tf.train.sgd(w.learningRate);
+  const lossOf = (): tf.Scalar => {
+    let h: tf.Tensor2D = xT;
+    for (const l of layers) {
+      const z = tf.add(tf.matMul(h, l.weight), l.bias) as tf.Tensor2D;
+      h = l.activation === 'relu' ? tf.relu(z) : l.activation === 'tanh' ? tf.tanh(z) : z;
+    }
+    // softmax layers stay logits: softmaxCrossEntropy applies the softmax itself, stably.
+    return w.loss === 'mse' ? tf.losses.meanSquaredError(yT, h) : tf.losses.softmaxCrossEntropy(yT, h);
+  };
+  let loss = NaN;
+  const ms = msPerCall(() => {
+    const cost = optimizer.minimize(lossOf, true)!;
+    loss = cost.dataSync()[0]!;
+    cost.dispose();
+  }, budgetMs);
+  tf.dispose([xT, yT, ...layers.flatMap((l) => [l.weight, l.bias])]);
+  optimizer.dispose();
+  if (!Number.isFinite(loss)) throw new Error(`tfjs-${backend} ${w.name}: non-finite loss ${loss}`);
+  return { ms, loss };
+}

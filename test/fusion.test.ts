@@ -1,0 +1,66 @@
+// Fusion and simplification change how a step runs, never what it computes: on random models
+// the fused program gives the unfused program's loss, gradients and updated weights.
+import { describe, expect, it } from 'vitest';
+import { compile, compileToWasm } from '../compiler/compile.ts';
+import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
+import { printProgram } from '../compiler/passes/fuse.ts';
+import { Rng } from '../runtime/prng.ts';
+import { randomBits, randomClasses, randomMatrix } from './support/data.ts';
+
+const activations = ['linear', 'sigmoid', 'tanh', 'relu'] as const;
+const losses = ['mse', 'binary_crossentropy', 'sparse_categorical_crossentropy'] as const;
+
+function randomModel(seed: number) {
+  const rng = new Rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[rng.below(xs.length)]!;
+  const loss = pick(losses);
+  const outputs = loss === 'sparse_categorical_crossentropy' ? 2 + rng.below(6) : 1 + rng.below(4);
+  const hidden = Array.from({ length: 1 + rng.below(3) }, () => ({ type: 'dense', units: 1 + rng.below(20), activation: pick(activations), useBias: rng.below(5) > 0 }));
+  const last = loss === 'mse' ? pick(activations) : loss === 'binary_crossentropy' ? 'sigmoid' : 'softmax';
+  return {
+    spec: {
+      input: { shape: [1 + rng.below(12)] },
+      layers: [...hidden, { type: 'dense', units: outputs, activation: last }],
+      loss: { type: loss },
+      optimizer: { type: 'sgd', learningRate: 0.05 },
+      batchSize: 1 + rng.below(16),
+      seed,
+    },
+    labels: (rows: number) =>
+      loss === 'mse' ? randomMatrix(rows, outputs, seed + 1) : loss === 'binary_crossentropy' ? randomBits(rows, outputs, seed + 1) : randomClasses(rows, outputs, seed + 1),
+  };
+}
+
+describe('fusion', () => {
+  it.each(Array.from({ length: 8 }, (_, k) => 1000 + k))('fused and unfused programs agree on random model %i', async (seed) => {
+    const { spec, labels } = randomModel(seed);
+    const fused = await compile(spec);
+    const plain = await compile(spec, { fuse: false });
+    const n = spec.batchSize;
+    const x = randomMatrix(n, spec.input.shape[0]!, seed + 2, 1.5);
+    const y = labels(n);
+    const a = fused.gradients(x, y);
+    const b = plain.gradients(x, y);
+    expect(Math.abs(a.loss - b.loss) / Math.max(1, Math.abs(b.loss))).toBeLessThan(1e-6);
+    for (const [name, g] of Object.entries(b.grads)) expect(relativeDifference(a.grads[name]!.data, g.data), name).toBeLessThan(1e-6);
+    fused.trainStep(x, y);
+    plain.trainStep(x, y);
+    const after = plain.getWeights();
+    for (const [name, w] of Object.entries(fused.getWeights())) expect(relativeDifference(w.data, after[name]!.data), name).toBeLessThan(1e-6);
+  });
+
+  it('prints which kernels run and which ops each holds', async () => {
+    const { program } = await compileToWasm({
+      input: { shape: [8] },
+      layers: [{ type: 'dense', name: 'hidden', units: 16, activation: 'relu' }, { type: 'dense', name: 'out', units: 3, activation: 'softmax' }],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      batchSize: 4,
+    });
+    const text = printProgram(program).split('\n');
+    // Forward: bias and relu are the GEMM's epilogue; backward: relu's mask × upstream gradient
+    // in one loop; the SGD update w − η·g in one pass per parameter.
+    expect(text.find((l) => l.includes('# hidden'))).toMatch(/^gemm +%\d+ \[N,16\] .*matmul %\d+ → add %\d+ → relu %\d+ \[epilogue: bias \+ relu\]/);
+    expect(text.some((l) => /^elementwise .*step %\d+ → mul %\d+ +# grad\(hidden\)$/.test(l))).toBe(true);
+    expect(text.filter((l) => /^elementwise .*mul %\d+ → sub %\d+ +# update\(/.test(l))).toHaveLength(4);
+  });
+});

@@ -1,0 +1,46 @@
+// The f32x4 transcendental functions of assembly/simd_math.ts against float64 Math, over the
+// whole range a network meets (and beyond, where they must saturate, not turn NaN).
+import { describe, expect, it } from 'vitest';
+import { compileAssemblyScript, kernelExports } from '../compiler/codegen/asc.ts';
+
+const COUNT = 40_000;
+const source = (fn: string) => `import { ${kernelExports()['simd_math']!.join(', ')} } from './simd_math';
+export function run(at: usize, count: i32): void {
+  for (let i = 0; i < count; i += 4) v128.store(at + (<usize>i << 2), ${fn}(v128.load(at + (<usize>i << 2))));
+}`;
+
+async function evaluate(fn: string, xs: Float32Array): Promise<Float32Array> {
+  const { binary } = await compileAssemblyScript(source(fn), { memoryBase: 8 * 65536, initialPages: 10 });
+  const { exports } = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})) as unknown as {
+    exports: { memory: WebAssembly.Memory; run(at: number, count: number): void };
+  };
+  new Float32Array(exports.memory.buffer, 1024, xs.length).set(xs);
+  exports.run(1024, xs.length);
+  return new Float32Array(exports.memory.buffer, 1024, xs.length).slice();
+}
+
+const grid = (lo: number, hi: number): Float32Array => Float32Array.from({ length: COUNT }, (_, i) => lo + ((hi - lo) * i) / (COUNT - 1));
+
+describe('f32x4 math', () => {
+  it.each([
+    ['nabla_tanh4', Math.tanh, grid(-12, 12), 4e-7],
+    ['nabla_tanh4', Math.tanh, grid(-1e-3, 1e-3), 4e-7],
+    ['nabla_exp4', Math.exp, grid(-80, 80), 4e-7],
+  ] as const)('%s is within a few float32 ulp of float64 Math', async (fn, exact, xs, tolerance) => {
+    const got = await evaluate(fn, xs);
+    let worst = 0;
+    xs.forEach((x, i) => {
+      const want = exact(x);
+      worst = Math.max(worst, Math.abs(got[i]! - want) / Math.max(Math.abs(want), 1e-30));
+    });
+    expect(worst).toBeLessThan(tolerance);
+  });
+
+  it('saturates instead of overflowing', async () => {
+    const got = await evaluate('nabla_tanh4', Float32Array.from([-1e30, -100, 100, 1e30]));
+    expect(Array.from(got)).toEqual([-1, -1, 1, 1]);
+    const e = await evaluate('nabla_exp4', Float32Array.from([-1e4, 0, 1e4, 89]));
+    expect(e[0]).toBeLessThanOrEqual(1.18e-38); // clamped to the smallest normal float
+    expect(Array.from(e.slice(1))).toEqual([1, Infinity, Infinity]);
+  });
+});
