@@ -7,3 +7,5 @@ export { ShapeError } from './ops/op.ts';
 export { printGraph } from './ir/print.ts';
 export * from '../runtime/index.ts';
 export { numericalGradients, relativeDifference, finiteDifferenceStep } from './gradcheck/numerical.ts';
+export { gradcheck, randomBatch, type GradcheckOptions, type GradcheckReport, type TensorCheck } from './gradcheck/gradcheck.ts';
+export { verdictOf, type Verdict, type PairName, type PairResult } from './gradcheck/compare.ts';

@@ -30,6 +30,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
       return (await import('./compile.ts')).compileCommand(rest, io);
     case 'train':
       return (await import('./train.ts')).trainCommand(rest, io);
+    case 'gradcheck':
+      return (await import('./gradcheck.ts')).gradcheckCommand(rest, io);
     case 'inspect':
       return (await import('./inspect.ts')).inspectCommand(rest, io);
   }

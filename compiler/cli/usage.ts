@@ -1,6 +1,6 @@
 // Help texts, kept apart from the commands so `nabla help` loads no compiler.
 
-export const commandNames = ['compile', 'train', 'inspect', 'help'] as const;
+export const commandNames = ['compile', 'train', 'gradcheck', 'inspect', 'help'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export const usage: Record<CommandName | 'main', string> = {
@@ -11,6 +11,8 @@ Compile neural-network model specs (JSON) to self-contained WebAssembly trainers
 Commands:
   compile <model.json> [-o out.wasm]        compile a spec to a trainer .wasm
   train <model.json> --data <file.csv> ...  compile, then train and test on a CSV
+  gradcheck <model.json> [options]          check the gradients three ways (compiled,
+                                            interpreted, numerical)
   inspect <file.wasm> [--json]              show a trainer's manifest
   help [command]                            show help for a command
 
@@ -50,6 +52,25 @@ Options:
   --weights <file.json>      start from these weights: {"<layer>.weight": [[...]], ...};
                              they see standardised features unless --no-standardize
   -h, --help                 show this help`,
+
+  gradcheck: `Usage: nabla gradcheck <model.json> [options]
+
+Computes d loss / d parameter for every parameter three ways — the compiled float32 .wasm, the
+float64 interpreter, and centered differences on the interpreter — and prints, per tensor and
+overall, the relative difference ‖a − b‖ / (‖a‖ + ‖b‖) of each pair, the worst element and a
+verdict: ≤ 1e-7 excellent, ≤ 1e-5 acceptable, ≥ 1e-3 likely a bug (exit status 1).
+
+Options:
+  --weights <file.json>   check at these weights: {"<layer>.weight": [[...]], ...}
+                          (default: the spec's initializers and seed)
+  --data <file.csv>       differentiate on rows of this CSV (a seeded pick, features
+                          standardised; default: seeded random rows of the model's shapes)
+  --batch <n>             rows, at most the spec's batchSize (default: batchSize)
+  --all                   check every element numerically (default: tensors of more than
+                          100 elements are sampled, 100 seeded elements each)
+  --seed <n>              seed of the random rows and the sampling (default: the spec's seed)
+  --json                  print the report as JSON
+  -h, --help              show this help`,
 
   inspect: `Usage: nabla inspect <file.wasm> [--json]
 
