@@ -5,6 +5,7 @@ import { ABI_VERSION, MANIFEST_SECTION, type Manifest, type Placed } from '../ru
 import { buildTrainingGraph, gradName } from './autodiff/training.ts';
 import { compileAssemblyScript, kernelExports } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
+import { guardLayout, type GuardLayout } from './codegen/guard.ts';
 import { planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
@@ -26,7 +27,7 @@ export interface CompiledTrainer {
   readonly timings: { readonly totalMs: number; readonly ascMs: number };
 }
 
-function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, pages: number): Manifest {
+function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, guard: GuardLayout, pages: number): Manifest {
   const placed = (name: string, id: NodeId): Placed => ({ name, offset: plan.offsets.get(id)!, bytes: plan.sizes.get(id)! });
   const output = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const input = (name: string): NodeId => findPort(graph.inputs, name)!.id;
@@ -36,7 +37,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     nablaVersion: NABLA_VERSION,
     simd: 'baseline',
     ...signatureOf(model),
-    exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict' },
+    exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict', trainStepChecked: 'train_step_checked' },
     buffers: {
       input: placed(model.input.name, input(model.input.name)),
       labels: placed(model.labels.name, input(model.labels.name)),
@@ -44,7 +45,9 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       loss: placed('loss', output('loss')),
       params: graph.params.map((p) => placed(p.name, p.id)),
       grads: graph.params.map((p) => placed(p.name, output(gradName(p.name)))),
+      guard: { name: 'guard', offset: guard.offset, bytes: guard.bytes },
     },
+    guard: { checks: guard.checks },
     memory: { arenaBytes: plan.end, pages },
     spec: model.spec,
   };
@@ -56,12 +59,14 @@ export async function compileToWasm(specInput: unknown): Promise<CompiledTrainer
   const model = lowerModel(parseSpec(specInput));
   const graph = buildTrainingGraph(model.graph, model.spec.optimizer);
   const plan = planMemory(graph, model.spec.batchSize);
-  const source = emitModule(model, graph, plan, kernelExports());
-  const memoryBase = Math.ceil(plan.end / 16) * 16;
+  // The guard's status word and norms sit right after the planned arena.
+  const guard = guardLayout(graph, Math.ceil(plan.end / 16) * 16);
+  const source = emitModule(model, graph, plan, kernelExports(), guard);
+  const memoryBase = Math.ceil((guard.offset + guard.bytes) / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
   const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages });
-  const manifest = buildManifest(model, graph, plan, pages);
+  const manifest = buildManifest(model, graph, plan, guard, pages);
   const wasm = appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
   return { wasm, manifest, graph, source, plan, timings: { totalMs: performance.now() - started, ascMs: milliseconds } };
 }

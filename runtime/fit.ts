@@ -7,6 +7,7 @@ import { permutation, Rng } from './prng.ts';
 import type { BatchEngine, Evaluation } from './runner.ts';
 import type { TensorLike } from './tensor.ts';
 import type { Signature } from './manifest.ts';
+import { NonFiniteError, type StepGuard } from './guard.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;
@@ -48,6 +49,7 @@ export interface History {
 
 interface Evaluator {
   readonly signature: Signature;
+  readonly guard: StepGuard;
   evaluateRows(xs: Rows, ys: Rows, order?: Uint32Array, start?: number, count?: number): Evaluation;
 }
 
@@ -89,7 +91,13 @@ export function fitLoop<D extends Float32Array | Float64Array>(
     for (let start = 0; start < trainRows; start += opts.batchSize) {
       const n = Math.min(opts.batchSize, trainRows - start);
       const yb = takeRows(ys, start, n, order);
-      const result = engine.trainBatch(takeRows(xs, start, n, order), yb, n);
+      let result;
+      try {
+        result = evaluator.guard.step(engine, takeRows(xs, start, n, order), yb, n);
+      } catch (err) {
+        if (!(err instanceof NonFiniteError)) throw err;
+        throw err.at(`epoch ${epoch}, batch ${start / opts.batchSize + 1} of ${Math.ceil(trainRows / opts.batchSize)}`);
+      }
       lossSum += result.loss * n;
       const c = countCorrect(signature.loss, result.prediction, yb, n);
       correct = c === null || correct === null ? null : correct + c;

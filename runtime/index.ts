@@ -4,5 +4,6 @@ export { ModelRunner, type Evaluation } from './runner.ts';
 export type { FitData, FitOptions, EpochLog, History } from './fit.ts';
 export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manifest, type Signature, type TensorSpec, type ParamSpec } from './manifest.ts';
 export { InputError } from './errors.ts';
+export { NonFiniteError, type NonFinite } from './guard.ts';
 export type { Tensor, TensorLike } from './tensor.ts';
 export { Rng, permutation } from './prng.ts';

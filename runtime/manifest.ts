@@ -58,6 +58,8 @@ export interface Manifest extends Signature {
     readonly gradients: string;
     readonly evaluate: string;
     readonly predict: string;
+    /** train_step with the non-finite guard (see docs/abi.md); absent in trainers built before it. */
+    readonly trainStepChecked?: string;
   };
   /** Buffers the host reads and writes, each sized for batchSize rows. */
   readonly buffers: {
@@ -67,7 +69,11 @@ export interface Manifest extends Signature {
     readonly loss: Placed;
     readonly params: readonly Placed[];
     readonly grads: readonly Placed[];
+    /** i32 status of the last checked step, then one f32 per parameter: its last finite gradient norm. */
+    readonly guard?: Placed;
   };
+  /** The tensors the guarded step checks, in order; the status word indexes this list. */
+  readonly guard?: { readonly checks: readonly string[] };
   readonly memory: { readonly arenaBytes: number; readonly pages: number };
   /** The validated model spec the trainer was compiled from. */
   readonly spec: unknown;

@@ -10,6 +10,8 @@ interface TrainerExports {
   evaluate(n: number): number;
   gradients(n: number): number;
   train_step(n: number): number;
+  /** Absent in trainers compiled before the non-finite guard. */
+  train_step_checked?(n: number): number;
 }
 
 /** Zero-copy views into the trainer's memory. They stay valid: a trainer never grows its memory. */
@@ -24,6 +26,8 @@ export interface TrainerViews {
 class WasmEngine implements BatchEngine<Float32Array> {
   readonly views: TrainerViews;
   private readonly predictionWidth: number;
+  /** Guarded steps that completed: the guard's norms are meaningful once there is one. */
+  private finiteSteps = 0;
 
   constructor(
     readonly manifest: Manifest,
@@ -69,8 +73,18 @@ class WasmEngine implements BatchEngine<Float32Array> {
 
   trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> {
     this.feed(x, y);
-    const loss = this.exports.train_step(n);
-    return { loss, prediction: this.prediction(n) };
+    const guard = this.manifest.buffers.guard;
+    if (!this.exports.train_step_checked || !guard) return { loss: this.exports.train_step(n), prediction: this.prediction(n) };
+    const loss = this.exports.train_step_checked(n);
+    const buffer = this.exports.memory.buffer;
+    const status = new Int32Array(buffer, guard.offset, 1)[0]!;
+    if (status < 0) {
+      this.finiteSteps++;
+      return { loss, prediction: this.prediction(n) };
+    }
+    const norms = new Float32Array(buffer, guard.offset + 4, this.manifest.params.length);
+    const lastFiniteGradNorms = this.finiteSteps ? new Map(this.manifest.params.map((p, k) => [p.name, norms[k]!])) : null;
+    return { loss, prediction: this.prediction(n), nonFinite: { tensor: this.manifest.guard!.checks[status]!, lastFiniteGradNorms } };
   }
 
   gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {

@@ -6,6 +6,7 @@ import { SpecError } from '../model/spec.ts';
 import { ShapeError } from '../ops/op.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { ManifestError } from '../../runtime/manifest.ts';
+import { NonFiniteError } from '../../runtime/guard.ts';
 import { CliError, UsageError, consoleIo, type Io } from './errors.ts';
 import { commandNames, usage, type CommandName } from './usage.ts';
 
@@ -49,7 +50,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       io.err(usage[err.command as CommandName] ?? usage.main);
       return 2;
     }
-    if (err instanceof CliError || err instanceof SpecError || err instanceof InputError || err instanceof ManifestError || err instanceof ShapeError) {
+    if (err instanceof CliError || err instanceof SpecError || err instanceof InputError || err instanceof ManifestError || err instanceof ShapeError || err instanceof NonFiniteError) {
       io.err(`nabla: ${err.message}`);
       return 1;
     }

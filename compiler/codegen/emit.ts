@@ -7,6 +7,7 @@ import { opDef } from '../ops/registry.ts';
 import { gradName } from '../autodiff/training.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
+import { emitGuardedStep, type GuardLayout } from './guard.ts';
 
 /** Names the generated module imports from each file of assembly/. */
 export interface KernelExports {
@@ -16,7 +17,7 @@ export interface KernelExports {
 const dim = (d: Dim): string => (d === BATCH ? 'n' : String(d));
 
 /** Compute nodes that `wanted` needs, in order. */
-function schedule(graph: Graph, wanted: readonly NodeId[]): NodeId[] {
+export function schedule(graph: Graph, wanted: readonly NodeId[]): NodeId[] {
   const needed = new Set<NodeId>();
   const stack = [...wanted];
   while (stack.length) {
@@ -49,7 +50,7 @@ function emitNode(graph: Graph, plan: MemoryPlan, id: NodeId): string {
   return `${header}\nfunction node${id}(n: i32): void {\n${body}\n}`;
 }
 
-export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, kernels: KernelExports): string {
+export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, kernels: KernelExports, guarded?: GuardLayout): string {
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const prediction = port('prediction');
@@ -125,5 +126,6 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     lossValue,
     `}`,
     '',
+    ...(guarded ? [emitGuardedStep(graph, plan, guarded, B, (wanted) => schedule(graph, wanted)), ''] : []),
   ].join('\n');
 }

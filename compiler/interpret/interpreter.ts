@@ -12,10 +12,18 @@ import { parseSpec } from '../model/spec.ts';
 import { signatureOf } from '../model/signature.ts';
 import { evaluateGraph } from './evaluate.ts';
 
+function l2norm(data: Float64Array): number {
+  let sum = 0;
+  for (const v of data) sum += v * v;
+  return Math.sqrt(sum);
+}
+
 class InterpreterEngine implements BatchEngine<Float64Array> {
   readonly signature: Signature;
   readonly training: Graph;
   private readonly params = new Map<string, Float64Array>();
+  /** Gradient norms of the last step whose values were all finite, for the non-finite guard. */
+  private lastNorms: ReadonlyMap<string, number> | null = null;
 
   constructor(readonly model: LoweredModel) {
     this.signature = signatureOf(model);
@@ -72,10 +80,24 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     return { loss, prediction, grads };
   }
 
+  /** As the compiled train_step_checked: the loss, the gradients in backward order, the new weights, then commit. */
   trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
     const { values, loss, prediction } = this.forwardAndLoss(x, y, n, updates);
+    // Backward order: the gradient the backward pass computes first comes first.
+    const grads = this.signature.params.map((p) => ({ name: p.name, id: this.port(gradName(p.name)) })).sort((a, b) => a.id - b.id);
+    const update = new Map(this.training.updates.map((u) => [u.param, u.value]));
+    const finite = (id: NodeId): boolean => values.get(id)!.data.every(Number.isFinite);
+    const firstBad = (): string | undefined => {
+      if (!Number.isFinite(loss)) return 'loss';
+      for (const g of grads) if (!finite(g.id)) return gradName(g.name);
+      for (const g of grads) if (!finite(update.get(g.name)!)) return `update:${g.name}`;
+      return undefined;
+    };
+    const bad = firstBad();
+    if (bad) return { loss, prediction, nonFinite: { tensor: bad, lastFiniteGradNorms: this.lastNorms } };
     for (const u of this.training.updates) this.params.set(u.param, values.get(u.value)!.data.slice());
+    this.lastNorms = new Map(this.signature.params.map((p) => [p.name, l2norm(values.get(this.port(gradName(p.name)))!.data)]));
     return { loss, prediction };
   }
 
