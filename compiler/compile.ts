@@ -6,6 +6,7 @@ import { buildTrainingGraph, gradName } from './autodiff/training.ts';
 import { compileAssemblyScript, kernelExports } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
 import { guardLayout, type GuardLayout } from './codegen/guard.ts';
+import { diagnosticsLayout, LAYER_STATS, PARAM_STATS, type DiagnosticsLayout } from './codegen/diagnostics.ts';
 import { planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
@@ -27,7 +28,7 @@ export interface CompiledTrainer {
   readonly timings: { readonly totalMs: number; readonly ascMs: number };
 }
 
-function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, guard: GuardLayout, pages: number): Manifest {
+function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, guard: GuardLayout, diagnostics: DiagnosticsLayout | undefined, pages: number): Manifest {
   const placed = (name: string, id: NodeId): Placed => ({ name, offset: plan.offsets.get(id)!, bytes: plan.sizes.get(id)! });
   const output = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const input = (name: string): NodeId => findPort(graph.inputs, name)!.id;
@@ -48,31 +49,42 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, guar
       guard: { name: 'guard', offset: guard.offset, bytes: guard.bytes },
     },
     guard: { checks: guard.checks },
+    ...(diagnostics ? { diagnostics: { ...diagnostics, paramStats: PARAM_STATS, layerStats: LAYER_STATS } } : {}),
     memory: { arenaBytes: plan.end, pages },
     spec: model.spec,
   };
 }
 
+export interface CompileOptions {
+  /**
+   * Compile in gradient-flow telemetry (per-parameter gradient, weight and update norms, per-layer
+   * activation statistics, every step). Default false; off, the .wasm is exactly as without the option.
+   */
+  readonly diagnostics?: boolean;
+}
+
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
-export async function compileToWasm(specInput: unknown): Promise<CompiledTrainer> {
+export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompiledTrainer> {
   const started = performance.now();
   const model = lowerModel(parseSpec(specInput));
   const graph = buildTrainingGraph(model.graph, model.spec.optimizer);
   const plan = planMemory(graph, model.spec.batchSize);
   // The guard's status word and norms sit right after the planned arena.
   const guard = guardLayout(graph, Math.ceil(plan.end / 16) * 16);
-  const source = emitModule(model, graph, plan, kernelExports(), guard);
-  const memoryBase = Math.ceil((guard.offset + guard.bytes) / 16) * 16;
+  const diagnostics = options.diagnostics ? diagnosticsLayout(model, Math.ceil((guard.offset + guard.bytes) / 16) * 16) : undefined;
+  const source = emitModule(model, graph, plan, kernelExports(), guard, diagnostics);
+  const end = diagnostics ? diagnostics.offset + diagnostics.bytes : guard.offset + guard.bytes;
+  const memoryBase = Math.ceil(end / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
   const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages });
-  const manifest = buildManifest(model, graph, plan, guard, pages);
+  const manifest = buildManifest(model, graph, plan, guard, diagnostics, pages);
   const wasm = appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
   return { wasm, manifest, graph, source, plan, timings: { totalMs: performance.now() - started, ascMs: milliseconds } };
 }
 
 /** Compiles and loads: the trainer is ready to train, initialised from the spec's seed. */
-export async function compile(specInput: unknown): Promise<Trainer> {
-  const { wasm } = await compileToWasm(specInput);
+export async function compile(specInput: unknown, options: CompileOptions = {}): Promise<Trainer> {
+  const { wasm } = await compileToWasm(specInput, options);
   return loadTrainer(wasm);
 }

@@ -1,7 +1,7 @@
 // nabla's public API: build a model, compile it to a .wasm trainer, or run it in the float64 interpreter.
 export { sequential, dense, input, losses, optimizers, type DenseOptions, type SequentialConfig } from './model/builder.ts';
 export { parseSpec, SpecError, type ModelSpec, type ModelSpecInput } from './model/spec.ts';
-export { compile, compileToWasm, NABLA_VERSION, type CompiledTrainer } from './compile.ts';
+export { compile, compileToWasm, NABLA_VERSION, type CompiledTrainer, type CompileOptions } from './compile.ts';
 export { interpret, Interpreter } from './interpret/interpreter.ts';
 export { ShapeError } from './ops/op.ts';
 export { printGraph } from './ir/print.ts';

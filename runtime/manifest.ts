@@ -74,6 +74,17 @@ export interface Manifest extends Signature {
   };
   /** The tensors the guarded step checks, in order; the status word indexes this list. */
   readonly guard?: { readonly checks: readonly string[] };
+  /** Present when compiled with `diagnostics: true`: where each guarded step leaves its telemetry (docs/abi.md). */
+  readonly diagnostics?: {
+    readonly offset: number;
+    readonly bytes: number;
+    /** paramStats.length f32 per parameter, in this order, from `offset`. */
+    readonly params: readonly string[];
+    /** Then layerStats.length f32 per layer. */
+    readonly layers: readonly { readonly name: string; readonly activation: string }[];
+    readonly paramStats: readonly string[];
+    readonly layerStats: readonly string[];
+  };
   readonly memory: { readonly arenaBytes: number; readonly pages: number };
   /** The validated model spec the trainer was compiled from. */
   readonly spec: unknown;

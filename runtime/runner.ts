@@ -8,6 +8,7 @@ import type { Signature } from './manifest.ts';
 import { countCorrect } from './metrics.ts';
 import { checkWeights } from './weights.ts';
 import { StepGuard, type NonFinite } from './guard.ts';
+import type { Diagnostics } from './diagnostics.ts';
 import type { Tensor, TensorLike } from './tensor.ts';
 
 export interface BatchResult<D> {
@@ -27,6 +28,8 @@ export interface BatchEngine<D extends Float32Array | Float64Array> {
   gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
   evaluateBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<D>;
   predictBatch(x: Float64Array, n: number): D;
+  /** Telemetry of the last training step, for engines compiled with diagnostics. */
+  readDiagnostics?(): Diagnostics | undefined;
 }
 
 export interface Evaluation {
@@ -49,6 +52,11 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   init(seed: number = this.signature.seed): void {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`init: seed must be an integer in [0, 2^32), got ${seed}`);
     this.engine.init(seed);
+  }
+
+  /** Gradient-flow telemetry of the last training step: only for trainers compiled with `diagnostics: true`. */
+  lastDiagnostics(): Diagnostics | undefined {
+    return this.engine.readDiagnostics?.();
   }
 
   getWeights(): Record<string, Tensor<D>> {

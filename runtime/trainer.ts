@@ -2,6 +2,7 @@
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
 import { readManifest, type Manifest, type Placed } from './manifest.ts';
 import { ModelRunner, type BatchEngine, type BatchResult } from './runner.ts';
+import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 
 interface TrainerExports {
   readonly memory: WebAssembly.Memory;
@@ -98,6 +99,10 @@ class WasmEngine implements BatchEngine<Float32Array> {
     this.feed(x, y);
     const loss = this.exports.evaluate(n);
     return { loss, prediction: this.prediction(n) };
+  }
+
+  readDiagnostics(): Diagnostics | undefined {
+    return this.finiteSteps ? readDiagnostics(this.manifest, this.exports.memory.buffer) : undefined;
   }
 
   predictBatch(x: Float64Array, n: number): Float32Array {

@@ -8,6 +8,7 @@ import { gradName } from '../autodiff/training.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
+import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 
 /** Names the generated module imports from each file of assembly/. */
 export interface KernelExports {
@@ -50,7 +51,7 @@ function emitNode(graph: Graph, plan: MemoryPlan, id: NodeId): string {
   return `${header}\nfunction node${id}(n: i32): void {\n${body}\n}`;
 }
 
-export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, kernels: KernelExports, guarded?: GuardLayout): string {
+export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, kernels: KernelExports, guarded?: GuardLayout, diagnostics?: DiagnosticsLayout): string {
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const prediction = port('prediction');
@@ -126,6 +127,7 @@ export function emitModule(model: LoweredModel, graph: Graph, plan: MemoryPlan, 
     lossValue,
     `}`,
     '',
-    ...(guarded ? [emitGuardedStep(graph, plan, guarded, B, (wanted) => schedule(graph, wanted)), ''] : []),
+    ...(diagnostics ? [emitDiagnostics(graph, plan, diagnostics), ''] : []),
+    ...(guarded ? [emitGuardedStep(graph, plan, guarded, B, (wanted) => schedule(graph, wanted), diagnostics ? ['  diagnostics_collect(n);'] : []), ''] : []),
   ].join('\n');
 }

@@ -40,6 +40,8 @@ export function emitGuardedStep(
   layout: GuardLayout,
   batchSize: number,
   schedule: (wanted: readonly NodeId[]) => NodeId[],
+  /** Code to run once the step is known finite, before the new weights are copied in (telemetry). */
+  beforeCommit: readonly string[] = [],
 ): string {
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const order = backwardOrder(graph);
@@ -65,6 +67,7 @@ export function emitGuardedStep(
       return `  if (!isFinite(sum_squares(${plan.offsets.get(value)!}, ${count(value)}))) ${fail(1 + order.length + k)}`;
     }),
     ...order.map((o) => `  store<f32>(${status + 4 + 4 * o.index}, <f32>Math.sqrt(g${o.index}));`),
+    ...beforeCommit,
     ...updates.map((u) => `  memory.copy(${plan.offsets.get(u.param.id)!}, ${plan.offsets.get(u.value)!}, ${plan.sizes.get(u.param.id)!}); // ${u.param.name}`),
     `  store<i32>(${status}, -1);`,
     `  return loss;`,
