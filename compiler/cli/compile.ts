@@ -1,5 +1,5 @@
 // `nabla compile <model.json> -o <out.wasm>`
-import { compileToWasm, type CompiledTrainer } from '../compile.ts';
+import { compileToWasm, type CompiledTrainer, type CompileOptions } from '../compile.ts';
 import { SpecError } from '../model/spec.ts';
 import { parseCommand } from './args.ts';
 import { CliError, type Io } from './errors.ts';
@@ -13,9 +13,9 @@ export async function compileFile(path: string): Promise<CompiledTrainer> {
 }
 
 /** Compiles a spec read from `path`, naming the file in spec errors. */
-export async function compileSpec(spec: unknown, path: string): Promise<CompiledTrainer> {
+export async function compileSpec(spec: unknown, path: string, options: CompileOptions = {}): Promise<CompiledTrainer> {
   try {
-    return await compileToWasm(spec);
+    return await compileToWasm(spec, options);
   } catch (err) {
     if (err instanceof SpecError) throw new CliError(`${path}: ${err.message}`);
     throw err;

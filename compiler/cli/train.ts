@@ -8,8 +8,9 @@ import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
-import { readJson } from './files.ts';
-import { bytesText, paramCount } from './format.ts';
+import { readJson, writeAtomic } from './files.ts';
+import { trainingReport } from '../report/training.ts';
+import { bytesText, paramCount, table } from './format.ts';
 import { prepareLabels } from './labels.ts';
 import { fitStandardizer, standardize, trainTestSplit, type Samples } from './preprocess.ts';
 import { usage } from './usage.ts';
@@ -29,6 +30,12 @@ export interface TrainOptions {
   readonly standardize?: boolean;
   readonly positiveClass?: string;
   readonly weights?: string;
+  /** Compile in gradient-flow telemetry and print it per epoch. Default false (implied by `report`). */
+  readonly diagnostics?: boolean;
+  /** Write an HTML report (loss curves, gradient norms) here. */
+  readonly report?: string;
+  /** In the report, show the training curve shifted half an epoch left at first. */
+  readonly shiftTrain?: boolean;
 }
 
 export interface TrainResult {
@@ -54,6 +61,24 @@ function epochLine(log: EpochLog, epochs: number): string {
   return parts.join('  ');
 }
 
+const short = (v: number): string => (v === 0 ? '0' : v.toExponential(1));
+
+/** Per layer: its weight's gradient norm and update ratio, its activations' mean ± std and dead/saturated share. */
+function diagnosticsLines(log: EpochLog): string[] {
+  const d = log.diagnostics;
+  if (!d) return [];
+  return table(
+    Object.entries(d.layers).map(([name, l]) => {
+      const p = d.params[`${name}.weight`];
+      const cells = [name, `‖∇W‖ ${p ? short(p.gradNorm) : '—'}`, `‖ΔW‖/‖W‖ ${p ? short(p.updateRatio) : '—'}`, `act ${l.mean.toFixed(3)} ± ${l.std.toFixed(3)}`];
+      if (l.deadFraction !== undefined) cells.push(`dead ${(l.deadFraction * 100).toFixed(0)}%`);
+      if (l.saturatedFraction !== undefined) cells.push(`saturated ${(l.saturatedFraction * 100).toFixed(0)}%`);
+      return cells;
+    }),
+    '    ',
+  );
+}
+
 function dataLine(data: Dataset): string {
   const classes = data.classNames ? `; classes ${data.classNames.map((n, k) => `${k} ${n}`).join(', ')}` : '';
   return `data      ${data.source}: ${plural(data.rows, 'row')} × ${plural(data.features, 'feature')}${classes}`;
@@ -68,7 +93,8 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   const testSplit = options.testSplit ?? 0.2;
   if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
 
-  const compiled = await compileSpec(spec, options.spec);
+  const diagnostics = options.diagnostics ?? options.report !== undefined;
+  const compiled = await compileSpec(spec, options.spec, { diagnostics });
   const trainer = await loadTrainer(compiled.wasm);
   const m = trainer.manifest;
   io.out(
@@ -118,11 +144,22 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
       seed,
       batchSize: options.batchSize,
       validationSplit: options.validationSplit,
-      onEpochEnd: (log) => io.out(epochLine(log, epochs)),
+      onEpochEnd: (log) => {
+        io.out(epochLine(log, epochs));
+        if (options.diagnostics) for (const line of diagnosticsLines(log)) io.out(line);
+      },
     },
   );
+  const writeReport = (test?: Evaluation): void => {
+    if (options.report === undefined) return;
+    const notes = [`${dataLine(data)}`, `${m.optimizer.type} lr ${m.optimizer.learningRate}, batch ${options.batchSize ?? m.batchSize}, seed ${seed}`];
+    const html = trainingReport({ model: m.model, history, notes, shiftTrain: options.shiftTrain ?? false, ...(test ? { test } : {}) });
+    writeAtomic(options.report, new TextEncoder().encode(html));
+    io.out(`report    ${options.report}`);
+  };
   if (testSet.rows === 0) {
     io.out('test      none (--test-split 0)');
+    writeReport();
     return { trainer, history };
   }
   const evaluation = trainer.evaluate({ shape: [testSet.rows, testSet.features], data: testSet.x }, testSet.y);
@@ -131,6 +168,7 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
       ? ''
       : `, accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${Math.round(evaluation.accuracy * testSet.rows)}/${testSet.rows})`;
   io.out(`test      loss ${lossText(evaluation.loss)}${accuracy}`);
+  writeReport(evaluation);
   return { trainer, history, test: { ...evaluation, rows: testSet.rows } };
 }
 
@@ -144,6 +182,9 @@ const flags = {
   'no-standardize': { type: 'boolean' },
   'positive-class': { type: 'string' },
   weights: { type: 'string' },
+  diagnostics: { type: 'boolean' },
+  report: { type: 'string' },
+  'shift-train': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -164,6 +205,9 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
       standardize: !v['no-standardize'],
       positiveClass: v['positive-class'],
       weights: v.weights,
+      diagnostics: v.diagnostics ?? false,
+      report: v.report,
+      shiftTrain: v['shift-train'] ?? false,
     },
     io,
   );

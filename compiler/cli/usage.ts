@@ -51,7 +51,17 @@ Options:
                              against the rest
   --weights <file.json>      start from these weights: {"<layer>.weight": [[...]], ...};
                              they see standardised features unless --no-standardize
-  -h, --help                 show this help`,
+  --diagnostics              compile in gradient-flow telemetry and print it per epoch:
+                             per layer ‖∇W‖, ‖ΔW‖/‖W‖, activation mean ± std, dead ReLUs,
+                             saturated sigmoid/tanh units
+  --report <out.html>        write an HTML report: loss curves, per-tensor gradient norms
+                             and update ratios (log scale), layer statistics (implies
+                             telemetry; --diagnostics also prints it)
+  --shift-train              in the report, show the training loss half an epoch left
+  -h, --help                 show this help
+
+A step whose loss, gradients or new weights are NaN or ±Inf stops training with an error
+naming the step and the tensor; the weights stay as they were before that step.`,
 
   gradcheck: `Usage: nabla gradcheck <model.json> [options]
 
