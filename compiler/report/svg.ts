@@ -8,6 +8,8 @@ export interface Series {
   readonly dashed?: boolean;
   /** Extra CSS class on the series' line and legend entry. */
   readonly className?: string;
+  /** Palette index (default: the series' position), to pair a solid and a dashed line. */
+  readonly colour?: number;
 }
 
 export interface ChartOptions {
@@ -19,6 +21,8 @@ export interface ChartOptions {
   readonly logY?: boolean;
   readonly width?: number;
   readonly height?: number;
+  /** Room for the legend at the right. Default 150 px. */
+  readonly legendWidth?: number;
 }
 
 /** Colour-blind-safe (Okabe–Ito). */
@@ -44,7 +48,7 @@ export function lineChart(options: ChartOptions): string {
   const height = options.height ?? 360;
   const log = options.logY ?? false;
   const margin = { left: 64, right: 16, top: 32, bottom: 44 };
-  const legendWidth = 150;
+  const legendWidth = options.legendWidth ?? 150;
   const plotW = width - margin.left - margin.right - legendWidth;
   const plotH = height - margin.top - margin.bottom;
   const ty = (y: number): number => (log ? Math.log10(y) : y);
@@ -77,7 +81,7 @@ export function lineChart(options: ChartOptions): string {
   out.push(`<text x="${margin.left + plotW / 2}" y="${height - 8}" text-anchor="middle">${escape(options.xLabel)}</text>`);
   out.push(`<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(options.yLabel)}${log ? ' (log scale)' : ''}</text>`);
   series.forEach((s, k) => {
-    const colour = COLOURS[k % COLOURS.length]!;
+    const colour = COLOURS[(s.colour ?? k) % COLOURS.length]!;
     const cls = s.className ? ` class="${s.className}"` : '';
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     const path = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(ty(y)).toFixed(1)}`).join(' ');
