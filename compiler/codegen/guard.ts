@@ -64,7 +64,7 @@ export function emitGuardedStep(
     ...rest.map((id) => `  node${id}(n);`),
     ...order.map((o, k) => {
       const value = update(o.param).value;
-      return `  if (!isFinite(sum_squares(${plan.offsets.get(value)!}, ${count(value)}))) ${fail(1 + order.length + k)}`;
+      return `  if (!all_finite(${plan.offsets.get(value)!}, ${count(value)})) ${fail(1 + order.length + k)}`;
     }),
     ...order.map((o) => `  store<f32>(${status + 4 + 4 * o.index}, <f32>Math.sqrt(g${o.index}));`),
     ...beforeCommit,
