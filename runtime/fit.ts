@@ -100,7 +100,7 @@ export function fitLoop<D extends Float32Array | Float64Array>(
         result = evaluator.guard.step(engine, takeRows(xs, start, n, order), yb, n);
       } catch (err) {
         if (!(err instanceof NonFiniteError)) throw err;
-        throw err.at(`epoch ${epoch}, batch ${start / opts.batchSize + 1} of ${Math.ceil(trainRows / opts.batchSize)}`);
+        throw err.at(`epoch ${epoch}, batch ${start / opts.batchSize + 1} of ${Math.ceil(trainRows / opts.batchSize)}`, { epochs: [...epochs] });
       }
       lossSum += result.loss * n;
       const c = countCorrect(signature.loss, result.prediction, yb, n);

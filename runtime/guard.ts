@@ -3,6 +3,7 @@
 // counts steps and turns a report into an error that names the step, the tensor and the last
 // finite gradient norms. In both engines a failed step writes no parameter.
 import type { BatchEngine, BatchResult } from './runner.ts';
+import type { History } from './fit.ts';
 
 /** What an engine reports when a step met a non-finite value. */
 export interface NonFinite {
@@ -34,6 +35,8 @@ export class NonFiniteError extends Error {
     readonly lastFiniteGradNorms: ReadonlyMap<string, number> | null,
     /** Where in fit() it happened, e.g. `epoch 3, batch 2 of 10`. */
     readonly where?: string,
+    /** fit(): the epochs completed before the failure. */
+    readonly history?: History,
   ) {
     super(
       `non-finite value at step ${step}${where ? ` (${where})` : ''}: ${describe(tensor)} became NaN or ±Inf, the first in backward order; ` +
@@ -42,9 +45,9 @@ export class NonFiniteError extends Error {
     );
   }
 
-  /** The same error with fit's position attached. */
-  at(where: string): NonFiniteError {
-    return new NonFiniteError(this.step, this.tensor, this.lastFiniteGradNorms, where);
+  /** The same error with fit's position and the history so far attached. */
+  at(where: string, history: History): NonFiniteError {
+    return new NonFiniteError(this.step, this.tensor, this.lastFiniteGradNorms, where, history);
   }
 }
 

@@ -71,6 +71,7 @@ describe.each([
     const error = thrown as NonFiniteError;
     const epoch = Math.ceil(error.step / 2);
     expect(error.where).toBe(`epoch ${epoch}, batch ${error.step - 2 * (epoch - 1)} of 2`);
+    expect(error.history!.epochs.map((e) => e.epoch)).toEqual(Array.from({ length: epoch - 1 }, (_, k) => k + 1));
     for (const t of Object.values(model.getWeights())) expect(t.data.every(Number.isFinite)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // The training report: `nabla train --report` writes one self-contained HTML page with the loss
 // curves (training shiftable half an epoch left) and log-scale gradient norms per tensor.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,5 +52,18 @@ describe('nabla train --report', () => {
       expect(html).toContain(text);
     }
     expect(html.match(/<svg /g)).toHaveLength(3);
+  });
+
+  it('still writes the report, saying why, when training stops on a non-finite value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-report-'));
+    const spec = JSON.parse(readFileSync('examples/iris/model.json', 'utf8')) as { optimizer: { learningRate: number } };
+    spec.optimizer.learningRate = 1e5;
+    writeFileSync(join(dir, 'absurd.json'), JSON.stringify(spec));
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    const code = await main(['train', join(dir, 'absurd.json'), '--data', 'examples/iris/iris.csv', '--epochs', '5', '--report', join(dir, 'r.html')], io);
+    expect(code).toBe(1);
+    expect(lines[lines.length - 1]).toMatch(/^nabla: non-finite value at step \d+ \(epoch \d+, batch \d+ of 8\): /);
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('Training stopped: non-finite value at step');
   });
 });

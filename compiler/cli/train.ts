@@ -3,6 +3,7 @@ import type { EpochLog, History } from '../../runtime/fit.ts';
 import type { Evaluation } from '../../runtime/runner.ts';
 import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
 import { InputError } from '../../runtime/errors.ts';
+import { NonFiniteError } from '../../runtime/guard.ts';
 import type { TensorLike } from '../../runtime/tensor.ts';
 import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
@@ -137,29 +138,37 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   const epochs = options.epochs ?? 10;
   const validation = options.validationSplit ? `, last ${options.validationSplit} of training rows for validation` : '';
   io.out(`training  ${plural(epochs, 'epoch')}, batch ${options.batchSize ?? m.batchSize}${validation}`);
-  const history = trainer.fit(
-    { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
-    {
-      epochs,
-      seed,
-      batchSize: options.batchSize,
-      validationSplit: options.validationSplit,
-      onEpochEnd: (log) => {
-        io.out(epochLine(log, epochs));
-        if (options.diagnostics) for (const line of diagnosticsLines(log)) io.out(line);
-      },
-    },
-  );
-  const writeReport = (test?: Evaluation): void => {
+  const writeReport = (history: History, extra: { test?: Evaluation; stopped?: string } = {}): void => {
     if (options.report === undefined) return;
     const notes = [`${dataLine(data)}`, `${m.optimizer.type} lr ${m.optimizer.learningRate}, batch ${options.batchSize ?? m.batchSize}, seed ${seed}`];
-    const html = trainingReport({ model: m.model, history, notes, shiftTrain: options.shiftTrain ?? false, ...(test ? { test } : {}) });
+    if (extra.stopped) notes.push(`Training stopped: ${extra.stopped}`);
+    const html = trainingReport({ model: m.model, history, notes, shiftTrain: options.shiftTrain ?? false, ...(extra.test ? { test: extra.test } : {}) });
     writeAtomic(options.report, new TextEncoder().encode(html));
     io.out(`report    ${options.report}`);
   };
+  let history: History;
+  try {
+    history = trainer.fit(
+      { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
+      {
+        epochs,
+        seed,
+        batchSize: options.batchSize,
+        validationSplit: options.validationSplit,
+        onEpochEnd: (log) => {
+          io.out(epochLine(log, epochs));
+          if (options.diagnostics) for (const line of diagnosticsLines(log)) io.out(line);
+        },
+      },
+    );
+  } catch (err) {
+    // The epochs before a NaN are worth seeing: the report shows how the gradients got there.
+    if (err instanceof NonFiniteError && err.history) writeReport(err.history, { stopped: err.message });
+    throw err;
+  }
   if (testSet.rows === 0) {
     io.out('test      none (--test-split 0)');
-    writeReport();
+    writeReport(history);
     return { trainer, history };
   }
   const evaluation = trainer.evaluate({ shape: [testSet.rows, testSet.features], data: testSet.x }, testSet.y);
@@ -168,7 +177,7 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
       ? ''
       : `, accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${Math.round(evaluation.accuracy * testSet.rows)}/${testSet.rows})`;
   io.out(`test      loss ${lossText(evaluation.loss)}${accuracy}`);
-  writeReport(evaluation);
+  writeReport(history, { test: evaluation });
   return { trainer, history, test: { ...evaluation, rows: testSet.rows } };
 }
 

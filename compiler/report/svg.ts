@@ -10,6 +10,8 @@ export interface Series {
   readonly className?: string;
   /** Palette index (default: the series' position), to pair a solid and a dashed line. */
   readonly colour?: number;
+  /** Legend row (default: the series' position); two alternatives shown one at a time share one. */
+  readonly legendRow?: number;
 }
 
 export interface ChartOptions {
@@ -87,7 +89,7 @@ export function lineChart(options: ChartOptions): string {
     const path = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(ty(y)).toFixed(1)}`).join(' ');
     if (s.points.length > 1) out.push(`<polyline${cls} points="${path}" fill="none" stroke="${colour}" stroke-width="2"${dash}/>`);
     else if (s.points.length === 1) out.push(`<circle${cls} cx="${px(s.points[0]![0]).toFixed(1)}" cy="${py(ty(s.points[0]![1])).toFixed(1)}" r="3" fill="${colour}"/>`);
-    const ly = margin.top + 8 + k * 18;
+    const ly = margin.top + 8 + (s.legendRow ?? k) * 18;
     const lx = margin.left + plotW + 12;
     out.push(`<g${cls}><line x1="${lx}" x2="${lx + 22}" y1="${ly}" y2="${ly}" stroke="${colour}" stroke-width="2"${dash}/><text x="${lx + 28}" y="${ly + 4}">${escape(s.name)}</text></g>`);
   });

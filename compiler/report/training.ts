@@ -26,10 +26,11 @@ export function lossSeries(history: History): Series[] {
   const epochs = history.epochs;
   const series: Series[] = [
     { name: 'training', points: epochs.map((e) => [e.epoch, e.loss]), className: 'train-raw' },
-    { name: 'training, ½ epoch left', points: epochs.map((e) => [e.epoch - 0.5, e.loss]), className: 'train-shifted' },
+    { name: 'training, ½ epoch left', points: epochs.map((e) => [e.epoch - 0.5, e.loss]), className: 'train-shifted', colour: 0, legendRow: 0 },
   ];
   if (epochs.some((e) => e.valLoss !== undefined)) {
-    series.push({ name: 'validation', points: epochs.filter((e) => e.valLoss !== undefined).map((e) => [e.epoch, e.valLoss!]), dashed: true });
+    const points = epochs.filter((e) => e.valLoss !== undefined).map((e) => [e.epoch, e.valLoss!] as const);
+    series.push({ name: 'validation', points, dashed: true, colour: 1, legendRow: 1 });
   }
   return series;
 }
