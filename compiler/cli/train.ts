@@ -214,7 +214,7 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
       standardize: !v['no-standardize'],
       positiveClass: v['positive-class'],
       weights: v.weights,
-      diagnostics: v.diagnostics ?? false,
+      ...(v.diagnostics !== undefined ? { diagnostics: v.diagnostics } : {}),
       report: v.report,
       shiftTrain: v['shift-train'] ?? false,
     },

@@ -61,16 +61,22 @@ ${rows.join('\n')}
 </table>`;
 }
 
+/** A loss that moves over more than two decades (a divergence, a long run) reads better on a log axis. */
+function spansDecades(history: History): boolean {
+  const values = history.epochs.flatMap((e) => [e.loss, e.valLoss ?? NaN]).filter((v) => v > 0 && Number.isFinite(v));
+  return values.length > 1 && Math.max(...values) / Math.min(...values) > 100;
+}
+
 export function trainingReport(input: ReportInput): string {
   const { history } = input;
   const charts = [
     `<label><input type="checkbox" id="shift"${input.shiftTrain ? ' checked' : ''}> shift the training curve half an epoch left (a running mean over the epoch, against the end-of-epoch validation snapshot)</label>`,
-    lineChart({ title: 'Loss', xLabel: 'epoch', yLabel: 'loss', series: lossSeries(history) }),
+    lineChart({ title: 'Loss', xLabel: 'epoch', yLabel: 'loss', series: lossSeries(history), logY: spansDecades(history), legendWidth: 180 }),
   ];
   const telemetry = history.epochs[0]?.diagnostics !== undefined;
   if (telemetry) {
-    charts.push(lineChart({ title: 'Gradient L2 norm per parameter tensor', xLabel: 'epoch', yLabel: '‖∂loss/∂w‖', series: paramSeries(history, 'gradNorm'), logY: true }));
-    charts.push(lineChart({ title: 'Update-to-weight ratio ‖Δw‖/‖w‖', xLabel: 'epoch', yLabel: 'ratio', series: paramSeries(history, 'updateRatio'), logY: true }));
+    charts.push(lineChart({ title: 'Gradient L2 norm per parameter tensor', xLabel: 'epoch', yLabel: '‖∂loss/∂w‖', series: paramSeries(history, 'gradNorm'), logY: true, legendWidth: 180 }));
+    charts.push(lineChart({ title: 'Update-to-weight ratio ‖Δw‖/‖w‖', xLabel: 'epoch', yLabel: 'ratio', series: paramSeries(history, 'updateRatio'), logY: true, legendWidth: 180 }));
   }
   const test = input.test ? `<p>Test loss ${num(input.test.loss)}${input.test.accuracy === undefined ? '' : `, accuracy ${(input.test.accuracy * 100).toFixed(2)} %`}.</p>` : '';
   return `<!doctype html>
