@@ -1,6 +1,10 @@
 // Gradient-flow telemetry: off it leaves the .wasm byte for byte as it was; on, each step's
 // norms and activation statistics agree with values computed independently in float64.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../compiler/cli/main.ts';
 import { compile, compileToWasm } from '../compiler/compile.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
 
@@ -96,5 +100,21 @@ describe('telemetry on', () => {
     }
     const plain = await compile(spec);
     expect(plain.fit({ x, y }, { epochs: 1 }).epochs[0]!.diagnostics).toBeUndefined();
+  });
+});
+
+describe('nabla compile --diagnostics', () => {
+  it('compiles telemetry in, and inspect says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-diagnostics-'));
+    writeFileSync(join(dir, 'm.json'), JSON.stringify(spec));
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    expect(await main(['compile', join(dir, 'm.json'), '--diagnostics', '-o', join(dir, 'on.wasm')], io)).toBe(0);
+    expect(await main(['compile', join(dir, 'm.json'), '-o', join(dir, 'off.wasm')], io)).toBe(0);
+    expect(await main(['inspect', join(dir, 'on.wasm')], io)).toBe(0);
+    expect(await main(['inspect', join(dir, 'off.wasm')], io)).toBe(0);
+    expect(lines).toContain('telemetry     compiled in: 6 parameters, 3 layers');
+    expect(lines).toContain('telemetry     off (compile with diagnostics to add it)');
+    expect(lines).toContain('guard         train_step_checked checks 13 tensors (loss, gradients, new weights)');
   });
 });

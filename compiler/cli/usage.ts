@@ -22,12 +22,14 @@ Options:
 
 Run 'nabla help <command>' for the options of one command.`,
 
-  compile: `Usage: nabla compile <model.json> [-o <out.wasm>]
+  compile: `Usage: nabla compile <model.json> [-o <out.wasm>] [--diagnostics]
 
 Validates the model spec and compiles it to a trainer .wasm (written atomically).
 
 Options:
   -o, --output <file>   where to write the .wasm (default: the spec's path with .wasm)
+  --diagnostics         compile in gradient-flow telemetry (docs/abi.md); off, the .wasm is
+                        exactly the same as without the flag
   -h, --help            show this help`,
 
   train: `Usage: nabla train <model.json> --data <file.csv> [options]
