@@ -1,6 +1,6 @@
 // The gradient experiments of examples/gradients/, checked: the deep linear network follows s^L
 // to float32 rounding; in the deep MLP the first layer's gradient vanishes with sigmoid + Glorot
-// and reaches the first layer with tanh + Glorot and relu + He.
+// and reaches the first layer with tanh + Glorot and relu + He; relu + N(0, 1) explodes.
 import { describe, expect, it } from 'vitest';
 import { deepLinear, expected } from '../examples/gradients/deep-linear.ts';
 import { CASES, firstToLast, runCase } from '../examples/gradients/deep-init.ts';
@@ -36,5 +36,11 @@ describe('deep MLP, 10 × 64, at initialisation', () => {
     expect(firstToLast(r.atInit)).toBeGreaterThan(0.1);
     expect(firstToLast(r.atInit)).toBeLessThan(10);
     expect(r.lossAfterEpoch).toBeLessThan(r.lossAtInit);
+  });
+
+  it('relu with N(0, 1): gradients explode and the non-finite guard stops the epoch', async () => {
+    const r = await runCase(byName('relu, N(0, 1)'));
+    expect(Math.min(...r.atInit)).toBeGreaterThan(1e6);
+    expect(r.stopped).toMatch(/^non-finite value at step \d+ \(epoch 1, batch \d+ of 16\)/);
   });
 });

@@ -1,7 +1,8 @@
 // Experiment 2: a deep MLP (10 hidden layers of 64 units, softmax over 4 classes) and how its
 // initialisation decides whether gradients reach the first layer. Per-layer gradient norms
 // ‖∂loss/∂W_l‖ at initialisation and after one epoch of SGD, for sigmoid with N(0, 1) weights
-// (the classic vanishing case), sigmoid with Glorot, tanh with Glorot and ReLU with He.
+// (the classic vanishing case), sigmoid with Glorot, tanh with Glorot and ReLU with He — and
+// ReLU with N(0, 1), which explodes until the non-finite guard stops training.
 // ELU/SELU with LeCun init, batch norm, residual connections and gradient clipping wait for the
 // vocabulary of issue #3.
 //
@@ -13,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { compile } from '../../compiler/compile.ts';
 import { lineChart, type Series } from '../../compiler/report/svg.ts';
 import { Rng } from '../../runtime/prng.ts';
+import { NonFiniteError } from '../../runtime/guard.ts';
 
 export const DEPTH = 10;
 const WIDTH = 64;
@@ -33,6 +35,7 @@ export const CASES: readonly InitCase[] = [
   { name: 'sigmoid, Glorot', activation: 'sigmoid', init: 'glorot_uniform' },
   { name: 'tanh, Glorot', activation: 'tanh', init: 'glorot_uniform' },
   { name: 'relu, He', activation: 'relu', init: 'he_normal' },
+  { name: 'relu, N(0, 1)', activation: 'relu', init: 'normal' },
 ];
 
 export function deepSpec(c: InitCase, depth = DEPTH): unknown {
@@ -67,9 +70,12 @@ export interface InitResult {
   readonly name: string;
   /** ‖∂loss/∂W_l‖ for l = 1 … DEPTH + 1 (the output layer last), on the first batch. */
   readonly atInit: readonly number[];
+  /** Empty when the epoch stopped on a non-finite value. */
   readonly afterEpoch: readonly number[];
   readonly lossAtInit: number;
   readonly lossAfterEpoch: number;
+  /** The non-finite guard's message, when it stopped the epoch. */
+  readonly stopped?: string;
 }
 
 export async function runCase(c: InitCase, depth = DEPTH): Promise<InitResult> {
@@ -88,7 +94,12 @@ export async function runCase(c: InitCase, depth = DEPTH): Promise<InitResult> {
     return { loss, norms: layers.map((l) => Math.hypot(...grads[`${l}.weight`]!.data)) };
   };
   const before = norms();
-  trainer.fit({ x: { shape: [ROWS, FEATURES], data: data.x }, y: data.y }, { epochs: 1 });
+  try {
+    trainer.fit({ x: { shape: [ROWS, FEATURES], data: data.x }, y: data.y }, { epochs: 1 });
+  } catch (err) {
+    if (!(err instanceof NonFiniteError)) throw err;
+    return { name: c.name, atInit: before.norms, afterEpoch: [], lossAtInit: before.loss, lossAfterEpoch: NaN, stopped: err.message };
+  }
   const after = norms();
   return { name: c.name, atInit: before.norms, afterEpoch: after.norms, lossAtInit: before.loss, lossAfterEpoch: after.loss };
 }
@@ -103,17 +114,19 @@ async function main(): Promise<void> {
   const results: InitResult[] = [];
   for (const c of CASES) results.push(await runCase(c));
   const head = ['layer', ...results.map((r) => r.name)];
-  const cell = (v: number): string => v.toExponential(2);
+  const cell = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'stopped' : v.toExponential(2));
   for (const [label, key] of [['at initialisation', 'atInit'], ['after one epoch', 'afterEpoch']] as const) {
     console.log(label);
     console.log(head.map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(18))).join(''));
     for (let l = 0; l < DEPTH + 1; l++) {
       console.log([l === DEPTH ? 'out' : `h${l + 1}`, ...results.map((r) => cell(r[key][l]!))].map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(18))).join(''));
     }
-    console.log(['h1/out', ...results.map((r) => cell(firstToLast(r[key])))].map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(18))).join(''));
+    console.log(['h1/out', ...results.map((r) => cell(r[key].length ? firstToLast(r[key]) : undefined))].map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(18))).join(''));
     console.log('');
   }
-  console.log(['loss', ...results.map((r) => `${r.lossAtInit.toFixed(3)} → ${r.lossAfterEpoch.toFixed(3)}`)].map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(18))).join(''));
+  const lossText = (v: number): string => (Number.isNaN(v) ? 'stopped' : v < 1e3 ? v.toFixed(3) : v.toExponential(1));
+  console.log(['loss', ...results.map((r) => `${lossText(r.lossAtInit)} → ${lossText(r.lossAfterEpoch)}`)].map((h, i) => (i === 0 ? h.padEnd(8) : h.padStart(18))).join(''));
+  for (const r of results) if (r.stopped) console.log(`\n${r.name}: ${r.stopped}`);
 
   const series: Series[] = results.flatMap((r, k) => [
     { name: `${r.name}, init`, points: r.atInit.map((v, l) => [l + 1, v] as const), colour: k },
