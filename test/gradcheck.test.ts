@@ -171,6 +171,14 @@ describe('sampling and options', () => {
     expect(err[0]).toBe("nabla: --batch: expected a positive integer, got 'x'");
   });
 
+  it('differentiates on CSV rows with --data', async () => {
+    const { out, io } = capture();
+    const args = ['gradcheck', 'examples/iris/binary.json', '--data', 'examples/iris/iris.csv', '--positive-class', 'setosa', '--batch', '10'];
+    expect(await main(args, io)).toBe(0);
+    expect(out.join('\n')).toContain("data       10 rows, a seeded random pick of examples/iris/iris.csv's 150 rows, features standardised");
+    expect(out.join('\n')).toMatch(/verdict {4}excellent/);
+  });
+
   it('prints JSON with --json', async () => {
     const { out, io } = capture();
     expect(await main(['gradcheck', writeSpec(tanhModel), '--json'], io)).toBe(0);

@@ -23,6 +23,8 @@ export interface GradcheckCliOptions {
   readonly all?: boolean;
   readonly seed?: number;
   readonly json?: boolean;
+  /** binary_crossentropy with --data: class K (index or name) against the rest. */
+  readonly positiveClass?: string;
 }
 
 const sci = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('.0e', 'e'));
@@ -88,7 +90,7 @@ function csvBatch(options: GradcheckCliOptions, spec: unknown, seed: number | un
   if (data.features !== (signature.input.shape[1] as number)) {
     throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${signature.model}' takes ${signature.input.shape[1]} features`);
   }
-  const { y } = prepareLabels(signature, data);
+  const { y } = prepareLabels(signature, data, options.positiveClass);
   const scaled = standardize({ ...data, y }, fitStandardizer({ ...data, y }));
   const rows = Math.min(options.batch ?? signature.batchSize, data.rows, signature.batchSize);
   const picked = takeSamples(scaled, permutation(data.rows, new Rng(seed ?? signature.seed, SPLIT_STREAM)).subarray(0, rows));
@@ -130,6 +132,7 @@ const flags = {
   seed: { type: 'string' },
   all: { type: 'boolean' },
   json: { type: 'boolean' },
+  'positive-class': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -146,6 +149,7 @@ export async function gradcheckCommand(args: readonly string[], io: Io): Promise
       seed: seedValue('--seed', v.seed, 'gradcheck'),
       all: v.all ?? false,
       json: v.json ?? false,
+      positiveClass: v['positive-class'],
     },
     io,
   );

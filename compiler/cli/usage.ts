@@ -78,6 +78,7 @@ Options:
   --data <file.csv>       differentiate on rows of this CSV (a seeded pick, features
                           standardised; default: seeded random rows of the model's shapes)
   --batch <n>             rows, at most the spec's batchSize (default: batchSize)
+  --positive-class <k>    with --data and binary_crossentropy: class k against the rest
   --all                   check every element numerically (default: tensors of more than
                           100 elements are sampled, 100 seeded elements each)
   --seed <n>              seed of the random rows and the sampling (default: the spec's seed)
