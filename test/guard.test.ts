@@ -77,6 +77,22 @@ describe.each([
 });
 
 describe('the guarded step', () => {
+  it('catches a new weight that overflows float32 while the gradients are finite, at step 1', async () => {
+    const trainer = await compile({ ...absurd, optimizer: { type: 'sgd', learningRate: 3e38 } });
+    const before = trainer.getWeights();
+    const big = y.map((row) => row.map((v) => 100 * v));
+    let error: NonFiniteError | undefined;
+    try {
+      trainer.trainStep(x, big);
+    } catch (err) {
+      error = err as NonFiniteError;
+    }
+    expect(error).toBeInstanceOf(NonFiniteError);
+    expect([error!.step, error!.tensor.startsWith('update:'), error!.lastFiniteGradNorms]).toEqual([1, true, null]);
+    expect(error!.message).toContain('no earlier step had finite gradients');
+    expect(trainer.getWeights()).toEqual(before);
+  });
+
   it('trains exactly as train_step while values are finite', async () => {
     const spec = { ...absurd, optimizer: { type: 'sgd', learningRate: 0.05 } };
     const { wasm, manifest } = await compileToWasm(spec);
