@@ -27,6 +27,56 @@ export interface Diagnostics {
   readonly layers: Readonly<Record<string, LayerDiagnostics>>;
 }
 
+/** Bounds outside which a sigmoid or tanh output counts as saturated (its derivative below about 0.01–0.02). */
+export const SATURATION: Partial<Record<string, readonly [number, number]>> = { sigmoid: [0.01, 0.99], tanh: [-0.99, 0.99] };
+
+const updateRatio = (updateNorm: number, weightNorm: number): number => (weightNorm > 0 ? updateNorm / weightNorm : updateNorm === 0 ? 0 : Infinity);
+
+/**
+ * The statistics of one layer's output ([rows, units], row-major) as the compiled collector
+ * computes them; the float64 interpreter calls this, and tests hold the compiled values to it.
+ */
+export function layerDiagnostics(activation: string, values: ArrayLike<number>, rows: number, units: number): LayerDiagnostics {
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i]!;
+    squares += values[i]! ** 2;
+  }
+  const mean = sum / values.length;
+  const std = Math.sqrt(Math.max(0, squares / values.length - mean * mean));
+  let extra: { deadFraction?: number; saturatedFraction?: number } = {};
+  if (activation === 'relu') {
+    let dead = 0;
+    for (let j = 0; j < units; j++) {
+      let alive = false;
+      for (let i = 0; i < rows && !alive; i++) alive = values[i * units + j]! > 0;
+      if (!alive) dead++;
+    }
+    extra = { deadFraction: dead / units };
+  }
+  const bounds = SATURATION[activation];
+  if (bounds) {
+    let saturated = 0;
+    for (let i = 0; i < values.length; i++) if (values[i]! < bounds[0] || values[i]! > bounds[1]) saturated++;
+    extra = { saturatedFraction: saturated / values.length };
+  }
+  return { activation, mean, std, ...extra };
+}
+
+/** A parameter's statistics from its gradient, its value before the step and after it. */
+export function paramDiagnostics(grad: ArrayLike<number>, before: ArrayLike<number>, after: ArrayLike<number>): ParamDiagnostics {
+  let g = 0;
+  let w = 0;
+  let d = 0;
+  for (let i = 0; i < before.length; i++) {
+    g += grad[i]! ** 2;
+    w += before[i]! ** 2;
+    d += (after[i]! - before[i]!) ** 2;
+  }
+  return { gradNorm: Math.sqrt(g), weightNorm: Math.sqrt(w), updateRatio: updateRatio(Math.sqrt(d), Math.sqrt(w)) };
+}
+
 /** The telemetry of the last guarded step, from the trainer's memory; undefined without `diagnostics: true`. */
 export function readDiagnostics(manifest: Manifest, buffer: ArrayBuffer): Diagnostics | undefined {
   const d = manifest.diagnostics;
@@ -37,7 +87,7 @@ export function readDiagnostics(manifest: Manifest, buffer: ArrayBuffer): Diagno
   const params = Object.fromEntries(
     d.params.map((name, k) => {
       const [gradNorm, weightNorm, updateNorm] = [values[P * k]!, values[P * k + 1]!, values[P * k + 2]!];
-      return [name, { gradNorm, weightNorm, updateRatio: weightNorm > 0 ? updateNorm / weightNorm : updateNorm === 0 ? 0 : Infinity }];
+      return [name, { gradNorm, weightNorm, updateRatio: updateRatio(updateNorm, weightNorm) }];
     }),
   );
   const base = P * d.params.length;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../compiler/cli/main.ts';
 import { compile, compileToWasm } from '../compiler/compile.ts';
+import { interpret } from '../compiler/interpret/interpreter.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
 
 const spec = {
@@ -88,6 +89,28 @@ describe('telemetry on', () => {
     expect(d.layers['squash']!.saturatedFraction).toBeCloseTo(saturated, 6);
     expect(d.layers['squash']!.deadFraction).toBeUndefined();
     expect(d.layers['out']).toMatchObject({ activation: 'softmax' });
+  });
+
+  it('agrees with the float64 interpreter’s telemetry, step by step', async () => {
+    const trainer = await compile(spec, { diagnostics: true });
+    const reference = interpret(spec, { diagnostics: true });
+    reference.setWeights(trainer.getWeights());
+    for (let step = 0; step < 3; step++) {
+      trainer.trainStep(x, y);
+      reference.trainStep(x, y);
+      const [a, b] = [trainer.lastDiagnostics()!, reference.lastDiagnostics()!];
+      for (const [name, p] of Object.entries(b.params)) {
+        expect(a.params[name]!.gradNorm, name).toBeCloseTo(p.gradNorm, 5);
+        expect(a.params[name]!.weightNorm, name).toBeCloseTo(p.weightNorm, 4);
+        if (Number.isFinite(p.updateRatio)) expect(a.params[name]!.updateRatio / p.updateRatio, name).toBeCloseTo(1, 2);
+      }
+      for (const [name, l] of Object.entries(b.layers)) {
+        expect(a.layers[name]!.mean, name).toBeCloseTo(l.mean, 5);
+        expect(a.layers[name]!.std, name).toBeCloseTo(l.std, 5);
+        expect(a.layers[name]!.deadFraction, name).toBe(l.deadFraction);
+        expect(a.layers[name]!.saturatedFraction, name).toBe(l.saturatedFraction);
+      }
+    }
   });
 
   it('appears in fit history as per-epoch means', async () => {

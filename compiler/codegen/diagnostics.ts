@@ -8,6 +8,8 @@ import { findPort, type Graph, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { f32Literal } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
+import { layerOutput } from '../model/layer-output.ts';
+import { SATURATION } from '../../runtime/diagnostics.ts';
 
 /** Per parameter: gradient norm, weight norm (before the step), update norm ‖w_new − w‖. */
 export const PARAM_STATS = ['gradNorm', 'weightNorm', 'updateNorm'] as const;
@@ -28,16 +30,6 @@ export function diagnosticsLayout(model: LoweredModel, offset: number): Diagnost
   const layers = model.spec.layers.map((l) => ({ name: l.name, activation: l.activation }));
   return { offset, bytes: 4 * (PARAM_STATS.length * params.length + LAYER_STATS.length * layers.length), params, layers };
 }
-
-/** A layer's output: the last node the forward pass labels with its name. */
-function layerOutput(graph: Graph, layer: string): NodeId {
-  const nodes = graph.nodes.filter((n) => n.label === layer && n.op !== 'param' && n.op !== 'constant');
-  if (!nodes.length) throw new Error(`internal: no output node for layer '${layer}'`);
-  return nodes[nodes.length - 1]!.id;
-}
-
-/** Bounds outside which an activation counts as saturated (its derivative below about 0.01–0.02). */
-const SATURATION: Partial<Record<string, readonly [number, number]>> = { sigmoid: [0.01, 0.99], tanh: [-0.99, 0.99] };
 
 export function emitDiagnostics(graph: Graph, plan: MemoryPlan, layout: DiagnosticsLayout): string {
   const at = (id: NodeId): number => plan.offsets.get(id)!;

@@ -11,6 +11,8 @@ import { lowerModel, type LoweredModel } from '../model/lower.ts';
 import { parseSpec } from '../model/spec.ts';
 import { signatureOf } from '../model/signature.ts';
 import { evaluateGraph } from './evaluate.ts';
+import { layerOutput } from '../model/layer-output.ts';
+import { layerDiagnostics, paramDiagnostics, type Diagnostics } from '../../runtime/diagnostics.ts';
 
 function l2norm(data: Float64Array): number {
   let sum = 0;
@@ -24,8 +26,12 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   private readonly params = new Map<string, Float64Array>();
   /** Gradient norms of the last step whose values were all finite, for the non-finite guard. */
   private lastNorms: ReadonlyMap<string, number> | null = null;
+  private lastDiagnostics: Diagnostics | undefined;
 
-  constructor(readonly model: LoweredModel) {
+  constructor(
+    readonly model: LoweredModel,
+    private readonly diagnostics: boolean,
+  ) {
     this.signature = signatureOf(model);
     this.training = buildTrainingGraph(model.graph, model.spec.optimizer);
     this.init(model.spec.seed);
@@ -83,7 +89,8 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   /** As the compiled train_step_checked: the loss, the gradients in backward order, the new weights, then commit. */
   trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
-    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, updates);
+    const layers = this.diagnostics ? this.model.spec.layers.map((l) => ({ layer: l, id: layerOutput(this.training, l.name) })) : [];
+    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, [...updates, ...layers.map((l) => l.id)]);
     // Backward order: the gradient the backward pass computes first comes first.
     const grads = this.signature.params.map((p) => ({ name: p.name, id: this.port(gradName(p.name)) })).sort((a, b) => a.id - b.id);
     const update = new Map(this.training.updates.map((u) => [u.param, u.value]));
@@ -96,9 +103,22 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     };
     const bad = firstBad();
     if (bad) return { loss, prediction, nonFinite: { tensor: bad, lastFiniteGradNorms: this.lastNorms } };
+    if (this.diagnostics) {
+      const param = (name: string): Float64Array => this.params.get(name)!;
+      this.lastDiagnostics = {
+        params: Object.fromEntries(
+          this.signature.params.map((p) => [p.name, paramDiagnostics(values.get(this.port(gradName(p.name)))!.data, param(p.name), values.get(update.get(p.name)!)!.data)]),
+        ),
+        layers: Object.fromEntries(layers.map(({ layer, id }) => [layer.name, layerDiagnostics(layer.activation, values.get(id)!.data, n, layer.units)])),
+      };
+    }
     for (const u of this.training.updates) this.params.set(u.param, values.get(u.value)!.data.slice());
     this.lastNorms = new Map(this.signature.params.map((p) => [p.name, l2norm(values.get(this.port(gradName(p.name)))!.data)]));
     return { loss, prediction };
+  }
+
+  readDiagnostics(): Diagnostics | undefined {
+    return this.lastDiagnostics;
   }
 
   evaluateBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> {
@@ -115,8 +135,9 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
 export class Interpreter extends ModelRunner<Float64Array> {
   private readonly impl: InterpreterEngine;
 
-  constructor(spec: unknown) {
-    const engine = new InterpreterEngine(lowerModel(parseSpec(spec)));
+  /** `diagnostics`: gradient-flow telemetry every training step, as a trainer compiled with it. */
+  constructor(spec: unknown, options: { readonly diagnostics?: boolean } = {}) {
+    const engine = new InterpreterEngine(lowerModel(parseSpec(spec)), options.diagnostics ?? false);
     super(engine);
     this.impl = engine;
   }
@@ -131,6 +152,6 @@ export class Interpreter extends ModelRunner<Float64Array> {
   }
 }
 
-export function interpret(spec: unknown): Interpreter {
-  return new Interpreter(spec);
+export function interpret(spec: unknown, options: { readonly diagnostics?: boolean } = {}): Interpreter {
+  return new Interpreter(spec, options);
 }
