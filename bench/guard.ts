@@ -53,17 +53,20 @@ for (const m of MODELS) {
     ['train_step_checked, diagnostics on', () => b.train_step_checked(m.batch)],
   ];
   const times: number[][] = variants.map(() => []);
-  for (let round = 0; round < 25; round++) {
-    variants.forEach(([, run], k) => {
+  const ROUNDS = 45;
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate which variant goes first, so a burst of load from elsewhere hits each alike.
+    for (let j = 0; j < variants.length; j++) {
+      const k = (round + j) % variants.length;
       const t0 = performance.now();
-      for (let i = 0; i < m.steps; i++) run();
+      for (let i = 0; i < m.steps; i++) variants[k]![1]();
       times[k]!.push(((performance.now() - t0) / m.steps) * 1000);
-    });
+    }
   }
-  const base = median(times[0]!.slice(5));
-  console.log(`${m.name}: median µs per step over 20 rounds (after 5 warm-up rounds)`);
+  console.log(`${m.name}: median µs per step, and median of each round's ratio to the bare step, over ${ROUNDS - 5} rounds (after 5 warm-up rounds)`);
   variants.forEach(([name], k) => {
     const t = median(times[k]!.slice(5));
-    console.log(`  ${name.padEnd(36)} ${t.toFixed(1).padStart(9)} µs   ×${(t / base).toFixed(3)}`);
+    const ratio = median(times[k]!.slice(5).map((v, r) => v / times[0]![r + 5]!));
+    console.log(`  ${name.padEnd(36)} ${t.toFixed(1).padStart(9)} µs   ×${ratio.toFixed(3)}`);
   });
 }
