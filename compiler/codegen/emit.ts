@@ -1,7 +1,7 @@
 // The AssemblyScript module of a trainer: one function per computed node, and the ABI entry
 // points (init, predict, evaluate, gradients, train_step) calling them in topological order.
 import { drawOf, initCall, paramStream } from '../init/initializers.ts';
-import { BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
+import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { opDef } from '../ops/registry.ts';
 import { gradientPorts } from '../autodiff/training.ts';
@@ -24,14 +24,7 @@ const dim = (d: Dim): string => (d === BATCH ? 'n' : String(d));
 /** Kernels that `wanted` needs, in program order. */
 function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
   const { graph } = program;
-  const needed = new Set<NodeId>();
-  const stack = [...wanted];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (needed.has(id)) continue;
-    needed.add(id);
-    stack.push(...graph.nodes[id]!.inputs);
-  }
+  const needed = ancestors(graph.nodes, wanted);
   return program.kernels.filter((k) => needed.has(k.out));
 }
 

@@ -67,3 +67,16 @@ export function bindShape(shape: Shape, n: number): number[] {
 export function findPort(ports: readonly Port[], name: string): Port | undefined {
   return ports.find((p) => p.name === name);
 }
+
+/** `roots` and every node they depend on, transitively: what evaluating the roots needs. */
+export function ancestors(nodes: readonly Node[], roots: readonly NodeId[]): Set<NodeId> {
+  const found = new Set<NodeId>();
+  const stack = [...roots];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (found.has(id)) continue;
+    found.add(id);
+    stack.push(...nodes[id]!.inputs);
+  }
+  return found;
+}

@@ -1,17 +1,10 @@
 // Dead-code elimination: keeps the nodes that an output or update needs (and every input and
 // parameter, which are the graph's interface), renumbered densely in the same order.
-import type { Graph, Node, NodeId } from '../ir/types.ts';
+import { ancestors, type Graph, type Node, type NodeId } from '../ir/types.ts';
 
 export function eliminateDeadCode(graph: Graph): Graph {
-  const live = new Set<NodeId>();
   const roots = [...graph.outputs.map((p) => p.id), ...graph.updates.map((u) => u.value), ...graph.inputs.map((p) => p.id), ...graph.params.map((p) => p.id), ...(graph.state ?? []).map((p) => p.id)];
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (live.has(id)) continue;
-    live.add(id);
-    stack.push(...graph.nodes[id]!.inputs);
-  }
+  const live = ancestors(graph.nodes, roots);
   const renumber = new Map<NodeId, NodeId>();
   const nodes: Node[] = [];
   for (const node of graph.nodes) {

@@ -2,6 +2,7 @@
 // then dead-code elimination. The result computes the same values (test/fusion.test.ts).
 import type { Graph, Node, NodeId } from '../ir/types.ts';
 import { sameShape } from '../ir/types.ts';
+import { opDef } from '../ops/registry.ts';
 import { eliminateDeadCode } from './dce.ts';
 
 type Rule = (node: Node, nodes: readonly Node[], seen: Seen) => NodeId | Node | null;
@@ -9,6 +10,9 @@ type Rule = (node: Node, nodes: readonly Node[], seen: Seen) => NodeId | Node | 
 interface Seen {
   /** relu node of each input x (relu(x)), to rewrite step(x). */
   readonly reluOf: Map<NodeId, NodeId>;
+  /** Nodes that may become a bare constant: constants have no buffer, so only elementwise
+   *  kernels (which inline them as literals) may read them, and no output or update may be one. */
+  readonly mayBeConstant: ReadonlySet<NodeId>;
 }
 
 const isConstant = (node: Node, value: number): boolean => node.op === 'constant' && node.attrs['value'] === value;
@@ -17,13 +21,23 @@ const rules: readonly { readonly name: string; readonly why: string; readonly ap
   {
     name: 'mul-by-one',
     why: 'autodiff seeds the loss cotangent with 1; x·1 is x',
-    apply(node, nodes) {
+    apply(node, nodes, seen) {
       if (node.op !== 'mul') return null;
       const [a, b] = node.inputs.map((i) => nodes[i]!);
-      // Never fold to a bare constant: constants have no buffer, and a kernel (reshape, sum) may read it.
-      if (isConstant(b!, 1) && sameShape(a!.shape, node.shape) && a!.op !== 'constant') return a!.id;
-      if (isConstant(a!, 1) && sameShape(b!.shape, node.shape) && b!.op !== 'constant') return b!.id;
+      const foldable = (x: Node): boolean => sameShape(x.shape, node.shape) && (x.op !== 'constant' || seen.mayBeConstant.has(node.id));
+      if (isConstant(b!, 1) && foldable(a!)) return a!.id;
+      if (isConstant(a!, 1) && foldable(b!)) return b!.id;
       return null;
+    },
+  },
+  {
+    name: 'fold-scalar-constants',
+    why: 'the loss weight times the seed cotangent (0.5·1) is one constant, not a kernel',
+    apply(node, nodes, seen) {
+      if (node.op !== 'mul' || node.shape.length !== 0 || !seen.mayBeConstant.has(node.id)) return null;
+      const [a, b] = node.inputs.map((i) => nodes[i]!);
+      if (a!.op !== 'constant' || b!.op !== 'constant') return null;
+      return { ...node, op: 'constant', inputs: [], attrs: { value: (a!.attrs['value'] as number) * (b!.attrs['value'] as number) } };
     },
   },
   {
@@ -37,11 +51,22 @@ const rules: readonly { readonly name: string; readonly why: string; readonly ap
   },
 ];
 
+function nodesThatMayBeConstant(graph: Graph): Set<NodeId> {
+  const ok = new Set(graph.nodes.map((n) => n.id));
+  for (const node of graph.nodes) {
+    if (opDef(node.op).template.kind === 'elementwise') continue;
+    for (const i of node.inputs) ok.delete(i);
+  }
+  for (const p of graph.outputs) ok.delete(p.id);
+  for (const u of graph.updates) ok.delete(u.value);
+  return ok;
+}
+
 /** Applies the rules and common-subexpression elimination in one forward sweep, then DCE. */
 export function simplify(graph: Graph): Graph {
   const replaced = new Map<NodeId, NodeId>();
   const byKey = new Map<string, NodeId>();
-  const seen: Seen = { reluOf: new Map() };
+  const seen: Seen = { reluOf: new Map(), mayBeConstant: nodesThatMayBeConstant(graph) };
   const nodes: Node[] = [];
   const at = (id: NodeId): NodeId => replaced.get(id) ?? id;
   for (const original of graph.nodes) {
