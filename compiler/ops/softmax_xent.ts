@@ -5,19 +5,12 @@
 // g − softmax·Σg that costs a scatter, a row sum and two elementwise passes.
 import { tensor64 } from '../ir/tensor.ts';
 import { BATCH, shapeToString } from '../ir/types.ts';
+import { checkLabels, label } from './labels.ts';
 import { ShapeError, type OpDef, type TypedShape } from './op.ts';
 
 function checkOperands(op: string, p: TypedShape, labels: TypedShape): void {
   if (p.shape.length !== 2) throw new ShapeError(`${op} needs probabilities [rows, classes], got ${shapeToString(p.shape)}`);
-  if (labels.dtype !== 'i32' || labels.shape.length !== 1 || labels.shape[0] !== p.shape[0]) {
-    throw new ShapeError(`${op}: labels must be i32 [${String(p.shape[0])}], got ${labels.dtype} ${shapeToString(labels.shape)}`);
-  }
-}
-
-function classOf(labels: Float64Array, r: number, classes: number): number {
-  const k = labels[r]!;
-  if (!Number.isInteger(k) || k < 0 || k >= classes) throw new RangeError(`label ${k} in row ${r} is not a class index in [0, ${classes})`);
-  return k;
+  checkLabels(op, p, labels);
 }
 
 /** g · (p − onehot(label)) per row, p the probabilities exp(log_softmax(z)): no exp at all. */
@@ -34,7 +27,7 @@ export const softmax_xent_labels_grad: OpDef = {
     const out = tensor64([rows, cols]);
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) out.data[r * cols + c] = g!.data[r]! * p!.data[r * cols + c]!;
-      out.data[r * cols + classOf(labels!.data, r, cols)]! -= g!.data[r]!;
+      out.data[r * cols + label(labels!.data, r, cols)]! -= g!.data[r]!;
     }
     return out;
   },
