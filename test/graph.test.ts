@@ -110,7 +110,6 @@ describe('graph semantics', () => {
   it('named feeds: missing, unknown and mismatched tensors are named', async () => {
     const model = interpret(wideDeep.spec);
     const x = wideDeep.inputs(4, 1) as { wide: number[][]; deep: number[][] };
-    const y = wideDeep.targets(4, 2);
     expect(() => model.predict(x.wide)).toThrow(/inputs: the model has 2 inputs \(wide, deep\); pass \{ wide: \.\.\., deep: \.\.\. \}/);
     expect(() => model.predict({ wide: x.wide })).toThrow(/inputs: 'deep' is missing/);
     expect(() => model.predict({ ...x, tall: x.wide })).toThrow(/inputs: 'tall' is not one of the model's inputs \(wide, deep\)/);

@@ -106,7 +106,8 @@ function graphDag(spec: GraphSpec): ModelDag {
   const visit = (i: number, trail: readonly string[]): void => {
     if (state[i] === 'done') return;
     const node = spec.nodes[i]!;
-    if (state[i] === 'open') fail(`nodes[${i}].inputs: cycle ${[...trail.slice(trail.indexOf(node.name)), node.name].join(' → ')} (node '${node.name}')`);
+    // The trail runs from readers to what they read; the message shows the data flow.
+    if (state[i] === 'open') fail(`nodes[${i}].inputs: cycle ${[...trail.slice(trail.indexOf(node.name)), node.name].reverse().join(' → ')} (node '${node.name}')`);
     state[i] = 'open';
     // A shared application also needs the layer it shares built first.
     const reads = node.type === 'apply' ? [...node.inputs, node.layer] : node.inputs;
