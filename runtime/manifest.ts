@@ -137,11 +137,11 @@ export function readManifest(module: WebAssembly.Module): Manifest {
   if (manifest.abiVersion !== ABI_VERSION) {
     throw new ManifestError(`trainer ABI version ${manifest.abiVersion} is not supported by this runtime (supports ${ABI_VERSION}); recompile the model`);
   }
-  return withPorts(manifest);
+  return completeManifest(manifest);
 }
 
-/** A manifest written before models had several inputs and outputs lists its one of each. */
-function withPorts(m: Manifest): Manifest {
+/** A manifest written before models had several inputs and outputs, given the lists of its one input and output. */
+export function completeManifest(m: Manifest): Manifest {
   if (m.inputs && m.buffers.inputs) return m;
   const last = (m.spec as { layers?: readonly { name?: string }[] } | undefined)?.layers?.at(-1)?.name;
   const outputs = [{ name: last ?? 'prediction', prediction: m.prediction, labels: m.labels, loss: m.loss, lossWeight: 1 }];

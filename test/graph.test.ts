@@ -4,7 +4,9 @@
 // outputs with loss weights. Then what only graphs have: shared gradients add up, the model's loss
 // is the weighted sum of its outputs' losses, named feeds.
 import { describe, expect, it } from 'vitest';
-import { compile } from '../compiler/compile.ts';
+import { compile, compileToWasm } from '../compiler/compile.ts';
+import { loadCheckpoint, saveCheckpoint } from '../runtime/checkpoint.ts';
+import { completeManifest, type Manifest } from '../runtime/manifest.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
 import { InputError } from '../runtime/errors.ts';
@@ -121,5 +123,34 @@ describe('graph semantics', () => {
     const single = interpret(GRAPH_MODELS[0]!.spec);
     const rows = randomMatrix(3, 4, 7);
     expect(single.predict({ x: rows }).data).toEqual(single.predict(rows).data);
+  });
+});
+
+describe('the runtime with several inputs and outputs', () => {
+  it('names every input, target and prediction view, and round-trips a checkpoint', async () => {
+    const trainer = await compile(twoOutputs.spec);
+    expect(Object.keys(trainer.views.inputs)).toEqual(['x']);
+    expect(Object.keys(trainer.views.targets)).toEqual(['classes', 'aux']);
+    expect(trainer.views.targets['classes']).toBeInstanceOf(Int32Array);
+    expect(trainer.manifest.buffers.losses.map((p) => p.name)).toEqual(['loss:classes', 'loss:aux']);
+    const x = twoOutputs.inputs(8, 1);
+    const y = twoOutputs.targets(8, 2);
+    trainer.trainStep(x, y);
+    const bytes = await saveCheckpoint(trainer, { step: 1 });
+    const other = await compile(twoOutputs.spec);
+    expect((await loadCheckpoint(other, bytes)).sameSpec).toBe(true);
+    expect(other.trainStep(x, y)).toBe(trainer.trainStep(x, y));
+  });
+
+  it("an older single-input manifest gets its lists of one input and one output", async () => {
+    const { manifest } = await compileToWasm(GRAPH_MODELS[0]!.spec, { simd: 'baseline' });
+    const { inputs: _i, outputs: _o, ...rest } = manifest;
+    const { inputs: _bi, targets: _bt, predictions: _bp, losses: _bl, ...buffers } = manifest.buffers;
+    const old = { ...rest, buffers } as unknown as Manifest;
+    const sequential = await compileToWasm({ input: { shape: [2] }, layers: [{ type: 'dense', name: 'out', units: 1 }], loss: { type: 'mse' } }, { simd: 'baseline' });
+    const { inputs: _si, outputs: _so, ...seqRest } = sequential.manifest;
+    const { inputs: _sbi, targets: _sbt, predictions: _sbp, losses: _sbl, ...seqBuffers } = sequential.manifest.buffers;
+    expect(completeManifest({ ...seqRest, buffers: seqBuffers } as unknown as Manifest)).toEqual(sequential.manifest);
+    expect(completeManifest(old).inputs).toEqual(manifest.inputs);
   });
 });
