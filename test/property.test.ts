@@ -8,7 +8,7 @@ import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
 import type { ActivationSpec } from '../compiler/model/activations.ts';
-import { activation, add, batchNormalization, concatenate, dense, input, model as fcModel, multiply, type ModelOutput, type SymbolicTensor } from '../compiler/model/builder.ts';
+import { activation, add, batchNormalization, concatenate, dense, input, losses, model as fcModel, multiply, type ModelOutput, type SymbolicTensor } from '../compiler/model/builder.ts';
 import { oneHot, perturbed, randomBits, randomClasses, randomMatrix } from './support/data.ts';
 
 const hiddenActivation: fc.Arbitrary<ActivationSpec> = fc.oneof(
@@ -111,7 +111,8 @@ describe('random sequential models', () => {
 
 // The same three-way check on random graph-form models, built with the functional builder:
 // residual adds (with batch normalization inside where the width allows), concatenations, gated
-// products, shared layers applied twice, and sometimes a second input joined in.
+// products, shared layers applied twice, sometimes a second input joined in, loss weights, and
+// sometimes a second (regression) output on the trunk.
 const block = fc.oneof(
   fc.record({ kind: fc.constant('residual' as const), activation: hiddenActivation, norm: fc.boolean() }),
   fc.record({ kind: fc.constant('concatenate' as const), units: fc.integer({ min: 1, max: 4 }), activation: hiddenActivation }),
@@ -125,6 +126,9 @@ const graphModel = fc.record({
   blocks: fc.array(block, { minLength: 1, maxLength: 3 }),
   units: fc.integer({ min: 2, max: 4 }),
   head,
+  lossWeight: fc.constantFrom(1, 0.4, 2.5),
+  // A second output on an earlier tensor, with its own loss and weight.
+  auxiliary: fc.option(fc.record({ units: fc.integer({ min: 1, max: 3 }), lossWeight: fc.constantFrom(0.3, 1, 1.7) }), { nil: undefined }),
   reduction: fc.constantFrom('mean', 'sum'),
   batchSize: fc.integer({ min: 4, max: 9 }),
   partial: fc.boolean(),
@@ -138,6 +142,8 @@ describe('random graph models', () => {
         const x = input([m.features], { name: 'x' });
         const x2 = m.second === undefined ? undefined : input([m.second], { name: 'x2' });
         let h: SymbolicTensor = x2 ? concatenate([x, x2]) : x;
+        const trunk = dense(3, { activation: 'tanh' }).apply(h);
+        h = trunk;
         let norms = false;
         for (const b of m.blocks) {
           if (b.kind === 'residual') {
@@ -161,13 +167,17 @@ describe('random graph models', () => {
         const out = dense(m.units, { activation: m.head.activation }).apply(h);
         const spec = fcModel({
           inputs: x2 ? [x, x2] : [x],
-          outputs: [{ tensor: out, loss: { ...m.head.loss, reduction: m.reduction } as ModelOutput['loss'] }],
+          outputs: [
+            { tensor: out, name: 'main', loss: { ...m.head.loss, reduction: m.reduction } as ModelOutput['loss'], lossWeight: m.lossWeight },
+            ...(m.auxiliary ? [{ tensor: dense(m.auxiliary.units).apply(trunk), name: 'aux', loss: losses.mse(), lossWeight: m.auxiliary.lossWeight }] : []),
+          ],
           batchSize: m.batchSize,
           seed: m.seed,
         });
         const n = m.partial ? Math.max(3, m.batchSize - 1) : m.batchSize;
         const feed = { x: randomMatrix(n, m.features, m.seed + 1, 1.5), ...(m.second !== undefined ? { x2: randomMatrix(n, m.second, m.seed + 3, 1.5) } : {}) };
-        const y = m.head.labels(n, m.units, m.seed + 2);
+        const main = m.head.labels(n, m.units, m.seed + 2);
+        const y = m.auxiliary ? { main, aux: randomMatrix(n, m.auxiliary.units, m.seed + 4) } : main;
         const trainer = await compile(spec);
         const interpreter = interpret(spec);
         const weights = perturbed(trainer.getWeights(), m.seed + 100);
