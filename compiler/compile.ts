@@ -44,8 +44,12 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     buffers: {
       input: placed(model.input.name, input(model.input.name)),
       labels: placed(model.labels.name, input(model.labels.name)),
-      prediction: placed('prediction', output('prediction')),
+      prediction: placed(model.prediction.name, output(model.prediction.name)),
       loss: placed('loss', output('loss')),
+      inputs: model.inputs.map((t) => placed(t.name, input(t.name))),
+      targets: model.outputs.map((o) => placed(o.labels.name, input(o.labels.name))),
+      predictions: model.outputs.map((o) => placed(o.prediction.name, output(o.prediction.name))),
+      losses: model.outputs.map((o) => placed(o.lossPort ?? 'loss', output(o.lossPort ?? 'loss'))),
       params: graph.params.map((p) => placed(p.name, p.id)),
       grads: gradientPorts(graph).map((g) => placed(g.name.slice('grad:'.length), g.id)),
       state: (graph.state ?? []).map((s) => placed(s.name, s.id)),

@@ -1,6 +1,28 @@
 // nabla's public API: build a model, compile it to a .wasm trainer, or run it in the float64 interpreter.
-export { sequential, dense, activation, input, losses, optimizers, type DenseOptions, type SequentialConfig } from './model/builder.ts';
-export { parseSpec, SpecError, type ModelSpec, type ModelSpecInput } from './model/spec.ts';
+export {
+  sequential,
+  dense,
+  activation,
+  layerNormalization,
+  batchNormalization,
+  dropout,
+  input,
+  losses,
+  optimizers,
+  residualBlock,
+  model,
+  add,
+  concatenate,
+  multiply,
+  SymbolicTensor,
+  type Applicable,
+  type DenseOptions,
+  type ModelConfig,
+  type ModelOutput,
+  type ResidualOptions,
+  type SequentialConfig,
+} from './model/builder.ts';
+export { parseSpec, SpecError, type GraphSpec, type GraphSpecInput, type ModelSpec, type ModelSpecInput, type SequentialSpec } from './model/spec.ts';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './model/summary.ts';
 export { compile, compileToWasm, NABLA_VERSION, type CompiledTrainer, type CompileOptions } from './compile.ts';
 export { interpret, Interpreter } from './interpret/interpreter.ts';

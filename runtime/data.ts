@@ -3,7 +3,7 @@
 // raised before any value reaches the model.
 import { InputError } from './errors.ts';
 import type { TensorSpec } from './manifest.ts';
-import type { TensorLike } from './tensor.ts';
+import type { Feed, TensorLike } from './tensor.ts';
 
 export interface Rows {
   readonly rows: number;
@@ -80,4 +80,36 @@ export function takeRows(source: Rows, start: number, count: number, order?: Uin
     out.set(source.data.subarray(r * source.width, (r + 1) * source.width), i * source.width);
   }
   return out;
+}
+
+/** A record of named tensors, as opposed to one tensor (array, typed array, `{ shape, data }`). */
+function isNamed(value: Feed): value is { readonly [name: string]: TensorLike } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !('shape' in value && 'data' in value);
+}
+
+/**
+ * Checked rows of every tensor of `specs` (a model's inputs, or its outputs' labels), in their
+ * order, from a record keyed by `names` or, with one tensor, the bare value. All must have the
+ * same number of rows. `classes[k]`: integer class labels of tensor k in [0, classes[k]).
+ */
+export function namedRows(value: Feed, specs: readonly TensorSpec[], names: readonly string[], kind: 'input' | 'labels', classes: readonly (number | undefined)[] = []): Rows[] {
+  const what = kind === 'input' ? 'inputs' : 'targets';
+  let values: TensorLike[];
+  if (isNamed(value)) {
+    const unknown = Object.keys(value).find((key) => !names.includes(key));
+    if (unknown !== undefined) throw new InputError(`${what}: '${unknown}' is not one of the model's ${what} (${names.join(', ')})`);
+    values = names.map((name) => {
+      const v = value[name];
+      if (v === undefined) throw new InputError(`${what}: '${name}' is missing; the model's ${what} are ${names.join(', ')}`);
+      return v;
+    });
+  } else {
+    if (specs.length !== 1) throw new InputError(`${what}: the model has ${specs.length} ${what} (${names.join(', ')}); pass { ${names.map((n) => `${n}: ...`).join(', ')} }`);
+    values = [value];
+  }
+  const rows = values.map((v, k) => toRows(v, specs[k]!, kind, classes[k]));
+  rows.forEach((r, k) => {
+    if (r.rows !== rows[0]!.rows) throw new InputError(`${what}: '${names[k]}' has ${r.rows} rows, '${names[0]}' has ${rows[0]!.rows}`);
+  });
+  return rows;
 }

@@ -1,19 +1,18 @@
 // The training loop: epochs of seeded shuffled mini-batches, Keras-style validation split and a
 // per-epoch history. Written once for every engine.
-import { takeRows, type Rows } from './data.ts';
 import { InputError } from './errors.ts';
-import { countCorrect } from './metrics.ts';
 import { permutation, Rng } from './prng.ts';
-import type { BatchEngine, Evaluation } from './runner.ts';
-import type { TensorLike } from './tensor.ts';
+import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './runner.ts';
+import type { Feed } from './tensor.ts';
 import type { Signature } from './manifest.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;
 
+/** Inputs and targets: one tensor each, or `{ [name]: tensor }` for several inputs or outputs. */
 export interface FitData {
-  readonly x: TensorLike;
-  readonly y: TensorLike;
+  readonly x: Feed;
+  readonly y: Feed;
 }
 
 export interface FitOptions {
@@ -36,9 +35,12 @@ export interface EpochLog {
   readonly epoch: number;
   /** Mean training loss over the epoch's steps, weighted by rows (before each step's update). */
   readonly loss: number;
+  /** Single-output classification models. */
   readonly accuracy?: number;
   readonly valLoss?: number;
   readonly valAccuracy?: number;
+  /** Validation loss and accuracy of each output (models with several outputs). */
+  readonly valOutputs?: Evaluation['outputs'];
   readonly seconds: number;
 }
 
@@ -48,7 +50,7 @@ export interface History {
 
 interface Evaluator {
   readonly signature: Signature;
-  evaluateRows(xs: Rows, ys: Rows, order?: Uint32Array, start?: number, count?: number): Evaluation;
+  evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number): Evaluation;
 }
 
 function checkOptions(options: FitOptions, signature: Signature, rows: number): Required<Omit<FitOptions, 'onEpochEnd'>> {
@@ -70,14 +72,14 @@ function checkOptions(options: FitOptions, signature: Signature, rows: number): 
 export function fitLoop<D extends Float32Array | Float64Array>(
   evaluator: Evaluator,
   engine: BatchEngine<D>,
-  xs: Rows,
-  ys: Rows,
+  data: Batch,
   options: FitOptions,
 ): History {
   const signature = engine.signature;
-  const opts = checkOptions(options, signature, xs.rows);
-  const trainRows = Math.floor(xs.rows * (1 - opts.validationSplit));
-  const valRows = xs.rows - trainRows;
+  const opts = checkOptions(options, signature, data.rows);
+  const trainRows = Math.floor(data.rows * (1 - opts.validationSplit));
+  const valRows = data.rows - trainRows;
+  const single = signature.outputs.length === 1;
   const rng = new Rng(opts.seed, SHUFFLE_STREAM);
   const epochs: EpochLog[] = [];
 
@@ -88,17 +90,17 @@ export function fitLoop<D extends Float32Array | Float64Array>(
     let correct: number | null = 0;
     for (let start = 0; start < trainRows; start += opts.batchSize) {
       const n = Math.min(opts.batchSize, trainRows - start);
-      const yb = takeRows(ys, start, n, order);
-      const result = engine.trainBatch(takeRows(xs, start, n, order), yb, n);
+      const yb = takeBatch(data.y, start, n, order);
+      const result = engine.trainBatch(takeBatch(data.x, start, n, order), yb, n);
       lossSum += result.loss * n;
-      const c = countCorrect(signature.loss, result.prediction, yb, n);
+      const c = single ? countCorrectAll(signature.outputs, result.predictions, yb, n)[0]! : null;
       correct = c === null || correct === null ? null : correct + c;
     }
     let log: EpochLog = { epoch, loss: lossSum / trainRows, seconds: 0 };
     if (correct !== null) log = { ...log, accuracy: correct / trainRows };
     if (valRows > 0) {
-      const val = evaluator.evaluateRows(xs, ys, undefined, trainRows, valRows);
-      log = { ...log, valLoss: val.loss, ...(val.accuracy !== undefined ? { valAccuracy: val.accuracy } : {}) };
+      const val = evaluator.evaluateRows(data, undefined, trainRows, valRows);
+      log = { ...log, valLoss: val.loss, ...(val.accuracy !== undefined ? { valAccuracy: val.accuracy } : {}), ...(val.outputs ? { valOutputs: val.outputs } : {}) };
     }
     log = { ...log, seconds: (performance.now() - started) / 1000 };
     epochs.push(log);

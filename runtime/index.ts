@@ -1,10 +1,10 @@
 // The runtime's public API: everything needed to train with a prebuilt .wasm, and nothing of the compiler.
 export { loadTrainer, Trainer, type LoadOptions, type TrainerViews } from './trainer.ts';
-export { ModelRunner, type Evaluation } from './runner.ts';
+export { ModelRunner, type Evaluation, type OutputEvaluation } from './runner.ts';
 export type { FitData, FitOptions, EpochLog, History } from './fit.ts';
-export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manifest, type Signature, type TensorSpec, type ParamSpec } from './manifest.ts';
+export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manifest, type Signature, type TensorSpec, type ParamSpec, type OutputSpec } from './manifest.ts';
 export { InputError } from './errors.ts';
-export type { Tensor, TensorLike } from './tensor.ts';
+export type { Feed, Tensor, TensorLike } from './tensor.ts';
 export { Rng, permutation } from './prng.ts';
 export { saveCheckpoint, loadCheckpoint, specHash, canonicalJson, type CheckpointInfo } from './checkpoint.ts';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Safetensors, type StoredTensor } from './safetensors.ts';

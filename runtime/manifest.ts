@@ -35,11 +35,28 @@ export interface LossInfo {
   readonly delta?: number;
 }
 
-/** What a model looks like from outside: shared by the compiled trainer and the interpreter. */
+/** One output of a model: what it predicts, the targets its loss compares with, the loss. */
+export interface OutputSpec {
+  /** The name the API keys it by (targets, predictions, per-output losses). */
+  readonly name: string;
+  readonly prediction: TensorSpec;
+  readonly labels: TensorSpec;
+  readonly loss: LossInfo;
+  /** The model's loss is Σ lossWeight · loss over the outputs. */
+  readonly lossWeight: number;
+}
+
+/**
+ * What a model looks like from outside: shared by the compiled trainer and the interpreter.
+ * `inputs` and `outputs` list every input and output; `input`, `labels`, `prediction` and `loss`
+ * are the first ones, all there is to a single-input, single-output (e.g. Sequential) model.
+ */
 export interface Signature {
   readonly model: string;
   readonly batchSize: number;
   readonly seed: number;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly OutputSpec[];
   readonly input: TensorSpec;
   readonly labels: TensorSpec;
   readonly prediction: TensorSpec;
@@ -69,12 +86,21 @@ export interface Manifest extends Signature {
     readonly evaluate: string;
     readonly predict: string;
   };
-  /** Buffers the host reads and writes, each sized for batchSize rows. */
+  /**
+   * Buffers the host reads and writes, each sized for batchSize rows. `inputs`, `targets` (each
+   * output's labels), `predictions` and `losses` (each output's own loss) follow the order of
+   * `inputs` and `outputs`; `input`, `labels`, `prediction` are the first of each, `loss` the
+   * model's loss (Σ lossWeight · loss).
+   */
   readonly buffers: {
     readonly input: Placed;
     readonly labels: Placed;
     readonly prediction: Placed;
     readonly loss: Placed;
+    readonly inputs: readonly Placed[];
+    readonly targets: readonly Placed[];
+    readonly predictions: readonly Placed[];
+    readonly losses: readonly Placed[];
     readonly params: readonly Placed[];
     readonly grads: readonly Placed[];
     /**
@@ -111,5 +137,14 @@ export function readManifest(module: WebAssembly.Module): Manifest {
   if (manifest.abiVersion !== ABI_VERSION) {
     throw new ManifestError(`trainer ABI version ${manifest.abiVersion} is not supported by this runtime (supports ${ABI_VERSION}); recompile the model`);
   }
-  return manifest;
+  return completeManifest(manifest);
+}
+
+/** A manifest written before models had several inputs and outputs, given the lists of its one input and output. */
+export function completeManifest(m: Manifest): Manifest {
+  if (m.inputs && m.buffers.inputs) return m;
+  const last = (m.spec as { layers?: readonly { name?: string }[] } | undefined)?.layers?.at(-1)?.name;
+  const outputs = [{ name: last ?? 'prediction', prediction: m.prediction, labels: m.labels, loss: m.loss, lossWeight: 1 }];
+  const b = m.buffers;
+  return { ...m, inputs: [m.input], outputs, buffers: { ...b, inputs: [b.input], targets: [b.labels], predictions: [b.prediction], losses: [b.loss] } };
 }

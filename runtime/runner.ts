@@ -1,35 +1,61 @@
 // The user-facing model API, written once over a BatchEngine: the compiled trainer and the
 // float64 interpreter are two engines behind the same surface. This layer validates, chunks
 // to the compiled batch size and keeps score; the engine only runs batches.
-import { toRows, takeRows, type Rows } from './data.ts';
+import { namedRows, takeRows, type Rows } from './data.ts';
 import { InputError } from './errors.ts';
 import { fitLoop, type FitData, type FitOptions, type History } from './fit.ts';
-import type { Signature } from './manifest.ts';
+import type { OutputSpec, Signature } from './manifest.ts';
 import { countCorrect } from './metrics.ts';
 import { checkWeights } from './weights.ts';
-import type { Tensor, TensorLike } from './tensor.ts';
+import type { Feed, Tensor, TensorLike } from './tensor.ts';
 
 export interface BatchResult<D> {
   readonly loss: number;
-  /** The model's output for the n rows (the forward pass of this step, before any update). */
-  readonly prediction: D;
+  /** Each output's values for the n rows (the forward pass of this step, before any update). */
+  readonly predictions: readonly D[];
+  /** Each output's own loss (evaluate, models with several outputs). */
+  readonly losses?: readonly number[];
 }
 
+/** The engine's side: one tensor per model input (x) and per output's targets (y), n rows each. */
 export interface BatchEngine<D extends Float32Array | Float64Array> {
   readonly signature: Signature;
   init(seed: number): void;
   readParam(name: string): D;
   writeParams(values: ReadonlyMap<string, Float64Array>): void;
-  trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<D>;
-  gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
-  evaluateBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<D>;
-  predictBatch(x: Float64Array, n: number): D;
+  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
+  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
+  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
+  predictBatch(x: readonly Float64Array[], n: number): readonly D[];
+}
+
+export interface OutputEvaluation {
+  /** This output's own loss (its loss spec's value, before lossWeight). */
+  readonly loss: number;
+  readonly accuracy?: number;
 }
 
 export interface Evaluation {
+  /** The model's loss: Σ lossWeight · loss over the outputs. */
   readonly loss: number;
-  /** Fraction correct, for classification losses. */
+  /** Fraction correct, for a classification loss (single-output models). */
   readonly accuracy?: number;
+  /** Each output's loss and accuracy, by output name (models with several outputs). */
+  readonly outputs?: Readonly<Record<string, OutputEvaluation>>;
+}
+
+/** Rows of every input and every output's targets, n each. */
+export interface Batch {
+  readonly rows: number;
+  readonly x: readonly Rows[];
+  readonly y: readonly Rows[];
+}
+
+export const takeBatch = (rows: readonly Rows[], start: number, count: number, order?: Uint32Array): Float64Array[] => rows.map((r) => takeRows(r, start, count, order));
+
+/** Correct rows per output (null where accuracy means nothing). */
+export function countCorrectAll(outputs: readonly OutputSpec[], predictions: readonly (Float32Array | Float64Array)[], labels: readonly Float64Array[], n: number): (number | null)[] {
+  return outputs.map((o, k) => countCorrect(o.loss, predictions[k]!, labels[k]!, n));
 }
 
 export class ModelRunner<D extends Float32Array | Float64Array> {
@@ -53,83 +79,102 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     this.engine.writeParams(checkWeights(this.signature.params, weights));
   }
 
-  /** Checked input rows. */
-  inputRows(x: TensorLike): Rows {
-    return toRows(x, this.signature.input, 'input');
+  /** Checked rows of every input, from one tensor or `{ [input name]: tensor }`. */
+  inputRows(x: Feed): Rows[] {
+    const { inputs } = this.signature;
+    return namedRows(x, inputs, inputs.map((t) => t.name), 'input');
   }
 
-  /** Checked label rows, matched against `rows` input rows. */
-  labelRows(y: TensorLike, rows: number): Rows {
-    const { labels, prediction } = this.signature;
-    const classes = labels.dtype === 'i32' ? (prediction.shape[1] as number) : undefined;
-    const checked = toRows(y, labels, 'labels', classes);
-    if (checked.rows !== rows) throw new InputError(`labels '${labels.name}': ${checked.rows} rows for ${rows} input rows`);
+  /** Checked target rows of every output, from one tensor or `{ [output name]: tensor }`, matched against `rows` input rows. */
+  labelRows(y: Feed, rows: number): Rows[] {
+    const { outputs } = this.signature;
+    const classes = outputs.map((o) => (o.labels.dtype === 'i32' ? (o.prediction.shape[1] as number) : undefined));
+    const checked = namedRows(y, outputs.map((o) => o.labels), outputs.map((o) => o.name), 'labels', classes);
+    if (checked[0]!.rows !== rows) throw new InputError(`labels '${outputs[0]!.labels.name}': ${checked[0]!.rows} rows for ${rows} input rows`);
     return checked;
   }
 
-  private batchOf(x: TensorLike, y: TensorLike, call: string): { x: Rows; y: Rows } {
+  /** Inputs and targets of one call, checked. */
+  batch(x: Feed, y: Feed): Batch {
     const xs = this.inputRows(x);
-    if (xs.rows > this.signature.batchSize) {
-      throw new InputError(`${call}: ${xs.rows} rows exceed the compiled batch size ${this.signature.batchSize}; use fit() or smaller batches`);
+    return { rows: xs[0]!.rows, x: xs, y: this.labelRows(y, xs[0]!.rows) };
+  }
+
+  private batchOf(x: Feed, y: Feed, call: string): Batch {
+    const xs = this.inputRows(x);
+    const rows = xs[0]!.rows;
+    if (rows > this.signature.batchSize) {
+      throw new InputError(`${call}: ${rows} rows exceed the compiled batch size ${this.signature.batchSize}; use fit() or smaller batches`);
     }
-    return { x: xs, y: this.labelRows(y, xs.rows) };
+    return { rows, x: xs, y: this.labelRows(y, rows) };
   }
 
   /** One optimizer step on up to batchSize rows; returns the loss before the update. */
-  trainStep(x: TensorLike, y: TensorLike): number {
+  trainStep(x: Feed, y: Feed): number {
     const batch = this.batchOf(x, y, 'trainStep');
-    return this.engine.trainBatch(batch.x.data, batch.y.data, batch.x.rows).loss;
+    return this.engine.trainBatch(batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows).loss;
   }
 
   /** Loss and d loss / d parameter for every parameter, without updating anything. */
-  gradients(x: TensorLike, y: TensorLike): { loss: number; grads: Record<string, Tensor<D>> } {
+  gradients(x: Feed, y: Feed): { loss: number; grads: Record<string, Tensor<D>> } {
     const batch = this.batchOf(x, y, 'gradients');
-    const result = this.engine.gradientsBatch(batch.x.data, batch.y.data, batch.x.rows);
+    const result = this.engine.gradientsBatch(batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows);
     const trained = this.signature.params.filter((p) => p.trainable !== false);
     const grads = Object.fromEntries(trained.map((p) => [p.name, { shape: [...p.shape], data: result.grads.get(p.name)! }]));
     return { loss: result.loss, grads };
   }
 
-  /** Model outputs for any number of rows (run in chunks of the compiled batch size). */
-  predict(x: TensorLike): Tensor<D> {
+  /** Every output's values for any number of rows, by output name (run in chunks of the compiled batch size). */
+  predictOutputs(x: Feed): Record<string, Tensor<D>> {
     const xs = this.inputRows(x);
-    const width = this.signature.prediction.shape[1] as number;
-    const B = this.signature.batchSize;
-    let out: D | undefined;
-    for (let start = 0; start < xs.rows; start += B) {
-      const n = Math.min(B, xs.rows - start);
-      const part = this.engine.predictBatch(takeRows(xs, start, n), n);
-      out ??= new (part.constructor as { new (length: number): D })(xs.rows * width);
-      out.set(part, start * width);
+    const rows = xs[0]!.rows;
+    const { outputs, batchSize: B } = this.signature;
+    const widths = outputs.map((o) => o.prediction.shape[1] as number);
+    const out: (D | undefined)[] = outputs.map(() => undefined);
+    for (let start = 0; start < rows; start += B) {
+      const n = Math.min(B, rows - start);
+      const parts = this.engine.predictBatch(takeBatch(xs, start, n), n);
+      parts.forEach((part, k) => {
+        out[k] ??= new (part.constructor as { new (length: number): D })(rows * widths[k]!);
+        out[k].set(part, start * widths[k]!);
+      });
     }
-    return { shape: [xs.rows, width], data: out! };
+    return Object.fromEntries(outputs.map((o, k) => [o.name, { shape: [rows, widths[k]!], data: out[k]! }]));
+  }
+
+  /** Model outputs for any number of rows; a model with several outputs answers predictOutputs() instead. */
+  predict(x: Feed): Tensor<D> {
+    const { outputs } = this.signature;
+    if (outputs.length > 1) throw new InputError(`predict: the model has ${outputs.length} outputs (${outputs.map((o) => o.name).join(', ')}); use predictOutputs()`);
+    return this.predictOutputs(x)[outputs[0]!.name]!;
   }
 
   /** Mean loss over all rows (and accuracy for classification), in inference mode. */
-  evaluate(x: TensorLike, y: TensorLike): Evaluation {
-    const xs = this.inputRows(x);
-    return this.evaluateRows(xs, this.labelRows(y, xs.rows));
+  evaluate(x: Feed, y: Feed): Evaluation {
+    return this.evaluateRows(this.batch(x, y));
   }
 
-  evaluateRows(xs: Rows, ys: Rows, order?: Uint32Array, start = 0, count = xs.rows): Evaluation {
-    const B = this.signature.batchSize;
+  evaluateRows(data: Batch, order?: Uint32Array, start = 0, count = data.rows): Evaluation {
+    const { outputs, batchSize: B } = this.signature;
     let loss = 0;
-    let correct: number | null = 0;
+    const each = outputs.map(() => 0);
+    let correct: (number | null)[] = outputs.map(() => 0);
     for (let at = 0; at < count; at += B) {
       const n = Math.min(B, count - at);
-      const yb = takeRows(ys, start + at, n, order);
-      const result = this.engine.evaluateBatch(takeRows(xs, start + at, n, order), yb, n);
+      const yb = takeBatch(data.y, start + at, n, order);
+      const result = this.engine.evaluateBatch(takeBatch(data.x, start + at, n, order), yb, n);
       loss += result.loss * n;
-      const c = countCorrect(this.signature.loss, result.prediction, yb, n);
-      correct = c === null || correct === null ? null : correct + c;
+      result.losses?.forEach((l, k) => (each[k]! += l * n));
+      const c = countCorrectAll(outputs, result.predictions, yb, n);
+      correct = correct.map((sum, k) => (sum === null || c[k] === null ? null : sum + c[k]!));
     }
-    return correct === null ? { loss: loss / count } : { loss: loss / count, accuracy: correct / count };
+    const accuracy = (k: number): { accuracy?: number } => (correct[k] === null ? {} : { accuracy: correct[k]! / count });
+    if (outputs.length === 1) return { loss: loss / count, ...accuracy(0) };
+    return { loss: loss / count, outputs: Object.fromEntries(outputs.map((o, k) => [o.name, { loss: each[k]! / count, ...accuracy(k) }])) };
   }
 
   /** Trains for some epochs over the data; see FitOptions. Returns the per-epoch history. */
   fit(data: FitData, options: FitOptions = {}): History {
-    const xs = this.inputRows(data.x);
-    const ys = this.labelRows(data.y, xs.rows);
-    return fitLoop(this, this.engine, xs, ys, options);
+    return fitLoop(this, this.engine, this.batch(data.x, data.y), options);
   }
 }

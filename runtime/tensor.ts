@@ -7,6 +7,12 @@ export interface Tensor<D extends Float32Array | Float64Array = Float32Array | F
 /** Nested arrays, a flat typed array (row-major) or a tensor. */
 export type TensorLike = number | readonly unknown[] | Float32Array | Float64Array | Int32Array | Tensor;
 
+/**
+ * What a model with several inputs (or outputs) is fed: one TensorLike per name, e.g.
+ * `{ wide: xWide, deep: xDeep }`. A single-input model also takes the bare TensorLike.
+ */
+export type Feed = TensorLike | { readonly [name: string]: TensorLike };
+
 export function shapeText(shape: readonly (number | string)[]): string {
   return `[${shape.join(', ')}]`;
 }

@@ -14,9 +14,14 @@ interface TrainerExports {
 
 /** Zero-copy views into the trainer's memory. They stay valid: a trainer never grows its memory. */
 export interface TrainerViews {
+  /** The first input, targets and prediction (all there is to a single-input, single-output model). */
   readonly input: Float32Array;
   readonly labels: Float32Array | Int32Array;
   readonly prediction: Float32Array;
+  /** Every input by name; every output's targets and prediction by output name. */
+  readonly inputs: Readonly<Record<string, Float32Array>>;
+  readonly targets: Readonly<Record<string, Float32Array | Int32Array>>;
+  readonly predictions: Readonly<Record<string, Float32Array>>;
   readonly params: Readonly<Record<string, Float32Array>>;
   readonly grads: Readonly<Record<string, Float32Array>>;
   /** Optimizer state by name (manifest `buffers.state`). */
@@ -25,7 +30,10 @@ export interface TrainerViews {
 
 class WasmEngine implements BatchEngine<Float32Array> {
   readonly views: TrainerViews;
-  private readonly predictionWidth: number;
+  private readonly x: readonly Float32Array[];
+  private readonly y: readonly (Float32Array | Int32Array)[];
+  private readonly out: readonly { readonly view: Float32Array; readonly width: number }[];
+  private readonly losses: readonly Float32Array[];
 
   constructor(
     readonly manifest: Manifest,
@@ -34,15 +42,22 @@ class WasmEngine implements BatchEngine<Float32Array> {
     const buffer = exports.memory.buffer;
     const f32 = (p: Placed): Float32Array => new Float32Array(buffer, p.offset, p.bytes / 4);
     const b = manifest.buffers;
+    const { inputs, outputs } = manifest;
+    this.x = b.inputs.map(f32);
+    this.y = b.targets.map((p, k) => (outputs[k]!.labels.dtype === 'i32' ? new Int32Array(buffer, p.offset, p.bytes / 4) : f32(p)));
+    this.out = b.predictions.map((p, k) => ({ view: f32(p), width: outputs[k]!.prediction.shape[1] as number }));
+    this.losses = outputs.length > 1 ? b.losses.map(f32) : [];
     this.views = {
-      input: f32(b.input),
-      labels: manifest.labels.dtype === 'i32' ? new Int32Array(buffer, b.labels.offset, b.labels.bytes / 4) : f32(b.labels),
-      prediction: f32(b.prediction),
+      input: this.x[0]!,
+      labels: this.y[0]!,
+      prediction: this.out[0]!.view,
+      inputs: Object.fromEntries(inputs.map((t, k) => [t.name, this.x[k]!])),
+      targets: Object.fromEntries(outputs.map((o, k) => [o.name, this.y[k]!])),
+      predictions: Object.fromEntries(outputs.map((o, k) => [o.name, this.out[k]!.view])),
       params: Object.fromEntries(b.params.map((p) => [p.name, f32(p)])),
       grads: Object.fromEntries(b.grads.map((p) => [p.name, f32(p)])),
       state: Object.fromEntries(b.state.map((p) => [p.name, f32(p)])),
     };
-    this.predictionWidth = manifest.prediction.shape[1] as number;
   }
 
   get signature(): Manifest {
@@ -61,38 +76,38 @@ class WasmEngine implements BatchEngine<Float32Array> {
     for (const [name, data] of values) this.views.params[name]!.set(data);
   }
 
-  private feed(x: Float64Array, y: Float64Array | null): void {
-    this.views.input.set(x);
-    if (y) this.views.labels.set(y);
+  private feed(x: readonly Float64Array[], y: readonly Float64Array[] | null): void {
+    x.forEach((data, k) => this.x[k]!.set(data));
+    y?.forEach((data, k) => this.y[k]!.set(data));
   }
 
-  private prediction(n: number): Float32Array {
-    return this.views.prediction.slice(0, n * this.predictionWidth);
+  private predictions(n: number): Float32Array[] {
+    return this.out.map((o) => o.view.slice(0, n * o.width));
   }
 
-  trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> {
+  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> {
     this.feed(x, y);
     const loss = this.exports.train_step(n);
-    return { loss, prediction: this.prediction(n) };
+    return { loss, predictions: this.predictions(n) };
   }
 
-  gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
+  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
     this.feed(x, y);
     const loss = this.exports.gradients(n);
     const grads = new Map(Object.entries(this.views.grads).map(([name, view]) => [name, view.slice()]));
-    return { loss, prediction: this.prediction(n), grads };
+    return { loss, predictions: this.predictions(n), grads };
   }
 
-  evaluateBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float32Array> {
+  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> {
     this.feed(x, y);
     const loss = this.exports.evaluate(n);
-    return { loss, prediction: this.prediction(n) };
+    return { loss, predictions: this.predictions(n), ...(this.losses.length ? { losses: this.losses.map((view) => view[0]!) } : {}) };
   }
 
-  predictBatch(x: Float64Array, n: number): Float32Array {
+  predictBatch(x: readonly Float64Array[], n: number): Float32Array[] {
     this.feed(x, null);
     this.exports.predict(n);
-    return this.prediction(n);
+    return this.predictions(n);
   }
 }
 

@@ -72,3 +72,16 @@ describe('the ways it is used wrongly', () => {
     expect(result.err).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('graph-form models on the command line', () => {
+  it('compiles and inspects a two-input model; train refuses it with a way forward', async () => {
+    const wasm = join(dir, 'wide.wasm');
+    expect((await run('compile', 'examples/wide-deep/model.json', '-o', wasm)).code).toBe(0);
+    const inspected = await run('inspect', wasm);
+    expect(inspected.out).toMatch(/input\s+wide \[N, 13\] f32\n\s*input\s+deep \[N, 10\] f32/);
+    expect(inspected.out).toMatch(/joined\s+concatenate\s+\[N, 21\]\s+wide, deep2\s+0/);
+    const trained = await run('train', 'examples/wide-deep/model.json', '--data', 'examples/iris/iris.csv');
+    expect(trained.code).not.toBe(0);
+    expect(trained.err).toMatch(/model 'diabetes_wide_deep' has 2 input\(s\) \(wide, deep\) and 1 output\(s\) \(progression\); nabla train feeds one input/);
+  });
+});

@@ -51,6 +51,8 @@ const CASES: readonly OpCase[] = [
   { op: 'sum', shapes: [[BATCH, 3]], attrs: { axes: [0, 1] } },
   { op: 'reshape', shapes: [[BATCH, 1]], attrs: { shape: [BATCH] } },
   { op: 'broadcast', shapes: [[3]], attrs: { shape: [BATCH, 3] } },
+  { op: 'concat', shapes: [[BATCH, 2], [BATCH, 3]] },
+  { op: 'slice', shapes: [[BATCH, 5]], attrs: { start: 1, size: 3 } },
   { op: 'log_softmax', shapes: [[BATCH, 4]] },
   { op: 'gather_label', shapes: [[BATCH, 4], [BATCH]], labels: { operand: 1, classes: 4 } },
   { op: 'scatter_label', shapes: [[BATCH], [BATCH]], attrs: { classes: 3 }, labels: { operand: 1, classes: 3 } },

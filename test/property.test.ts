@@ -8,6 +8,7 @@ import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
 import type { ActivationSpec } from '../compiler/model/activations.ts';
+import { activation, add, batchNormalization, concatenate, dense, input, losses, model as fcModel, multiply, type ModelOutput, type SymbolicTensor } from '../compiler/model/builder.ts';
 import { oneHot, perturbed, randomBits, randomClasses, randomMatrix } from './support/data.ts';
 
 const hiddenActivation: fc.Arbitrary<ActivationSpec> = fc.oneof(
@@ -104,6 +105,94 @@ describe('random sequential models', () => {
         }
       }),
       { seed: 20261123, numRuns: 20 },
+    );
+  });
+});
+
+// The same three-way check on random graph-form models, built with the functional builder:
+// residual adds (with batch normalization inside where the width allows), concatenations, gated
+// products, shared layers applied twice, sometimes a second input joined in, loss weights, and
+// sometimes a second (regression) output on the trunk.
+const block = fc.oneof(
+  fc.record({ kind: fc.constant('residual' as const), activation: hiddenActivation, norm: fc.boolean() }),
+  fc.record({ kind: fc.constant('concatenate' as const), units: fc.integer({ min: 1, max: 4 }), activation: hiddenActivation }),
+  fc.record({ kind: fc.constant('multiply' as const), units: fc.integer({ min: 2, max: 4 }) }),
+  fc.record({ kind: fc.constant('shared' as const), units: fc.integer({ min: 2, max: 4 }), activation: hiddenActivation, join: fc.constantFrom('add' as const, 'concatenate' as const) }),
+);
+
+const graphModel = fc.record({
+  features: fc.integer({ min: 2, max: 5 }),
+  second: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  blocks: fc.array(block, { minLength: 1, maxLength: 3 }),
+  units: fc.integer({ min: 2, max: 4 }),
+  head,
+  lossWeight: fc.constantFrom(1, 0.4, 2.5),
+  // A second output on an earlier tensor, with its own loss and weight.
+  auxiliary: fc.option(fc.record({ units: fc.integer({ min: 1, max: 3 }), lossWeight: fc.constantFrom(0.3, 1, 1.7) }), { nil: undefined }),
+  reduction: fc.constantFrom('mean', 'sum'),
+  batchSize: fc.integer({ min: 4, max: 9 }),
+  partial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe('random graph models', () => {
+  it('agree three ways (fast-check, fixed seed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(graphModel, async (m) => {
+        const x = input([m.features], { name: 'x' });
+        const x2 = m.second === undefined ? undefined : input([m.second], { name: 'x2' });
+        let h: SymbolicTensor = x2 ? concatenate([x, x2]) : x;
+        const trunk = dense(3, { activation: 'tanh' }).apply(h);
+        h = trunk;
+        let norms = false;
+        for (const b of m.blocks) {
+          if (b.kind === 'residual') {
+            let f = dense(h.width, { activation: b.activation }).apply(h);
+            // Batch normalization of fewer than 3 features is degenerate (see above).
+            if (b.norm && h.width >= 3) {
+              f = batchNormalization().apply(f);
+              norms = true;
+            }
+            h = add([h, f]);
+          } else if (b.kind === 'concatenate') {
+            h = concatenate([h, dense(b.units, { activation: b.activation }).apply(h)]);
+          } else if (b.kind === 'multiply') {
+            h = multiply([dense(b.units, { activation: 'sigmoid' }).apply(h), dense(b.units, { activation: 'tanh' }).apply(h)]);
+          } else {
+            const shared = dense(b.units, { activation: b.activation });
+            const other = activation('tanh').apply(h);
+            h = (b.join === 'add' ? add : concatenate)([shared.apply(h), shared.apply(other)]);
+          }
+        }
+        const out = dense(m.units, { activation: m.head.activation }).apply(h);
+        const spec = fcModel({
+          inputs: x2 ? [x, x2] : [x],
+          outputs: [
+            { tensor: out, name: 'main', loss: { ...m.head.loss, reduction: m.reduction } as ModelOutput['loss'], lossWeight: m.lossWeight },
+            ...(m.auxiliary ? [{ tensor: dense(m.auxiliary.units).apply(trunk), name: 'aux', loss: losses.mse(), lossWeight: m.auxiliary.lossWeight }] : []),
+          ],
+          batchSize: m.batchSize,
+          seed: m.seed,
+        });
+        const n = m.partial ? Math.max(3, m.batchSize - 1) : m.batchSize;
+        const feed = { x: randomMatrix(n, m.features, m.seed + 1, 1.5), ...(m.second !== undefined ? { x2: randomMatrix(n, m.second, m.seed + 3, 1.5) } : {}) };
+        const main = m.head.labels(n, m.units, m.seed + 2);
+        const y = m.auxiliary ? { main, aux: randomMatrix(n, m.auxiliary.units, m.seed + 4) } : main;
+        const trainer = await compile(spec);
+        const interpreter = interpret(spec);
+        const weights = perturbed(trainer.getWeights(), m.seed + 100);
+        trainer.setWeights(weights);
+        interpreter.setWeights(weights);
+        const exact = interpreter.gradients(feed, y);
+        const compiled = trainer.gradients(feed, y);
+        const numerical = numericalGradients(interpreter, feed, y, Object.keys(exact.grads), norms ? trainingLoss : undefined);
+        expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
+        for (const [name, g] of Object.entries(exact.grads)) {
+          expect(relativeDifference(g.data, numerical[name]!), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
+          expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
+        }
+      }),
+      { seed: 20261124, numRuns: 12 },
     );
   });
 });

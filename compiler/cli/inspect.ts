@@ -64,9 +64,12 @@ export function describeTrainer({ manifest: m, size, imports, exports, relaxedBy
     `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd}${relaxedBytes ? ` + relaxed-SIMD build of ${bytesText(relaxedBytes)}` : ''})`,
     `batch size    ${m.batchSize} (calls take 1..${m.batchSize} rows)`,
     `seed          ${m.seed}`,
-    `input         ${tensorText(m.input)}`,
-    `labels        ${tensorText(m.labels)}`,
-    `prediction    ${tensorText(m.prediction)}`,
+    ...(m.inputs.length === 1 && m.outputs.length === 1
+      ? [`input         ${tensorText(m.input)}`, `labels        ${tensorText(m.labels)}`, `prediction    ${tensorText(m.prediction)}`]
+      : [
+          ...m.inputs.map((t) => `input         ${tensorText(t)}`),
+          ...m.outputs.map((o) => `output        ${o.name}: ${tensorText(o.prediction)}, targets ${tensorText(o.labels)}, ${o.loss.type} × ${o.lossWeight}`),
+        ]),
     `layers`,
     ...formatSummary(summarize(m.spec)).map((l) => `    ${l}`),
     `parameters    ${paramCount(m).toLocaleString('en-US')} in ${m.params.length} tensors`,

@@ -95,6 +95,11 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
     io.out(`weights   from ${options.weights}`);
   }
 
+  // One CSV holds one feature block and one label column: it feeds single-input, single-output models.
+  if (m.inputs.length !== 1 || m.outputs.length !== 1) {
+    const parts = [`${m.inputs.length} input(s) (${m.inputs.map((t) => t.name).join(', ')})`, `${m.outputs.length} output(s) (${m.outputs.map((o) => o.name).join(', ')})`];
+    throw new CliError(`model '${m.model}' has ${parts.join(' and ')}; nabla train feeds one input and one label column from a CSV. Train it through the API: trainer.fit({ x: { name: rows, ... }, y: { name: targets, ... } }) (see README, "Functional API")`);
+  }
   io.out(dataLine(data));
   const inputWidth = m.input.shape[1] as number;
   if (data.features !== inputWidth) {

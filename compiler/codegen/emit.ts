@@ -103,7 +103,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const { graph } = program;
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
-  const prediction = port('prediction');
+  const predictions = model.outputs.map((o) => port(o.prediction.name));
   const loss = port('loss');
   const grads = gradientPorts(graph).map((g) => g.id);
   // gradients and train_step differentiate, and return, the training pass's loss where there is one.
@@ -111,7 +111,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const updates = graph.updates.map((u) => u.value);
 
   const imports = Object.entries(kernels).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
-  const computed = schedule(program, [prediction, loss, trainLoss, ...grads, ...updates]);
+  const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const calls = (wanted: readonly NodeId[]): string =>
     schedule(program, wanted)
       .map((k) => `  kernel${k.out}(n);`)
@@ -151,28 +151,28 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `/** Forward pass on n rows: fills the prediction buffer. Returns 0, or NaN if n is out of range. */`,
     `export function predict(n: i32): f32 {`,
     guard,
-    calls([prediction]),
+    calls(predictions),
     `  return 0;`,
     `}`,
     '',
     `/** Forward pass and loss on n rows. */`,
     `export function evaluate(n: i32): f32 {`,
     guard,
-    calls([prediction, loss]),
+    calls([...predictions, loss]),
     lossValue,
     `}`,
     '',
     `/** Forward, loss and backward on n rows: fills the gradient buffers, updates nothing. */`,
     `export function gradients(n: i32): f32 {`,
     guard,
-    calls([prediction, trainLoss, ...grads]),
+    calls([...predictions, trainLoss, ...grads]),
     trainLossValue,
     `}`,
     '',
     `/** One optimizer step on n rows. Returns the loss before the update. */`,
     `export function train_step(n: i32): f32 {`,
     guard,
-    calls([prediction, trainLoss, ...grads, ...updates]),
+    calls([...predictions, trainLoss, ...grads, ...updates]),
     ...applyUpdates,
     trainLossValue,
     `}`,

@@ -1,6 +1,6 @@
 // Numerical gradients by centered differences on the float64 interpreter, and the relative
 // difference used to compare gradients: ‖a − b‖₂ / (‖a‖₂ + ‖b‖₂).
-import type { TensorLike } from '../../runtime/tensor.ts';
+import type { Feed } from '../../runtime/tensor.ts';
 import type { Interpreter } from '../interpret/interpreter.ts';
 
 /**
@@ -12,13 +12,13 @@ export function finiteDifferenceStep(w: number): number {
 }
 
 /** The loss a numerical gradient differentiates: by default evaluate()'s (inference mode). */
-export type LossOf = (model: Interpreter, x: TensorLike, y: TensorLike) => number;
+export type LossOf = (model: Interpreter, x: Feed, y: Feed) => number;
 const inferenceLoss: LossOf = (model, x, y) => model.evaluate(x, y).loss;
 /** The training-mode loss (batch statistics): what gradients() differentiates. */
 export const trainingLoss: LossOf = (model, x, y) => model.gradients(x, y).loss;
 
 /** d loss / d parameter for every parameter (or the listed ones), by (L(w+h) − L(w−h)) / 2h. Leaves weights as found. */
-export function numericalGradients(model: Interpreter, x: TensorLike, y: TensorLike, only?: readonly string[], lossOf: LossOf = inferenceLoss): Record<string, Float64Array> {
+export function numericalGradients(model: Interpreter, x: Feed, y: Feed, only?: readonly string[], lossOf: LossOf = inferenceLoss): Record<string, Float64Array> {
   const weights = model.getWeights();
   const record = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v.data.slice()]));
   const out: Record<string, Float64Array> = {};

@@ -1,7 +1,7 @@
 // The float64 reference interpreter behind the same API as the compiled trainer: it runs the
 // very training graph that is compiled, so the two can be compared value for value.
 import { ModelRunner, type BatchEngine, type BatchResult } from '../../runtime/runner.ts';
-import type { Signature } from '../../runtime/manifest.ts';
+import type { Signature, TensorSpec } from '../../runtime/manifest.ts';
 import { gradientPorts, trainingGraphOf } from '../autodiff/training.ts';
 import { drawOf, initialValues, paramStream } from '../init/initializers.ts';
 import { printGraph } from '../ir/print.ts';
@@ -48,8 +48,12 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     return findPort(this.training.outputs, name)!.id;
   }
 
-  private run(wanted: readonly NodeId[], x: Float64Array, y: Float64Array | null, n: number): Map<NodeId, Tensor64> {
-    const { input, labels } = this.signature;
+  private run(wanted: readonly NodeId[], x: readonly Float64Array[], y: readonly Float64Array[] | null, n: number): Map<NodeId, Tensor64> {
+    const { inputs, outputs } = this.signature;
+    const fed = new Map<string, Tensor64>();
+    const feed = (spec: TensorSpec, data: Float64Array) => fed.set(spec.name, tensor64([n, ...(spec.shape.slice(1) as number[])], data));
+    inputs.forEach((spec, k) => feed(spec, x[k]!));
+    if (y) outputs.forEach((o, k) => feed(o.labels, y[k]!));
     return evaluateGraph(
       this.training,
       wanted,
@@ -59,46 +63,64 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
           const p = this.signature.params.find((q) => q.name === name)!;
           return tensor64(p.shape, this.params.get(name)!);
         }
-        if (name === input.name) return tensor64([n, ...(input.shape.slice(1) as number[])], x);
-        if (name === labels.name && y) return tensor64([n, ...(labels.shape.slice(1) as number[])], y);
-        throw new Error(`internal: no value for input '${name}'`);
+        const value = fed.get(name);
+        if (!value) throw new Error(`internal: no value for input '${name}'`);
+        return value;
       },
       n,
     );
   }
 
+  private predictionIds(): NodeId[] {
+    return this.signature.outputs.map((o) => this.port(o.prediction.name));
+  }
+
   /** `training`: the loss of the training pass (batch statistics) where the model has one. */
-  private forwardAndLoss(x: Float64Array, y: Float64Array, n: number, extra: readonly NodeId[] = [], training = false): { values: Map<NodeId, Tensor64> } & BatchResult<Float64Array> {
+  private forwardAndLoss(
+    x: readonly Float64Array[],
+    y: readonly Float64Array[],
+    n: number,
+    extra: readonly NodeId[] = [],
+    training = false,
+  ): { values: Map<NodeId, Tensor64> } & BatchResult<Float64Array> {
     const lossId = training ? (findPort(this.training.outputs, TRAIN_LOSS)?.id ?? this.port('loss')) : this.port('loss');
-    const values = this.run([this.port('prediction'), lossId, ...extra], x, y, n);
-    return { values, loss: values.get(lossId)!.data[0]!, prediction: values.get(this.port('prediction'))!.data };
+    const each = this.model.outputs.flatMap((o) => (o.lossPort ? [this.port(o.lossPort)] : []));
+    const values = this.run([...this.predictionIds(), lossId, ...each, ...extra], x, y, n);
+    return {
+      values,
+      loss: values.get(lossId)!.data[0]!,
+      predictions: this.predictionIds().map((id) => values.get(id)!.data),
+      ...(each.length ? { losses: each.map((id) => values.get(id)!.data[0]!) } : {}),
+    };
   }
 
-  gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> & { grads: Map<string, Float64Array> } {
+  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> & { grads: Map<string, Float64Array> } {
     const ports = gradientPorts(this.training);
-    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, ports.map((p) => p.id), true);
+    const { values, loss, predictions } = this.forwardAndLoss(x, y, n, ports.map((p) => p.id), true);
     const grads = new Map(ports.map((p) => [p.name.slice('grad:'.length), values.get(p.id)!.data]));
-    return { loss, prediction, grads };
+    return { loss, predictions, grads };
   }
 
-  trainBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> {
+  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
-    const { values, loss, prediction } = this.forwardAndLoss(x, y, n, updates, true);
+    const { values, loss, predictions } = this.forwardAndLoss(x, y, n, updates, true);
     for (const u of this.training.updates) {
       const value = values.get(u.value)!;
       if (this.state.has(u.target)) this.state.set(u.target, tensor64(value.shape, value.data.slice()));
       else this.params.set(u.target, value.data.slice());
     }
-    return { loss, prediction };
+    return { loss, predictions };
   }
 
-  evaluateBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<Float64Array> {
-    const { loss, prediction } = this.forwardAndLoss(x, y, n);
-    return { loss, prediction };
+  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> {
+    const { values: _values, ...result } = this.forwardAndLoss(x, y, n);
+    return result;
   }
 
-  predictBatch(x: Float64Array, n: number): Float64Array {
-    return this.run([this.port('prediction')], x, null, n).get(this.port('prediction'))!.data;
+  predictBatch(x: readonly Float64Array[], n: number): Float64Array[] {
+    const ids = this.predictionIds();
+    const values = this.run(ids, x, null, n);
+    return ids.map((id) => values.get(id)!.data);
   }
 }
 

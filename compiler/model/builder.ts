@@ -1,7 +1,9 @@
 // The TypeScript builder: Keras-like calls that produce the JSON spec. Everything it returns is
 // plain data; `JSON.stringify(sequential(...))` is a spec the CLI reads.
 import type { InitializerInput } from '../init/initializers.ts';
-import { parseSpec, type ActivationSpec, type ModelSpec, type ModelSpecInput } from './spec.ts';
+import { add, applicable, symbolicInput, type Applicable, type SymbolicTensor } from './functional.ts';
+import { parseSpec, type ActivationSpec, type ModelSpecInput, type SequentialSpec } from './spec.ts';
+export { add, concatenate, model, multiply, SymbolicTensor, type Applicable, type ModelConfig, type ModelOutput } from './functional.ts';
 
 type Initializer = InitializerInput;
 
@@ -19,17 +21,68 @@ export interface DenseOptions {
 
 export type LayerInput = ModelSpecInput['layers'][number];
 
-export function dense(units: number, options: DenseOptions = {}): LayerInput {
-  return { type: 'dense', units, ...options } as LayerInput;
+type Options<T extends LayerInput['type']> = Omit<Extract<LayerInput, { type: T }>, 'type'>;
+
+/** Every layer is plain data for a Sequential `layers` list, and `.apply(tensor)` in the functional API. */
+export function dense(units: number, options: DenseOptions = {}): Applicable {
+  return applicable({ type: 'dense', units, ...options } as LayerInput);
 }
 
 /** Keras's Activation layer: `activation('gelu')`, `activation({ type: 'leaky_relu', alpha: 0.2 })`. */
-export function activation(fn: ActivationSpec, options: { readonly name?: string } = {}): LayerInput {
-  return { type: 'activation', activation: fn, ...options } as LayerInput;
+export function activation(fn: ActivationSpec, options: { readonly name?: string } = {}): Applicable {
+  return applicable({ type: 'activation', activation: fn, ...options } as LayerInput);
 }
 
-export function input(shape: readonly number[], options: { readonly name?: string } = {}): ModelSpecInput['input'] {
-  return { shape: [...shape], ...options };
+/** Options: `epsilon` (1e-3), `center`, `scale`, `name`. */
+export function layerNormalization(options: Options<'layer_normalization'> = {}): Applicable {
+  return applicable({ type: 'layer_normalization', ...options });
+}
+
+/** Options: `momentum` (0.99), `epsilon` (1e-3), `center`, `scale`, `name`. */
+export function batchNormalization(options: Options<'batch_normalization'> = {}): Applicable {
+  return applicable({ type: 'batch_normalization', ...options });
+}
+
+export function dropout(rate: number, options: { readonly name?: string } = {}): Applicable {
+  return applicable({ type: 'dropout', rate, ...options });
+}
+
+/**
+ * A model input of `shape` = [features]: a Sequential model's `input`, and the symbolic tensor the
+ * functional API starts from (name it there: it keys the data, e.g. `{ wide: ..., deep: ... }`).
+ */
+export function input(shape: readonly number[], options: { readonly name?: string } = {}): SymbolicTensor {
+  return symbolicInput(shape, options.name);
+}
+
+export interface ResidualOptions {
+  /** Prefix of the block's layer names (`<name>_dense1`, ...); default: automatic names. */
+  readonly name?: string;
+  /** Default 'relu'. */
+  readonly activation?: ActivationSpec;
+  /** Batch normalization after each dense layer. Default true. */
+  readonly batchNormalization?: boolean;
+  /** Default 'he_normal', which suits relu. */
+  readonly kernelInitializer?: DenseOptions['kernelInitializer'];
+}
+
+/**
+ * A residual block, act(F(x) + shortcut(x)), with F = dense → [batch norm] → act → dense →
+ * [batch norm]. The shortcut is x itself, or a dense projection without bias where x's width is not
+ * `units`. Expands to primitive layers: the spec shows every one.
+ */
+export function residualBlock(x: SymbolicTensor, units: number, options: ResidualOptions = {}): SymbolicTensor {
+  const act = options.activation ?? 'relu';
+  const bn = options.batchNormalization ?? true;
+  const named = (suffix: string) => (options.name === undefined ? {} : { name: `${options.name}_${suffix}` });
+  const kernelInitializer = options.kernelInitializer ?? 'he_normal';
+  let h = dense(units, { ...named('dense1'), kernelInitializer }).apply(x);
+  if (bn) h = batchNormalization(named('bn1')).apply(h);
+  h = activation(act, named('act1')).apply(h);
+  h = dense(units, { ...named('dense2'), kernelInitializer }).apply(h);
+  if (bn) h = batchNormalization(named('bn2')).apply(h);
+  const shortcut = x.width === units ? x : dense(units, { ...named('projection'), useBias: false }).apply(x);
+  return activation(act, named('out')).apply(add([h, shortcut], named('add')));
 }
 
 type LossOptions<T extends string> = Omit<Extract<ModelSpecInput['loss'], { type: T }>, 'type'>;
@@ -68,6 +121,7 @@ export const optimizers = {
 
 export interface SequentialConfig {
   readonly name?: string;
+  /** `input([features], { name })`, or the plain `{ shape, name }`. */
   readonly input: ModelSpecInput['input'];
   readonly layers: readonly LayerInput[];
   readonly loss: ModelSpecInput['loss'];
@@ -78,6 +132,7 @@ export interface SequentialConfig {
 }
 
 /** A validated Sequential model spec, with every default filled in. Throws SpecError naming the bad field. */
-export function sequential(config: SequentialConfig): ModelSpec {
-  return parseSpec({ ...config, layers: [...config.layers] });
+export function sequential(config: SequentialConfig): SequentialSpec {
+  const { shape, name } = config.input;
+  return parseSpec({ ...config, input: { shape: [...shape], ...(name !== undefined ? { name } : {}) }, layers: [...config.layers] }) as SequentialSpec;
 }

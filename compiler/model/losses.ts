@@ -119,17 +119,23 @@ function elementwiseLoss(b: GraphBuilder, loss: LossSpec, head: Head, y: NodeId)
 export interface BuiltLoss {
   readonly loss: NodeId;
   readonly labels: TensorInfo;
+  /** The targets' input node. */
+  readonly labelsNode: NodeId;
 }
 
-/** `labelsNode`: the labels input an earlier pass created, shared so the host feeds one buffer. */
-export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: number, labelsNode?: NodeId): BuiltLoss {
+/**
+ * `labelsNode`: the labels input an earlier pass created, shared so the host feeds one buffer.
+ * `labelsName`: the targets' input name, `labels` or `labels:<output>` in a multi-output model.
+ */
+export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: number, labelsNode?: NodeId, labelsName: string = LABELS): BuiltLoss {
   return b.withLabel(`loss(${loss.type})`, () => {
     let value: NodeId;
     let labels: TensorInfo;
+    let y: NodeId;
     switch (loss.type) {
       case 'sparse_categorical_crossentropy': {
-        labels = { name: LABELS, shape: [BATCH], dtype: 'i32' };
-        const y = labelsNode ?? b.input(LABELS, labels.shape, 'i32');
+        labels = { name: labelsName, shape: [BATCH], dtype: 'i32' };
+        y = labelsNode ?? b.input(labelsName, labels.shape, 'i32');
         const z = logitsOf(loss, head, 'softmax');
         if (z === null) {
           throw new SpecError(
@@ -141,8 +147,8 @@ export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: nu
         break;
       }
       case 'categorical_crossentropy': {
-        labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = labelsNode ?? b.input(LABELS, labels.shape, 'f32');
+        labels = { name: labelsName, shape: [BATCH, units], dtype: 'f32' };
+        y = labelsNode ?? b.input(labelsName, labels.shape, 'f32');
         const z = logitsOf(loss, head, 'softmax');
         let logp: NodeId;
         if (z !== null) {
@@ -156,12 +162,12 @@ export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: nu
         break;
       }
       default: {
-        labels = { name: LABELS, shape: [BATCH, units], dtype: 'f32' };
-        const y = labelsNode ?? b.input(LABELS, labels.shape, 'f32');
+        labels = { name: labelsName, shape: [BATCH, units], dtype: 'f32' };
+        y = labelsNode ?? b.input(labelsName, labels.shape, 'f32');
         value = reduceElements(b, elementwiseLoss(b, loss, head, y), loss, units);
       }
     }
     if (loss.weight !== 1) value = b.op('mul', [b.constant(loss.weight), value]);
-    return { loss: value, labels };
+    return { loss: value, labels, labelsNode: y };
   });
 }

@@ -11,7 +11,8 @@ import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type S
 import { activate, activationType } from './activations.ts';
 import { affine, batchNorm, layerNorm } from './compose.ts';
 import { buildLoss, LABELS, type BuiltLoss, type Head } from './losses.ts';
-import { SpecError, type InitializerSpec, type ModelSpec } from './spec.ts';
+import { modelDag, type DagNode } from './dag.ts';
+import type { InitializerSpec, LossSpec, ModelSpec } from './spec.ts';
 import { STEP } from '../optim/state.ts';
 
 export { LABELS } from './losses.ts';
@@ -34,11 +35,27 @@ export interface TensorInfo {
   readonly dtype: DType;
 }
 
+/** One model output: its prediction, its targets and its loss. */
+export interface OutputInfo {
+  readonly name: string;
+  /** The graph output holding the prediction: `prediction`, or `prediction:<name>` in a multi-output model. */
+  readonly prediction: TensorInfo;
+  /** The graph input of its targets: `labels`, or `labels:<name>` in a multi-output model. */
+  readonly labels: TensorInfo;
+  readonly loss: LossSpec;
+  readonly lossWeight: number;
+  /** The graph output holding this output's own loss (before lossWeight): `loss:<name>`, multi-output models only. */
+  readonly lossPort?: string;
+}
+
 export interface LoweredModel {
   readonly spec: ModelSpec;
-  /** Outputs `prediction` and `loss`. */
+  /** Outputs the predictions and `loss` (Σ lossWeight · loss over the model's outputs). */
   readonly graph: Graph;
   readonly params: readonly ParamInfo[];
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly OutputInfo[];
+  /** The first input, output targets and prediction: the whole interface of a single-input, single-output model. */
   readonly input: TensorInfo;
   readonly labels: TensorInfo;
   readonly prediction: TensorInfo;
@@ -51,16 +68,20 @@ const dropoutStream = (k: number): number => (0x80000000 + k * 0x1000000) >>> 0;
 
 export const TRAIN_LOSS = 'train_loss';
 
+/** Port names of output `name`: bare in a single-output model (the ABI since the first trainer), suffixed otherwise. */
+const portName = (base: string, name: string, several: boolean): string => (several ? `${base}:${name}` : base);
+
 export function lowerModel(spec: ModelSpec): LoweredModel {
-  if (spec.input.name === LABELS) throw new SpecError(`invalid model spec:\n  input.name: '${LABELS}' is reserved for the loss targets`);
+  const dag = modelDag(spec);
+  const several = dag.outputs.length > 1;
   const b = new GraphBuilder();
   const params: ParamInfo[] = [];
   const paramPorts: Port[] = [];
   const updates: { target: string; value: NodeId }[] = [];
-  const inputInfo: TensorInfo = { name: spec.input.name, shape: [BATCH, spec.input.shape[0]!], dtype: 'f32' };
-  const x = b.withLabel(spec.input.name, () => b.input(spec.input.name, inputInfo.shape));
+  const inputs: TensorInfo[] = dag.inputs.map((input) => ({ name: input.name, shape: [BATCH, input.width], dtype: 'f32' }));
+  const inputIds = inputs.map((input) => b.withLabel(input.name, () => b.input(input.name, input.shape)));
 
-  /** A parameter, created on first use and shared by both passes. */
+  /** A parameter, created on first use and shared by both passes and by every application of a shared layer. */
   const param = (layer: string, suffix: string, shape: readonly number[], init: InitializerSpec, trainable = true): NodeId => {
     const name = `${layer}.${suffix}`;
     const existing = paramPorts.find((p) => p.name === name);
@@ -82,82 +103,103 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
     return id;
   };
 
-  const forward = (mode: Mode): { head: Head; width: number } => {
-    let a = x;
-    let width = spec.input.shape[0]!;
-    let head: Head | undefined;
-    for (const layer of spec.layers) {
-      head = b.withLabel(mode === 'train' ? `${layer.name}[train]` : layer.name, (): Head => {
-        switch (layer.type) {
-          case 'activation':
-            return { output: activate(b, a, layer.activation), logits: a, activation: activationType(layer.activation), layer: layer.name };
-          case 'layer_normalization': {
-            const gamma = layer.scale ? param(layer.name, 'weight', [width], { type: 'ones' }) : null;
-            const beta = layer.center ? param(layer.name, 'bias', [width], { type: 'zeros' }) : null;
-            const output = layerNorm(b, a, gamma, beta, layer.epsilon);
-            return { output, logits: output, activation: 'linear', layer: layer.name };
-          }
-          case 'batch_normalization': {
-            const gamma = layer.scale ? param(layer.name, 'weight', [width], { type: 'ones' }) : null;
-            const beta = layer.center ? param(layer.name, 'bias', [width], { type: 'zeros' }) : null;
-            const mean = param(layer.name, 'running_mean', [width], { type: 'zeros' }, false);
-            const variance = param(layer.name, 'running_var', [width], { type: 'ones' }, false);
-            const bn = batchNorm(b, a, { gamma, beta, mean, variance }, layer, mode === 'train');
-            for (const u of bn.updates) updates.push({ target: `${layer.name}.${u.stat}`, value: u.value });
-            return { output: bn.output, logits: bn.output, activation: 'linear', layer: layer.name };
-          }
-          case 'dropout': {
-            if (mode === 'inference' || layer.rate === 0) return { output: a, logits: a, activation: 'linear', layer: layer.name };
-            const k = spec.layers.filter((l) => l.type === 'dropout').indexOf(layer);
-            const mask = b.op('dropout_mask', [step()], { rate: layer.rate, seed: spec.seed, stream: dropoutStream(k), shape: [BATCH, width] });
-            const output = b.op('mul', [a, mask]);
-            return { output, logits: output, activation: 'linear', layer: layer.name };
-          }
-          case 'dense': {
-            const weight = param(layer.name, 'weight', [layer.units, width], layer.kernelInitializer);
-            const bias = layer.useBias ? param(layer.name, 'bias', [layer.units], layer.biasInitializer) : null;
-            const z = affine(b, a, weight, bias);
-            width = layer.units;
-            return { output: activate(b, z, layer.activation), logits: z, activation: activationType(layer.activation), layer: layer.name };
-          }
-        }
-      });
-      a = head.output;
+  const dropouts = dag.nodes.filter((n) => n.layer.type === 'dropout');
+
+  /** One node of the DAG on the values of its inputs. */
+  const lowerNode = (node: DagNode, ins: readonly Head[], mode: Mode): Head => {
+    const { layer, owner } = node;
+    const a = ins[0]!.output;
+    const width = node.inputWidths[0]!;
+    const plain = (output: NodeId): Head => ({ output, logits: output, activation: 'linear', layer: node.name });
+    switch (layer.type) {
+      case 'add':
+      case 'multiply':
+      case 'concatenate': {
+        const op = layer.type === 'add' ? 'add' : layer.type === 'multiply' ? 'mul' : 'concat';
+        return plain(ins.slice(1).reduce((acc, h) => b.op(op, [acc, h.output]), a));
+      }
+      case 'activation':
+        return { output: activate(b, a, layer.activation), logits: a, activation: activationType(layer.activation), layer: node.name };
+      case 'layer_normalization': {
+        const gamma = layer.scale ? param(owner, 'weight', [width], { type: 'ones' }) : null;
+        const beta = layer.center ? param(owner, 'bias', [width], { type: 'zeros' }) : null;
+        return plain(layerNorm(b, a, gamma, beta, layer.epsilon));
+      }
+      case 'batch_normalization': {
+        const gamma = layer.scale ? param(owner, 'weight', [width], { type: 'ones' }) : null;
+        const beta = layer.center ? param(owner, 'bias', [width], { type: 'zeros' }) : null;
+        const mean = param(owner, 'running_mean', [width], { type: 'zeros' }, false);
+        const variance = param(owner, 'running_var', [width], { type: 'ones' }, false);
+        const bn = batchNorm(b, a, { gamma, beta, mean, variance }, layer, mode === 'train');
+        for (const u of bn.updates) updates.push({ target: `${owner}.${u.stat}`, value: u.value });
+        return plain(bn.output);
+      }
+      case 'dropout': {
+        if (mode === 'inference' || layer.rate === 0) return plain(a);
+        const mask = b.op('dropout_mask', [step()], { rate: layer.rate, seed: spec.seed, stream: dropoutStream(dropouts.indexOf(node)), shape: [BATCH, width] });
+        return plain(b.op('mul', [a, mask]));
+      }
+      case 'dense': {
+        const weight = param(owner, 'weight', [layer.units, width], layer.kernelInitializer);
+        const bias = layer.useBias ? param(owner, 'bias', [layer.units], layer.biasInitializer) : null;
+        const z = affine(b, a, weight, bias);
+        return { output: activate(b, z, layer.activation), logits: z, activation: activationType(layer.activation), layer: node.name };
+      }
     }
-    return { head: head!, width };
+  };
+
+  /** The whole DAG once: every node's value by name. */
+  const forward = (mode: Mode): Map<string, Head> => {
+    const values = new Map<string, Head>(dag.inputs.map((input, k) => [input.name, { output: inputIds[k]!, logits: inputIds[k]!, activation: 'linear', layer: input.name }]));
+    for (const node of dag.nodes) {
+      const ins = node.inputs.map((name) => values.get(name)!);
+      values.set(node.name, b.withLabel(mode === 'train' ? `${node.name}[train]` : node.name, () => lowerNode(node, ins, mode)));
+    }
+    return values;
+  };
+
+  /** Each output's loss on one pass, and their weighted sum; `labels`: the targets an earlier pass created. */
+  const losses = (values: Map<string, Head>, labels?: readonly NodeId[]): { each: BuiltLoss[]; total: NodeId } => {
+    const each = dag.outputs.map((o, k) => {
+      const width = dag.nodes.find((n) => n.name === o.node)!.width;
+      return buildLoss(b, o.loss, values.get(o.node)!, width, labels?.[k], portName(LABELS, o.name, several));
+    });
+    const weighted = each.map((l, k) => {
+      const w = dag.outputs[k]!.lossWeight;
+      return w === 1 ? l.loss : b.withLabel('loss', () => b.op('mul', [b.constant(w), l.loss]));
+    });
+    return { each, total: weighted.slice(1).reduce((acc, l) => b.withLabel('loss', () => b.op('add', [acc, l])), weighted[0]!) };
   };
 
   const inference = forward('inference');
-  const { loss, labels } = buildLoss(b, spec.loss, inference.head, inference.width);
-  const labelsId = b.nodes.find((n) => n.op === 'input' && n.attrs['name'] === LABELS)!.id;
-  let train: BuiltLoss | null = null;
-  if (spec.layers.some((l) => l.type === 'batch_normalization' || l.type === 'dropout')) {
-    const pass = forward('train');
-    train = buildLoss(b, spec.loss, pass.head, pass.width, labelsId);
+  const scored = losses(inference);
+  const labelIds = scored.each.map((l) => l.labelsNode);
+  let train: NodeId | null = null;
+  if (dag.nodes.some((n) => n.layer.type === 'batch_normalization' || n.layer.type === 'dropout')) {
+    train = losses(forward('train'), labelIds).total;
   }
+  const outputs: OutputInfo[] = dag.outputs.map((o, k) => ({
+    name: o.name,
+    prediction: { name: portName('prediction', o.name, several), shape: [BATCH, dag.nodes.find((n) => n.name === o.node)!.width], dtype: 'f32' },
+    labels: { ...scored.each[k]!.labels },
+    loss: o.loss,
+    lossWeight: o.lossWeight,
+    ...(several ? { lossPort: portName('loss', o.name, true) } : {}),
+  }));
   const graph: Graph = {
     nodes: b.nodes,
-    inputs: [
-      { name: spec.input.name, id: x },
-      { name: LABELS, id: labelsId },
-    ],
+    inputs: [...inputs.map((input, k) => ({ name: input.name, id: inputIds[k]! })), ...outputs.map((o, k) => ({ name: o.labels.name, id: labelIds[k]! }))],
     params: paramPorts,
     ...(stepPort ? { state: [stepPort] } : {}),
     outputs: [
-      { name: 'prediction', id: inference.head.output },
-      { name: 'loss', id: loss },
-      ...(train ? [{ name: TRAIN_LOSS, id: train.loss }] : []),
+      ...outputs.map((o) => ({ name: o.prediction.name, id: inference.get(dag.outputs.find((d) => d.name === o.name)!.node)!.output })),
+      { name: 'loss', id: scored.total },
+      ...outputs.flatMap((o, k) => (o.lossPort ? [{ name: o.lossPort, id: scored.each[k]!.loss }] : [])),
+      ...(train !== null ? [{ name: TRAIN_LOSS, id: train }] : []),
     ],
     updates,
   };
-  return {
-    spec,
-    graph,
-    params,
-    input: inputInfo,
-    labels,
-    prediction: { name: 'prediction', shape: [BATCH, inference.width], dtype: 'f32' },
-  };
+  return { spec, graph, params, inputs, outputs, input: inputs[0]!, labels: outputs[0]!.labels, prediction: outputs[0]!.prediction };
 }
 
 export function outputId(graph: Graph, name: string): NodeId {

@@ -6,6 +6,7 @@ import { Loss } from './losses.ts';
 import { Optimizer } from '../optim/spec.ts';
 export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
 import { SpecError } from './spec_error.ts';
+import { modelDag } from './dag.ts';
 import { Initializer } from '../init/initializers.ts';
 export { initializerNames, type InitializerSpec } from '../init/initializers.ts';
 export { Loss, lossNames, type LossSpec } from './losses.ts';
@@ -89,13 +90,73 @@ export const ModelSpecSchema = z.strictObject({
   seed: z.int().min(0).max(0xffffffff).default(0),
 });
 
-/** What a user may write (defaults optional). */
+// The graph (functional) form. Every node names itself and the tensors it reads (model inputs or
+// other nodes, in any order: the DAG is sorted and checked after parsing, compiler/model/dag.ts).
+const nodeInputs = z.array(identifier).min(1, { error: 'a node reads at least one input' });
+const node = <T extends z.ZodRawShape>(layer: z.ZodObject<T>) => layer.extend({ name: identifier, inputs: nodeInputs });
+const merge = <T extends string>(type: T, what: string) =>
+  z.strictObject({ type: z.literal(type), name: identifier, inputs: z.array(identifier).min(2, { error: `${type} ${what} at least two inputs` }) });
+
+/** Elementwise sum of inputs of one shape (residual connections). */
+const AddNode = merge('add', 'adds');
+/** Elementwise product of inputs of one shape. */
+const MultiplyNode = merge('multiply', 'multiplies');
+/** Inputs joined along the feature axis. */
+const ConcatenateNode = merge('concatenate', 'joins');
+/** A shared layer: applies the layer of node `layer` (its very parameters) to other inputs. */
+const ApplyNode = z.strictObject({ type: z.literal('apply'), name: identifier, layer: identifier, inputs: nodeInputs });
+
+export const mergeTypes = ['add', 'multiply', 'concatenate'] as const;
+export const nodeTypes = [...layerTypes, ...mergeTypes, 'apply'] as const;
+export const GraphNode = z.discriminatedUnion(
+  'type',
+  [node(DenseLayer), node(ActivationLayer), node(LayerNormalization), node(BatchNormalization), node(Dropout), AddNode, MultiplyNode, ConcatenateNode, ApplyNode],
+  {
+    error: (iss) => {
+      const given = (iss.input as { type?: unknown } | undefined)?.type;
+      return `unknown node type ${JSON.stringify(given)}; expected one of ${nodeTypes.join(', ')}`;
+    },
+  },
+);
+
+export const GraphSpecSchema = z.strictObject({
+  name: identifier.default('model'),
+  inputs: z.array(z.strictObject({ name: identifier, shape: z.array(positiveInt).length(1, { error: 'expected [features]: inputs are rank-1 rows' }) })).min(1, { error: 'a model needs at least one input' }),
+  nodes: z.array(GraphNode).min(1, { error: 'a model needs at least one node' }),
+  outputs: z
+    .array(
+      z.strictObject({
+        node: identifier,
+        /** Default: the node's name. Names the output's prediction, targets and loss. */
+        name: identifier.optional(),
+        loss: Loss,
+        /** Keras's loss_weights: the model's loss is Σ lossWeight · loss over the outputs. */
+        lossWeight: z.number().nonnegative({ error: 'expected a non-negative number' }).default(1),
+      }),
+    )
+    .min(1, { error: 'a model needs at least one output' }),
+  optimizer: Optimizer.default({ type: 'sgd', learningRate: 0.01 }),
+  batchSize: positiveInt.max(65536, { error: 'batchSize above 65536' }).default(32),
+  seed: z.int().min(0).max(0xffffffff).default(0),
+});
+
+/** What a user may write (defaults optional): the Sequential form. */
 export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
-/** A validated spec with every default filled in and every layer named. */
-export type ModelSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { readonly layers: readonly LayerSpec[] };
+/** What a user may write in the graph (functional) form. */
+export type GraphSpecInput = z.input<typeof GraphSpecSchema>;
+/** A validated Sequential spec with every default filled in and every layer named. */
+export type SequentialSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { readonly layers: readonly LayerSpec[] };
+/** A validated graph spec: defaults filled in, every output named. */
+export type GraphSpec = Omit<z.output<typeof GraphSpecSchema>, 'outputs'> & { readonly outputs: readonly OutputSpec[] };
+export type ModelSpec = SequentialSpec | GraphSpec;
 export type LayerSpec = z.output<typeof Layer> & { readonly name: string };
+export type NodeSpec = z.output<typeof GraphNode>;
+export type MergeSpec = Extract<NodeSpec, { type: (typeof mergeTypes)[number] }>;
+export type OutputSpec = z.output<typeof GraphSpecSchema>['outputs'][number] & { readonly name: string };
 export type DenseSpec = Extract<LayerSpec, { type: 'dense' }>;
 export type ActivationLayerSpec = Extract<LayerSpec, { type: 'activation' }>;
+
+export const isGraphSpec = (spec: ModelSpec): spec is GraphSpec => 'nodes' in spec;
 
 export { SpecError };
 
@@ -103,24 +164,42 @@ function pathText(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
 }
 
-/** Validates a spec (parsed JSON or builder output) and fills defaults; throws SpecError naming each bad field. */
+/** The zod issues as one SpecError, each line naming the field by its path. */
+function specError(issues: readonly z.core.$ZodIssue[]): SpecError {
+  const lines = issues.map((issue) => {
+    const where = pathText(issue.path) || '(spec)';
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+        : issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+          ? `missing (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})`
+          : issue.message;
+    const given = issue.input;
+    const shown = typeof given === 'number' || typeof given === 'boolean' || (typeof given === 'string' && !message.includes(JSON.stringify(given)));
+    return `  ${where}: ${message}${shown && issue.code !== 'unrecognized_keys' ? `, got ${JSON.stringify(given)}` : ''}`;
+  });
+  return new SpecError(`invalid model spec:\n${lines.join('\n')}`);
+}
+
+/** A spec is in the graph form when it has any of its fields; otherwise it is Sequential. */
+function isGraphForm(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && !('layers' in input) && ('nodes' in input || 'inputs' in input || 'outputs' in input);
+}
+
+/**
+ * Validates a spec (parsed JSON or builder output), Sequential or graph form, and fills defaults;
+ * throws SpecError naming each bad field (for a graph: the node and its field).
+ */
 export function parseSpec(input: unknown): ModelSpec {
-  const result = ModelSpecSchema.safeParse(input, { reportInput: true });
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const where = pathText(issue.path) || '(spec)';
-      const message =
-        issue.code === 'unrecognized_keys'
-          ? `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`
-          : issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
-            ? `missing (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})`
-            : issue.message;
-      const given = issue.input;
-      const shown = typeof given === 'number' || typeof given === 'boolean' || (typeof given === 'string' && !message.includes(JSON.stringify(given)));
-      return `  ${where}: ${message}${shown && issue.code !== 'unrecognized_keys' ? `, got ${JSON.stringify(given)}` : ''}`;
-    });
-    throw new SpecError(`invalid model spec:\n${lines.join('\n')}`);
+  if (isGraphForm(input)) {
+    const result = GraphSpecSchema.safeParse(input, { reportInput: true });
+    if (!result.success) throw specError(result.error.issues);
+    const spec: GraphSpec = { ...result.data, outputs: result.data.outputs.map((o) => ({ ...o, name: o.name ?? o.node })) };
+    modelDag(spec); // the DAG's own checks: names, references, cycles, widths, unused nodes
+    return spec;
   }
+  const result = ModelSpecSchema.safeParse(input, { reportInput: true });
+  if (!result.success) throw specError(result.error.issues);
   const spec = result.data;
   const counts = new Map<string, number>();
   const layers = spec.layers.map((layer) => {
@@ -142,5 +221,7 @@ export function parseSpec(input: unknown): ModelSpec {
       throw new SpecError(`invalid model spec:\n  layers[${i}].activation: softmax is only supported on the last layer`);
     }
   });
-  return { ...spec, layers };
+  const sequential: SequentialSpec = { ...spec, layers };
+  modelDag(sequential);
+  return sequential;
 }

@@ -1,57 +1,99 @@
 // A model summary like Keras's model.summary(): each layer with its type, output shape and
 // parameter count, and the totals. Computed from the spec alone, so it needs no compilation.
 import { activationType } from './activations.ts';
+import { modelDag, type DagNode } from './dag.ts';
 import { parseSpec, type ModelSpec } from './spec.ts';
 
 export interface SummaryRow {
   readonly layer: string;
-  /** `dense (relu)`, `activation (gelu)`, `layer_normalization`. */
+  /** `dense (relu)`, `activation (gelu)`, `layer_normalization`, `add`, `dense (shares 'enc')`. */
   readonly type: string;
   /** With the batch dimension first, written 'N'. */
   readonly outputShape: readonly (number | 'N')[];
   readonly params: number;
+  /** What the node reads (graph-form models). */
+  readonly inputs?: readonly string[];
 }
 
 export interface ModelSummary {
   readonly model: string;
+  /** The first input's shape. */
   readonly input: readonly (number | 'N')[];
+  /** Every input (graph-form models). */
+  readonly inputs?: readonly { readonly name: string; readonly shape: readonly (number | 'N')[] }[];
   readonly layers: readonly SummaryRow[];
   readonly totalParams: number;
+}
+
+function typeText(layer: DagNode['layer']): string {
+  switch (layer.type) {
+    case 'dense': {
+      const act = activationType(layer.activation);
+      return act === 'linear' ? 'dense' : `dense (${act})`;
+    }
+    case 'activation':
+      return `activation (${activationType(layer.activation)})`;
+    case 'dropout':
+      return `dropout (${layer.rate})`;
+    default:
+      return layer.type;
+  }
+}
+
+/** Parameters a layer owns, as Keras counts them (batch normalization's running statistics included). */
+function paramCount(layer: DagNode['layer'], width: number): number {
+  switch (layer.type) {
+    case 'dense':
+      return layer.units * width + (layer.useBias ? layer.units : 0);
+    case 'layer_normalization':
+      return (layer.scale ? width : 0) + (layer.center ? width : 0);
+    case 'batch_normalization':
+      return (layer.scale ? width : 0) + (layer.center ? width : 0) + 2 * width;
+    default:
+      return 0;
+  }
 }
 
 /** The summary of a spec (JSON value, builder output or an already validated spec). */
 export function summarize(specInput: unknown): ModelSummary {
   const spec: ModelSpec = parseSpec(specInput);
-  let width = spec.input.shape[0]!;
-  const layers = spec.layers.map((layer): SummaryRow => {
-    switch (layer.type) {
-      case 'dense': {
-        const params = layer.units * width + (layer.useBias ? layer.units : 0);
-        width = layer.units;
-        const act = activationType(layer.activation);
-        return { layer: layer.name, type: act === 'linear' ? 'dense' : `dense (${act})`, outputShape: ['N', width], params };
-      }
-      case 'activation':
-        return { layer: layer.name, type: `activation (${activationType(layer.activation)})`, outputShape: ['N', width], params: 0 };
-      case 'layer_normalization':
-        return { layer: layer.name, type: 'layer_normalization', outputShape: ['N', width], params: (layer.scale ? width : 0) + (layer.center ? width : 0) };
-      case 'dropout':
-        return { layer: layer.name, type: `dropout (${layer.rate})`, outputShape: ['N', width], params: 0 };
-      case 'batch_normalization':
-        // γ, β and the two running statistics (not trained), as Keras counts them.
-        return { layer: layer.name, type: 'batch_normalization', outputShape: ['N', width], params: (layer.scale ? width : 0) + (layer.center ? width : 0) + 2 * width };
-    }
+  const dag = modelDag(spec);
+  const layers = dag.nodes.map((node): SummaryRow => {
+    const shared = node.owner !== node.name;
+    const row = {
+      layer: node.name,
+      type: shared ? `${typeText(node.layer)} (shares '${node.owner}')` : typeText(node.layer),
+      outputShape: ['N', node.width] as const,
+      // A shared application owns nothing: its parameters are counted once, at the layer it shares.
+      params: shared ? 0 : paramCount(node.layer, node.inputWidths[0]!),
+    };
+    return dag.graph ? { ...row, inputs: node.inputs } : row;
   });
-  return { model: spec.name, input: ['N', spec.input.shape[0]!], layers, totalParams: layers.reduce((a, r) => a + r.params, 0) };
+  const inputs = dag.inputs.map((i) => ({ name: i.name, shape: ['N', i.width] as const }));
+  return {
+    model: spec.name,
+    input: ['N', dag.inputs[0]!.width],
+    ...(dag.graph ? { inputs } : {}),
+    layers,
+    totalParams: layers.reduce((a, r) => a + r.params, 0),
+  };
 }
 
 /** The summary as aligned text lines. */
 export function formatSummary(summary: ModelSummary): string[] {
-  const rows = [
-    ['layer', 'type', 'output shape', 'params'],
-    [`${summary.model}.input`, 'input', `[${summary.input.join(', ')}]`, '0'],
-    ...summary.layers.map((r) => [r.layer, r.type, `[${r.outputShape.join(', ')}]`, r.params.toLocaleString('en-US')]),
-  ];
+  const shape = (s: readonly (number | 'N')[]): string => `[${s.join(', ')}]`;
+  // Graph-form models add Keras's "connected to" column: what each node reads.
+  const rows = summary.inputs
+    ? [
+        ['layer', 'type', 'output shape', 'reads', 'params'],
+        ...summary.inputs.map((i) => [i.name, 'input', shape(i.shape), '', '0']),
+        ...summary.layers.map((r) => [r.layer, r.type, shape(r.outputShape), (r.inputs ?? []).join(', '), r.params.toLocaleString('en-US')]),
+      ]
+    : [
+        ['layer', 'type', 'output shape', 'params'],
+        [`${summary.model}.input`, 'input', shape(summary.input), '0'],
+        ...summary.layers.map((r) => [r.layer, r.type, shape(r.outputShape), r.params.toLocaleString('en-US')]),
+      ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: readonly string[]): string => r.map((cell, c) => (c === r.length - 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
   return [...rows.map(line), `total params: ${summary.totalParams.toLocaleString('en-US')}`];

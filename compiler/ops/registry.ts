@@ -2,6 +2,7 @@
 import { add, div, mul, neg, sub } from './arithmetic.ts';
 import { relu, sigmoid, step, tanh } from './activations.ts';
 import { bce_logits } from './bce_logits.ts';
+import { concat, slice } from './concat.ts';
 import { broadcast } from './broadcast.ts';
 import { dropout_mask } from './dropout_mask.ts';
 import { erf } from './erf.ts';
@@ -49,6 +50,8 @@ export const ops = {
   sum,
   reshape,
   broadcast,
+  concat,
+  slice,
   inv_count,
   dropout_mask,
   log_softmax,
