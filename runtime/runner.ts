@@ -7,12 +7,16 @@ import { fitLoop, type FitData, type FitOptions, type History } from './fit.ts';
 import type { Signature } from './manifest.ts';
 import { countCorrect } from './metrics.ts';
 import { checkWeights } from './weights.ts';
+import { StepGuard, type NonFinite } from './guard.ts';
+import type { Diagnostics } from './diagnostics.ts';
 import type { Tensor, TensorLike } from './tensor.ts';
 
 export interface BatchResult<D> {
   readonly loss: number;
   /** The model's output for the n rows (the forward pass of this step, before any update). */
   readonly prediction: D;
+  /** Set by trainBatch when the step met NaN or ±Inf; the engine then wrote no parameter. */
+  readonly nonFinite?: NonFinite;
 }
 
 export interface BatchEngine<D extends Float32Array | Float64Array> {
@@ -24,6 +28,8 @@ export interface BatchEngine<D extends Float32Array | Float64Array> {
   gradientsBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
   evaluateBatch(x: Float64Array, y: Float64Array, n: number): BatchResult<D>;
   predictBatch(x: Float64Array, n: number): D;
+  /** Telemetry of the last training step, for engines compiled with diagnostics. */
+  readDiagnostics?(): Diagnostics | undefined;
 }
 
 export interface Evaluation {
@@ -33,6 +39,9 @@ export interface Evaluation {
 }
 
 export class ModelRunner<D extends Float32Array | Float64Array> {
+  /** Counts steps and stops training on NaN or ±Inf (NonFiniteError). */
+  readonly guard = new StepGuard();
+
   constructor(protected readonly engine: BatchEngine<D>) {}
 
   get signature(): Signature {
@@ -43,6 +52,11 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   init(seed: number = this.signature.seed): void {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`init: seed must be an integer in [0, 2^32), got ${seed}`);
     this.engine.init(seed);
+  }
+
+  /** Gradient-flow telemetry of the last training step: only for trainers compiled with `diagnostics: true`. */
+  lastDiagnostics(): Diagnostics | undefined {
+    return this.engine.readDiagnostics?.();
   }
 
   getWeights(): Record<string, Tensor<D>> {
@@ -75,10 +89,13 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     return { x: xs, y: this.labelRows(y, xs.rows) };
   }
 
-  /** One optimizer step on up to batchSize rows; returns the loss before the update. */
+  /**
+   * One optimizer step on up to batchSize rows; returns the loss before the update. Throws
+   * NonFiniteError, leaving the weights as they were, if the loss, a gradient or a new weight is NaN or ±Inf.
+   */
   trainStep(x: TensorLike, y: TensorLike): number {
     const batch = this.batchOf(x, y, 'trainStep');
-    return this.engine.trainBatch(batch.x.data, batch.y.data, batch.x.rows).loss;
+    return this.guard.step(this.engine, batch.x.data, batch.y.data, batch.x.rows).loss;
   }
 
   /** Loss and d loss / d parameter for every parameter, without updating anything. */
