@@ -11,6 +11,9 @@ import { tanh } from '../compiler/ops/activations.ts';
 import { elementwise } from '../compiler/ops/elementwise.ts';
 import { substituteOps } from '../compiler/ops/registry.ts';
 import { InputError } from '../runtime/errors.ts';
+import { compile } from '../compiler/compile.ts';
+import { saveCheckpoint } from '../runtime/checkpoint.ts';
+import { oneHot, randomClasses, randomMatrix } from './support/data.ts';
 
 /** Every model spec under examples/ (JSON files with layers). */
 function exampleModels(): string[] {
@@ -184,6 +187,50 @@ describe('sampling and options', () => {
     expect(await main(['gradcheck', writeSpec(tanhModel), '--json'], io)).toBe(0);
     const report = JSON.parse(out.join('\n')) as { model: string; tensors: unknown[]; failed: boolean };
     expect([report.model, report.tensors.length, report.failed]).toEqual(['tanh_mlp', 4, false]);
+  });
+});
+
+describe('the merged vocabulary', () => {
+  // Batch norm and dropout differ between training and inference: gradcheck differentiates the
+  // training pass's loss (batch statistics, this step's dropout mask) in all three ways.
+  const normalized = {
+    name: 'bn_dropout',
+    input: { shape: [5] },
+    layers: [
+      { type: 'dense', name: 'hidden', units: 6, activation: 'elu' },
+      { type: 'batch_normalization', name: 'bn' },
+      { type: 'dropout', name: 'drop', rate: 0.3 },
+      { type: 'dense', name: 'mid', units: 4, activation: 'gelu' },
+      { type: 'layer_normalization', name: 'ln' },
+      { type: 'dense', name: 'out', units: 3 },
+    ],
+    loss: { type: 'categorical_crossentropy', fromLogits: true },
+    optimizer: { type: 'adam', learningRate: 0.01 },
+    batchSize: 8,
+    seed: 11,
+  };
+
+  it('checks batch norm, dropout and layer norm through the training loss; running statistics are not differentiated', async () => {
+    const report = await gradcheck(normalized);
+    expect(report.tensors.map((t) => t.name)).not.toContain('bn.running_mean');
+    expect(report.tensors.map((t) => t.name)).toContain('bn.weight');
+    expect(report.overall['interpreted-vs-numerical'].relativeDifference).toBeLessThan(1e-7);
+    expect(report.overall['compiled-vs-interpreted'].relativeDifference).toBeLessThan(1e-4);
+    expect(report.failed).toBe(false);
+  });
+
+  it('checks at the weights of a safetensors checkpoint (--weights w.safetensors)', async () => {
+    const trainer = await compile(normalized);
+    trainer.fit({ x: randomMatrix(16, 5, 4), y: oneHot(randomClasses(16, 3, 5), 3) }, { epochs: 2 });
+    const path = join(mkdtempSync(join(tmpdir(), 'nabla-gradcheck-')), 'w.safetensors');
+    writeFileSync(path, await saveCheckpoint(trainer));
+    const { out, err, io } = capture();
+    expect(await main(['gradcheck', writeSpec(normalized), '--weights', path, '--json'], io), err.join('\n')).toBe(0);
+    const fromFile = JSON.parse(out.join('\n')) as { loss: { compiled: number } };
+    const atInit = await gradcheck(normalized);
+    // Trained weights: another loss than at the initial weights, and the same as the trainer's own.
+    expect(fromFile.loss.compiled).not.toBeCloseTo(atInit.loss.compiled, 3);
+    expect(await main(['gradcheck', writeSpec(normalized), '--weights', join(tmpdir(), 'missing.safetensors')], capture().io)).toBe(1);
   });
 });
 

@@ -93,8 +93,22 @@ describe('the guarded step', () => {
     expect(trainer.getWeights()).toEqual(before);
   });
 
-  it('trains exactly as train_step while values are finite', async () => {
-    const spec = { ...absurd, optimizer: { type: 'sgd', learningRate: 0.05 } };
+  const normalized = {
+    ...absurd,
+    layers: [
+      { type: 'dense', name: 'hidden', units: 8, activation: 'tanh' },
+      { type: 'batch_normalization', name: 'bn' },
+      { type: 'dropout', name: 'drop', rate: 0.25 },
+      { type: 'dense', name: 'out', units: 2 },
+    ],
+    optimizer: { type: 'adam', learningRate: 0.01 },
+  };
+  it.each([
+    ['sgd', { ...absurd, optimizer: { type: 'sgd', learningRate: 0.05 } }],
+    // Running statistics and Adam's state are updated by kernels early in the program: the
+    // guarded step must keep program order, or the plan's reused buffers feed them other data.
+    ['batch norm, dropout, adam', normalized],
+  ])('trains exactly as train_step while values are finite (%s)', async (_name, spec) => {
     const { wasm, manifest } = await compileToWasm(spec);
     const guarded = await compile(spec);
     const { instance } = await WebAssembly.instantiate(wasm, {});
@@ -107,6 +121,42 @@ describe('the guarded step', () => {
       expect(guarded.trainStep(x, y)).toBe(bare.train_step(8));
     }
     manifest.buffers.params.forEach((p) => expect(guarded.views.params[p.name], p.name).toEqual(view(p)));
+    manifest.buffers.state.forEach((p) => expect(guarded.views.state[p.name], p.name).toEqual(view(p)));
     expect(guarded.guard.steps).toBe(5);
+  });
+});
+
+describe('state the step would have written', () => {
+  it('keeps Adam moments, the step counter and batch-norm running statistics from before a non-finite step', async () => {
+    const spec = {
+      ...absurd,
+      layers: [
+        { type: 'dense', name: 'hidden', units: 8, activation: 'relu' },
+        { type: 'batch_normalization', name: 'bn' },
+        { type: 'dense', name: 'out', units: 2 },
+      ],
+      // Adam's first step moves every weight by about the learning rate: 1e38 overflows float32 soon.
+      optimizer: { type: 'adam', learningRate: 1e38 },
+    };
+    const trainer = await compile(spec);
+    const copy = (views: Readonly<Record<string, Float32Array>>): Record<string, number[]> =>
+      Object.fromEntries(Object.entries(views).map(([k, v]) => [k, Array.from(v)]));
+    let before = { params: copy(trainer.views.params), state: copy(trainer.views.state) };
+    let error: NonFiniteError | undefined;
+    for (let step = 1; step <= 50 && !error; step++) {
+      before = { params: copy(trainer.views.params), state: copy(trainer.views.state) };
+      try {
+        trainer.trainStep(x, y);
+      } catch (err) {
+        error = err as NonFiniteError;
+      }
+    }
+    expect(error).toBeInstanceOf(NonFiniteError);
+    expect(Object.keys(before.state)).toContain('optimizer:step');
+    expect(Object.keys(before.params)).toContain('bn.running_mean');
+    // Nothing of the failed step was written: parameters, running statistics, moments, step counter.
+    expect(copy(trainer.views.params)).toEqual(before.params);
+    expect(copy(trainer.views.state)).toEqual(before.state);
+    expect(before.state['optimizer:step']).toEqual([error!.step - 1]);
   });
 });

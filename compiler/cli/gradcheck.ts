@@ -9,7 +9,7 @@ import { interpret } from '../interpret/interpreter.ts';
 import { parseCommand, positiveInt, seedValue } from './args.ts';
 import { loadCsv } from './csv.ts';
 import { CliError, type Io } from './errors.ts';
-import { readJson } from './files.ts';
+import { readBytes, readJson } from './files.ts';
 import { table } from './format.ts';
 import { prepareLabels } from './labels.ts';
 import { fitStandardizer, standardize, takeSamples, SPLIT_STREAM } from './preprocess.ts';
@@ -105,19 +105,22 @@ function csvBatch(options: GradcheckCliOptions, spec: unknown, seed: number | un
 /** Runs the check and writes the report; returns it. */
 export async function runGradcheck(options: GradcheckCliOptions, io: Io): Promise<GradcheckReport> {
   const spec = readJson(options.spec);
-  const weights = options.weights === undefined ? undefined : (readJson(options.weights) as Record<string, TensorLike>);
+  const safetensors = options.weights?.endsWith('.safetensors') ?? false;
+  const checkpoint = options.weights !== undefined && safetensors ? readBytes(options.weights) : undefined;
+  const weights = options.weights === undefined || safetensors ? undefined : (readJson(options.weights) as Record<string, TensorLike>);
   const batch = options.data ? csvBatch(options, spec, options.seed) : undefined;
   let report: GradcheckReport;
   try {
     report = await gradcheck(spec, {
       ...(weights ? { weights } : {}),
+      ...(checkpoint ? { checkpoint } : {}),
       ...(batch ? { data: batch } : {}),
       ...(options.batch !== undefined ? { batch: options.batch } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       all: options.all ?? false,
     });
   } catch (err) {
-    if (err instanceof InputError && options.weights && err.message.startsWith('weights')) throw new CliError(`${options.weights}: ${err.message}`);
+    if (err instanceof InputError && options.weights && (safetensors || err.message.startsWith('weights'))) throw new CliError(`${options.weights}: ${err.message}`);
     throw err;
   }
   if (options.json) io.out(JSON.stringify(report, null, 2));

@@ -176,10 +176,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
             batchSize: B,
             loss: trainLoss,
             prediction,
-            calls: (wanted, done) =>
-              schedule(program, wanted)
-                .filter((k) => !done.has(k.out) && done.add(k.out))
-                .map((k) => `  kernel${k.out}(n);`),
+            calls: (wanted) => schedule(program, wanted).map((k) => `  kernel${k.out}(n);`),
             ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
           }),
           '',

@@ -1,7 +1,7 @@
-// The non-finite guard, as generated code: `train_step_checked` runs the forward and backward
-// kernels, checks the loss and every gradient (in backward order), runs the update kernels into
-// their own buffers, checks every new value (parameters, running statistics, optimizer state),
-// and only then copies them over. A step that meets NaN or ±Inf therefore writes no parameter and
+// The non-finite guard, as generated code: `train_step_checked` runs the same kernels as
+// `train_step`, in the same (program) order — the memory plan's buffer reuse assumes that order —
+// then checks the loss, every gradient (in backward order) and every new value (parameters,
+// running statistics, optimizer state), and only then copies the new values over. A step that meets NaN or ±Inf therefore writes no parameter and
 // no optimizer state: the trainer stays as it was before that step.
 // The checks read each gradient and new value once (against a step's batch × parameters
 // multiply-adds), and the plain `train_step` is left exactly as it was.
@@ -59,8 +59,8 @@ export interface GuardedStep {
   /** The loss train_step returns (the training pass's where there is one). */
   readonly loss: NodeId;
   readonly prediction: NodeId;
-  /** Kernel calls, in program order, that compute `wanted`, leaving out those in `done`. */
-  readonly calls: (wanted: readonly NodeId[], done: Set<NodeId>) => string[];
+  /** Kernel calls, in program order, that compute `wanted`. */
+  readonly calls: (wanted: readonly NodeId[]) => string[];
   /** Code to run once the step is known finite, before the new values are copied in (telemetry). */
   readonly beforeCommit?: readonly string[];
 }
@@ -68,12 +68,6 @@ export interface GuardedStep {
 export function emitGuardedStep({ graph, plan, layout, batchSize, loss, prediction, calls, beforeCommit = [] }: GuardedStep): string {
   const order = backwardOrder(graph);
   const updates = updateOrder(graph);
-  const done = new Set<NodeId>();
-  const backward = calls([prediction, loss, ...order.map((o) => o.grad)], done);
-  const rest = calls(
-    updates.map((u) => u.value),
-    done,
-  );
   const status = layout.offset;
   const fail = (k: number): string => `{ store<i32>(${status}, ${k}); return loss; }`;
   const at = (id: NodeId): number => plan.offsets.get(id)!;
@@ -83,11 +77,10 @@ export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predicti
     `/** train_step with the non-finite guard: returns the loss; the status word at ${status} says which tensor went non-finite (−1: none). */`,
     `export function train_step_checked(n: i32): f32 {`,
     `  if (n < 1 || n > ${batchSize}) return NaN;`,
-    ...backward,
+    ...calls([prediction, loss, ...order.map((o) => o.grad), ...updates.map((u) => u.value)]),
     `  const loss = load<f32>(${at(loss)});`,
     `  if (!isFinite(loss)) ${fail(0)}`,
     ...order.map((o, k) => `  const g${o.index} = sum_squares(${at(o.grad)}, ${count(o.grad)}); // ${o.param}\n  if (!isFinite(g${o.index})) ${fail(1 + k)}`),
-    ...rest,
     ...updates.map((u, k) => `  if (!all_finite(${at(u.value)}, ${count(u.value)})) ${fail(1 + order.length + k)} // ${u.target}`),
     ...order.map((o) => `  store<f32>(${status + 4 + 4 * o.index}, <f32>Math.sqrt(g${o.index}));`),
     ...beforeCommit,

@@ -7,6 +7,7 @@ import { InputError } from '../../runtime/errors.ts';
 import type { TensorLike } from '../../runtime/tensor.ts';
 import { takeRows } from '../../runtime/data.ts';
 import { compile } from '../compile.ts';
+import { loadCheckpoint } from '../../runtime/checkpoint.ts';
 import { interpret } from '../interpret/interpreter.ts';
 import { BUG_THRESHOLD, compareAll, worstVerdict, type PairName, type PairResult, type TensorGradients, type Verdict } from './compare.ts';
 import { finiteDifferenceStep, numericalGradients, trainingLoss } from './numerical.ts';
@@ -14,6 +15,8 @@ import { finiteDifferenceStep, numericalGradients, trainingLoss } from './numeri
 export interface GradcheckOptions {
   /** Weights to check at (a record keyed by parameter name). Default: the spec's initializers and seed. */
   readonly weights?: Record<string, TensorLike>;
+  /** Or a safetensors checkpoint (as `nabla train --save` writes): its parameters are loaded, its optimizer state ignored. */
+  readonly checkpoint?: Uint8Array;
   /** Rows to differentiate the loss on. Default: seeded random rows of the right shape. */
   readonly data?: { readonly x: TensorLike; readonly y: TensorLike };
   /** Rows used, at most the compiled batch size. Default: the batch size (or all given rows, if fewer). */
@@ -135,6 +138,11 @@ export async function gradcheck(specInput: unknown, options: GradcheckOptions = 
 
   const trainer = await compile(specInput);
   if (options.weights) trainer.setWeights(options.weights);
+  if (options.checkpoint) {
+    await loadCheckpoint(trainer, options.checkpoint);
+    // The interpreter starts from a fresh optimizer; so does the trainer, or dropout's step-counted masks would differ.
+    for (const state of Object.values(trainer.views.state)) state.fill(0);
+  }
   // Both engines at the very same (float32) weights: any difference is then arithmetic.
   interpreter.setWeights(trainer.getWeights());
 

@@ -1,5 +1,5 @@
 // Where each layer's output lives in a training graph, for the telemetry of both engines.
-import { BATCH, type Graph, type NodeId } from '../ir/types.ts';
+import { BATCH, type Graph, type Node, type NodeId } from '../ir/types.ts';
 import { activationType } from './activations.ts';
 import type { ModelSpec } from './spec.ts';
 
@@ -21,11 +21,12 @@ export const activationPort = (layer: string): string => `activation:${layer}`;
  * Layers that compute nothing (dropout at rate 0) are left out.
  */
 export function layerOutputs(graph: Graph, spec: ModelSpec): LayerOutput[] {
-  const training = graph.nodes.some((n) => n.label?.endsWith('[train]'));
+  const lastLabelled = (label: string): Node | undefined =>
+    graph.nodes.filter((n) => n.label === label && n.shape.length === 2 && n.shape[0] === BATCH && n.op !== 'input').at(-1);
   return spec.layers.flatMap((layer) => {
-    const label = training ? `${layer.name}[train]` : layer.name;
-    const nodes = graph.nodes.filter((n) => n.label === label && n.shape.length === 2 && n.shape[0] === BATCH && n.op !== 'input');
-    const last = nodes[nodes.length - 1];
+    // Layers before the first batch norm or dropout compute the same in both passes; common
+    // subexpression elimination may have kept only the inference pass's nodes for them.
+    const last = lastLabelled(`${layer.name}[train]`) ?? lastLabelled(layer.name);
     if (!last) return [];
     const activation = 'activation' in layer ? activationType(layer.activation) : 'linear';
     return [{ name: layer.name, activation, id: last.id, units: last.shape[1] as number }];
