@@ -2,9 +2,9 @@
 // initialisation decides whether gradients reach the first layer. Per-layer gradient norms
 // ‖∂loss/∂W_l‖ at initialisation and after one epoch of SGD, for sigmoid with N(0, 1) weights
 // (the classic vanishing case), sigmoid with Glorot, tanh with Glorot and ReLU with He — and
-// ReLU with N(0, 1), which explodes until the non-finite guard stops training.
-// ELU/SELU with LeCun init, batch norm, residual connections and gradient clipping wait for the
-// vocabulary of issue #3.
+// ReLU with N(0, 1), which explodes until the non-finite guard stops training — and ELU and SELU
+// with LeCun's normal initialisation. Batch norm and gradient clipping are experiment 3
+// (deep-fixes.ts).
 //
 //   node --import assemblyscript/asc --import tsx examples/gradients/deep-init.ts
 //
@@ -17,17 +17,17 @@ import { Rng } from '../../runtime/prng.ts';
 import { NonFiniteError } from '../../runtime/guard.ts';
 
 export const DEPTH = 10;
-const WIDTH = 64;
-const FEATURES = 16;
-const CLASSES = 4;
-const ROWS = 1024;
-const BATCH = 64;
+export const WIDTH = 64;
+export const FEATURES = 16;
+export const CLASSES = 4;
+export const ROWS = 1024;
+export const BATCH = 64;
 
 export interface InitCase {
   readonly name: string;
-  readonly activation: 'sigmoid' | 'tanh' | 'relu';
+  readonly activation: 'sigmoid' | 'tanh' | 'relu' | 'elu' | 'selu';
   /** A spec initializer, or 'normal' for N(0, 1) weights set through setWeights. */
-  readonly init: 'glorot_uniform' | 'he_normal' | 'normal';
+  readonly init: 'glorot_uniform' | 'he_normal' | 'lecun_normal' | 'normal';
 }
 
 export const CASES: readonly InitCase[] = [
@@ -36,6 +36,8 @@ export const CASES: readonly InitCase[] = [
   { name: 'tanh, Glorot', activation: 'tanh', init: 'glorot_uniform' },
   { name: 'relu, He', activation: 'relu', init: 'he_normal' },
   { name: 'relu, N(0, 1)', activation: 'relu', init: 'normal' },
+  { name: 'elu, LeCun', activation: 'elu', init: 'lecun_normal' },
+  { name: 'selu, LeCun', activation: 'selu', init: 'lecun_normal' },
 ];
 
 export function deepSpec(c: InitCase, depth = DEPTH): unknown {
