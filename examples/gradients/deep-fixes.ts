@@ -130,15 +130,15 @@ async function main(): Promise<void> {
   }
 
   const series: Series[] = [
-    ...bn.map((r, k): Series => ({ name: r.batchNorm ? 'A: sigmoid + BN, ‖∇W_l‖ at init' : 'A: sigmoid, ‖∇W_l‖ at init', points: r.atInit.map((v, l) => [l + 1, v] as const), colour: k })),
+    ...bn.map((r, k): Series => ({ name: r.batchNorm ? 'sigmoid + batch norm' : 'sigmoid', points: r.atInit.map((v, l) => [l + 1, v] as const), colour: k })),
   ];
   const clipSeries: Series[] = clip.map((r, k) => ({
-    name: r.clipNorm ? `clipNorm ${r.clipNorm}` : 'no clipping (guard stops it)',
+    name: r.clipNorm ? `clipNorm ${r.clipNorm}` : 'no clipping',
     points: r.gradNorms.map((v, s) => [s + 1, v] as const),
     colour: k + 2,
   }));
-  const left = lineChart({ title: 'A. Gradient norm per layer at init (layer 11 = output)', xLabel: 'layer', yLabel: '‖∂loss/∂W‖', series, logY: true, width: 520, height: 360, legendWidth: 230 });
-  const right = lineChart({ title: 'B. Global gradient norm per step, relu + He, SGD lr 1', xLabel: 'step', yLabel: '‖g‖ before clipping', series: clipSeries, logY: true, width: 520, height: 360, legendWidth: 200 });
+  const left = lineChart({ title: 'A. Gradient norm per layer at init (layer 11 = output)', xLabel: 'layer', yLabel: '‖∂loss/∂W‖', series, logY: true, width: 520, height: 360, legendWidth: 150 });
+  const right = lineChart({ title: 'B. Global gradient norm per step, relu + He, SGD lr 1', xLabel: 'step', yLabel: '‖g‖ before clipping', series: clipSeries, logY: true, width: 520, height: 360, legendWidth: 110 });
   // Two charts side by side in one SVG document.
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1040" height="360" viewBox="0 0 1040 360">\n<g>${left}</g>\n<g transform="translate(520,0)">${right}</g>\n</svg>\n`;
   const path = new URL('deep-fixes.svg', import.meta.url);
