@@ -56,6 +56,8 @@ class WasmEngine implements BatchEngine<Float32Array> {
 
   init(seed: number): void {
     this.exports.init(seed >>> 0);
+    // The guard's norms and the telemetry block describe steps of the weights just replaced.
+    this.finiteSteps = 0;
   }
 
   readParam(name: string): Float32Array {

@@ -172,6 +172,6 @@ describe('nabla compile --diagnostics', () => {
     expect(await main(['inspect', join(dir, 'off.wasm')], io)).toBe(0);
     expect(lines).toContain('telemetry     compiled in: 6 parameters, 3 layers');
     expect(lines).toContain('telemetry     off (compile with diagnostics to add it)');
-    expect(lines).toContain('guard         train_step_checked checks 13 tensors (loss, gradients, new weights)');
+    expect(lines).toContain('guard         train_step_checked checks 13 tensors (loss, gradients, new weights and state)');
   });
 });
