@@ -40,16 +40,19 @@ export function diagnosticsLayout(graph: Graph, layers: readonly LayerOutput[], 
   };
 }
 
-export function emitDiagnostics(graph: Graph, plan: MemoryPlan, layout: DiagnosticsLayout): string {
+/**
+ * `gradNorms`: byte offset of the guard's gradient norms of this step (one f32 per trained
+ * parameter, in `layout.params` order), stored before the collector runs: copied, not recomputed.
+ */
+export function emitDiagnostics(graph: Graph, plan: MemoryPlan, layout: DiagnosticsLayout, gradNorms: number): string {
   const at = (id: NodeId): number => plan.offsets.get(id)!;
   const f32s = (id: NodeId): number => plan.sizes.get(id)! / 4;
   const lines: string[] = [];
   layout.params.forEach((name, k) => {
     const param = findPort(graph.params, name)!.id;
-    const g = findPort(graph.outputs, `grad:${name}`)!.id;
     const update = graph.updates.find((u) => u.target === name)!.value;
     const out = layout.offset + 4 * PARAM_STATS.length * k;
-    lines.push(`  store<f32>(${out}, <f32>Math.sqrt(sum_squares(${at(g)}, ${f32s(g)}))); // ${name}`);
+    lines.push(`  store<f32>(${out}, load<f32>(${gradNorms + 4 * k})); // ${name}`);
     lines.push(`  store<f32>(${out + 4}, <f32>Math.sqrt(sum_squares(${at(param)}, ${f32s(param)})));`);
     lines.push(`  store<f32>(${out + 8}, <f32>Math.sqrt(diff_squares(${at(update)}, ${at(param)}, ${f32s(param)})));`);
   });

@@ -166,7 +166,8 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     trainLossValue,
     `}`,
     '',
-    ...(extras.diagnostics ? [emitDiagnostics(graph, plan, extras.diagnostics), ''] : []),
+    // Telemetry is collected by the guarded step, after the guard has stored this step's gradient norms.
+    ...(extras.diagnostics && extras.guard ? [emitDiagnostics(graph, plan, extras.diagnostics, extras.guard.offset + 4), ''] : []),
     ...(extras.guard
       ? [
           emitGuardedStep({
