@@ -100,6 +100,18 @@ export function log_softmax_rows(out: usize, x: usize, R: i32, C: i32): void {
   }
 }
 
+/** out[r, c] = g[r] · (p[r, c] − [c = label[r]]), p the softmax probabilities: the gradient above. */
+export function softmax_xent_labels_grad(out: usize, p: usize, labels: usize, g: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const src = at(p, r * C);
+    const dst = at(out, r * C);
+    const gr = load<f32>(at(g, r));
+    for (let c = 0; c < C; c++) store<f32>(at(dst, c), gr * load<f32>(at(src, c)));
+    const k = load<i32>(at(labels, r));
+    if (k >= 0 && k < C) store<f32>(at(dst, k), load<f32>(at(dst, k)) - gr);
+  }
+}
+
 /** out[r] = x[r, label[r]]; a label outside [0, C) reads as 0 (the runtime rejects those first). */
 export function gather_label(out: usize, x: usize, labels: usize, R: i32, C: i32): void {
   for (let r = 0; r < R; r++) {

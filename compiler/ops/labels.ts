@@ -4,13 +4,15 @@ import { tensor64 } from '../ir/tensor.ts';
 import { shapeToString } from '../ir/types.ts';
 import { ShapeError, type OpDef, type TypedShape } from './op.ts';
 
-function checkLabels(op: string, rows: TypedShape, labels: TypedShape): void {
+/** Labels are i32, one per row of `rows`. */
+export function checkLabels(op: string, rows: TypedShape, labels: TypedShape): void {
   if (labels.dtype !== 'i32' || labels.shape.length !== 1 || labels.shape[0] !== rows.shape[0]) {
     throw new ShapeError(`${op}: labels must be i32 [${String(rows.shape[0])}], got ${labels.dtype} ${shapeToString(labels.shape)}`);
   }
 }
 
-function label(data: Float64Array, r: number, classes: number): number {
+/** Row r's class index, checked against [0, classes). */
+export function label(data: Float64Array, r: number, classes: number): number {
   const k = data[r]!;
   if (!Number.isInteger(k) || k < 0 || k >= classes) throw new RangeError(`label ${k} in row ${r} is not a class index in [0, ${classes})`);
   return k;

@@ -1,7 +1,8 @@
 // log softmax over the last axis, by log-sum-exp with the row maximum subtracted: the stable
-// core of softmax cross-entropy. vjp: g − softmax · Σg, softmax recovered as exp(out).
+// core of softmax cross-entropy. vjp: g − softmax · Σg, softmax recovered as exp(out); for the
+// cross-entropy's cotangent, the one-pass softmax_xent_labels_grad.
 import { tensor64 } from '../ir/tensor.ts';
-import { shapeToString } from '../ir/types.ts';
+import { shapeToString, type NodeId } from '../ir/types.ts';
 import { ShapeError, type OpDef } from './op.ts';
 
 export const log_softmax: OpDef = {
@@ -25,9 +26,16 @@ export const log_softmax: OpDef = {
     }
     return out;
   },
-  vjp: (b, { g, out }) => [
-    b.op('sub', [g, b.op('mul', [b.op('exp', [out]), b.op('sum', [g], { axes: [1], keepDims: true })])]),
-  ],
+  vjp: (b, { g, out }) => {
+    const cotangent = b.node(g);
+    if (cotangent.op === 'scatter_label') {
+      // Cross-entropy: g = scatter(h) is h at the label, so Σg = h and g − softmax·Σg =
+      // −h·(softmax − onehot): one pass, reusing exp(out) (the prediction's, after CSE).
+      const [h, labels] = cotangent.inputs as [NodeId, NodeId];
+      return [b.op('softmax_xent_labels_grad', [b.op('exp', [out]), labels, b.op('neg', [h])])];
+    }
+    return [b.op('sub', [g, b.op('mul', [b.op('exp', [out]), b.op('sum', [g], { axes: [1], keepDims: true })])])];
+  },
   template: {
     kind: 'kernel',
     emit: ({ out, ins, node, dim }) => `log_softmax_rows(${out}, ${ins[0]}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`,

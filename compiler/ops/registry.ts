@@ -13,6 +13,7 @@ import { matmul } from './matmul.ts';
 import { cos, floor, sin, sqrt } from './math.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
+import { softmax_xent_labels_grad } from './softmax_xent.ts';
 import { softplus } from './softplus.ts';
 import { constant, input, param, state } from './sources.ts';
 import { sum } from './sum.ts';
@@ -53,6 +54,7 @@ export const ops = {
   log_softmax,
   gather_label,
   scatter_label,
+  softmax_xent_labels_grad,
 } as const;
 
 export type OpName = keyof typeof ops;

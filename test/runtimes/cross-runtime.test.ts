@@ -1,6 +1,7 @@
 // Acceptance 1 of issue #6: one .wasm, compiled once here, trained 20 steps from the same seed on
 // the same batches in Node 20, Node 22, Deno, Bun, workerd and Chromium, gives bit-identical
-// weights (and losses). Every host runs the same esbuild bundle of job.ts + runtime/.
+// weights (and losses) with the baseline build; the relaxed-SIMD build, where a host picks it,
+// agrees within float32 rounding. Every host runs the same esbuild bundle of job.ts + runtime/.
 // A runtime that is not installed is skipped with a message, except under CI=true.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { compileToWasm } from '../../compiler/compile.ts';
 import { chromiumAvailable } from '../support/chromium.ts';
 import { buildJobDir } from './build.ts';
 import { BINARIES, ENGINES_INSTALL, installed, runBun, runChromium, runDeno, runNode, runWorkerd } from './hosts.ts';
-import { CROSS_RUNTIME_SPEC, JOB_SEED, STEPS, toHex, trainJob } from './job.ts';
+import { CROSS_RUNTIME_SPEC, JOB_SEED, runJob, STEPS, type JobResult } from './job.ts';
 import { loadTrainer } from '../../runtime/trainer.ts';
 
 interface Host {
@@ -36,9 +37,30 @@ const HOSTS: readonly Host[] = [
 
 const inCi = process.env.CI === 'true';
 
+/**
+ * How far the relaxed build may drift from the baseline after 20 steps: relaxed_madd may fuse
+ * (one rounding instead of two), so each op differs by ≤ 1 ulp and 20 SGD steps at learning
+ * rate 0.3 compound that (measured: 1.5e-7 in V8, 0 in Bun, whose JSC does not fuse). Relative to the largest magnitude of the compared vector.
+ */
+const RELAXED_TOLERANCE = 1e-5;
+
+const floats = (hex: string): Float32Array => new Float32Array(Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)).buffer);
+
+/** max |a − b| / max |b|: the drift of a whole weight vector, scaled by its size. */
+function drift(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
 describe('the same trainer in six hosts gives bit-identical weights', () => {
   let dir: string;
-  let reference: string;
+  let reference: JobResult;
+  const relaxedHosts: string[] = [];
   let weightBytes: number;
   let wasm: Uint8Array<ArrayBuffer>;
 
@@ -49,13 +71,13 @@ describe('the same trainer in six hosts gives bit-identical weights', () => {
     dir = mkdtempSync(join(tmpdir(), 'nabla-runtimes-'));
     await buildJobDir(dir, wasm);
     // The reference: this vitest process, running the runtime from source.
-    reference = toHex(await trainJob(wasm));
+    reference = await runJob(wasm);
     weightBytes = manifest.buffers.params.reduce((s, p) => s + p.bytes, 0);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the reference run trained: finite weights that moved from their initial values, 20 losses', async () => {
-    const values = new Float32Array(Uint8Array.from(reference.match(/../g)!, (h) => parseInt(h, 16)).buffer);
+    const values = floats(reference.baseline);
     expect(values.every(Number.isFinite)).toBe(true);
     expect(values.length - weightBytes / 4).toBe(STEPS);
     const trainer = await loadTrainer(wasm, { simd: 'baseline' });
@@ -68,10 +90,30 @@ describe('the same trainer in six hosts gives bit-identical weights', () => {
   for (const host of HOSTS) {
     const skip = !host.available && !inCi;
     if (skip) console.warn(`cross-runtime test: ${host.name} is not installed, skipped (install: ${host.install}); under CI=true it is required`);
-    it.skipIf(skip)(`${host.name}: weights and losses bit-identical to the reference`, async () => {
-      const hex = await host.run(dir);
-      expect(hex.length).toBe(reference.length);
-      expect(hex).toBe(reference);
+    it.skipIf(skip)(`${host.name}: baseline weights and losses bit-identical to the reference; its own pick agrees`, async () => {
+      const result = JSON.parse(await host.run(dir)) as JobResult;
+      expect(result.baseline.length).toBe(reference.baseline.length);
+      expect(result.baseline).toBe(reference.baseline);
+      if (result.autoSimd === 'baseline') {
+        expect(result.auto).toBe(reference.baseline);
+        return;
+      }
+      relaxedHosts.push(host.name);
+      const relaxed = floats(result.auto);
+      const baseline = floats(reference.baseline);
+      expect(relaxed.every(Number.isFinite)).toBe(true);
+      const weights = weightBytes / 4;
+      const weightDrift = drift(relaxed.subarray(0, weights), baseline.subarray(0, weights));
+      const lossDrift = drift(relaxed.subarray(weights), baseline.subarray(weights));
+      console.info(`cross-runtime test: ${host.name} ran the relaxed build; drift from baseline: weights ${weightDrift.toExponential(2)}, losses ${lossDrift.toExponential(2)}`);
+      expect(weightDrift).toBeLessThan(RELAXED_TOLERANCE);
+      expect(lossDrift).toBeLessThan(RELAXED_TOLERANCE);
     });
   }
+
+  // Node ≥ 22 and Chromium validate relaxed SIMD by default: under CI the comparison above must
+  // have happened somewhere, or the relaxed build went untested.
+  it.skipIf(!inCi && !installed(BINARIES.node22))('at least one host ran the relaxed build', () => {
+    expect(relaxedHosts.length, 'hosts that ran the relaxed build').toBeGreaterThan(0);
+  });
 });

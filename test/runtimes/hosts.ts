@@ -1,5 +1,5 @@
-// Running the bundled job in each host and collecting its result as hex. Each runner resolves to
-// the hex string or rejects with the host's own error output.
+// Running the bundled job in each host and collecting its result (job.ts's JobResult as JSON text).
+// Each runner resolves to that text or rejects with the host's own error output.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -58,9 +58,9 @@ export async function runWorkerd(dir: string): Promise<string> {
     for (;;) {
       try {
         const response = await Promise.race([fetch(`http://127.0.0.1:${port}/`), exited]);
-        const body = new Uint8Array(await response.arrayBuffer());
-        if (!response.ok) throw new Error(`workerd answered ${response.status}: ${new TextDecoder().decode(body)}`);
-        return Array.from(body, (b) => b.toString(16).padStart(2, '0')).join('');
+        const body = await response.text();
+        if (!response.ok) throw new Error(`workerd answered ${response.status}: ${body}`);
+        return body;
       } catch (err) {
         const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
         if (!refused || Date.now() > deadline) throw err;
@@ -80,9 +80,9 @@ export async function runChromium(dir: string): Promise<string> {
       const page = await context.newPage();
       await page.goto(served.url);
       const handle = await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, undefined, { timeout: TIMEOUT_MS });
-      const result = (await handle.jsonValue()) as { hex?: string; error?: string };
+      const result = (await handle.jsonValue()) as { json?: string; error?: string };
       if (result.error !== undefined) throw new Error(`chromium: ${result.error}`);
-      return result.hex!;
+      return result.json!;
     });
   } finally {
     await served.close();

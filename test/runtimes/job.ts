@@ -1,6 +1,7 @@
 // The work every host does in the cross-runtime test: load the trainer, initialise from a seed,
 // train 20 steps on batches drawn from nabla's PRNG, and return the bytes of the final weights
-// followed by the 20 losses. Web-standard APIs only: esbuild bundles this file with the runtime
+// followed by the 20 losses — once with the baseline build (promised bit-identical everywhere)
+// and once with the build the host picks by itself (relaxed SIMD where it validates). Web-standard APIs only: esbuild bundles this file with the runtime
 // into the one job.js that Node, Deno, Bun, workerd and Chromium all import.
 import { loadTrainer, Rng } from '../../runtime/index.ts';
 
@@ -23,9 +24,25 @@ export const CROSS_RUNTIME_SPEC = {
   seed: 7,
 } as const;
 
-/** Trains as described above; `source` is the .wasm's bytes or a precompiled module (workerd). */
-export async function trainJob(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module): Promise<Uint8Array> {
-  const trainer = await loadTrainer(source, { simd: 'baseline' }); // bit-identity is promised for the baseline build
+type Source = ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+
+/** What a host reports: both runs as hex, and which build its own choice ran. */
+export interface JobResult {
+  readonly baseline: string;
+  readonly auto: string;
+  readonly autoSimd: 'baseline' | 'relaxed';
+}
+
+/** Both runs; `source` is the .wasm's bytes or a precompiled module (workerd). */
+export async function runJob(source: Source): Promise<JobResult> {
+  const baseline = await trainJob(source, 'baseline');
+  const auto = await trainJob(source, 'auto');
+  return { baseline: toHex(baseline.bytes), auto: toHex(auto.bytes), autoSimd: auto.simd };
+}
+
+/** Trains as described above with the build `simd` selects. */
+export async function trainJob(source: Source, simd: 'baseline' | 'auto'): Promise<{ bytes: Uint8Array; simd: 'baseline' | 'relaxed' }> {
+  const trainer = await loadTrainer(source, { simd });
   trainer.init(JOB_SEED);
   const width = trainer.manifest.input.shape[1] as number;
   const classes = trainer.manifest.prediction.shape[1] as number;
@@ -47,7 +64,7 @@ export async function trainJob(source: ArrayBuffer | ArrayBufferView | WebAssemb
     at += p.bytes;
   }
   out.set(new Uint8Array(losses.buffer), at);
-  return out;
+  return { bytes: out, simd: trainer.manifest.simd };
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -187,6 +187,19 @@ export const SMALL_MODELS: readonly Case[] = [
     labels: (rows, seed) => oneHot(randomClasses(rows, 3, seed), 3),
   },
   {
+    // The loss is the sum itself: the autodiff seed 1 reaches the sum's vjp (a reshape kernel)
+    // as a bare constant, read through its static data.
+    name: 'sparse softmax cross-entropy, sum reduction, no hidden layer',
+    spec: {
+      input: { shape: [3] },
+      layers: [{ type: 'dense', units: 4, activation: 'softmax' }],
+      loss: { type: 'sparse_categorical_crossentropy', reduction: 'sum' },
+      batchSize: 8,
+      seed: 16,
+    },
+    labels: (rows, seed) => randomClasses(rows, 4, seed),
+  },
+  {
     name: 'softmax cross-entropy from logits, one-hot',
     spec: {
       input: { shape: [4] },
