@@ -5,7 +5,7 @@ import { register } from 'tsx/esm/api';
 // tsx's loader rewrites the dynamic imports of every module it loads, and on binaryen's 13 MB
 // index.js (under assemblyscript) that alone takes about 7 s. Modules already loaded do not pass
 // through the loader again, so the commands that compile load the compiler natively first.
-if (['compile', 'train'].includes(process.argv[2])) await import('assemblyscript/asc');
+if (['compile', 'train', 'gradcheck'].includes(process.argv[2])) await import('assemblyscript/asc');
 
 register();
 const { main } = await import('../compiler/cli/main.ts');

@@ -5,6 +5,9 @@ import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Pla
 import { gradientPorts, trainingGraphOf } from './autodiff/training.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
+import { guardLayout, type GuardLayout } from './codegen/guard.ts';
+import { diagnosticsLayout, LAYER_STATS, PARAM_STATS, pinActivations, type DiagnosticsLayout } from './codegen/diagnostics.ts';
+import { layerOutputs } from './model/layer-output.ts';
 import { ARENA_START, planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
 import { fuse, unfused, type Program } from './passes/fuse.ts';
@@ -30,7 +33,12 @@ export interface CompiledTrainer {
   readonly timings: { readonly totalMs: number; readonly ascMs: number };
 }
 
-function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, pages: number, simd: SimdFlavour): Manifest {
+interface Extras {
+  readonly guard: GuardLayout;
+  readonly diagnostics: DiagnosticsLayout | undefined;
+}
+
+function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, pages: number, simd: SimdFlavour, { guard, diagnostics }: Extras): Manifest {
   const placed = (name: string, id: NodeId): Placed => ({ name, offset: plan.offsets.get(id)!, bytes: plan.sizes.get(id)! });
   const output = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const input = (name: string): NodeId => findPort(graph.inputs, name)!.id;
@@ -40,7 +48,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     nablaVersion: NABLA_VERSION,
     simd,
     ...signatureOf(model),
-    exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict' },
+    exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict', trainStepChecked: 'train_step_checked' },
     buffers: {
       input: placed(model.input.name, input(model.input.name)),
       labels: placed(model.labels.name, input(model.labels.name)),
@@ -53,7 +61,10 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       params: graph.params.map((p) => placed(p.name, p.id)),
       grads: gradientPorts(graph).map((g) => placed(g.name.slice('grad:'.length), g.id)),
       state: (graph.state ?? []).map((s) => placed(s.name, s.id)),
+      guard: { name: 'guard', offset: guard.offset, bytes: guard.bytes },
     },
+    guard: { checks: guard.checks },
+    ...(diagnostics ? { diagnostics: { ...diagnostics, paramStats: PARAM_STATS, layerStats: LAYER_STATS } } : {}),
     memory: { arenaBytes: plan.end, pages, peakBytes: plan.end - ARENA_START, unsharedBytes: plan.unsharedBytes - ARENA_START },
     spec: model.spec,
   };
@@ -67,22 +78,34 @@ export interface CompileOptions {
    * its `nabla.relaxed` section, which loadTrainer runs where the host validates it.
    */
   readonly simd?: 'baseline' | 'both';
+  /**
+   * Compile in gradient-flow telemetry (per-parameter gradient, weight and update norms, per-layer
+   * activation statistics, every checked step). Default false; off, nothing of it is generated.
+   */
+  readonly diagnostics?: boolean;
 }
 
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
 export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompiledTrainer> {
   const started = performance.now();
   const model = lowerModel(parseSpec(specInput));
-  const graph = simplify(trainingGraphOf(model));
+  const simplified = simplify(trainingGraphOf(model));
+  // Telemetry reads every layer's activations at the end of the step: pinned, they keep their buffers.
+  const layers = options.diagnostics ? layerOutputs(simplified, model.spec) : [];
+  const graph = options.diagnostics ? pinActivations(simplified, layers) : simplified;
   const program = options.fuse === false ? unfused(graph) : fuse(graph);
   const plan = planMemory(program, model.spec.batchSize);
-  const source = emitModule(model, program, plan, kernelExports());
-  const memoryBase = Math.ceil(plan.end / 16) * 16;
+  // The guard's status word and norms, then the telemetry block, sit right after the planned arena.
+  const guard = guardLayout(graph, Math.ceil(plan.end / 16) * 16);
+  const diagnostics = options.diagnostics ? diagnosticsLayout(graph, layers, Math.ceil((guard.offset + guard.bytes) / 16) * 16) : undefined;
+  const source = emitModule(model, program, plan, kernelExports(), { guard, ...(diagnostics ? { diagnostics } : {}) });
+  const end = diagnostics ? diagnostics.offset + diagnostics.bytes : guard.offset + guard.bytes;
+  const memoryBase = Math.ceil(end / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
   const build = async (simd: SimdFlavour) => {
     const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
-    const manifest = buildManifest(model, graph, plan, pages, simd);
+    const manifest = buildManifest(model, graph, plan, pages, simd, { guard, diagnostics });
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };
   };
   const baseline = await build('baseline');

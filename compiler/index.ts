@@ -32,3 +32,5 @@ export { printProgram } from './passes/fuse.ts';
 export { printPlan } from './codegen/plan.ts';
 export * from '../runtime/index.ts';
 export { numericalGradients, relativeDifference, finiteDifferenceStep } from './gradcheck/numerical.ts';
+export { gradcheck, randomBatch, type GradcheckOptions, type GradcheckReport, type TensorCheck } from './gradcheck/gradcheck.ts';
+export { verdictOf, type Verdict, type PairName, type PairResult } from './gradcheck/compare.ts';

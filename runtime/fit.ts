@@ -5,6 +5,8 @@ import { permutation, Rng } from './prng.ts';
 import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './runner.ts';
 import type { Feed } from './tensor.ts';
 import type { Signature } from './manifest.ts';
+import { NonFiniteError, type StepGuard } from './guard.ts';
+import { DiagnosticsMean, type Diagnostics } from './diagnostics.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;
@@ -41,6 +43,8 @@ export interface EpochLog {
   readonly valAccuracy?: number;
   /** Validation loss and accuracy of each output (models with several outputs). */
   readonly valOutputs?: Evaluation['outputs'];
+  /** Gradient-flow telemetry averaged over the epoch's steps (trainers compiled with `diagnostics: true`). */
+  readonly diagnostics?: Diagnostics;
   readonly seconds: number;
 }
 
@@ -50,6 +54,7 @@ export interface History {
 
 interface Evaluator {
   readonly signature: Signature;
+  readonly guard: StepGuard;
   evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number): Evaluation;
 }
 
@@ -88,15 +93,26 @@ export function fitLoop<D extends Float32Array | Float64Array>(
     const order = opts.shuffle ? permutation(trainRows, rng) : undefined;
     let lossSum = 0;
     let correct: number | null = 0;
+    const telemetry = new DiagnosticsMean();
     for (let start = 0; start < trainRows; start += opts.batchSize) {
       const n = Math.min(opts.batchSize, trainRows - start);
       const yb = takeBatch(data.y, start, n, order);
-      const result = engine.trainBatch(takeBatch(data.x, start, n, order), yb, n);
+      let result;
+      try {
+        result = evaluator.guard.step(engine, takeBatch(data.x, start, n, order), yb, n);
+      } catch (err) {
+        if (!(err instanceof NonFiniteError)) throw err;
+        throw err.at(`epoch ${epoch}, batch ${start / opts.batchSize + 1} of ${Math.ceil(trainRows / opts.batchSize)}`, { epochs: [...epochs] });
+      }
       lossSum += result.loss * n;
       const c = single ? countCorrectAll(signature.outputs, result.predictions, yb, n)[0]! : null;
       correct = c === null || correct === null ? null : correct + c;
+      const diagnostics = engine.readDiagnostics?.();
+      if (diagnostics) telemetry.add(diagnostics);
     }
     let log: EpochLog = { epoch, loss: lossSum / trainRows, seconds: 0 };
+    const diagnostics = telemetry.mean();
+    if (diagnostics) log = { ...log, diagnostics };
     if (correct !== null) log = { ...log, accuracy: correct / trainRows };
     if (valRows > 0) {
       const val = evaluator.evaluateRows(data, undefined, trainRows, valRows);

@@ -4,6 +4,8 @@ export { ModelRunner, type Evaluation, type OutputEvaluation } from './runner.ts
 export type { FitData, FitOptions, EpochLog, History } from './fit.ts';
 export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manifest, type Signature, type TensorSpec, type ParamSpec, type OutputSpec } from './manifest.ts';
 export { InputError } from './errors.ts';
+export { NonFiniteError, type NonFinite } from './guard.ts';
+export type { Diagnostics, ParamDiagnostics, LayerDiagnostics } from './diagnostics.ts';
 export type { Feed, Tensor, TensorLike } from './tensor.ts';
 export { Rng, permutation } from './prng.ts';
 export { saveCheckpoint, loadCheckpoint, specHash, canonicalJson, type CheckpointInfo } from './checkpoint.ts';

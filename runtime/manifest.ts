@@ -85,6 +85,8 @@ export interface Manifest extends Signature {
     readonly gradients: string;
     readonly evaluate: string;
     readonly predict: string;
+    /** train_step with the non-finite guard (see docs/abi.md); absent in trainers built before it. */
+    readonly trainStepChecked?: string;
   };
   /**
    * Buffers the host reads and writes, each sized for batchSize rows. `inputs`, `targets` (each
@@ -108,6 +110,21 @@ export interface Manifest extends Signature {
      * `optimizer:step` (f32, steps taken). Zeroed by init; a checkpoint saves them with the weights.
      */
     readonly state: readonly Placed[];
+    /** i32 status of the last checked step, then one f32 per parameter: its last finite gradient norm. */
+    readonly guard?: Placed;
+  };
+  /** The tensors the guarded step checks, in order; the status word indexes this list. */
+  readonly guard?: { readonly checks: readonly string[] };
+  /** Present when compiled with `diagnostics: true`: where each guarded step leaves its telemetry (docs/abi.md). */
+  readonly diagnostics?: {
+    readonly offset: number;
+    readonly bytes: number;
+    /** paramStats.length f32 per parameter, in this order, from `offset`. */
+    readonly params: readonly string[];
+    /** Then layerStats.length f32 per layer. */
+    readonly layers: readonly { readonly name: string; readonly activation: string }[];
+    readonly paramStats: readonly string[];
+    readonly layerStats: readonly string[];
   };
   /**
    * arenaBytes: end of the planned arena. peakBytes: bytes the plan keeps at its high-water mark

@@ -7,6 +7,8 @@ import { fitLoop, type FitData, type FitOptions, type History } from './fit.ts';
 import type { OutputSpec, Signature } from './manifest.ts';
 import { countCorrect } from './metrics.ts';
 import { checkWeights } from './weights.ts';
+import { StepGuard, type NonFinite } from './guard.ts';
+import type { Diagnostics } from './diagnostics.ts';
 import type { Feed, Tensor, TensorLike } from './tensor.ts';
 
 export interface BatchResult<D> {
@@ -15,6 +17,8 @@ export interface BatchResult<D> {
   readonly predictions: readonly D[];
   /** Each output's own loss (evaluate, models with several outputs). */
   readonly losses?: readonly number[];
+  /** Set by trainBatch when the step met NaN or ±Inf; the engine then wrote no parameter. */
+  readonly nonFinite?: NonFinite;
 }
 
 /** The engine's side: one tensor per model input (x) and per output's targets (y), n rows each. */
@@ -27,6 +31,8 @@ export interface BatchEngine<D extends Float32Array | Float64Array> {
   gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
   evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
   predictBatch(x: readonly Float64Array[], n: number): readonly D[];
+  /** Telemetry of the last training step, for engines compiled with diagnostics. */
+  readDiagnostics?(): Diagnostics | undefined;
 }
 
 export interface OutputEvaluation {
@@ -59,6 +65,9 @@ export function countCorrectAll(outputs: readonly OutputSpec[], predictions: rea
 }
 
 export class ModelRunner<D extends Float32Array | Float64Array> {
+  /** Counts steps and stops training on NaN or ±Inf (NonFiniteError). */
+  readonly guard = new StepGuard();
+
   constructor(protected readonly engine: BatchEngine<D>) {}
 
   get signature(): Signature {
@@ -69,6 +78,11 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   init(seed: number = this.signature.seed): void {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`init: seed must be an integer in [0, 2^32), got ${seed}`);
     this.engine.init(seed);
+  }
+
+  /** Gradient-flow telemetry of the last training step: only for trainers compiled with `diagnostics: true`. */
+  lastDiagnostics(): Diagnostics | undefined {
+    return this.engine.readDiagnostics?.();
   }
 
   getWeights(): Record<string, Tensor<D>> {
@@ -109,10 +123,13 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     return { rows, x: xs, y: this.labelRows(y, rows) };
   }
 
-  /** One optimizer step on up to batchSize rows; returns the loss before the update. */
+  /**
+   * One optimizer step on up to batchSize rows; returns the loss before the update. Throws
+   * NonFiniteError, leaving the weights as they were, if the loss, a gradient or a new weight is NaN or ±Inf.
+   */
   trainStep(x: Feed, y: Feed): number {
     const batch = this.batchOf(x, y, 'trainStep');
-    return this.engine.trainBatch(batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows).loss;
+    return this.guard.step(this.engine, batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows).loss;
   }
 
   /** Loss and d loss / d parameter for every parameter, without updating anything. */

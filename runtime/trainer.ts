@@ -2,6 +2,7 @@
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
 import { RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
 import { ModelRunner, type BatchEngine, type BatchResult } from './runner.ts';
+import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 
 interface TrainerExports {
   readonly memory: WebAssembly.Memory;
@@ -10,6 +11,8 @@ interface TrainerExports {
   evaluate(n: number): number;
   gradients(n: number): number;
   train_step(n: number): number;
+  /** Absent in trainers compiled before the non-finite guard. */
+  train_step_checked?(n: number): number;
 }
 
 /** Zero-copy views into the trainer's memory. They stay valid: a trainer never grows its memory. */
@@ -34,6 +37,8 @@ class WasmEngine implements BatchEngine<Float32Array> {
   private readonly y: readonly (Float32Array | Int32Array)[];
   private readonly out: readonly { readonly view: Float32Array; readonly width: number }[];
   private readonly losses: readonly Float32Array[];
+  /** Guarded steps that completed: the guard's norms are meaningful once there is one. */
+  private finiteSteps = 0;
 
   constructor(
     readonly manifest: Manifest,
@@ -66,6 +71,8 @@ class WasmEngine implements BatchEngine<Float32Array> {
 
   init(seed: number): void {
     this.exports.init(seed >>> 0);
+    // The guard's norms and the telemetry block describe steps of the weights just replaced.
+    this.finiteSteps = 0;
   }
 
   readParam(name: string): Float32Array {
@@ -87,8 +94,20 @@ class WasmEngine implements BatchEngine<Float32Array> {
 
   trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> {
     this.feed(x, y);
-    const loss = this.exports.train_step(n);
-    return { loss, predictions: this.predictions(n) };
+    const guard = this.manifest.buffers.guard;
+    if (!this.exports.train_step_checked || !guard) return { loss: this.exports.train_step(n), predictions: this.predictions(n) };
+    const loss = this.exports.train_step_checked(n);
+    const buffer = this.exports.memory.buffer;
+    const status = new Int32Array(buffer, guard.offset, 1)[0]!;
+    if (status < 0) {
+      this.finiteSteps++;
+      return { loss, predictions: this.predictions(n) };
+    }
+    // One norm per gradient buffer (trained parameters), in the order of buffers.grads.
+    const grads = this.manifest.buffers.grads;
+    const norms = new Float32Array(buffer, guard.offset + 4, grads.length);
+    const lastFiniteGradNorms = this.finiteSteps ? new Map(grads.map((p, k) => [p.name, norms[k]!])) : null;
+    return { loss, predictions: this.predictions(n), nonFinite: { tensor: this.manifest.guard!.checks[status]!, lastFiniteGradNorms } };
   }
 
   gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
@@ -102,6 +121,10 @@ class WasmEngine implements BatchEngine<Float32Array> {
     this.feed(x, y);
     const loss = this.exports.evaluate(n);
     return { loss, predictions: this.predictions(n), ...(this.losses.length ? { losses: this.losses.map((view) => view[0]!) } : {}) };
+  }
+
+  readDiagnostics(): Diagnostics | undefined {
+    return this.finiteSteps ? readDiagnostics(this.manifest, this.exports.memory.buffer) : undefined;
   }
 
   predictBatch(x: readonly Float64Array[], n: number): Float32Array[] {

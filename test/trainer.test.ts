@@ -33,7 +33,7 @@ describe('the .wasm artifact', () => {
     const { wasm, manifest } = await compileToWasm(spec);
     const module = new WebAssembly.Module(wasm);
     expect(WebAssembly.Module.imports(module)).toEqual([]);
-    expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['evaluate', 'gradients', 'init', 'memory', 'predict', 'train_step']);
+    expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['evaluate', 'gradients', 'init', 'memory', 'predict', 'train_step', 'train_step_checked']);
     expect(WebAssembly.Module.customSections(module, MANIFEST_SECTION)).toHaveLength(1);
     const read = readManifest(module);
     expect(read).toEqual(JSON.parse(JSON.stringify(manifest)));

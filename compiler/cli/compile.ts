@@ -1,5 +1,5 @@
 // `nabla compile <model.json> -o <out.wasm>`
-import { compileToWasm, type CompiledTrainer } from '../compile.ts';
+import { compileToWasm, type CompiledTrainer, type CompileOptions } from '../compile.ts';
 import { SpecError } from '../model/spec.ts';
 import { parseCommand } from './args.ts';
 import { CliError, type Io } from './errors.ts';
@@ -8,14 +8,14 @@ import { bytesText, paramCount } from './format.ts';
 import { usage } from './usage.ts';
 
 /** Reads and compiles a spec file; spec errors name the file. */
-export async function compileFile(path: string): Promise<CompiledTrainer> {
-  return compileSpec(readJson(path), path);
+export async function compileFile(path: string, options: CompileOptions = {}): Promise<CompiledTrainer> {
+  return compileSpec(readJson(path), path, options);
 }
 
 /** Compiles a spec read from `path`, naming the file in spec errors. */
-export async function compileSpec(spec: unknown, path: string): Promise<CompiledTrainer> {
+export async function compileSpec(spec: unknown, path: string, options: CompileOptions = {}): Promise<CompiledTrainer> {
   try {
-    return await compileToWasm(spec);
+    return await compileToWasm(spec, options);
   } catch (err) {
     if (err instanceof SpecError) throw new CliError(`${path}: ${err.message}`);
     throw err;
@@ -27,15 +27,16 @@ export function defaultOutput(specPath: string): string {
 }
 
 export async function compileCommand(args: readonly string[], io: Io): Promise<void> {
-  const parsed = parseCommand('compile', args, { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, ['<model.json>']);
+  const flags = { output: { type: 'string', short: 'o' }, diagnostics: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const parsed = parseCommand('compile', args, flags, ['<model.json>']);
   if (parsed.help) return io.out(usage.compile);
   const specPath = parsed.positionals[0]!;
   const out = parsed.values.output ?? defaultOutput(specPath);
-  const compiled = await compileFile(specPath);
+  const compiled = await compileFile(specPath, { diagnostics: parsed.values.diagnostics ?? false });
   writeAtomic(out, compiled.wasm);
   const { manifest, timings } = compiled;
   io.out(`compiled ${specPath} → ${out}`);
   io.out(`  model       ${manifest.model}: ${manifest.params.length} tensors, ${paramCount(manifest).toLocaleString('en-US')} parameters`);
-  io.out(`  wasm        ${bytesText(compiled.wasm.length)}`);
+  io.out(`  wasm        ${bytesText(compiled.wasm.length)}${manifest.diagnostics ? ', with gradient-flow telemetry' : ''}`);
   io.out(`  time        ${timings.totalMs.toFixed(0)} ms (asc ${timings.ascMs.toFixed(0)} ms)`);
 }

@@ -87,6 +87,8 @@ export function describeTrainer({ manifest: m, size, imports, exports, relaxedBy
     `optimizer     ${[m.optimizer.type, `learning rate ${learningRate}`, ...optimizerOptions].join(', ')}`,
     `memory        arena ${bytesText(m.memory.arenaBytes)}; ${m.memory.pages} pages of 64 KiB`,
     ...(m.memory.peakBytes === undefined ? [] : [`memory plan   peak ${bytesText(m.memory.peakBytes)} live (${bytesText(m.memory.unsharedBytes ?? 0)} with one buffer per tensor)`]),
+    `guard         ${m.guard ? `${m.exports.trainStepChecked} checks ${m.guard.checks.length} tensors (loss, gradients, new weights and state)` : 'none (compiled before the non-finite guard)'}`,
+    `telemetry     ${m.diagnostics ? `compiled in: ${m.diagnostics.params.length} parameters, ${m.diagnostics.layers.length} layers` : 'off (compile with diagnostics to add it)'}`,
     `wasm size     ${bytesText(size)}`,
     `imports       ${imports.length}${imports.length ? `: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}` : ''}`,
     `exports       ${exports.map((e) => (e.kind === 'function' ? e.name : `${e.name} (${e.kind})`)).join(', ')}`,

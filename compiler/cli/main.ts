@@ -6,6 +6,7 @@ import { SpecError } from '../model/spec.ts';
 import { ShapeError } from '../ops/op.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { ManifestError } from '../../runtime/manifest.ts';
+import { NonFiniteError } from '../../runtime/guard.ts';
 import { CliError, UsageError, consoleIo, type Io } from './errors.ts';
 import { commandNames, usage, type CommandName } from './usage.ts';
 
@@ -30,6 +31,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
       return (await import('./compile.ts')).compileCommand(rest, io);
     case 'train':
       return (await import('./train.ts')).trainCommand(rest, io);
+    case 'gradcheck':
+      return (await import('./gradcheck.ts')).gradcheckCommand(rest, io);
     case 'inspect':
       return (await import('./inspect.ts')).inspectCommand(rest, io);
   }
@@ -47,7 +50,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       io.err(usage[err.command as CommandName] ?? usage.main);
       return 2;
     }
-    if (err instanceof CliError || err instanceof SpecError || err instanceof InputError || err instanceof ManifestError || err instanceof ShapeError) {
+    if (err instanceof CliError || err instanceof SpecError || err instanceof InputError || err instanceof ManifestError || err instanceof ShapeError || err instanceof NonFiniteError) {
       io.err(`nabla: ${err.message}`);
       return 1;
     }

@@ -4,13 +4,15 @@ import type { Evaluation } from '../../runtime/runner.ts';
 import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
 import { InputError } from '../../runtime/errors.ts';
+import { NonFiniteError } from '../../runtime/guard.ts';
 import type { TensorLike } from '../../runtime/tensor.ts';
 import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
 import { readBytes, readJson, writeAtomic } from './files.ts';
-import { bytesText, paramCount } from './format.ts';
+import { trainingReport } from '../report/training.ts';
+import { bytesText, paramCount, table } from './format.ts';
 import { prepareLabels } from './labels.ts';
 import { fitStandardizer, standardize, trainTestSplit, type Samples } from './preprocess.ts';
 import { usage } from './usage.ts';
@@ -33,6 +35,12 @@ export interface TrainOptions {
   readonly weights?: string;
   /** Write the trained weights (and step count) here as safetensors. */
   readonly save?: string;
+  /** Compile in gradient-flow telemetry and print it per epoch. Default false (implied by `report`). */
+  readonly diagnostics?: boolean;
+  /** Write an HTML report (loss curves, gradient norms) here. */
+  readonly report?: string;
+  /** In the report, show the training curve shifted half an epoch left at first. */
+  readonly shiftTrain?: boolean;
 }
 
 export interface TrainResult {
@@ -58,6 +66,24 @@ function epochLine(log: EpochLog, epochs: number): string {
   return parts.join('  ');
 }
 
+const short = (v: number): string => (v === 0 ? '0' : v.toExponential(1));
+
+/** Per layer: its weight's gradient norm and update ratio, its activations' mean ± std and dead/saturated share. */
+function diagnosticsLines(log: EpochLog): string[] {
+  const d = log.diagnostics;
+  if (!d) return [];
+  return table(
+    Object.entries(d.layers).map(([name, l]) => {
+      const p = d.params[`${name}.weight`];
+      const cells = [name, `‖∇W‖ ${p ? short(p.gradNorm) : '—'}`, `‖ΔW‖/‖W‖ ${p ? short(p.updateRatio) : '—'}`, `act ${l.mean.toFixed(3)} ± ${l.std.toFixed(3)}`];
+      if (l.deadFraction !== undefined) cells.push(`dead ${(l.deadFraction * 100).toFixed(0)}%`);
+      if (l.saturatedFraction !== undefined) cells.push(`saturated ${(l.saturatedFraction * 100).toFixed(0)}%`);
+      return cells;
+    }),
+    '    ',
+  );
+}
+
 function dataLine(data: Dataset): string {
   const classes = data.classNames ? `; classes ${data.classNames.map((n, k) => `${k} ${n}`).join(', ')}` : '';
   return `data      ${data.source}: ${plural(data.rows, 'row')} × ${plural(data.features, 'feature')}${classes}`;
@@ -73,7 +99,8 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   const testSplit = options.testSplit ?? 0.2;
   if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
 
-  const compiled = await compileSpec(spec, options.spec);
+  const diagnostics = options.diagnostics ?? options.report !== undefined;
+  const compiled = await compileSpec(spec, options.spec, { diagnostics });
   const trainer = await loadTrainer(compiled.wasm);
   const m = trainer.manifest;
   io.out(
@@ -124,16 +151,34 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   const epochs = options.epochs ?? 10;
   const validation = options.validationSplit ? `, last ${options.validationSplit} of training rows for validation` : '';
   io.out(`training  ${plural(epochs, 'epoch')}, batch ${options.batchSize ?? m.batchSize}${validation}`);
-  const history = trainer.fit(
-    { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
-    {
-      epochs,
-      seed,
-      batchSize: options.batchSize,
-      validationSplit: options.validationSplit,
-      onEpochEnd: (log) => io.out(epochLine(log, epochs)),
-    },
-  );
+  const writeReport = (history: History, extra: { test?: Evaluation; stopped?: string } = {}): void => {
+    if (options.report === undefined) return;
+    const notes = [`${dataLine(data)}`, `${m.optimizer.type} lr ${m.optimizer.learningRate}, batch ${options.batchSize ?? m.batchSize}, seed ${seed}`];
+    if (extra.stopped) notes.push(`Training stopped: ${extra.stopped}`);
+    const html = trainingReport({ model: m.model, history, notes, shiftTrain: options.shiftTrain ?? false, ...(extra.test ? { test: extra.test } : {}) });
+    writeAtomic(options.report, new TextEncoder().encode(html));
+    io.out(`report    ${options.report}`);
+  };
+  let history: History;
+  try {
+    history = trainer.fit(
+      { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
+      {
+        epochs,
+        seed,
+        batchSize: options.batchSize,
+        validationSplit: options.validationSplit,
+        onEpochEnd: (log) => {
+          io.out(epochLine(log, epochs));
+          if (options.diagnostics) for (const line of diagnosticsLines(log)) io.out(line);
+        },
+      },
+    );
+  } catch (err) {
+    // The epochs before a NaN are worth seeing: the report shows how the gradients got there.
+    if (err instanceof NonFiniteError && err.history) writeReport(err.history, { stopped: err.message });
+    throw err;
+  }
   if (options.save !== undefined) {
     const steps = epochs * Math.ceil(Math.floor(trainSet.rows * (1 - (options.validationSplit ?? 0))) / (options.batchSize ?? m.batchSize));
     writeAtomic(options.save, await saveCheckpoint(trainer, { step: steps }));
@@ -141,6 +186,7 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   }
   if (testSet.rows === 0) {
     io.out('test      none (--test-split 0)');
+    writeReport(history);
     return { trainer, history };
   }
   const evaluation = trainer.evaluate({ shape: [testSet.rows, testSet.features], data: testSet.x }, testSet.y);
@@ -149,6 +195,7 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
       ? ''
       : `, accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${Math.round(evaluation.accuracy * testSet.rows)}/${testSet.rows})`;
   io.out(`test      loss ${lossText(evaluation.loss)}${accuracy}`);
+  writeReport(history, { test: evaluation });
   return { trainer, history, test: { ...evaluation, rows: testSet.rows } };
 }
 
@@ -163,6 +210,9 @@ const flags = {
   'positive-class': { type: 'string' },
   weights: { type: 'string' },
   save: { type: 'string' },
+  diagnostics: { type: 'boolean' },
+  report: { type: 'string' },
+  'shift-train': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -184,6 +234,9 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
       positiveClass: v['positive-class'],
       weights: v.weights,
       save: v.save,
+      ...(v.diagnostics !== undefined ? { diagnostics: v.diagnostics } : {}),
+      report: v.report,
+      shiftTrain: v['shift-train'] ?? false,
     },
     io,
   );

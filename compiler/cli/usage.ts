@@ -1,6 +1,6 @@
 // Help texts, kept apart from the commands so `nabla help` loads no compiler.
 
-export const commandNames = ['compile', 'train', 'inspect', 'help'] as const;
+export const commandNames = ['compile', 'train', 'gradcheck', 'inspect', 'help'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export const usage: Record<CommandName | 'main', string> = {
@@ -11,6 +11,8 @@ Compile neural-network model specs (JSON) to self-contained WebAssembly trainers
 Commands:
   compile <model.json> [-o out.wasm]        compile a spec to a trainer .wasm
   train <model.json> --data <file.csv> ...  compile, then train and test on a CSV
+  gradcheck <model.json> [options]          check the gradients three ways (compiled,
+                                            interpreted, numerical)
   inspect <file.wasm> [--json]              show a trainer's manifest
   help [command]                            show help for a command
 
@@ -20,12 +22,14 @@ Options:
 
 Run 'nabla help <command>' for the options of one command.`,
 
-  compile: `Usage: nabla compile <model.json> [-o <out.wasm>]
+  compile: `Usage: nabla compile <model.json> [-o <out.wasm>] [--diagnostics]
 
 Validates the model spec and compiles it to a trainer .wasm (written atomically).
 
 Options:
   -o, --output <file>   where to write the .wasm (default: the spec's path with .wasm)
+  --diagnostics         compile in gradient-flow telemetry (docs/abi.md); off, the .wasm is
+                        exactly the same as without the flag
   -h, --help            show this help`,
 
   train: `Usage: nabla train <model.json> --data <file.csv> [options]
@@ -51,7 +55,38 @@ Options:
                              or .safetensors (as --save writes, or PyTorch's names and layout);
                              they see standardised features unless --no-standardize
   --save <file.safetensors>  write the trained weights and the step count (atomically)
-  -h, --help                 show this help`,
+  --diagnostics              compile in gradient-flow telemetry and print it per epoch:
+                             per layer ‖∇W‖, ‖ΔW‖/‖W‖, activation mean ± std, dead ReLUs,
+                             saturated sigmoid/tanh units
+  --report <out.html>        write an HTML report: loss curves, per-tensor gradient norms
+                             and update ratios (log scale), layer statistics (implies
+                             telemetry; --diagnostics also prints it)
+  --shift-train              in the report, show the training loss half an epoch left
+  -h, --help                 show this help
+
+A step whose loss, gradients or new weights are NaN or ±Inf stops training with an error
+naming the step and the tensor; the weights stay as they were before that step.`,
+
+  gradcheck: `Usage: nabla gradcheck <model.json> [options]
+
+Computes d loss / d parameter for every parameter three ways — the compiled float32 .wasm, the
+float64 interpreter, and centered differences on the interpreter — and prints, per tensor and
+overall, the relative difference ‖a − b‖ / (‖a‖ + ‖b‖) of each pair, the worst element and a
+verdict: ≤ 1e-7 excellent, ≤ 1e-5 acceptable, ≥ 1e-3 likely a bug (exit status 1).
+
+Options:
+  --weights <file>        check at these weights: .safetensors (as 'train --save' writes)
+                          or .json {"<layer>.weight": [[...]], ...}
+                          (default: the spec's initializers and seed)
+  --data <file.csv>       differentiate on rows of this CSV (a seeded pick, features
+                          standardised; default: seeded random rows of the model's shapes)
+  --batch <n>             rows, at most the spec's batchSize (default: batchSize)
+  --positive-class <k>    with --data and binary_crossentropy: class k against the rest
+  --all                   check every element numerically (default: tensors of more than
+                          100 elements are sampled, 100 seeded elements each)
+  --seed <n>              seed of the random rows and the sampling (default: the spec's seed)
+  --json                  print the report as JSON
+  -h, --help              show this help`,
 
   inspect: `Usage: nabla inspect <file.wasm> [--json]
 

@@ -11,6 +11,8 @@ import type { Template } from '../ops/op.ts';
 import { kernelInputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
+import { emitGuardedStep, type GuardLayout } from './guard.ts';
+import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 
 /** Names the generated module imports from each file of assembly/. */
 export interface KernelExports {
@@ -99,7 +101,13 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
   return `${header}\nfunction kernel${kernel.out}(n: i32): void {\n${body}\n}`;
 }
 
-export function emitModule(model: LoweredModel, program: Program, plan: MemoryPlan, kernels: KernelExports): string {
+/** What the module carries beyond the plain entry points: the non-finite guard, and telemetry with `diagnostics: true`. */
+export interface ModuleExtras {
+  readonly guard?: GuardLayout;
+  readonly diagnostics?: DiagnosticsLayout;
+}
+
+export function emitModule(model: LoweredModel, program: Program, plan: MemoryPlan, kernels: KernelExports, extras: ModuleExtras = {}): string {
   const { graph } = program;
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
@@ -177,5 +185,22 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     trainLossValue,
     `}`,
     '',
+    // Telemetry is collected by the guarded step, after the guard has stored this step's gradient norms.
+    ...(extras.diagnostics && extras.guard ? [emitDiagnostics(graph, plan, extras.diagnostics, extras.guard.offset + 4), ''] : []),
+    ...(extras.guard
+      ? [
+          emitGuardedStep({
+            graph,
+            plan,
+            layout: extras.guard,
+            batchSize: B,
+            loss: trainLoss,
+            predictions,
+            calls: (wanted) => schedule(program, wanted).map((k) => `  kernel${k.out}(n);`),
+            ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
+          }),
+          '',
+        ]
+      : []),
   ].join('\n');
 }

@@ -17,8 +17,19 @@ const inferenceLoss: LossOf = (model, x, y) => model.evaluate(x, y).loss;
 /** The training-mode loss (batch statistics): what gradients() differentiates. */
 export const trainingLoss: LossOf = (model, x, y) => model.gradients(x, y).loss;
 
-/** d loss / d parameter for every parameter (or the listed ones), by (L(w+h) − L(w−h)) / 2h. Leaves weights as found. */
-export function numericalGradients(model: Interpreter, x: Feed, y: Feed, only?: readonly string[], lossOf: LossOf = inferenceLoss): Record<string, Float64Array> {
+/**
+ * d loss / d parameter for every parameter (or the listed ones), by (L(w+h) − L(w−h)) / 2h.
+ * With `indices`, only those elements of a tensor are differentiated (the rest are NaN): the
+ * way to sample a large model. Leaves weights as found.
+ */
+export function numericalGradients(
+  model: Interpreter,
+  x: Feed,
+  y: Feed,
+  only?: readonly string[],
+  lossOf: LossOf = inferenceLoss,
+  indices?: ReadonlyMap<string, ArrayLike<number>>,
+): Record<string, Float64Array> {
   const weights = model.getWeights();
   const record = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v.data.slice()]));
   const out: Record<string, Float64Array> = {};
@@ -27,7 +38,11 @@ export function numericalGradients(model: Interpreter, x: Feed, y: Feed, only?: 
       if (only && !only.includes(name)) continue;
       const values = record[name]!;
       const grad = new Float64Array(values.length);
-      for (let i = 0; i < values.length; i++) {
+      const chosen = indices?.get(name);
+      if (chosen) grad.fill(NaN);
+      const count = chosen ? chosen.length : values.length;
+      for (let k = 0; k < count; k++) {
+        const i = chosen ? chosen[k]! : k;
         const w = tensor.data[i]!;
         const h = finiteDifferenceStep(w);
         values[i] = w + h;

@@ -11,6 +11,14 @@ import { lowerModel, TRAIN_LOSS, type LoweredModel } from '../model/lower.ts';
 import { parseSpec } from '../model/spec.ts';
 import { signatureOf } from '../model/signature.ts';
 import { evaluateGraph } from './evaluate.ts';
+import { layerOutputs, type LayerOutput } from '../model/layer-output.ts';
+import { layerDiagnostics, paramDiagnostics, type Diagnostics } from '../../runtime/diagnostics.ts';
+
+function l2norm(data: Float64Array): number {
+  let sum = 0;
+  for (const v of data) sum += v * v;
+  return Math.sqrt(sum);
+}
 
 class InterpreterEngine implements BatchEngine<Float64Array> {
   readonly signature: Signature;
@@ -18,10 +26,19 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   private readonly params = new Map<string, Float64Array>();
   /** Optimizer state by name, zeroed by init as the trainer's init() does. */
   private readonly state = new Map<string, Tensor64>();
+  /** Gradient norms of the last step whose values were all finite, for the non-finite guard. */
+  private lastNorms: ReadonlyMap<string, number> | null = null;
+  private lastDiagnostics: Diagnostics | undefined;
+  /** Layers whose activations the telemetry reads; empty without diagnostics. */
+  private readonly layers: readonly LayerOutput[];
 
-  constructor(readonly model: LoweredModel) {
+  constructor(
+    readonly model: LoweredModel,
+    diagnostics: boolean,
+  ) {
     this.signature = signatureOf(model);
     this.training = trainingGraphOf(model);
+    this.layers = diagnostics ? layerOutputs(this.training, model.spec) : [];
     this.init(model.spec.seed);
   }
 
@@ -101,15 +118,43 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     return { loss, predictions, grads };
   }
 
+  /** As the compiled train_step_checked: the loss, the gradients in backward order, the new values, then commit. */
   trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
-    const { values, loss, predictions } = this.forwardAndLoss(x, y, n, updates, true);
+    const { values, loss, predictions } = this.forwardAndLoss(x, y, n, [...updates, ...this.layers.map((l) => l.id)], true);
+    const ports = gradientPorts(this.training);
+    const grads = ports.map((p) => ({ name: p.name.slice('grad:'.length), id: p.id }));
+    // Backward order: the gradient the backward pass computes first (the last layer's) comes first.
+    const backward = [...grads].sort((a, b) => a.id - b.id);
+    const rank = new Map(backward.map((g, k) => [g.name, k]));
+    const checked = [...this.training.updates].sort((a, b) => (rank.get(a.target) ?? Infinity) - (rank.get(b.target) ?? Infinity));
+    const finite = (id: NodeId): boolean => values.get(id)!.data.every(Number.isFinite);
+    const firstBad = (): string | undefined => {
+      if (!Number.isFinite(loss)) return 'loss';
+      for (const g of backward) if (!finite(g.id)) return `grad:${g.name}`;
+      for (const u of checked) if (!finite(u.value)) return `update:${u.target}`;
+      return undefined;
+    };
+    const bad = firstBad();
+    if (bad) return { loss, predictions, nonFinite: { tensor: bad, lastFiniteGradNorms: this.lastNorms } };
+    if (this.layers.length) {
+      const update = new Map(this.training.updates.map((u) => [u.target, u.value]));
+      this.lastDiagnostics = {
+        params: Object.fromEntries(grads.map((g) => [g.name, paramDiagnostics(values.get(g.id)!.data, this.params.get(g.name)!, values.get(update.get(g.name)!)!.data)])),
+        layers: Object.fromEntries(this.layers.map((l) => [l.name, layerDiagnostics(l.activation, values.get(l.id)!.data, n, l.units)])),
+      };
+    }
     for (const u of this.training.updates) {
       const value = values.get(u.value)!;
       if (this.state.has(u.target)) this.state.set(u.target, tensor64(value.shape, value.data.slice()));
       else this.params.set(u.target, value.data.slice());
     }
+    this.lastNorms = new Map(grads.map((g) => [g.name, l2norm(values.get(g.id)!.data)]));
     return { loss, predictions };
+  }
+
+  readDiagnostics(): Diagnostics | undefined {
+    return this.lastDiagnostics;
   }
 
   evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> {
@@ -128,8 +173,9 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
 export class Interpreter extends ModelRunner<Float64Array> {
   private readonly impl: InterpreterEngine;
 
-  constructor(spec: unknown) {
-    const engine = new InterpreterEngine(lowerModel(parseSpec(spec)));
+  /** `diagnostics`: gradient-flow telemetry every training step, as a trainer compiled with it. */
+  constructor(spec: unknown, options: { readonly diagnostics?: boolean } = {}) {
+    const engine = new InterpreterEngine(lowerModel(parseSpec(spec)), options.diagnostics ?? false);
     super(engine);
     this.impl = engine;
   }
@@ -144,6 +190,6 @@ export class Interpreter extends ModelRunner<Float64Array> {
   }
 }
 
-export function interpret(spec: unknown): Interpreter {
-  return new Interpreter(spec);
+export function interpret(spec: unknown, options: { readonly diagnostics?: boolean } = {}): Interpreter {
+  return new Interpreter(spec, options);
 }

@@ -68,8 +68,36 @@ for (const [key, def] of Object.entries(ops)) {
   if (key !== def.name) throw new Error(`internal: op table key '${key}' holds op '${def.name}'`);
 }
 
+/**
+ * Substitutes for built-in ops, active only inside substituteOps(). The one extension point of
+ * the table: tests use it to plant a deliberately wrong op (a broken vjp) and check that
+ * `nabla gradcheck` catches it. It can replace an op's definition, never add a name, so the
+ * typed table above stays the whole vocabulary.
+ */
+const substitutes = new Map<string, OpDef<never>>();
+
+/**
+ * Runs `fn` with `defs` in place of the built-in ops of the same names (and arity), then
+ * restores the table, also when `fn` throws or its promise rejects. Not re-entrant: calls
+ * must not overlap, so run such tests sequentially.
+ */
+export async function substituteOps<T>(defs: readonly OpDef<never>[], fn: () => T | Promise<T>): Promise<T> {
+  if (substitutes.size) throw new Error('internal: substituteOps calls must not overlap');
+  for (const def of defs) {
+    const builtin = (ops as Record<string, OpDef<never>>)[def.name];
+    if (!builtin) throw new Error(`substituteOps: '${def.name}' is not an op of the table; only existing ops can be substituted`);
+    if (builtin.arity !== def.arity) throw new Error(`substituteOps: '${def.name}' takes ${builtin.arity} inputs, the substitute ${def.arity}`);
+  }
+  for (const def of defs) substitutes.set(def.name, def);
+  try {
+    return await fn();
+  } finally {
+    substitutes.clear();
+  }
+}
+
 export function opDef(name: string): OpDef<Record<string, unknown>> {
-  const def = (ops as Record<string, OpDef<never>>)[name];
+  const def = substitutes.get(name) ?? (ops as Record<string, OpDef<never>>)[name];
   if (!def) throw new Error(`internal: unknown op '${name}'`);
   return def as unknown as OpDef<Record<string, unknown>>;
 }
