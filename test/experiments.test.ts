@@ -60,7 +60,7 @@ describe('deep MLP fixes', () => {
 
   it('residual connections: the identity paths carry the gradient down to the first layer of the sigmoid net', async () => {
     // The same weights (same seed and layer names) with and without the skips: only the adds differ.
-    const [plain, residual] = [await sigmoidCase('none', 0), await sigmoidCase('residual', 0)];
+    const [plain, residual] = [await sigmoidCase('none', 0), await sigmoidCase('residual', 2)];
     // Measured: 7.35e-7 plain, 8.04e-3 with skips (×1.1e4); without the adds the two are equal.
     expect(firstToLast(residual.atInit)).toBeGreaterThan(1000 * firstToLast(plain.atInit));
     // The first layer itself: 4.96e-7 plain, 0.31 with skips.
@@ -69,6 +69,13 @@ describe('deep MLP fixes', () => {
     const hidden = residual.atInit.slice(0, -1);
     expect(Math.max(...hidden) / Math.min(...hidden)).toBeLessThan(100);
     expect(plain.atInit[DEPTH - 1]! / plain.atInit[0]!).toBeGreaterThan(1e5);
+    // The scale they do not fix: sums of positive sigmoid outputs make the output layer start
+    // over-confident (6.54 against 1.435), with a large gradient (38.7 against 0.675); two epochs
+    // bring the loss down (22.2 → 5.31) but not to the plain network's loss at initialisation.
+    expect(residual.lossAtInit).toBeGreaterThan(3 * plain.lossAtInit);
+    expect(residual.atInit[DEPTH]!).toBeGreaterThan(10 * plain.atInit[DEPTH]!);
+    expect(residual.epochLosses[1]!).toBeLessThan(residual.epochLosses[0]!);
+    expect(residual.epochLosses[1]!).toBeGreaterThan(plain.lossAtInit);
   });
 
   it('gradient clipping: SGD at lr 1 explodes until the guard stops it; clipNorm 1 trains', async () => {
