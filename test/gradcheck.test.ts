@@ -253,6 +253,30 @@ describe('the merged vocabulary', () => {
     expect(report.failed).toBe(false);
   });
 
+  it('judges a gradient that is zero up to rounding (a bias right before batch norm) against the model’s, and says so', async () => {
+    const beforeBn = {
+      name: 'bias_before_bn',
+      input: { shape: [5] },
+      layers: [
+        { type: 'dense', name: 'hidden', units: 6 },
+        { type: 'batch_normalization', name: 'bn' },
+        { type: 'dense', name: 'out', units: 2 },
+      ],
+      loss: { type: 'mse' },
+      batchSize: 8,
+      seed: 4,
+    };
+    const report = await gradcheck(beforeBn);
+    expect(report.tensors.filter((t) => t.zero).map((t) => t.name)).toEqual(['hidden.bias']);
+    const bias = report.tensors.find((t) => t.name === 'hidden.bias')!;
+    // Against its own norm, the rounding noise of the three ways would differ by about 100 %.
+    expect(bias.verdict).not.toBe('likely a bug');
+    expect(bias.pairs['interpreted-vs-numerical'].relativeDifference).toBeLessThan(1e-7);
+    const { out, io } = capture();
+    expect(await main(['gradcheck', writeSpec(beforeBn)], io)).toBe(0);
+    expect(out.join('\n')).toContain('note: zero gradient (up to rounding) for hidden.bias');
+  });
+
   it('checks at the weights of a safetensors checkpoint (--weights w.safetensors)', async () => {
     const trainer = await compile(normalized);
     trainer.fit({ x: randomMatrix(16, 5, 4), y: oneHot(randomClasses(16, 3, 5), 3) }, { epochs: 2 });
