@@ -69,7 +69,7 @@ export function reportLines(report: GradcheckReport, dataNote: string): string[]
     lines.push(
       '',
       `note: zero gradient (up to rounding) for ${zero.map((t) => t.name).join(', ')}: their differences are relative to the model's gradient norm,`,
-      '      so they say only that all three ways find it zero (as for a bias right before batch normalization, which subtracts it again)',
+      '      so they say only that all three ways find them zero (as for a bias right before batch normalization, which subtracts it again)',
     );
   }
   lines.push('', 'worst elements (largest |a − b| of each pair)');
