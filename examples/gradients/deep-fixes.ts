@@ -97,7 +97,7 @@ export async function sigmoidCase(fix: FixResult['fix'], epochs = 3): Promise<Fi
   const trainer = await compile(spec);
   const { loss, grads } = trainer.gradients(firstBatch.x, firstBatch.y);
   const atInit = LAYERS.map((l) => Math.hypot(...grads[`${l}.weight`]!.data));
-  // epochs = 0: the gradients at initialisation only (what the residual test needs, in a second).
+  // epochs = 0: the gradients at initialisation only (the residual test's plain baseline, in a second).
   const history = epochs > 0 ? trainer.fit({ x: { shape: [ROWS, FEATURES], data: data.x }, y: data.y }, { epochs }) : { epochs: [] };
   return { fix, atInit, lossAtInit: loss, epochLosses: history.epochs.map((e) => e.loss) };
 }
