@@ -64,8 +64,14 @@ export function reportLines(report: GradcheckReport, dataNote: string): string[]
   }
   rows.push(['overall', '', `${overall.checked}/${overall.elements}`, ...pairs.map((p) => pairCell(overall[pairName(p)]))]);
   lines.push(...table(rows));
-  const zero = report.tensors.filter((t) => t.norm === 0);
-  if (zero.length) lines.push('', `note: zero gradient for ${zero.map((t) => t.name).join(', ')}: their comparisons prove nothing`);
+  const zero = report.tensors.filter((t) => t.zero);
+  if (zero.length) {
+    lines.push(
+      '',
+      `note: zero gradient (up to rounding) for ${zero.map((t) => t.name).join(', ')}: their differences are relative to the model's gradient norm,`,
+      '      so they say only that all three ways find them zero (as for a bias right before batch normalization, which subtracts it again)',
+    );
+  }
   lines.push('', 'worst elements (largest |a − b| of each pair)');
   for (const p of pairs) lines.push(`  ${header[pairName(p)].padEnd(24)}  ${elementText(overall[pairName(p)].worst)}`);
   const bad = report.tensors.filter((t) => t.verdict === 'likely a bug');

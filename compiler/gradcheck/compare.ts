@@ -10,6 +10,12 @@ export type Verdict = (typeof verdicts)[number];
 export const EXCELLENT = 1e-7;
 export const ACCEPTABLE = 1e-5;
 export const BUG_THRESHOLD = 1e-3;
+/**
+ * A tensor whose float64 gradient norm is at most this fraction of the model's is zero up to
+ * rounding (float64 leaves about 1e-16 relative; 1e-12 keeps a margin of 1e4 on either side:
+ * genuinely small gradients, like a vanishing first layer's 1e-7, stay far above it).
+ */
+export const ZERO_GRADIENT = 1e-12;
 
 export function verdictOf(relative: number): Verdict {
   if (!(relative < BUG_THRESHOLD)) return 'likely a bug'; // NaN lands here too
@@ -81,8 +87,11 @@ function elementAt(t: TensorGradients, i: number, sampled: boolean): Element {
   };
 }
 
-/** Compares one pair over several tensors at once (one tensor, or every tensor for the overall line). */
-export function comparePair(tensors: readonly TensorGradients[], [a, b]: (typeof pairs)[number]): PairResult {
+/**
+ * Compares one pair over several tensors at once (one tensor, or every tensor for the overall line).
+ * `floor`: the least denominator of the relative difference (see relativeDifference).
+ */
+export function comparePair(tensors: readonly TensorGradients[], [a, b]: (typeof pairs)[number], floor = 0): PairResult {
   const usesNumerical = ([a, b] as Way[]).includes('numerical');
   const left: number[] = [];
   const right: number[] = [];
@@ -105,10 +114,10 @@ export function comparePair(tensors: readonly TensorGradients[], [a, b]: (typeof
       }
     }
   }
-  const relative = relativeDifference(left, right);
+  const relative = relativeDifference(left, right, floor);
   return { relativeDifference: relative, verdict: verdictOf(relative), worst, worstAbsolute: Math.max(0, worstAbsolute) };
 }
 
-export function compareAll(tensors: readonly TensorGradients[]): Record<PairName, PairResult> {
-  return Object.fromEntries(pairs.map((p) => [pairName(p), comparePair(tensors, p)])) as Record<PairName, PairResult>;
+export function compareAll(tensors: readonly TensorGradients[], floor = 0): Record<PairName, PairResult> {
+  return Object.fromEntries(pairs.map((p) => [pairName(p), comparePair(tensors, p, floor)])) as Record<PairName, PairResult>;
 }

@@ -9,7 +9,7 @@ import { takeRows, type Rows } from '../../runtime/data.ts';
 import { compile } from '../compile.ts';
 import { loadCheckpoint } from '../../runtime/checkpoint.ts';
 import { interpret } from '../interpret/interpreter.ts';
-import { BUG_THRESHOLD, compareAll, worstVerdict, type PairName, type PairResult, type TensorGradients, type Verdict } from './compare.ts';
+import { BUG_THRESHOLD, compareAll, ZERO_GRADIENT, worstVerdict, type PairName, type PairResult, type TensorGradients, type Verdict } from './compare.ts';
 import { finiteDifferenceStep, numericalGradients, trainingLoss } from './numerical.ts';
 
 export interface GradcheckOptions {
@@ -38,6 +38,12 @@ export interface TensorCheck {
   readonly checked: number;
   /** ‖interpreted gradient‖₂: a zero gradient makes every comparison trivially perfect. */
   readonly norm: number;
+  /**
+   * The gradient is zero up to rounding (norm ≤ ZERO_GRADIENT × the model's), as for a bias right
+   * before batch normalization, which subtracts it again: its pairs are then judged against the
+   * model's gradient norm, so they say that all three ways find it zero, and nothing more.
+   */
+  readonly zero: boolean;
   readonly pairs: Record<PairName, PairResult>;
   readonly verdict: Verdict;
 }
@@ -186,15 +192,20 @@ export async function gradcheck(specInput: unknown, options: GradcheckOptions = 
     numerical: numerical[p.name]!,
     checked: chosen.get(p.name)!,
   }));
+  // The model's gradient scale, twice: the denominator ‖a‖ + ‖b‖ of two equal gradients of that norm.
+  const modelNorm = Math.hypot(...gradients.map((g) => Math.hypot(...Array.from(g.interpreted))));
   const tensors: TensorCheck[] = gradients.map((g, k) => {
-    const pairs = compareAll([g]);
+    const norm = Math.hypot(...Array.from(g.interpreted));
+    const zero = norm <= ZERO_GRADIENT * modelNorm;
+    const pairs = compareAll([g], zero ? 2 * modelNorm : 0);
     return {
       name: g.name,
       layer: trained[k]!.layer,
       shape: g.shape,
       elements: g.compiled.length,
       checked: g.checked.length,
-      norm: Math.hypot(...Array.from(g.interpreted)),
+      norm,
+      zero,
       pairs,
       verdict: worstVerdict(Object.values(pairs).map((r) => r.verdict)),
     };

@@ -62,7 +62,12 @@ export function numericalGradients(
   return out;
 }
 
-export function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/**
+ * With `floor`, the denominator is at least `floor`: a gradient that is zero up to rounding is
+ * then judged against the scale the caller gives (the model's gradient norm), not against its own
+ * rounding noise, which would make any two computations of it differ by about 100 %.
+ */
+export function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): number {
   if (a.length !== b.length) throw new Error(`relativeDifference: lengths ${a.length} and ${b.length}`);
   let diff = 0;
   let na = 0;
@@ -72,6 +77,6 @@ export function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): 
     na += a[i]! ** 2;
     nb += b[i]! ** 2;
   }
-  const denom = Math.sqrt(na) + Math.sqrt(nb);
+  const denom = Math.max(Math.sqrt(na) + Math.sqrt(nb), floor);
   return denom === 0 ? 0 : Math.sqrt(diff) / denom;
 }
