@@ -20,6 +20,11 @@ function describe(spec: TensorSpec, kind: string): string {
   return `${kind} '${spec.name}'`;
 }
 
+/** Where element i of rows of `width` values sits, for messages. */
+function position(i: number, width: number): string {
+  return width === 1 ? `row ${i}` : `row ${Math.floor(i / width)}, column ${i % width}`;
+}
+
 /** Flattens and checks rows of `spec` (batch-first shape). `classes` marks integer class labels in [0, classes). */
 export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'labels', classes?: number): Rows {
   const what = describe(spec, kind);
@@ -31,23 +36,27 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
   } else if (Array.isArray(value)) {
     if (value.length > 0 && Array.isArray(value[0])) {
       data = new Float64Array(value.length * width);
-      value.forEach((row: unknown, r) => {
+      // Plain loops, no callbacks: this runs on every value of every step.
+      for (let r = 0; r < value.length; r++) {
+        const row: unknown = value[r];
         if (!Array.isArray(row)) throw new InputError(`${what}: row ${r} is not an array`);
         if (row.length !== width) throw new InputError(`${what}: row ${r} has ${row.length} values, expected ${width}`);
-        row.forEach((v: unknown, c) => {
+        for (let c = 0; c < width; c++) {
+          const v: unknown = row[c];
           if (typeof v !== 'number') throw new InputError(`${what}: row ${r}, column ${c} is ${JSON.stringify(v)}, not a number`);
           data[r * width + c] = v;
-        });
-      });
+        }
+      }
     } else {
       if (width !== 1) {
         throw new InputError(`${what}: expected rows of ${width} values (an array of arrays), got a flat array; wrap one sample as [[...]]`);
       }
       data = new Float64Array(value.length);
-      value.forEach((v: unknown, r) => {
+      for (let r = 0; r < value.length; r++) {
+        const v: unknown = value[r];
         if (typeof v !== 'number') throw new InputError(`${what}: row ${r} is ${JSON.stringify(v)}, not a number`);
         data[r] = v;
-      });
+      }
     }
   } else if (typeof value === 'object' && value !== null && 'shape' in value && 'data' in value) {
     const [rows, ...rest] = value.shape;
@@ -61,12 +70,12 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
   }
   const rows = data.length / width;
   if (rows === 0) throw new InputError(`${what}: no rows`);
+  // The message's position is built only on failure: this loop runs on every value of every step.
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    const where = width === 1 ? `row ${i}` : `row ${Math.floor(i / width)}, column ${i % width}`;
-    if (!Number.isFinite(v)) throw new InputError(`${what}: ${where} is ${v}; values must be finite`);
+    if (!Number.isFinite(v)) throw new InputError(`${what}: ${position(i, width)} is ${v}; values must be finite`);
     if (classes !== undefined && (!Number.isInteger(v) || v < 0 || v >= classes)) {
-      throw new InputError(`${what}: ${where} is ${v}, expected a class index in [0, ${classes})`);
+      throw new InputError(`${what}: ${position(i, width)} is ${v}, expected a class index in [0, ${classes})`);
     }
   }
   return { rows, width, data };
