@@ -4,9 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
-import { numericalGradients, relativeDifference } from '../compiler/gradcheck/numerical.ts';
-import { perturbed, randomMatrix } from './support/data.ts';
+import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
+import { randomMatrix } from './support/data.ts';
 import { SMALL_MODELS } from './support/models.ts';
+import { expectThreeWayAgreement } from './support/three-way.ts';
 
 describe.each(SMALL_MODELS)('$name', ({ spec, labels }) => {
   const B = spec.batchSize!;
@@ -16,26 +17,7 @@ describe.each(SMALL_MODELS)('$name', ({ spec, labels }) => {
     ['full batch', B],
     ['partial batch', B - 3],
   ])('agrees three ways on a %s', async (_label, n) => {
-    const trainer = await compile(spec);
-    const interpreter = interpret(spec);
-    // Non-trivial weights: the spec's initializers, perturbed so zero-initialised tensors still vary.
-    const weights = perturbed(trainer.getWeights(), 100);
-    trainer.setWeights(weights);
-    interpreter.setWeights(weights);
-    const x = randomMatrix(n, features, 10 + n, 1.5);
-    const y = labels(n, 20 + n);
-
-    const exact = interpreter.gradients(x, y);
-    const compiled = trainer.gradients(x, y);
-    const numerical = numericalGradients(interpreter, x, y);
-
-    expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
-    for (const [name, g] of Object.entries(exact.grads)) {
-      const norm = Math.hypot(...g.data);
-      expect(norm, `${name} has a zero gradient: the check would prove nothing`).toBeGreaterThan(0);
-      expect(relativeDifference(g.data, numerical[name]!), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
-      expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
-    }
+    await expectThreeWayAgreement(spec, randomMatrix(n, features, 10 + n, 1.5), labels(n, 20 + n));
   });
 
   it('takes the same SGD step compiled and interpreted', async () => {

@@ -8,10 +8,11 @@ import { compile, compileToWasm } from '../compiler/compile.ts';
 import { loadCheckpoint, saveCheckpoint } from '../runtime/checkpoint.ts';
 import { completeManifest, type Manifest } from '../runtime/manifest.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
-import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
+import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
 import { InputError } from '../runtime/errors.ts';
-import { perturbed, randomMatrix } from './support/data.ts';
+import { randomMatrix } from './support/data.ts';
 import { GRAPH_MODELS } from './support/graphs.ts';
+import { expectThreeWayAgreement } from './support/three-way.ts';
 
 describe.each(GRAPH_MODELS)('$name', ({ spec, inputs, targets, training }) => {
   const B = spec.batchSize!;
@@ -20,24 +21,7 @@ describe.each(GRAPH_MODELS)('$name', ({ spec, inputs, targets, training }) => {
     ['full batch', B],
     ['partial batch', B - 3],
   ])('agrees three ways on a %s', async (_label, n) => {
-    const trainer = await compile(spec);
-    const interpreter = interpret(spec);
-    const weights = perturbed(trainer.getWeights(), 100);
-    trainer.setWeights(weights);
-    interpreter.setWeights(weights);
-    const x = inputs(n, 10 + n);
-    const y = targets(n, 20 + n);
-
-    const exact = interpreter.gradients(x, y);
-    const compiled = trainer.gradients(x, y);
-    const numerical = numericalGradients(interpreter, x, y, Object.keys(exact.grads), ...(training ? [trainingLoss] : []));
-
-    expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
-    for (const [name, g] of Object.entries(exact.grads)) {
-      expect(Math.hypot(...g.data), `${name} has a zero gradient: the check would prove nothing`).toBeGreaterThan(0);
-      expect(relativeDifference(g.data, numerical[name]!), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
-      expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
-    }
+    await expectThreeWayAgreement(spec, inputs(n, 10 + n), targets(n, 20 + n), training);
   });
 
   it('predicts and evaluates the same compiled and interpreted', async () => {

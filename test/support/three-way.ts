@@ -1,0 +1,29 @@
+// The three-way gradient check every model test runs: at weights perturbed away from the
+// initializers (so zero-initialised tensors vary too), the interpreter's float64 gradients against
+// centered differences (≤ 1e-7) and the compiled float32 ones against the interpreter's (≤ 1e-5).
+import { expect } from 'vitest';
+import { compile } from '../../compiler/compile.ts';
+import { numericalGradients, relativeDifference, trainingLoss } from '../../compiler/gradcheck/numerical.ts';
+import { interpret } from '../../compiler/interpret/interpreter.ts';
+import type { Feed } from '../../runtime/tensor.ts';
+import { perturbed } from './data.ts';
+
+/** `training`: differentiate the training-pass loss (batch norm, dropout), as gradients() does. */
+export async function expectThreeWayAgreement(spec: unknown, x: Feed, y: Feed, training = false): Promise<void> {
+  const trainer = await compile(spec);
+  const interpreter = interpret(spec);
+  const weights = perturbed(trainer.getWeights(), 100);
+  trainer.setWeights(weights);
+  interpreter.setWeights(weights);
+
+  const exact = interpreter.gradients(x, y);
+  const compiled = trainer.gradients(x, y);
+  const numerical = numericalGradients(interpreter, x, y, Object.keys(exact.grads), ...(training ? [trainingLoss] : []));
+
+  expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
+  for (const [name, g] of Object.entries(exact.grads)) {
+    expect(Math.hypot(...g.data), `${name} has a zero gradient: the check would prove nothing`).toBeGreaterThan(0);
+    expect(relativeDifference(g.data, numerical[name]!), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
+    expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
+  }
+}
