@@ -14,8 +14,8 @@ export function finiteDifferenceStep(w: number): number {
 /** The loss a numerical gradient differentiates: by default evaluate()'s (inference mode). */
 export type LossOf = (model: Interpreter, x: Feed, y: Feed) => number;
 const inferenceLoss: LossOf = (model, x, y) => model.evaluate(x, y).loss;
-/** The training-mode loss (batch statistics): what gradients() differentiates. */
-export const trainingLoss: LossOf = (model, x, y) => model.gradients(x, y).loss;
+/** The training-mode loss (batch statistics): what gradients() differentiates, without the backward pass. */
+export const trainingLoss: LossOf = (model, x, y) => model.trainingLoss(x, y);
 
 /**
  * d loss / d parameter for every parameter (or the listed ones), by (L(w+h) − L(w−h)) / 2h.

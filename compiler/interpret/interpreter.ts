@@ -2,6 +2,7 @@
 // very training graph that is compiled, so the two can be compared value for value.
 import { ModelRunner, type BatchEngine, type BatchResult } from '../../runtime/runner.ts';
 import type { Signature, TensorSpec } from '../../runtime/manifest.ts';
+import type { Feed } from '../../runtime/tensor.ts';
 import { gradientPorts, trainingGraphOf } from '../autodiff/training.ts';
 import { drawOf, initialValues, paramStream } from '../init/initializers.ts';
 import { printGraph } from '../ir/print.ts';
@@ -118,6 +119,11 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     return { loss, predictions, grads };
   }
 
+  /** The training pass's loss alone (batch statistics, this step's dropout mask): no backward pass. */
+  trainingLossBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): number {
+    return this.forwardAndLoss(x, y, n, [], true).loss;
+  }
+
   /** As the compiled train_step_checked: the loss, the gradients in backward order, the new values, then commit. */
   trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
@@ -178,6 +184,16 @@ export class Interpreter extends ModelRunner<Float64Array> {
     const engine = new InterpreterEngine(lowerModel(parseSpec(spec)), options.diagnostics ?? false);
     super(engine);
     this.impl = engine;
+  }
+
+  /**
+   * The loss gradients() differentiates — the training pass's (batch statistics, this step's
+   * dropout mask) where the model has one — without its backward pass: what numerical
+   * gradients evaluate twice per element.
+   */
+  trainingLoss(x: Feed, y: Feed): number {
+    const batch = this.batch(x, y);
+    return this.impl.trainingLossBatch(batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows);
   }
 
   /** The training graph (forward, loss, backward, update) that both the interpreter and the compiler run. */
