@@ -112,6 +112,7 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   const sameSpec = specSha256 === undefined || specSha256 === (await specHash(m));
   // Everything is checked: now, and only now, write.
   for (const [placed, data] of writes) memoryBytes(trainer, placed).set(data);
+  trainer.weightsReplaced();
   const optimizerState = state.length === 0 ? 'none' : hasState ? 'restored' : 'reset';
   return { step, sameSpec, metadata: file.metadata, optimizerState, ...(specSha256 !== undefined ? { specSha256 } : {}) };
 }

@@ -71,7 +71,11 @@ class WasmEngine implements BatchEngine<Float32Array> {
 
   init(seed: number): void {
     this.exports.init(seed >>> 0);
-    // The guard's norms and the telemetry block describe steps of the weights just replaced.
+    this.forgetSteps();
+  }
+
+  /** The guard's norms and the telemetry block describe steps of weights that were just replaced. */
+  forgetSteps(): void {
     this.finiteSteps = 0;
   }
 
@@ -81,6 +85,7 @@ class WasmEngine implements BatchEngine<Float32Array> {
 
   writeParams(values: ReadonlyMap<string, Float64Array>): void {
     for (const [name, data] of values) this.views.params[name]!.set(data);
+    this.forgetSteps();
   }
 
   private feed(x: readonly Float64Array[], y: readonly Float64Array[] | null): void {
@@ -139,6 +144,7 @@ export class Trainer extends ModelRunner<Float32Array> {
   readonly manifest: Manifest;
   readonly module: WebAssembly.Module;
   readonly views: TrainerViews;
+  private readonly impl: WasmEngine;
 
   constructor(module: WebAssembly.Module, instance: WebAssembly.Instance) {
     const manifest = readManifest(module);
@@ -147,7 +153,16 @@ export class Trainer extends ModelRunner<Float32Array> {
     this.manifest = manifest;
     this.module = module;
     this.views = engine.views;
+    this.impl = engine;
     engine.init(manifest.seed);
+  }
+
+  /**
+   * Call after writing parameters or optimizer state through `views` directly (loadCheckpoint
+   * does): the non-finite guard then stops quoting gradient norms of the weights that were there.
+   */
+  weightsReplaced(): void {
+    this.impl.forgetSteps();
   }
 }
 

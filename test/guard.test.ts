@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile, compileToWasm } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
+import { loadCheckpoint, saveCheckpoint } from '../runtime/checkpoint.ts';
 import { NonFiniteError } from '../runtime/guard.ts';
 import type { ModelRunner } from '../runtime/runner.ts';
 import { randomMatrix } from './support/data.ts';
@@ -158,5 +159,41 @@ describe('state the step would have written', () => {
     expect(copy(trainer.views.params)).toEqual(before.params);
     expect(copy(trainer.views.state)).toEqual(before.state);
     expect(before.state['optimizer:step']).toEqual([error!.step - 1]);
+  });
+});
+
+describe('the non-finite guard after the weights are replaced', () => {
+  // Weights whose loss overflows at once: 1e30 in float32, 1e300 in float64.
+  const huge = (model: ModelRunner<Float32Array | Float64Array>, value = 1e30): Record<string, { shape: readonly number[]; data: Float64Array }> =>
+    Object.fromEntries(Object.entries(model.getWeights()).map(([k, t]) => [k, { shape: t.shape, data: new Float64Array(t.data.length).fill(value) }]));
+
+  it.each([
+    ['compiled', () => compile(absurd), 1e30],
+    ['interpreted', () => Promise.resolve(interpret(absurd)), 1e300],
+  ] as const)('%s: setWeights forgets the gradient norms of the old weights', async (_name, make, value) => {
+    const model: ModelRunner<Float32Array | Float64Array> = await make();
+    model.trainStep(x, y); // finite: the guard now holds norms of these weights
+    model.setWeights(huge(model, value));
+    const error = (() => {
+      try {
+        model.trainStep(x, y);
+      } catch (err) {
+        return err as NonFiniteError;
+      }
+      throw new Error(`the step with weights of ${value} stayed finite`);
+    })();
+    expect(error).toBeInstanceOf(NonFiniteError);
+    expect(error.lastFiniteGradNorms).toBeNull();
+    expect(error.message).toContain('no earlier step had finite gradients');
+  });
+
+  it('compiled: loading a checkpoint forgets them too', async () => {
+    const source = await compile(absurd);
+    source.setWeights(huge(source));
+    const bytes = await saveCheckpoint(source, { step: 0 });
+    const model = await compile(absurd);
+    model.trainStep(x, y);
+    await loadCheckpoint(model, bytes);
+    expect(() => model.trainStep(x, y)).toThrow('no earlier step had finite gradients');
   });
 });

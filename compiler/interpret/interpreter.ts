@@ -52,6 +52,13 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
       const shape = this.training.nodes[s.id]!.shape as number[];
       this.state.set(s.name, tensor64(shape));
     }
+    this.forgetSteps();
+  }
+
+  /** The guard's norms and the telemetry describe steps of weights that were just replaced. */
+  forgetSteps(): void {
+    this.lastNorms = null;
+    this.lastDiagnostics = undefined;
   }
 
   readParam(name: string): Float64Array {
@@ -60,6 +67,7 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
 
   writeParams(values: ReadonlyMap<string, Float64Array>): void {
     for (const [name, data] of values) this.params.set(name, data.slice());
+    this.forgetSteps();
   }
 
   private port(name: string): NodeId {
