@@ -2,7 +2,6 @@
 // then dead-code elimination. The result computes the same values (test/fusion.test.ts).
 import type { Graph, Node, NodeId } from '../ir/types.ts';
 import { sameShape } from '../ir/types.ts';
-import { opDef } from '../ops/registry.ts';
 import { eliminateDeadCode } from './dce.ts';
 
 type Rule = (node: Node, nodes: readonly Node[], seen: Seen) => NodeId | Node | null;
@@ -10,8 +9,8 @@ type Rule = (node: Node, nodes: readonly Node[], seen: Seen) => NodeId | Node | 
 interface Seen {
   /** relu node of each input x (relu(x)), to rewrite step(x). */
   readonly reluOf: Map<NodeId, NodeId>;
-  /** Nodes that may become a bare constant: constants have no buffer, so only elementwise
-   *  kernels (which inline them as literals) may read them, and no output or update may be one. */
+  /** Nodes that may become a bare constant: any but outputs and update values, which the host
+   *  reads from a buffer (kernels read a constant as a literal or from static data, see emit.ts). */
   readonly mayBeConstant: ReadonlySet<NodeId>;
 }
 
@@ -53,10 +52,6 @@ const rules: readonly { readonly name: string; readonly why: string; readonly ap
 
 function nodesThatMayBeConstant(graph: Graph): Set<NodeId> {
   const ok = new Set(graph.nodes.map((n) => n.id));
-  for (const node of graph.nodes) {
-    if (opDef(node.op).template.kind === 'elementwise') continue;
-    for (const i of node.inputs) ok.delete(i);
-  }
   for (const p of graph.outputs) ok.delete(p.id);
   for (const u of graph.updates) ok.delete(u.value);
   return ok;
