@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
-import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
 import { argmaxBlobs, randomMatrix } from './support/data.ts';
+import { expectThreeWayAgreement } from './support/three-way.ts';
 
 const spec = {
   input: { shape: [4] },
@@ -30,20 +30,11 @@ describe('dropout', () => {
 
   it('agrees three ways through the training loss, on a full and a partial batch', async () => {
     for (const n of [8, 5]) {
-      const trainer = await compile(spec);
-      const interpreter = interpret(spec);
       const x = randomMatrix(n, 4, 80 + n, 1.5);
       const y = randomMatrix(n, 2, 90 + n);
-      const exact = interpreter.gradients(x, y);
-      const compiled = trainer.gradients(x, y);
-      const numerical = numericalGradients(interpreter, x, y, undefined, trainingLoss);
+      const exact = await expectThreeWayAgreement(spec, x, y, { training: true, perturbSeed: null, nonZero: false });
       // The mask is live: the training loss differs from the inference loss.
-      expect(Math.abs(exact.loss - interpreter.evaluate(x, y).loss)).toBeGreaterThan(1e-6);
-      expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, exact.loss)).toBeLessThan(1e-5);
-      for (const [name, g] of Object.entries(exact.grads)) {
-        expect(relativeDifference(g.data, numerical[name]!), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
-        expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
-      }
+      expect(Math.abs(exact.loss - interpret(spec).evaluate(x, y).loss)).toBeGreaterThan(1e-6);
     }
   });
 

@@ -21,7 +21,7 @@ describe.each(GRAPH_MODELS)('$name', ({ spec, inputs, targets, training }) => {
     ['full batch', B],
     ['partial batch', B - 3],
   ])('agrees three ways on a %s', async (_label, n) => {
-    await expectThreeWayAgreement(spec, inputs(n, 10 + n), targets(n, 20 + n), training);
+    await expectThreeWayAgreement(spec, inputs(n, 10 + n), targets(n, 20 + n), { training });
   });
 
   it('predicts and evaluates the same compiled and interpreted', async () => {

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
-import { numericalGradients, relativeDifference, trainingLoss } from '../compiler/gradcheck/numerical.ts';
-import { argmaxBlobs, perturbed, randomMatrix } from './support/data.ts';
+import { argmaxBlobs, randomMatrix } from './support/data.ts';
+import { expectThreeWayAgreement } from './support/three-way.ts';
 
 const spec = {
   input: { shape: [5] },
@@ -76,24 +76,10 @@ describe('batch_normalization', () => {
     ['full batch', 8],
     ['partial batch', 5],
   ])('agrees three ways in training mode on a %s', async (_label, n) => {
-    const trainer = await compile(bnSpec);
-    const interpreter = interpret(bnSpec);
-    const weights = perturbed(trainer.getWeights(), 200);
-    trainer.setWeights(weights);
-    interpreter.setWeights(weights);
     const x = randomMatrix(n, 4, 40 + n, 1.5);
     const y = randomMatrix(n, 2, 50 + n);
-    const exact = interpreter.gradients(x, y);
-    const compiled = trainer.gradients(x, y);
+    const exact = await expectThreeWayAgreement(bnSpec, x, y, { training: true, perturbSeed: 200 });
     expect(Object.keys(exact.grads)).toEqual(['d1.weight', 'd1.bias', 'bn1.weight', 'bn1.bias', 'd2.weight', 'd2.bias', 'bn2.weight', 'out.weight', 'out.bias']);
-    expect(Math.abs(compiled.loss - exact.loss) / Math.max(1, Math.abs(exact.loss))).toBeLessThan(1e-5);
-    const numerical = numericalGradients(interpreter, x, y, Object.keys(exact.grads), trainingLoss);
-    for (const [name, g] of Object.entries(exact.grads)) {
-      const numeric = numerical[name]!;
-      expect(Math.hypot(...g.data), `${name} has a zero gradient`).toBeGreaterThan(0);
-      expect(relativeDifference(g.data, numeric), `${name}: interpreter vs numerical`).toBeLessThan(1e-7);
-      expect(relativeDifference(compiled.grads[name]!.data, g.data), `${name}: compiled vs interpreter`).toBeLessThan(1e-5);
-    }
   });
 
   it('normalises by batch statistics in training and running statistics in inference; a step updates them with momentum', async () => {
