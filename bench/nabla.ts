@@ -6,10 +6,30 @@ import { RELAXED_SECTION, readManifest } from '../runtime/manifest.ts';
 import { msPerCall } from './timing.ts';
 import { nablaSpec, syntheticBatch, type Workload } from './workloads.ts';
 
-interface StepExports {
+export interface StepExports {
   readonly memory: WebAssembly.Memory;
   init(seed: number): void;
   train_step(n: number): number;
+  train_step_checked(n: number): number;
+}
+
+/** An instance of a compiled trainer, initialised from its seed, its input and label buffers holding the workload's batch. */
+export async function fedInstance(module: WebAssembly.Module, w: Workload): Promise<StepExports> {
+  const manifest = readManifest(module);
+  const exports = (await WebAssembly.instantiate(module, {})).exports as unknown as StepExports;
+  exports.init(manifest.seed);
+  const { x, labels } = syntheticBatch(w);
+  const buffer = exports.memory.buffer;
+  new Float32Array(buffer, manifest.buffers.input.offset, x.length).set(x);
+  const view = labels instanceof Int32Array ? Int32Array : Float32Array;
+  new view(buffer, manifest.buffers.labels.offset, labels.length).set(labels);
+  return exports;
+}
+
+/** The relaxed-SIMD build a baseline trainer carries, where this host runs it. */
+export async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Module | undefined> {
+  const [bytes] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
+  return bytes && WebAssembly.validate(bytes) ? WebAssembly.compile(bytes) : undefined;
 }
 
 export interface NablaResult {
@@ -20,19 +40,12 @@ export interface NablaResult {
 }
 
 async function stepMs(module: WebAssembly.Module, w: Workload, budgetMs: number): Promise<number> {
-  const manifest = readManifest(module);
-  const exports = (await WebAssembly.instantiate(module, {})).exports as unknown as StepExports;
-  exports.init(manifest.seed);
-  const { x, labels } = syntheticBatch(w);
-  const buffer = exports.memory.buffer;
-  new Float32Array(buffer, manifest.buffers.input.offset, x.length).set(x);
-  const view = labels instanceof Int32Array ? Int32Array : Float32Array;
-  new view(buffer, manifest.buffers.labels.offset, labels.length).set(labels);
+  const exports = await fedInstance(module, w);
   let loss = NaN;
   const ms = msPerCall(() => {
     loss = exports.train_step(w.batch);
   }, budgetMs);
-  if (!Number.isFinite(loss)) throw new Error(`nabla ${w.name} (${manifest.simd}): non-finite loss ${loss}`);
+  if (!Number.isFinite(loss)) throw new Error(`nabla ${w.name} (${readManifest(module).simd}): non-finite loss ${loss}`);
   return ms;
 }
 
@@ -40,7 +53,7 @@ export async function benchNabla(w: Workload, budgetMs: number): Promise<NablaRe
   const compiled = await compileToWasm(nablaSpec(w));
   const module = await WebAssembly.compile(compiled.wasm);
   const baseline = await stepMs(module, w, budgetMs);
-  const [relaxedBytes] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
-  const relaxed = relaxedBytes && WebAssembly.validate(relaxedBytes) ? await stepMs(await WebAssembly.compile(relaxedBytes), w, budgetMs) : undefined;
+  const relaxedModule = await relaxedBuild(module);
+  const relaxed = relaxedModule ? await stepMs(relaxedModule, w, budgetMs) : undefined;
   return { ms: relaxed === undefined ? { baseline } : { baseline, relaxed }, compileMs: compiled.timings.totalMs, wasmBytes: compiled.wasm.length };
 }

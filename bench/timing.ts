@@ -29,3 +29,35 @@ export function msPerCall(step: () => void, budgetMs = 1500): number {
   }
   return median(samples);
 }
+
+export interface PairedResult {
+  /** Median ms per step of each variant. */
+  readonly ms: number[];
+  /** Per variant, its ms / the first variant's ms in each round, sorted. */
+  readonly ratios: number[][];
+}
+
+/**
+ * Variants timed in rounds of `steps` calls each, the order rotating from round to round: each
+ * round yields one ratio per variant to the first variant of that same round, so a burst of
+ * load from elsewhere cancels out of the ratio. The first `warmup` rounds are dropped.
+ */
+export function pairedRounds(variants: readonly (() => void)[], steps: number, rounds = 41, warmup = 5): PairedResult {
+  const times: number[][] = variants.map(() => []);
+  for (let round = 0; round < rounds + warmup; round++) {
+    for (let j = 0; j < variants.length; j++) {
+      const k = (round + j) % variants.length;
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) variants[k]!();
+      times[k]!.push((performance.now() - t0) / steps);
+    }
+  }
+  const timed = times.map((t) => t.slice(warmup));
+  return { ms: timed.map(median), ratios: timed.map((t) => t.map((v, r) => v / timed[0]![r]!).sort((x, y) => x - y)) };
+}
+
+/** "×1.023 (1.004–1.041)": the median ratio and its 25th–75th percentiles. */
+export function formatRatio(sorted: readonly number[]): string {
+  const q = (p: number): number => sorted[Math.floor(p * (sorted.length - 1))]!;
+  return `×${median(sorted).toFixed(3)} (${q(0.25).toFixed(3)}–${q(0.75).toFixed(3)})`;
+}

@@ -58,9 +58,12 @@ describe('fusion', () => {
     });
     const text = printProgram(program).split('\n');
     // Forward: bias and relu are the GEMM's epilogue; backward: relu's mask × upstream gradient
-    // in one loop; the SGD update w − η·g in one pass per parameter.
+    // in one loop, which also sums the result over the batch into the bias gradient; the SGD
+    // update w − η·g in one pass per parameter.
     expect(text.find((l) => l.includes('# hidden'))).toMatch(/^gemm +%\d+ \[N,16\] .*matmul %\d+ → add %\d+ → relu %\d+ \[epilogue: bias \+ relu\]/);
-    expect(text.some((l) => /^elementwise .*step %\d+ → mul %\d+ +# grad\(hidden\)$/.test(l))).toBe(true);
+    expect(text.some((l) => /^elementwise .*step %\d+ → mul %\d+ \[\+ column sums %\d+ \[16\] grad\(hidden\)\] +# grad\(hidden\)$/.test(l))).toBe(true);
+    // The bias gradient has no kernel of its own any more.
+    expect(text.some((l) => /^node .* sum %\d+ +# grad\(hidden\)$/.test(l))).toBe(false);
     expect(text.filter((l) => /^elementwise .*mul %\d+ → sub %\d+ +# update\(/.test(l))).toHaveLength(4);
   });
 });

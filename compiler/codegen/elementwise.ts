@@ -21,6 +21,12 @@ function view(shape: readonly Dim[]): [Dim, Dim] {
   return [shape[0]!, shape[1]!];
 }
 
+/**
+ * The loop of one elementwise kernel. With `columnSums` (the address of a [cols] buffer) the
+ * kernel also sums its [rows, cols] output over the rows while each value is still in a
+ * register: a bias gradient taken in the pass that computes the layer's gradient, in the same
+ * row order as `sum_rows`, so the sums are the same floats.
+ */
 export function emitElementwise(
   template: Extract<Template<unknown>, { kind: 'elementwise' }>,
   node: Node,
@@ -28,6 +34,7 @@ export function emitElementwise(
   out: string,
   ins: readonly string[],
   dim: (d: Dim) => string,
+  columnSums?: string,
 ): string {
   const [R, C] = view(node.shape);
   const operands: Operand[] = inputs.map((input, k) => {
@@ -37,9 +44,10 @@ export function emitElementwise(
     return { kind: 'buffer', ptr: ins[k]!, rowStride: r === 1 && R !== 1 ? null : dim(c), colBroadcast: c === 1 && C !== 1 };
   });
   // Same-shape operands and scalars need no row structure: one flat loop over R·C elements.
-  const flat = operands.every(
-    (o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || R === 1,
-  );
+  if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
+  const flat =
+    columnSums === undefined &&
+    operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || R === 1);
   const lines: string[] = [];
   const scalars: string[] = [];
   const vectors: string[] = [];
@@ -65,9 +73,27 @@ export function emitElementwise(
     lines.push(`    let j = 0;`);
     if (template.simd) {
       const vecArgs = operands.map((o, k) => (o.kind === 'literal' ? vectors[k]! : o.colBroadcast ? `v${k}` : `v128.load(${bases[k]} + (<usize>j << 2))`));
-      lines.push(`    for (; j + 4 <= ${count}; j += 4) v128.store(${outBase} + (<usize>j << 2), ${template.simd(...vecArgs)});`);
+      const value = template.simd(...vecArgs);
+      if (columnSums === undefined) lines.push(`    for (; j + 4 <= ${count}; j += 4) v128.store(${outBase} + (<usize>j << 2), ${value});`);
+      else {
+        lines.push(`    for (; j + 4 <= ${count}; j += 4) {`);
+        lines.push(`      const v = ${value};`);
+        lines.push(`      v128.store(${outBase} + (<usize>j << 2), v);`);
+        lines.push(`      const s = ${columnSums} + (<usize>j << 2);`);
+        lines.push(`      v128.store(s, f32x4.add(v128.load(s), v));`);
+        lines.push(`    }`);
+      }
     }
-    lines.push(`    for (; j < ${count}; j++) store<f32>(${outBase} + (<usize>j << 2), ${template.scalar(...scalarArgs)});`);
+    const value = template.scalar(...scalarArgs);
+    if (columnSums === undefined) lines.push(`    for (; j < ${count}; j++) store<f32>(${outBase} + (<usize>j << 2), ${value});`);
+    else {
+      lines.push(`    for (; j < ${count}; j++) {`);
+      lines.push(`      const v = ${value};`);
+      lines.push(`      store<f32>(${outBase} + (<usize>j << 2), v);`);
+      lines.push(`      const s = ${columnSums} + (<usize>j << 2);`);
+      lines.push(`      store<f32>(s, load<f32>(s) + v);`);
+      lines.push(`    }`);
+    }
   };
 
   if (flat) {
@@ -76,6 +102,7 @@ export function emitElementwise(
     inner(out, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
     lines.push(`  }`);
   } else {
+    if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${dim(C)} << 2);`);
     lines.push(`  for (let i = 0; i < ${dim(R)}; i++) {`);
     const outBase = `${out} + ((<usize>i * <usize>${dim(C)}) << 2)`;
     inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), dim(C));

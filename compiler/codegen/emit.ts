@@ -68,7 +68,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
   const operand = (i: NodeId): string => (graph.nodes[i]!.op === 'constant' ? 'literal' : address(i));
   const out = address(kernel.out);
   const scratch = String(plan.scratch.get(kernel.out) ?? 0);
-  const header = kernel.holds
+  const header = [...kernel.holds, ...(kernel.kind === 'elementwise' && kernel.columnSums !== undefined ? [kernel.columnSums] : [])]
     .map((id) => {
       const n = graph.nodes[id]!;
       return `// %${id} = ${n.op}(${n.inputs.map((i) => `%${i}`).join(', ')}) ${shapeToString(n.shape)}${n.label ? `  ${n.label}` : ''}`;
@@ -83,7 +83,8 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
-    body = emitElementwise(treeTemplate(graph, kernel, leaves), node, leaves.map((i) => graph.nodes[i]!), out, leaves.map(operand), dim);
+    const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
+    body = emitElementwise(treeTemplate(graph, kernel, leaves), node, leaves.map((i) => graph.nodes[i]!), out, leaves.map(operand), dim, sums);
   } else {
     const def = opDef(node.op);
     const inputs = node.inputs.map((i) => graph.nodes[i]!);

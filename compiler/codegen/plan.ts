@@ -13,7 +13,7 @@
 import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
-import { kernelInputs, type Program } from '../passes/fuse.ts';
+import { kernelInputs, kernelOutputs, type Program } from '../passes/fuse.ts';
 
 export interface MemoryPlan {
   readonly offsets: ReadonlyMap<NodeId, number>;
@@ -105,8 +105,11 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
 
   let unsharedBytes = ARENA_START;
   program.kernels.forEach((kernel, t) => {
-    unsharedBytes += aligned(bytesOf(kernel.out));
-    place(kernel.out);
+    const outs = kernelOutputs(kernel);
+    for (const id of outs) {
+      unsharedBytes += aligned(bytesOf(id));
+      place(id);
+    }
     const bytes = kernel.holds.reduce((most, id) => Math.max(most, scratchBytesOf(graph, id, batchSize)), 0);
     if (bytes > 0) {
       unsharedBytes += aligned(bytes);
@@ -116,7 +119,7 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
     }
     // Inputs read for the last time here, and an output nobody reads, give their bytes back.
     const done = reads[t]!.filter((i) => lastUse.get(i) === t);
-    if (!lastUse.has(kernel.out)) done.push(kernel.out);
+    done.push(...outs.filter((id) => !lastUse.has(id)));
     for (const id of done) if (!pinned.has(id)) arena.release(offsets.get(id)!, sizes.get(id)!);
   });
   return { offsets, sizes, scratch, end: arena.end, unsharedBytes };

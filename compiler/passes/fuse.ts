@@ -3,7 +3,8 @@
 //   gemm         matmul X·Wᵀ + bias row (+ relu, tanh): the bias and activation are the GEMM's
 //                epilogue, applied to the accumulators before the store
 //   elementwise  a tree of elementwise ops of one shape: activation derivative × upstream
-//                gradient, the loss chain, the optimizer update w − η·g, ... one loop
+//                gradient, the loss chain, the optimizer update w − η·g, ... one loop; a sum
+//                over the rows of its output (a bias gradient) is taken in the same loop
 //   node         any other node, run by its own template
 //
 // A node joins its consumer's kernel only if that consumer is its one reader and the host never
@@ -15,7 +16,13 @@ import { opDef } from '../ops/registry.ts';
 
 export type Kernel =
   | { readonly kind: 'node'; readonly out: NodeId; readonly holds: readonly NodeId[] }
-  | { readonly kind: 'elementwise'; readonly out: NodeId; readonly holds: readonly NodeId[] }
+  | {
+      readonly kind: 'elementwise';
+      readonly out: NodeId;
+      readonly holds: readonly NodeId[];
+      /** A sum over axis 0 of the [rows, cols] output, written as a second output of this kernel. */
+      readonly columnSums?: NodeId;
+    }
   | {
       readonly kind: 'gemm';
       readonly out: NodeId;
@@ -42,6 +49,11 @@ const hasSimd = (node: Node): boolean => {
 export function kernelInputs(graph: Graph, kernel: Kernel): NodeId[] {
   const held = new Set(kernel.holds);
   return [...new Set(kernel.holds.flatMap((id) => graph.nodes[id]!.inputs))].filter((i) => !held.has(i));
+}
+
+/** The nodes a kernel writes to memory: its output, and the column sums it takes on the way. */
+export function kernelOutputs(kernel: Kernel): NodeId[] {
+  return kernel.kind === 'elementwise' && kernel.columnSums !== undefined ? [kernel.out, kernel.columnSums] : [kernel.out];
 }
 
 /** One kernel per computed node: the unfused program. */
@@ -109,7 +121,24 @@ export function fuse(graph: Graph): Program {
 
   // A node held by a later kernel had its own kernel when it was visited: drop that one.
   const held = new Set([...kernels.values()].flatMap((k) => k.holds.filter((id) => id !== k.out)));
-  return { graph, kernels: [...kernels.values()].filter((k) => !held.has(k.out)) };
+  for (const id of held) kernels.delete(id);
+
+  // A column sum (sum over axis 0 of [rows, cols]: a bias gradient) of an elementwise kernel's
+  // output joins that kernel, which adds each row to the sums while the row is in registers.
+  // The fused loop walks rows, so it needs a row of at least one f32x4: with fewer columns the
+  // flat loop over all rows·cols stays SIMD, and a separate sum is cheaper.
+  for (const n of graph.nodes) {
+    if (n.op !== 'sum' || !kernels.has(n.id)) continue;
+    const attrs = n.attrs as { axes: readonly number[]; keepDims?: boolean };
+    const x = node(n.inputs[0]!);
+    const producer = kernels.get(x.id);
+    const cols = x.shape[1];
+    if (attrs.axes.length !== 1 || attrs.axes[0] !== 0 || attrs.keepDims || x.shape.length !== 2 || typeof cols !== 'number' || cols < 4 || !producer) continue;
+    if (producer.kind === 'gemm' || (producer.kind === 'node' && !isElementwise(x)) || (producer.kind === 'elementwise' && producer.columnSums !== undefined)) continue;
+    kernels.set(x.id, { kind: 'elementwise', out: x.id, holds: producer.holds, columnSums: n.id });
+    kernels.delete(n.id);
+  }
+  return { graph, kernels: [...kernels.values()] };
 }
 
 export function printProgram(program: Program): string {
@@ -119,7 +148,12 @@ export function printProgram(program: Program): string {
       const out = graph.nodes[k.out]!;
       const ops = k.holds.map((id) => `${graph.nodes[id]!.op} %${id}`).join(' → ');
       const ins = kernelInputs(graph, k).map((i) => `%${i}`).join(', ');
-      const extra = k.kind === 'gemm' ? ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}]` : '';
+      const extra =
+        k.kind === 'gemm'
+          ? ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}]`
+          : k.kind === 'elementwise' && k.columnSums !== undefined
+            ? ` [+ column sums %${k.columnSums} ${shapeToString(graph.nodes[k.columnSums]!.shape)}${graph.nodes[k.columnSums]!.label ? ` ${graph.nodes[k.columnSums]!.label}` : ''}]`
+            : '';
       return `${k.kind.padEnd(11)} %${k.out} ${shapeToString(out.shape)} ← (${ins})  ${ops}${extra}${out.label ? `  # ${out.label}` : ''}`;
     })
     .join('\n');

@@ -1,0 +1,50 @@
+// Before and after a change, side by side in one process: the working tree's compiler against
+// the compiler of another git revision (default HEAD), on the benchmark's workloads. Both
+// trainers run the same spec, data and SIMD flavour; rounds alternate between them (pairedRounds),
+// so a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
+//
+//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64] [--baseline]
+//
+// The base revision is checked out once as a detached worktree under .bench-ab/<commit>/ (inside
+// the repository, so it resolves this checkout's node_modules) and its compiler imported from there.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileToWasm } from '../compiler/compile.ts';
+import { fedInstance, relaxedBuild } from './nabla.ts';
+import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
+import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
+import { nablaSpec, WORKLOADS } from './workloads.ts';
+
+const { values } = parseArgs({ options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' } } });
+if (!values.baseline) {
+  const status = rerunWithRelaxedSimd();
+  if (status !== null) process.exit(status);
+}
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+const commit = git('rev-parse', '--verify', `${values.base}^{commit}`);
+const tree = fileURLToPath(new URL(`../.bench-ab/${commit}/`, import.meta.url));
+if (!existsSync(tree)) git('worktree', 'add', '--detach', tree, commit);
+const base = (await import(pathToFileURL(`${tree}compiler/compile.ts`).href)) as { compileToWasm: typeof compileToWasm };
+
+const useRelaxed = !values.baseline && relaxedSimd();
+const only = values.only?.split(',');
+const label = git('log', '-1', '--format=%h %s', commit).slice(0, 72);
+console.log(`A = ${label}\nB = working tree${git('status', '--porcelain', '--untracked-files=no') ? ' (uncommitted changes)' : ''}`);
+console.log(`${useRelaxed ? 'relaxed' : 'baseline'} SIMD build, bare train_step; ratio B/A per round, median (25th–75th percentile) of 41 rounds\n`);
+
+for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
+  const trainer = async (compile: typeof compileToWasm) => {
+    const module = await WebAssembly.compile((await compile(nablaSpec(w))).wasm);
+    const built = useRelaxed ? await relaxedBuild(module) : module;
+    if (!built) throw new Error('internal: the relaxed build did not validate');
+    return fedInstance(built, w);
+  };
+  const a = await trainer(base.compileToWasm);
+  const b = await trainer(compileToWasm);
+  const steps = Math.max(1, Math.round(20 / msPerCall(() => a.train_step(w.batch), 200)));
+  const result = pairedRounds([() => a.train_step(w.batch), () => b.train_step(w.batch)], steps);
+  console.log(`${w.name.padEnd(7)} A ${result.ms[0]!.toFixed(4)} ms  B ${result.ms[1]!.toFixed(4)} ms  B/A ${formatRatio(result.ratios[1]!)}  (${steps} steps a round)`);
+}
