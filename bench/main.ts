@@ -1,9 +1,11 @@
 // `npm run bench`: median ms per training step of nabla vs TensorFlow.js (wasm SIMD one thread,
-// cpu) on the same workloads and data, then GEMM GFLOPS at the W1 shapes vs a peak probe.
-// Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-gemm, --no-relaxed.
+// cpu) and jax-js (wasm device) on the same workloads and data, then GEMM GFLOPS at the W1 shapes
+// vs a peak probe.
+// Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm, --no-relaxed.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchGemm } from './gemm.ts';
+import { benchJax, initJax, jaxThreads, jaxVersion } from './jax.ts';
 import { benchNabla } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { benchTfjs, loadedWasm } from './tfjs.ts';
@@ -14,6 +16,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean' },
     only: { type: 'string' },
     'no-tfjs': { type: 'boolean' },
+    'no-jax': { type: 'boolean' },
     'no-gemm': { type: 'boolean' },
     'no-relaxed': { type: 'boolean' },
   },
@@ -33,8 +36,20 @@ console.log(`nabla bench · ${new Date().toISOString().slice(0, 10)} · ${cpu} �
 console.log(`median ms per training step (forward + backward + SGD, loss read back), same data and batch for every system`);
 console.log(`nabla = the build loadTrainer picks here (${relaxed ? 'relaxed SIMD' : 'baseline SIMD'}); ratios are system ms / nabla ms\n`);
 
+// jax-js runs only if its wasm device starts here; otherwise its columns show '—' and one line says why.
+let jaxSkipped: string | undefined = values['no-jax'] ? '--no-jax' : undefined;
+let jaxDevice = '';
+if (!jaxSkipped) {
+  try {
+    jaxDevice = await initJax();
+  } catch (e) {
+    jaxSkipped = `its wasm device failed to start under Node ${process.version}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  }
+}
+const jaxLosses: string[] = [];
+
 const fmt = (ms: number | undefined): string => (ms === undefined ? '—' : ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
-const header = ['workload', 'nabla ms', 'nabla baseline ms', 'tfjs-wasm ms', 'tfjs-cpu ms', 'tfjs-wasm / nabla', 'tfjs-cpu / nabla', 'compile ms', '.wasm KiB'];
+const header = ['workload', 'nabla ms', 'nabla baseline ms', 'tfjs-wasm ms', 'tfjs-cpu ms', 'jax-js ms', 'tfjs-wasm / nabla', 'tfjs-cpu / nabla', 'jax-js / nabla', 'compile ms', '.wasm KiB'];
 const rows: string[][] = [header];
 for (const w of workloads) {
   const nabla = await benchNabla(w, budget);
@@ -42,8 +57,15 @@ for (const w of workloads) {
   const wasm = values['no-tfjs'] ? undefined : (await benchTfjs(w, 'wasm', budget)).ms;
   // The cpu backend is slow on the big workloads: a shorter budget keeps the whole bench short.
   const cpuMs = values['no-tfjs'] ? undefined : (await benchTfjs(w, 'cpu', budget / 2)).ms;
+  let jax: number | undefined;
+  if (!jaxSkipped) {
+    const r = await benchJax(w, budget);
+    if (r.device !== jaxDevice) throw new Error(`jax-js ${w.name}: ran on ${r.device}, not ${jaxDevice}`);
+    jax = r.ms;
+    jaxLosses.push(`${w.name} ${r.first.toFixed(3)} → ${r.loss.toFixed(3)}`);
+  }
   const ratio = (ms: number | undefined): string => (ms === undefined ? '—' : `${(ms / best).toFixed(1)}×`);
-  rows.push([w.name, fmt(best), fmt(nabla.ms.baseline), fmt(wasm), fmt(cpuMs), ratio(wasm), ratio(cpuMs), nabla.compileMs.toFixed(0), (nabla.wasmBytes / 1024).toFixed(1)]);
+  rows.push([w.name, fmt(best), fmt(nabla.ms.baseline), fmt(wasm), fmt(cpuMs), fmt(jax), ratio(wasm), ratio(cpuMs), ratio(jax), nabla.compileMs.toFixed(0), (nabla.wasmBytes / 1024).toFixed(1)]);
 }
 const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const [i, r] of rows.entries()) {
@@ -52,6 +74,8 @@ for (const [i, r] of rows.entries()) {
 }
 console.log(`\ncompile = spec → .wasm with both SIMD builds, in process; .wasm holds both builds`);
 if (loadedWasm.length) console.log(`tfjs-backend-wasm loaded: ${[...new Set(loadedWasm)].map((p) => p.split('/').pop()).join(', ')} (one thread)`);
+if (jaxSkipped) console.log(`jax-js skipped: ${jaxSkipped}`);
+else console.log(`jax-js ${jaxVersion()} ran on its ${jaxDevice} device, ${jaxThreads()}; the whole step under jit; loss, first → last timed step: ${jaxLosses.join(', ')}`);
 
 if (!values['no-gemm']) {
   for (const simd of relaxed ? (['baseline', 'relaxed'] as const) : (['baseline'] as const)) {
