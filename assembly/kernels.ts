@@ -1,6 +1,8 @@
 // Hand-written kernels the generated code calls. Pointers are byte addresses in the one arena;
 // sizes are element counts, the batch bound at run time. f32x4 where the data is contiguous.
 
+import { nabla_exp4 } from './simd_math';
+
 @inline
 function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
@@ -97,6 +99,41 @@ export function log_softmax_rows(out: usize, x: usize, R: i32, C: i32): void {
     for (let c = 0; c < C; c++) s += Mathf.exp(load<f32>(at(row, c)) - max);
     const lse = max + Mathf.log(s);
     for (let c = 0; c < C; c++) store<f32>(at(out, r * C + c), load<f32>(at(row, c)) - lse);
+  }
+}
+
+/**
+ * log_softmax's row pass with its readers, the log-softmax itself never stored: p[r, :] =
+ * softmax(x[r, :]) = exp(log_softmax) where p ≠ 0, and pick[r] = log_softmax(x)[r, label[r]]
+ * where pick ≠ 0 (0 for a label outside [0, C), which the runtime rejects first). Each
+ * exponential is taken once, four lanes at a time: p = e / Σe.
+ */
+export function softmax_xent_rows(p: usize, pick: usize, x: usize, labels: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const row = at(x, r * C);
+    let max = load<f32>(row);
+    for (let c = 1; c < C; c++) max = Mathf.max(max, load<f32>(at(row, c)));
+    const m = f32x4.splat(max);
+    let v = f32x4.splat(0);
+    let s: f32 = 0;
+    let c = 0;
+    const dst = p != 0 ? at(p, r * C) : 0;
+    for (; c + 4 <= C; c += 4) {
+      const e = nabla_exp4(f32x4.sub(v128.load(at(row, c)), m));
+      if (p != 0) v128.store(at(dst, c), e);
+      v = f32x4.add(v, e);
+    }
+    for (; c < C; c++) {
+      const e = Mathf.exp(load<f32>(at(row, c)) - max);
+      if (p != 0) store<f32>(at(dst, c), e);
+      s += e;
+    }
+    s += f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+    if (p != 0) for (let q = 0; q < C; q++) store<f32>(at(dst, q), load<f32>(at(dst, q)) / s);
+    if (pick != 0) {
+      const k = load<i32>(at(labels, r));
+      store<f32>(at(pick, r), k >= 0 && k < C ? load<f32>(at(row, k)) - max - Mathf.log(s) : 0);
+    }
   }
 }
 

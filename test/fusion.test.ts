@@ -62,6 +62,10 @@ describe('fusion', () => {
     // update w − η·g in one pass per parameter.
     expect(text.find((l) => l.includes('# hidden'))).toMatch(/^gemm +%\d+ \[N,16\] .*matmul %\d+ → add %\d+ → relu %\d+ \[epilogue: bias \+ relu\]/);
     expect(text.some((l) => /^elementwise .*step %\d+ → mul %\d+ \[\+ column sums %\d+ \[16\] grad\(hidden\)\] +# grad\(hidden\)$/.test(l))).toBe(true);
+    // Softmax cross-entropy forward: the probabilities and the label's log-probability in one
+    // pass over the logits, the log-softmax itself never stored.
+    expect(text.some((l) => /^node .*log_softmax %\d+ → exp %\d+ → gather_label %\d+ \[one pass; writes %\d+, %\d+, not %\d+\]/.test(l))).toBe(true);
+    expect(text.some((l) => /^node .* (exp|gather_label) %\d+ +#/.test(l))).toBe(false);
     // The bias gradient has no kernel of its own any more.
     expect(text.some((l) => /^node .* sum %\d+ +# grad\(hidden\)$/.test(l))).toBe(false);
     expect(text.filter((l) => /^elementwise .*mul %\d+ → sub %\d+ +# update\(/.test(l))).toHaveLength(4);

@@ -66,7 +66,8 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
   };
   // Elementwise code reads a constant operand as a literal, never through an address.
   const operand = (i: NodeId): string => (graph.nodes[i]!.op === 'constant' ? 'literal' : address(i));
-  const out = address(kernel.out);
+  // A kernel that computes its readers writes their buffers instead of its own.
+  const out = kernel.kind === 'node' && kernel.readers ? '0' : address(kernel.out);
   const scratch = String(plan.scratch.get(kernel.out) ?? 0);
   const header = [...kernel.holds, ...(kernel.kind === 'elementwise' && kernel.columnSums !== undefined ? [kernel.columnSums] : [])]
     .map((id) => {
@@ -92,9 +93,15 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
       case 'elementwise':
         body = emitElementwise(def.template, node, inputs, out, node.inputs.map(operand), dim);
         break;
-      case 'kernel':
-        body = `  ${def.template.emit({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch })}`;
+      case 'kernel': {
+        const args = { node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch };
+        if (kernel.readers) {
+          if (!def.template.fusedReaders) throw new Error(`internal: %${kernel.out} (${node.op}) has no fused readers`);
+          const readers = new Map(kernel.readers.map((r) => [graph.nodes[r]!.op, { out: address(r), ins: graph.nodes[r]!.inputs.map((i) => (i === kernel.out ? '0' : address(i))) }]));
+          body = `  ${def.template.fusedReaders.emit(args, readers)}`;
+        } else body = `  ${def.template.emit(args)}`;
         break;
+      }
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }

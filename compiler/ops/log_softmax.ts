@@ -39,5 +39,16 @@ export const log_softmax: OpDef = {
   template: {
     kind: 'kernel',
     emit: ({ out, ins, node, dim }) => `log_softmax_rows(${out}, ${ins[0]}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`,
+    // Softmax cross-entropy forward in one pass: the probabilities exp(log_softmax) (prediction,
+    // and input of the one-pass gradient) and the log-probability at the label, each exponential
+    // taken once; address 0 skips an output nobody reads.
+    fusedReaders: {
+      ops: ['exp', 'gather_label'],
+      emit: ({ ins, node, dim }, readers) => {
+        const exp = readers.get('exp');
+        const pick = readers.get('gather_label');
+        return `softmax_xent_rows(${exp?.out ?? 0}, ${pick?.out ?? 0}, ${ins[0]}, ${pick?.ins[1] ?? 0}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`;
+      },
+    },
   },
 };

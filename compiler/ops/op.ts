@@ -59,7 +59,19 @@ export type Template<A> =
       readonly emit: (args: EmitArgs<A>) => string;
       /** Bytes of scratch the emitted code needs while it runs (e.g. a packed GEMM operand). */
       readonly scratchBytes?: (node: Node, inputs: readonly Node[], attrs: A, batchSize: number) => number;
+      /**
+       * Readers of this node that its pass can compute too, the node itself then never stored
+       * (log_softmax: its exp and the cross-entropy's label pick, in one pass over each row).
+       * Fusion applies it when every reader is one of `ops`, reading this node first.
+       */
+      readonly fusedReaders?: FusedReaders<A>;
     };
+
+export interface FusedReaders<A> {
+  readonly ops: readonly string[];
+  /** The whole pass; `readers` maps each fused reader's op to its output and input addresses (this node's own `out` is unused). */
+  readonly emit: (args: EmitArgs<A>, readers: ReadonlyMap<string, { readonly out: string; readonly ins: readonly string[] }>) => string;
+}
 
 export interface OpDef<A = Record<string, never>> {
   readonly name: string;

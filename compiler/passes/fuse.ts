@@ -15,7 +15,13 @@ import { sameShape, shapeToString } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
 
 export type Kernel =
-  | { readonly kind: 'node'; readonly out: NodeId; readonly holds: readonly NodeId[] }
+  | {
+      readonly kind: 'node';
+      readonly out: NodeId;
+      readonly holds: readonly NodeId[];
+      /** Readers of `out` its template computes in the same pass (FusedReaders): then they are written, and `out` is not. */
+      readonly readers?: readonly NodeId[];
+    }
   | {
       readonly kind: 'elementwise';
       readonly out: NodeId;
@@ -51,8 +57,9 @@ export function kernelInputs(graph: Graph, kernel: Kernel): NodeId[] {
   return [...new Set(kernel.holds.flatMap((id) => graph.nodes[id]!.inputs))].filter((i) => !held.has(i));
 }
 
-/** The nodes a kernel writes to memory: its output, and the column sums it takes on the way. */
+/** The nodes a kernel writes to memory: its output, and the column sums it takes on the way; or the readers it computes in its pass. */
 export function kernelOutputs(kernel: Kernel): NodeId[] {
+  if (kernel.kind === 'node' && kernel.readers) return [...kernel.readers];
   return kernel.kind === 'elementwise' && kernel.columnSums !== undefined ? [kernel.out, kernel.columnSums] : [kernel.out];
 }
 
@@ -64,7 +71,11 @@ export function unfused(graph: Graph): Program {
 
 export function fuse(graph: Graph): Program {
   const readers = new Map<NodeId, number>();
-  for (const node of graph.nodes) for (const i of node.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const readersOf = new Map<NodeId, NodeId[]>();
+  for (const node of graph.nodes) {
+    for (const i of node.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+    for (const i of new Set(node.inputs)) readersOf.set(i, [...(readersOf.get(i) ?? []), node.id]);
+  }
   const visible = new Set<NodeId>([...graph.outputs.map((p) => p.id), ...graph.updates.map((u) => u.value)]);
   // Only one reader, not seen by the host: the value may live in registers inside a kernel.
   const private_ = (id: NodeId): boolean => readers.get(id) === 1 && !visible.has(id);
@@ -138,6 +149,24 @@ export function fuse(graph: Graph): Program {
     kernels.set(x.id, { kind: 'elementwise', out: x.id, holds: producer.holds, columnSums: n.id });
     kernels.delete(n.id);
   }
+
+  // An op whose template computes some of its readers in its own pass (FusedReaders) takes them
+  // over when they are all it has, each a kernel of its own that reads the op's value first.
+  for (const n of graph.nodes) {
+    const template = opDef(n.op).template;
+    if (template.kind !== 'kernel' || !template.fusedReaders || !kernels.has(n.id) || visible.has(n.id)) continue;
+    const ops = template.fusedReaders.ops;
+    const rs = (readersOf.get(n.id) ?? []).map(node);
+    const fits = (r: Node): boolean => {
+      const k = kernels.get(r.id);
+      // The pass runs where n runs: a reader's other inputs must be there already (labels, say).
+      const others = r.inputs.slice(1).map(node);
+      return ops.includes(r.op) && r.inputs[0] === n.id && others.every((i) => opDef(i.op).template.kind === 'source') && k?.kind === 'node' && k.holds.length === 1;
+    };
+    if (rs.length === 0 || !rs.every(fits) || new Set(rs.map((r) => r.op)).size !== rs.length) continue;
+    kernels.set(n.id, { kind: 'node', out: n.id, holds: [n.id, ...rs.map((r) => r.id)], readers: rs.map((r) => r.id) });
+    for (const r of rs) kernels.delete(r.id);
+  }
   return { graph, kernels: [...kernels.values()] };
 }
 
@@ -153,7 +182,9 @@ export function printProgram(program: Program): string {
           ? ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}]`
           : k.kind === 'elementwise' && k.columnSums !== undefined
             ? ` [+ column sums %${k.columnSums} ${shapeToString(graph.nodes[k.columnSums]!.shape)}${graph.nodes[k.columnSums]!.label ? ` ${graph.nodes[k.columnSums]!.label}` : ''}]`
-            : '';
+            : k.kind === 'node' && k.readers
+              ? ` [one pass; writes ${k.readers.map((r) => `%${r}`).join(', ')}, not %${k.out}]`
+              : '';
       return `${k.kind.padEnd(11)} %${k.out} ${shapeToString(out.shape)} ← (${ins})  ${ops}${extra}${out.label ? `  # ${out.label}` : ''}`;
     })
     .join('\n');
