@@ -2,11 +2,16 @@
 // whole range a network meets (and beyond, where they must saturate, not turn NaN).
 import { describe, expect, it } from 'vitest';
 import { compileAssemblyScript, kernelExports } from '../compiler/codegen/asc.ts';
+import { relu } from '../compiler/ops/activations.ts';
 
 const COUNT = 40_000;
+/** `fn`: a simd_math function name, or an f32x4 expression of `v`. */
 const source = (fn: string) => `import { ${kernelExports()['simd_math']!.join(', ')} } from './simd_math';
 export function run(at: usize, count: i32): void {
-  for (let i = 0; i < count; i += 4) v128.store(at + (<usize>i << 2), ${fn}(v128.load(at + (<usize>i << 2))));
+  for (let i = 0; i < count; i += 4) {
+    const v = v128.load(at + (<usize>i << 2));
+    v128.store(at + (<usize>i << 2), ${fn.includes('(') ? fn : `${fn}(v)`});
+  }
 }`;
 
 async function evaluate(fn: string, xs: Float32Array): Promise<Float32Array> {
@@ -42,5 +47,14 @@ describe('f32x4 math', () => {
     const e = await evaluate('nabla_exp4', Float32Array.from([-1e4, 0, 1e4, 89]));
     expect(e[0]).toBeLessThanOrEqual(1.18e-38); // clamped to the smallest normal float
     expect(Array.from(e.slice(1))).toEqual([1, Infinity, Infinity]);
+  });
+
+  // The clamps are pmin/pmax and relu is pmax (one instruction each, where min/max cost about
+  // seven): a NaN must still come through, or the non-finite guard would miss it.
+  it('passes NaN on: exp, tanh and relu', async () => {
+    for (const fn of ['nabla_exp4', 'nabla_tanh4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
+    const template = relu.template;
+    if (template.kind !== 'elementwise' || !template.simd) throw new Error('relu has no f32x4 form');
+    expect(Array.from(await evaluate(template.simd('v'), Float32Array.from([NaN, -2, 0, 3])))).toEqual([NaN, 0, 0, 3]);
   });
 });
