@@ -27,6 +27,14 @@ export function nabla_exp4(x: v128): v128 {
   return f32x4.mul(p, scale);
 }
 
+/** The logistic sigmoid on four lanes, stable on both sides: e = e^−|x| never overflows, and σ = 1/(1 + e) for x ≥ 0, e/(1 + e) below. */
+@inline
+export function nabla_sigmoid4(x: v128): v128 {
+  const e = nabla_exp4(f32x4.neg(f32x4.abs(x)));
+  const top = v128.bitselect(f32x4.splat(1), e, f32x4.ge(x, f32x4.splat(0)));
+  return f32x4.div(top, f32x4.add(f32x4.splat(1), e));
+}
+
 /** tanh on four lanes: an odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1), sign restored. */
 @inline
 export function nabla_tanh4(x: v128): v128 {

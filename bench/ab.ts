@@ -3,7 +3,10 @@
 // trainers run the same spec, data and SIMD flavour; rounds alternate between them (pairedRounds),
 // so a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
 //
-//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64] [--baseline]
+//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64] [--baseline] [--activation elu]
+//
+// --activation swaps every hidden layer's activation (any the spec accepts: sigmoid, elu, gelu,
+// swish, ...), to measure a change to an activation on the benchmark's shapes.
 //
 // The base revision is checked out once as a detached worktree under .bench-ab/<commit>/ (inside
 // the repository, so it resolves this checkout's node_modules) and its compiler imported from there.
@@ -15,9 +18,11 @@ import { compileToWasm } from '../compiler/compile.ts';
 import { fedInstance, relaxedBuild } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
-import { nablaSpec, WORKLOADS } from './workloads.ts';
+import { nablaSpec, WORKLOADS, type Workload } from './workloads.ts';
 
-const { values } = parseArgs({ options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' } },
+});
 if (!values.baseline) {
   const status = rerunWithRelaxedSimd();
   if (status !== null) process.exit(status);
@@ -35,9 +40,17 @@ const label = git('log', '-1', '--format=%h %s', commit).slice(0, 72);
 console.log(`A = ${label}\nB = working tree${git('status', '--porcelain', '--untracked-files=no') ? ' (uncommitted changes)' : ''}`);
 console.log(`${useRelaxed ? 'relaxed' : 'baseline'} SIMD build, bare train_step; ratio B/A per round, median (25th–75th percentile) of 41 rounds\n`);
 
+/** The workload's spec, its hidden layers' activation swapped where --activation asks. */
+function spec(w: Workload): unknown {
+  const s = nablaSpec(w) as { layers: { activation: string }[] };
+  if (values.activation) s.layers.slice(0, -1).forEach((l) => (l.activation = values.activation!));
+  return s;
+}
+if (values.activation) console.log(`hidden layers: ${values.activation}`);
+
 for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
   const trainer = async (compile: typeof compileToWasm) => {
-    const module = await WebAssembly.compile((await compile(nablaSpec(w))).wasm);
+    const module = await WebAssembly.compile((await compile(spec(w))).wasm);
     const built = useRelaxed ? await relaxedBuild(module) : module;
     if (!built) throw new Error('internal: the relaxed build did not validate');
     return fedInstance(built, w);

@@ -31,6 +31,8 @@ describe('f32x4 math', () => {
     ['nabla_tanh4', Math.tanh, grid(-12, 12), 4e-7],
     ['nabla_tanh4', Math.tanh, grid(-1e-3, 1e-3), 4e-7],
     ['nabla_exp4', Math.exp, grid(-80, 80), 4e-7],
+    ['nabla_sigmoid4', (x: number) => 1 / (1 + Math.exp(-x)), grid(-80, 80), 4e-7],
+    ['nabla_sigmoid4', (x: number) => 1 / (1 + Math.exp(-x)), grid(-1e-3, 1e-3), 4e-7],
   ] as const)('%s is within a few float32 ulp of float64 Math', async (fn, exact, xs, tolerance) => {
     const got = await evaluate(fn, xs);
     let worst = 0;
@@ -47,12 +49,16 @@ describe('f32x4 math', () => {
     const e = await evaluate('nabla_exp4', Float32Array.from([-1e4, 0, 1e4, 89]));
     expect(e[0]).toBeLessThanOrEqual(1.18e-38); // clamped to the smallest normal float
     expect(Array.from(e.slice(1))).toEqual([1, Infinity, Infinity]);
+    const s = await evaluate('nabla_sigmoid4', Float32Array.from([-1e30, -100, 100, 1e30]));
+    expect(s[0]).toBeLessThanOrEqual(1.18e-38);
+    expect(s[1]).toBeLessThanOrEqual(1.18e-38);
+    expect(Array.from(s.slice(2))).toEqual([1, 1]);
   });
 
   // The clamps are pmin/pmax and relu is pmax (one instruction each, where min/max cost about
   // seven): a NaN must still come through, or the non-finite guard would miss it.
-  it('passes NaN on: exp, tanh and relu', async () => {
-    for (const fn of ['nabla_exp4', 'nabla_tanh4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
+  it('passes NaN on: exp, tanh, sigmoid and relu', async () => {
+    for (const fn of ['nabla_exp4', 'nabla_tanh4', 'nabla_sigmoid4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
     const template = relu.template;
     if (template.kind !== 'elementwise' || !template.simd) throw new Error('relu has no f32x4 form');
     expect(Array.from(await evaluate(template.simd('v'), Float32Array.from([NaN, -2, 0, 3])))).toEqual([NaN, 0, 0, 3]);

@@ -8,6 +8,7 @@ export const sigmoid = elementwise({
   // Stable on both sides: exp of a non-positive number never overflows.
   f64: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   scalar: (x) => `nabla_sigmoid(${x})`,
+  simd: (x) => `nabla_sigmoid4(${x})`,
   vjp: (b, { g, out }) => [b.op('mul', [g, b.op('mul', [out, b.op('sub', [b.constant(1), out])])])],
 });
 
