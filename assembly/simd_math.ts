@@ -1,5 +1,8 @@
-// Transcendental functions on f32x4, so elementwise loops over them stay vectorised. The
-// polynomials are Cephes's single-precision ones (expf, tanhf): about 2 ulp over the range.
+// Transcendental functions on f32x4, so elementwise loops over them stay vectorised. exp and
+// tanh use Cephes's single-precision polynomials (expf, tanhf): about 2 ulp over the range. erf
+// and softplus use relative-minimax fits made for nabla (rational or polynomial, fitted in
+// float64 by differential correction against 30-digit values): within about 3 ulp after the
+// float32 rounding (test/simd-math.test.ts checks each against float64).
 
 /** e^x on four lanes: 2^n · P(r) with x = n·ln2 + r, |r| ≤ ln2/2; overflows to +∞; below −87.3 it gives the smallest normal float (≈1.2e−38). */
 @inline
@@ -51,4 +54,57 @@ export function nabla_tanh4(x: v128): v128 {
   // copysign(big, x): the magnitude's bits with x's sign bit.
   const signed = v128.or(v128.andnot(big, f32x4.splat(-0.0)), v128.and(x, f32x4.splat(-0.0)));
   return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
+}
+
+/**
+ * erf on four lanes: x·S(x²) for |x| < 1, else 1 − e^(−x²)·G(|x|/4) with the sign restored,
+ * G ≈ erfc(x)·e^(x²) on [1, 4] (a [4/4] rational); erf(4) rounds to 1 in float32, so |x| is
+ * capped there. Fit errors before rounding: 9e-9 (S, degree 6 in x²) and 1e-9 (G).
+ */
+@inline
+export function nabla_erf4(x: v128): v128 {
+  const z = f32x4.mul(x, x);
+  let s = f32x4.splat(8.287731179734692e-5);
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(-8.146501495502889e-4));
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(5.204140208661556e-3));
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(-2.6862038299441338e-2));
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(1.1283767968416214e-1));
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(-3.7612637877464294e-1));
+  s = f32x4.add(f32x4.mul(s, z), f32x4.splat(1.128379225730896));
+  const small = f32x4.mul(x, s);
+  const a = f32x4.abs(x);
+  const c = f32x4.pmin(a, f32x4.splat(4));
+  const v = f32x4.mul(c, f32x4.splat(0.25));
+  let p = f32x4.splat(5.876747309230268e-4);
+  p = f32x4.add(f32x4.mul(p, v), f32x4.splat(6.375781536102295));
+  p = f32x4.add(f32x4.mul(p, v), f32x4.splat(7.602525234222412));
+  p = f32x4.add(f32x4.mul(p, v), f32x4.splat(4.047689437866211));
+  p = f32x4.add(f32x4.mul(p, v), f32x4.splat(9.998481273651123e-1));
+  let q = f32x4.splat(45.23171615600586);
+  q = f32x4.add(f32x4.mul(q, v), f32x4.splat(53.81094741821289));
+  q = f32x4.add(f32x4.mul(q, v), f32x4.splat(30.279939651489258));
+  q = f32x4.add(f32x4.mul(q, v), f32x4.splat(8.557013511657715));
+  q = f32x4.add(f32x4.mul(q, v), f32x4.splat(1));
+  const e = nabla_exp4(f32x4.neg(f32x4.mul(c, c)));
+  const big = f32x4.sub(f32x4.splat(1), f32x4.mul(e, f32x4.div(p, q)));
+  const signed = v128.or(v128.andnot(big, f32x4.splat(-0.0)), v128.and(x, f32x4.splat(-0.0)));
+  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(1)));
+}
+
+/**
+ * softplus on four lanes: max(x, 0) + log1p(u), u = e^−|x| ∈ (0, 1], log1p(u) = u·R(u) with R a
+ * [3/3] rational (fit error 5e-9), so a very negative x keeps its relative accuracy (≈ eˣ).
+ */
+@inline
+export function nabla_softplus4(x: v128): v128 {
+  const u = nabla_exp4(f32x4.neg(f32x4.abs(x)));
+  let p = f32x4.splat(3.2819444313645363e-3);
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(2.3345214128494263e-1));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(1.0578762292861938));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(1));
+  let q = f32x4.splat(7.348529994487762e-2);
+  q = f32x4.add(f32x4.mul(q, u), f32x4.splat(6.790617108345032e-1));
+  q = f32x4.add(f32x4.mul(q, u), f32x4.splat(1.5578759908676147));
+  q = f32x4.add(f32x4.mul(q, u), f32x4.splat(1));
+  return f32x4.add(f32x4.pmax(x, f32x4.splat(0)), f32x4.mul(u, f32x4.div(p, q)));
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileAssemblyScript, kernelExports } from '../compiler/codegen/asc.ts';
 import { relu } from '../compiler/ops/activations.ts';
+import { erf64 } from '../compiler/ops/erf.ts';
 
 const COUNT = 40_000;
 /** `fn`: a simd_math function name, or an f32x4 expression of `v`. */
@@ -33,6 +34,11 @@ describe('f32x4 math', () => {
     ['nabla_exp4', Math.exp, grid(-80, 80), 4e-7],
     ['nabla_sigmoid4', (x: number) => 1 / (1 + Math.exp(-x)), grid(-80, 80), 4e-7],
     ['nabla_sigmoid4', (x: number) => 1 / (1 + Math.exp(-x)), grid(-1e-3, 1e-3), 4e-7],
+    ['nabla_erf4', erf64, grid(-6, 6), 4e-7],
+    ['nabla_erf4', erf64, grid(-1e-3, 1e-3), 4e-7],
+    ['nabla_erf4', erf64, grid(0.9, 1.1), 4e-7],
+    ['nabla_softplus4', (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), grid(-80, 80), 4e-7],
+    ['nabla_softplus4', (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), grid(-1e-3, 1e-3), 4e-7],
   ] as const)('%s is within a few float32 ulp of float64 Math', async (fn, exact, xs, tolerance) => {
     const got = await evaluate(fn, xs);
     let worst = 0;
@@ -53,12 +59,16 @@ describe('f32x4 math', () => {
     expect(s[0]).toBeLessThanOrEqual(1.18e-38);
     expect(s[1]).toBeLessThanOrEqual(1.18e-38);
     expect(Array.from(s.slice(2))).toEqual([1, 1]);
+    expect(Array.from(await evaluate('nabla_erf4', Float32Array.from([-1e30, -4, 4, 1e30])))).toEqual([-1, -1, 1, 1]);
+    const sp = await evaluate('nabla_softplus4', Float32Array.from([-1e30, 0, 100, 1e30]));
+    expect(sp[0]).toBeLessThanOrEqual(1.18e-38);
+    expect(Array.from(sp.slice(1))).toEqual([Math.LN2, 100, 1e30].map(Math.fround));
   });
 
   // The clamps are pmin/pmax and relu is pmax (one instruction each, where min/max cost about
   // seven): a NaN must still come through, or the non-finite guard would miss it.
-  it('passes NaN on: exp, tanh, sigmoid and relu', async () => {
-    for (const fn of ['nabla_exp4', 'nabla_tanh4', 'nabla_sigmoid4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
+  it('passes NaN on: exp, tanh, sigmoid, erf, softplus and relu', async () => {
+    for (const fn of ['nabla_exp4', 'nabla_tanh4', 'nabla_sigmoid4', 'nabla_erf4', 'nabla_softplus4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
     const template = relu.template;
     if (template.kind !== 'elementwise' || !template.simd) throw new Error('relu has no f32x4 form');
     expect(Array.from(await evaluate(template.simd('v'), Float32Array.from([NaN, -2, 0, 3])))).toEqual([NaN, 0, 0, 3]);

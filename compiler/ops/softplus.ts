@@ -8,5 +8,6 @@ export const softplus = elementwise({
   arity: 1,
   f64: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
   scalar: (x) => `Mathf.max(${x}, 0) + Mathf.log1p(Mathf.exp(-Mathf.abs(${x})))`,
+  simd: (x) => `nabla_softplus4(${x})`,
   vjp: (b, { g, inputs: [x] }) => [b.op('mul', [g, b.op('sigmoid', [x!])])],
 });
