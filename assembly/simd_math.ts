@@ -2,7 +2,8 @@
 // tanh use Cephes's single-precision polynomials (expf, tanhf): about 2 ulp over the range. erf
 // and softplus use relative-minimax fits made for nabla (rational or polynomial, fitted in
 // float64 by differential correction against 30-digit values): within about 3 ulp after the
-// float32 rounding (test/simd-math.test.ts checks each against float64).
+// float32 rounding (test/simd-math.test.ts checks each against float64; docs/simd-fits.md
+// has the fitter and the calls that gave the coefficients).
 
 /** e^x on four lanes: 2^n · P(r) with x = n·ln2 + r, |r| ≤ ln2/2; overflows to +∞; below −87.3 it gives the smallest normal float (≈1.2e−38). */
 @inline
