@@ -170,6 +170,17 @@ export function fuse(graph: Graph): Program {
   return { graph, kernels: [...kernels.values()] };
 }
 
+/** What a kernel does beyond holding its ops: a GEMM's epilogue, column sums, fused readers. */
+function fusedNote(graph: Graph, k: Kernel): string {
+  if (k.kind === 'gemm') return ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}]`;
+  if (k.kind === 'elementwise' && k.columnSums !== undefined) {
+    const sums = graph.nodes[k.columnSums]!;
+    return ` [+ column sums %${sums.id} ${shapeToString(sums.shape)}${sums.label ? ` ${sums.label}` : ''}]`;
+  }
+  if (k.kind === 'node' && k.readers) return ` [one pass; writes ${k.readers.map((r) => `%${r}`).join(', ')}, not %${k.out}]`;
+  return '';
+}
+
 export function printProgram(program: Program): string {
   const { graph } = program;
   return program.kernels
@@ -177,14 +188,7 @@ export function printProgram(program: Program): string {
       const out = graph.nodes[k.out]!;
       const ops = k.holds.map((id) => `${graph.nodes[id]!.op} %${id}`).join(' → ');
       const ins = kernelInputs(graph, k).map((i) => `%${i}`).join(', ');
-      const extra =
-        k.kind === 'gemm'
-          ? ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}]`
-          : k.kind === 'elementwise' && k.columnSums !== undefined
-            ? ` [+ column sums %${k.columnSums} ${shapeToString(graph.nodes[k.columnSums]!.shape)}${graph.nodes[k.columnSums]!.label ? ` ${graph.nodes[k.columnSums]!.label}` : ''}]`
-            : k.kind === 'node' && k.readers
-              ? ` [one pass; writes ${k.readers.map((r) => `%${r}`).join(', ')}, not %${k.out}]`
-              : '';
+      const extra = fusedNote(graph, k);
       return `${k.kind.padEnd(11)} %${k.out} ${shapeToString(out.shape)} ← (${ins})  ${ops}${extra}${out.label ? `  # ${out.label}` : ''}`;
     })
     .join('\n');
