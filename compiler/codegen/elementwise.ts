@@ -70,30 +70,22 @@ export function emitElementwise(
       }
     });
     const scalarArgs = operands.map((o, k) => (o.kind === 'literal' ? scalars[k]! : o.colBroadcast ? `s${k}` : `load<f32>(${bases[k]} + (<usize>j << 2))`));
+    // One column loop, f32x4 or scalar: store each value, and add it to its column's sum.
+    const columns = (head: string, value: string, word: { store: string; load: string; add: (a: string, b: string) => string }): void => {
+      const at = `${outBase} + (<usize>j << 2)`;
+      if (columnSums === undefined) {
+        lines.push(`    ${head} ${word.store}(${at}, ${value});`);
+        return;
+      }
+      lines.push(`    ${head} {`, `      const v = ${value};`, `      ${word.store}(${at}, v);`);
+      lines.push(`      const s = ${columnSums} + (<usize>j << 2);`, `      ${word.store}(s, ${word.add(`${word.load}(s)`, 'v')});`, `    }`);
+    };
     lines.push(`    let j = 0;`);
     if (template.simd) {
       const vecArgs = operands.map((o, k) => (o.kind === 'literal' ? vectors[k]! : o.colBroadcast ? `v${k}` : `v128.load(${bases[k]} + (<usize>j << 2))`));
-      const value = template.simd(...vecArgs);
-      if (columnSums === undefined) lines.push(`    for (; j + 4 <= ${count}; j += 4) v128.store(${outBase} + (<usize>j << 2), ${value});`);
-      else {
-        lines.push(`    for (; j + 4 <= ${count}; j += 4) {`);
-        lines.push(`      const v = ${value};`);
-        lines.push(`      v128.store(${outBase} + (<usize>j << 2), v);`);
-        lines.push(`      const s = ${columnSums} + (<usize>j << 2);`);
-        lines.push(`      v128.store(s, f32x4.add(v128.load(s), v));`);
-        lines.push(`    }`);
-      }
+      columns(`for (; j + 4 <= ${count}; j += 4)`, template.simd(...vecArgs), { store: 'v128.store', load: 'v128.load', add: (a, b) => `f32x4.add(${a}, ${b})` });
     }
-    const value = template.scalar(...scalarArgs);
-    if (columnSums === undefined) lines.push(`    for (; j < ${count}; j++) store<f32>(${outBase} + (<usize>j << 2), ${value});`);
-    else {
-      lines.push(`    for (; j < ${count}; j++) {`);
-      lines.push(`      const v = ${value};`);
-      lines.push(`      store<f32>(${outBase} + (<usize>j << 2), v);`);
-      lines.push(`      const s = ${columnSums} + (<usize>j << 2);`);
-      lines.push(`      store<f32>(s, load<f32>(s) + v);`);
-      lines.push(`    }`);
-    }
+    columns(`for (; j < ${count}; j++)`, template.scalar(...scalarArgs), { store: 'store<f32>', load: 'load<f32>', add: (a, b) => `${a} + ${b}` });
   };
 
   if (flat) {

@@ -8,7 +8,7 @@ import { gradientPorts } from '../autodiff/training.ts';
 import { TRAIN_LOSS } from '../model/lower.ts';
 import { emitMatmul } from '../ops/matmul.ts';
 import type { Template } from '../ops/op.ts';
-import { kernelInputs, type Kernel, type Program } from '../passes/fuse.ts';
+import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
@@ -69,7 +69,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
   // A kernel that computes its readers writes their buffers instead of its own.
   const out = kernel.kind === 'node' && kernel.readers ? '0' : address(kernel.out);
   const scratch = String(plan.scratch.get(kernel.out) ?? 0);
-  const header = [...kernel.holds, ...(kernel.kind === 'elementwise' && kernel.columnSums !== undefined ? [kernel.columnSums] : [])]
+  const header = [...new Set([...kernel.holds, ...kernelOutputs(kernel)])]
     .map((id) => {
       const n = graph.nodes[id]!;
       return `// %${id} = ${n.op}(${n.inputs.map((i) => `%${i}`).join(', ')}) ${shapeToString(n.shape)}${n.label ? `  ${n.label}` : ''}`;
