@@ -1,50 +1,65 @@
 // The TypeScript builder: Keras-like calls that produce the JSON spec. Everything it returns is
-// plain data; `JSON.stringify(sequential(...))` is a spec the CLI reads.
-import type { InitializerInput } from '../init/initializers.ts';
-import { add, applicable, symbolicInput, type Applicable, type SymbolicTensor } from './functional.ts';
+// plain data; `JSON.stringify(sequential(...))` is a spec the CLI reads. The layer builders take
+// each layer's options from its definition (compiler/layers/), so their types follow the schema.
+import type { z } from 'zod';
+import { activationLayer } from '../layers/activation.ts';
+import { addLayer } from '../layers/add.ts';
+import { batchNormalizationLayer } from '../layers/batch_normalization.ts';
+import { concatenateLayer } from '../layers/concatenate.ts';
+import { denseLayer } from '../layers/dense.ts';
+import { dropoutLayer } from '../layers/dropout.ts';
+import { layerNormalizationLayer } from '../layers/layer_normalization.ts';
+import { multiplyLayer } from '../layers/multiply.ts';
+import { applicable, SymbolicTensor, type Applicable, type LayerInputOf } from '../layers/symbolic.ts';
+import { symbolicInput } from './functional.ts';
 import { parseSpec, type ActivationSpec, type ModelSpecInput, type SequentialSpec } from './spec.ts';
-export { add, concatenate, model, multiply, SymbolicTensor, type Applicable, type ModelConfig, type ModelOutput } from './functional.ts';
+export { model, SymbolicTensor, type Applicable, type ModelConfig, type ModelOutput } from './functional.ts';
+export { registerLayer } from '../layers/registry.ts';
+export { defineLayer, type LayerDef, type LowerArgs, type ParamDecl, LayerShapeError } from '../layers/layer.ts';
+export type { LayerInput } from './spec.ts';
 
-type Initializer = InitializerInput;
+/** A layer's options as a builder takes them: no type, the positional ones left out. */
+type Options<D extends { readonly type: string; readonly options: z.ZodRawShape }, Positional extends string = never> = Omit<LayerInputOf<D['options'], D['type']>, 'type' | Positional>;
 
-export interface DenseOptions {
-  readonly name?: string;
-  /** Default 'linear'. */
-  readonly activation?: ActivationSpec;
-  /** Default true. */
-  readonly useBias?: boolean;
-  /** Default 'glorot_uniform' (Keras). */
-  readonly kernelInitializer?: Initializer;
-  /** Default 'zeros' (Keras). */
-  readonly biasInitializer?: Initializer;
-}
+export type DenseOptions = Options<typeof denseLayer, 'units'>;
 
-export type LayerInput = ModelSpecInput['layers'][number];
-
-type Options<T extends LayerInput['type']> = Omit<Extract<LayerInput, { type: T }>, 'type'>;
-
-/** Every layer is plain data for a Sequential `layers` list, and `.apply(tensor)` in the functional API. */
+/** Keras's Dense: `dense(units, { activation, useBias, kernelInitializer, biasInitializer, name })`. */
 export function dense(units: number, options: DenseOptions = {}): Applicable {
-  return applicable({ type: 'dense', units, ...options } as LayerInput);
+  return applicable(denseLayer, { type: 'dense', units, ...options });
 }
 
 /** Keras's Activation layer: `activation('gelu')`, `activation({ type: 'leaky_relu', alpha: 0.2 })`. */
 export function activation(fn: ActivationSpec, options: { readonly name?: string } = {}): Applicable {
-  return applicable({ type: 'activation', activation: fn, ...options } as LayerInput);
+  return applicable(activationLayer, { type: 'activation', activation: fn, ...options });
 }
 
 /** Options: `epsilon` (1e-3), `center`, `scale`, `name`. */
-export function layerNormalization(options: Options<'layer_normalization'> = {}): Applicable {
-  return applicable({ type: 'layer_normalization', ...options });
+export function layerNormalization(options: Options<typeof layerNormalizationLayer> = {}): Applicable {
+  return applicable(layerNormalizationLayer, { type: 'layer_normalization', ...options });
 }
 
 /** Options: `momentum` (0.99), `epsilon` (1e-3), `center`, `scale`, `name`. */
-export function batchNormalization(options: Options<'batch_normalization'> = {}): Applicable {
-  return applicable({ type: 'batch_normalization', ...options });
+export function batchNormalization(options: Options<typeof batchNormalizationLayer> = {}): Applicable {
+  return applicable(batchNormalizationLayer, { type: 'batch_normalization', ...options });
 }
 
 export function dropout(rate: number, options: { readonly name?: string } = {}): Applicable {
-  return applicable({ type: 'dropout', rate, ...options });
+  return applicable(dropoutLayer, { type: 'dropout', rate, ...options });
+}
+
+/** Elementwise sum of tensors of one shape (a residual connection). */
+export function add(inputs: readonly SymbolicTensor[], options: { readonly name?: string } = {}): SymbolicTensor {
+  return applicable(addLayer, { type: 'add' }).apply(inputs, options);
+}
+
+/** Elementwise product of tensors of one shape. */
+export function multiply(inputs: readonly SymbolicTensor[], options: { readonly name?: string } = {}): SymbolicTensor {
+  return applicable(multiplyLayer, { type: 'multiply' }).apply(inputs, options);
+}
+
+/** Tensors joined along the last axis (the features). */
+export function concatenate(inputs: readonly SymbolicTensor[], options: { readonly name?: string } = {}): SymbolicTensor {
+  return applicable(concatenateLayer, { type: 'concatenate' }).apply(inputs, options);
 }
 
 /**
@@ -81,7 +96,7 @@ export function residualBlock(x: SymbolicTensor, units: number, options: Residua
   h = activation(act, named('act1')).apply(h);
   h = dense(units, { ...named('dense2'), kernelInitializer }).apply(h);
   if (bn) h = batchNormalization(named('bn2')).apply(h);
-  const shortcut = x.width === units ? x : dense(units, { ...named('projection'), useBias: false }).apply(x);
+  const shortcut = x.shape.length === 1 && x.width === units ? x : dense(units, { ...named('projection'), useBias: false }).apply(x);
   return activation(act, named('out')).apply(add([h, shortcut], named('add')));
 }
 
@@ -123,7 +138,8 @@ export interface SequentialConfig {
   readonly name?: string;
   /** `input([features], { name })`, or the plain `{ shape, name }`. */
   readonly input: ModelSpecInput['input'];
-  readonly layers: readonly LayerInput[];
+  /** Layer builders' results (`dense(8)`) or their plain data (`{ type: 'dense', units: 8 }`). */
+  readonly layers: ModelSpecInput['layers'];
   readonly loss: ModelSpecInput['loss'];
   readonly optimizer?: ModelSpecInput['optimizer'];
   /** The compiled maximum rows per step. Default 32 (Keras). */

@@ -1,21 +1,26 @@
 // Both spec forms as one DAG of layers: a Sequential spec is a chain, a graph spec is sorted and
-// checked here. Lowering and the summary walk this, so neither knows which form was written.
+// checked here. Lowering and the summary walk this, so neither knows which form was written. Every
+// layer-specific fact (arity, output shape, parameters, whether it can be shared, its activation)
+// comes from the layer's definition in the registry.
 //
 // Checks of the graph form, each naming the node and its field: duplicate names, references to
-// unknown inputs or nodes, cycles, widths that do not fit (add/multiply of different widths, a
-// shared layer applied to another width), nodes and inputs no output depends on, softmax away
-// from an output, shared layers that cannot be shared.
+// unknown inputs or nodes, cycles, shapes that do not fit (the layer's own rule; a shared layer
+// applied to another shape), nodes and inputs no output depends on, softmax away from an output,
+// shared layers that cannot be shared. The walks are iterative: a model's depth is not bounded by
+// the call stack.
 import { activationType } from './activations.ts';
 import type { LossSpec } from './losses.ts';
 import { SpecError } from './spec_error.ts';
-import type { GraphSpec, LayerSpec, MergeSpec, ModelSpec, SequentialSpec } from './spec.ts';
+import type { GraphSpec, LayerSpec, ModelSpec, NodeSpec, SequentialSpec } from './spec.ts';
+import { layerDef, layerDefs } from '../layers/registry.ts';
+import { batchedText, LayerShapeError, type AnyLayerDef, type FeatureShape, type ParamDecl } from '../layers/layer.ts';
 
 /** Reserved for the loss targets (`labels`, `labels:<output>`). */
 const LABELS_NAME = 'labels';
 
 export interface DagInput {
   readonly name: string;
-  readonly width: number;
+  readonly shape: FeatureShape;
 }
 
 export interface DagNode {
@@ -23,12 +28,17 @@ export interface DagNode {
   /** Where the spec wrote it, for messages: `layers[1]`, `nodes[3]`. */
   readonly path: string;
   /** The layer it applies: for a shared application, the shared node's layer. */
-  readonly layer: LayerSpec | MergeSpec;
+  readonly layer: LayerSpec;
+  readonly def: AnyLayerDef;
+  /** The layer's options (its spec without type, name and inputs), defaults filled in. */
+  readonly options: Readonly<Record<string, unknown>>;
   /** The node whose parameters it uses: its own name, or the shared layer's node. */
   readonly owner: string;
   readonly inputs: readonly string[];
-  readonly inputWidths: readonly number[];
-  readonly width: number;
+  readonly inputShapes: readonly FeatureShape[];
+  readonly shape: FeatureShape;
+  /** The parameters of its layer (`<owner>.<suffix>`); a shared application uses the owner's. */
+  readonly params: readonly ParamDecl[];
 }
 
 export interface DagOutput {
@@ -51,33 +61,79 @@ const fail = (line: string): never => {
   throw new SpecError(`invalid model spec:\n  ${line}`);
 };
 
-/** The output width of a layer applied to inputs of `widths`, or a message saying why it does not fit. */
-function widthOf(layer: LayerSpec | MergeSpec, widths: readonly number[]): number | string {
-  switch (layer.type) {
-    case 'dense':
-      return layer.units;
-    case 'concatenate':
-      return widths.reduce((a, w) => a + w, 0);
-    case 'add':
-    case 'multiply':
-      return widths.every((w) => w === widths[0]) ? widths[0]! : `${layer.type} needs inputs of one width`;
-    default:
-      return widths[0]!;
-  }
+/** A layer's options: its spec without the fields every layer has. */
+function optionsOf(layer: LayerSpec | NodeSpec): Record<string, unknown> {
+  const { type: _type, name: _name, inputs: _inputs, ...options } = layer as LayerSpec & { inputs?: unknown };
+  return options;
 }
+
+/** The node of `layer` applied to `inputShapes`; `complain` words a LayerShapeError for where it was written. */
+function buildNode(layer: LayerSpec, name: string, path: string, owner: string, inputs: readonly string[], inputShapes: readonly FeatureShape[], complain: (message: string) => never): DagNode {
+  const def = layerDef(layer.type);
+  const options = optionsOf(layer);
+  let shape: FeatureShape;
+  try {
+    shape = def.outputShape(options, inputShapes);
+  } catch (e) {
+    if (e instanceof LayerShapeError) return complain(e.message);
+    throw e;
+  }
+  const params = def.params?.(options, inputShapes) ?? [];
+  return { name, path, layer, def, options, owner, inputs, inputShapes, shape, params };
+}
+
+const activationOf = (node: DagNode): string | undefined => (node.def.activation ? activationType(node.def.activation(node.options)) : undefined);
 
 function sequentialDag(spec: SequentialSpec): ModelDag {
   if (spec.input.name === LABELS_NAME) fail(`input.name: '${LABELS_NAME}' is reserved for the loss targets`);
   let previous = spec.input.name;
-  let width = spec.input.shape[0]!;
+  let shape: FeatureShape = spec.input.shape;
   const nodes = spec.layers.map((layer, i): DagNode => {
-    const node = { name: layer.name, path: `layers[${i}]`, layer, owner: layer.name, inputs: [previous], inputWidths: [width], width: widthOf(layer, [width]) as number };
+    const path = `layers[${i}]`;
+    const node = buildNode(layer, layer.name, path, layer.name, [previous], [shape], (message) => fail(`${path}: ${message}; given ${batchedText(shape)} (layer '${layer.name}')`));
     previous = layer.name;
-    width = node.width;
+    shape = node.shape;
     return node;
   });
+  nodes.forEach((node, i) => {
+    if (activationOf(node) === 'softmax' && i !== nodes.length - 1) fail(`${node.path}.activation: softmax is only supported on the last layer`);
+  });
   const last = spec.layers.at(-1)!;
-  return { inputs: [{ name: spec.input.name, width: spec.input.shape[0]! }], nodes, outputs: [{ name: last.name, node: last.name, loss: spec.loss, lossWeight: 1 }], graph: false };
+  return { inputs: [{ name: spec.input.name, shape: spec.input.shape }], nodes, outputs: [{ name: last.name, node: last.name, loss: spec.loss, lossWeight: 1 }], graph: false };
+}
+
+/** Node indices in dependency order: depth-first in the order written, so a chain keeps its order; a cycle is reported with its path. */
+function topologicalOrder(spec: GraphSpec, index: ReadonlyMap<string, number>): number[] {
+  const order: number[] = [];
+  const state = new Array<'open' | 'done' | undefined>(spec.nodes.length);
+  // A shared application also needs the layer it shares built first.
+  const readsOf = (node: NodeSpec): readonly string[] => (node.type === 'apply' ? [...node.inputs, node['layer'] as string] : node.inputs);
+  for (let root = 0; root < spec.nodes.length; root++) {
+    if (state[root] !== undefined) continue;
+    const stack: { i: number; next: number }[] = [{ i: root, next: 0 }];
+    state[root] = 'open';
+    while (stack.length) {
+      const top = stack.at(-1)!;
+      const reads = readsOf(spec.nodes[top.i]!);
+      if (top.next === reads.length) {
+        state[top.i] = 'done';
+        order.push(top.i);
+        stack.pop();
+        continue;
+      }
+      const j = index.get(reads[top.next++]!);
+      if (j === undefined || state[j] === 'done') continue;
+      if (state[j] === 'open') {
+        // The trail runs from readers to what they read; the message shows the data flow.
+        const trail = stack.map((s) => spec.nodes[s.i]!.name);
+        const name = spec.nodes[j]!.name;
+        fail(`nodes[${j}].inputs: cycle ${[...trail.slice(trail.indexOf(name)), name].reverse().join(' → ')} (node '${name}')`);
+      }
+      state[j] = 'open';
+      stack.push({ i: j, next: 0 });
+    }
+  }
+  return order;
 }
 
 function graphDag(spec: GraphSpec): ModelDag {
@@ -92,65 +148,53 @@ function graphDag(spec: GraphSpec): ModelDag {
     claim(input.name, `inputs[${i}]`);
   });
   spec.nodes.forEach((node, i) => claim(node.name, `nodes[${i}]`));
-  const widthsOfInputs = new Map(spec.inputs.map((input) => [input.name, input.shape[0]!]));
+  const inputShapes = new Map(spec.inputs.map((input) => [input.name, input.shape]));
   const index = new Map(spec.nodes.map((node, i) => [node.name, i]));
   spec.nodes.forEach((node, i) =>
     node.inputs.forEach((name, j) => {
-      if (!widthsOfInputs.has(name) && !index.has(name)) fail(`nodes[${i}].inputs[${j}]: unknown input or node '${name}' (node '${node.name}')`);
+      if (!inputShapes.has(name) && !index.has(name)) fail(`nodes[${i}].inputs[${j}]: unknown input or node '${name}' (node '${node.name}')`);
     }),
   );
 
-  // Depth-first in the order written: a chain keeps its order, and a cycle is found on its way back.
-  const order: number[] = [];
-  const state = new Array<'open' | 'done' | undefined>(spec.nodes.length);
-  const visit = (i: number, trail: readonly string[]): void => {
-    if (state[i] === 'done') return;
-    const node = spec.nodes[i]!;
-    // The trail runs from readers to what they read; the message shows the data flow.
-    if (state[i] === 'open') fail(`nodes[${i}].inputs: cycle ${[...trail.slice(trail.indexOf(node.name)), node.name].reverse().join(' → ')} (node '${node.name}')`);
-    state[i] = 'open';
-    // A shared application also needs the layer it shares built first.
-    const reads = node.type === 'apply' ? [...node.inputs, node.layer] : node.inputs;
-    for (const name of reads) if (index.has(name)) visit(index.get(name)!, [...trail, node.name]);
-    state[i] = 'done';
-    order.push(i);
-  };
-  spec.nodes.forEach((_, i) => visit(i, []));
-
   const built = new Map<string, DagNode>();
-  const widthOfName = (name: string): number => widthsOfInputs.get(name) ?? built.get(name)!.width;
-  const nodes = order.map((i): DagNode => {
-    const spec_ = spec.nodes[i]!;
+  const shapeOfName = (name: string): FeatureShape => inputShapes.get(name) ?? built.get(name)!.shape;
+  const nodes = topologicalOrder(spec, index).map((i): DagNode => {
+    const written = spec.nodes[i]!;
     const path = `nodes[${i}]`;
-    const inputWidths = spec_.inputs.map(widthOfName);
-    let layer: LayerSpec | MergeSpec;
-    let owner = spec_.name;
-    if (spec_.type === 'apply') {
-      const shared = spec.nodes[index.get(spec_.layer) ?? -1];
-      if (!shared) fail(`${path}.layer: unknown node '${spec_.layer}' (node '${spec_.name}')`);
-      if (shared!.type !== 'dense' && shared!.type !== 'layer_normalization' && shared!.type !== 'activation') {
-        fail(`${path}.layer: '${spec_.layer}' is a ${shared!.type} node; only dense, layer_normalization and activation layers can be shared (node '${spec_.name}')`);
+    const shapes = written.inputs.map(shapeOfName);
+    const given = (): string => written.inputs.map((name, j) => `'${name}' is ${batchedText(shapes[j]!)}`).join(', ');
+    const complain = (message: string): never => fail(`${path}.inputs: ${message}; ${given()} (node '${written.name}')`);
+    let node: DagNode;
+    if (written.type === 'apply') {
+      const sharedName = written['layer'] as string;
+      const shared = spec.nodes[index.get(sharedName) ?? -1];
+      if (!shared) return fail(`${path}.layer: unknown node '${sharedName}' (node '${written.name}')`);
+      if (shared.type === 'apply') return fail(`${path}.layer: '${sharedName}' is itself a shared application; name the layer it shares (node '${written.name}')`);
+      const def = layerDef(shared.type);
+      if (def.shareable === false) {
+        const shareable = layerDefs().filter((d) => d.shareable !== false).map((d) => d.type);
+        return fail(`${path}.layer: '${sharedName}' is a ${shared.type} node, which cannot be shared; shareable layers: ${shareable.join(', ')} (node '${written.name}')`);
       }
-      const own = built.get(spec_.layer) ?? fail(`${path}.layer: '${spec_.layer}' depends on node '${spec_.name}' itself`);
-      if (spec_.inputs.length !== 1) fail(`${path}.inputs: a shared layer reads one input, given ${spec_.inputs.length} (node '${spec_.name}')`);
-      if (inputWidths[0] !== own.inputWidths[0]) {
-        fail(`${path}.inputs[0]: layer '${spec_.layer}' takes ${own.inputWidths[0]} features, '${spec_.inputs[0]}' has ${inputWidths[0]} (node '${spec_.name}')`);
+      const own = built.get(sharedName) ?? fail(`${path}.layer: '${sharedName}' depends on node '${written.name}' itself`);
+      if (written.inputs.length !== own.inputs.length) {
+        fail(`${path}.inputs: layer '${sharedName}' reads ${own.inputs.length} input(s), given ${written.inputs.length} (node '${written.name}')`);
       }
-      const { inputs: _inputs, ...rest } = shared as typeof shared & { inputs: unknown };
-      layer = rest as LayerSpec;
-      owner = spec_.layer;
+      shapes.forEach((s, j) => {
+        const expected = own.inputShapes[j]!;
+        if (s.length !== expected.length || s.some((d, k) => d !== expected[k])) {
+          fail(`${path}.inputs[${j}]: layer '${sharedName}' takes ${batchedText(expected)}, '${written.inputs[j]}' is ${batchedText(s)} (node '${written.name}')`);
+        }
+      });
+      node = { ...buildNode(own.layer, written.name, path, sharedName, written.inputs, shapes, complain), params: own.params };
     } else {
-      const { inputs: _inputs, ...rest } = spec_;
-      layer = rest as LayerSpec | MergeSpec;
-      const merges = spec_.type === 'add' || spec_.type === 'multiply' || spec_.type === 'concatenate';
-      if (!merges && spec_.inputs.length !== 1) fail(`${path}.inputs: a ${spec_.type} layer reads one input, given ${spec_.inputs.length} (node '${spec_.name}')`);
+      const { min, max } = layerDef(written.type).arity ?? { min: 1, max: 1 };
+      if (max === 1 && written.inputs.length !== 1) fail(`${path}.inputs: a ${written.type} layer reads one input, given ${written.inputs.length} (node '${written.name}')`);
+      if (written.inputs.length < min || (max !== undefined && written.inputs.length > max)) {
+        fail(`${path}.inputs: a ${written.type} layer reads ${min} to ${max ?? 'any number of'} inputs, given ${written.inputs.length} (node '${written.name}')`);
+      }
+      const { inputs: _inputs, ...layer } = written;
+      node = buildNode(layer, written.name, path, written.name, written.inputs, shapes, complain);
     }
-    const width = widthOf(layer, inputWidths);
-    if (typeof width === 'string') {
-      const given = spec_.inputs.map((name, j) => `'${name}' has ${inputWidths[j]}`).join(', ');
-      fail(`${path}.inputs: ${width}; ${given} (node '${spec_.name}')`);
-    }
-    const node: DagNode = { name: spec_.name, path, layer, owner, inputs: spec_.inputs, inputWidths, width: width as number };
     built.set(node.name, node);
     return node;
   });
@@ -158,7 +202,7 @@ function graphDag(spec: GraphSpec): ModelDag {
   const outputNames = new Map<string, number>();
   spec.outputs.forEach((output, k) => {
     if (!index.has(output.node)) {
-      const what = widthsOfInputs.has(output.node) ? `'${output.node}' is a model input; an output is a node` : `unknown node '${output.node}'`;
+      const what = inputShapes.has(output.node) ? `'${output.node}' is a model input; an output is a node` : `unknown node '${output.node}'`;
       fail(`outputs[${k}].node: ${what}`);
     }
     if (outputNames.has(output.name)) fail(`outputs[${k}].name: duplicate output name '${output.name}' (also outputs[${outputNames.get(output.name)}])`);
@@ -167,16 +211,17 @@ function graphDag(spec: GraphSpec): ModelDag {
 
   // Everything written must feed some output: an unused node is almost always a wiring mistake.
   const used = new Set<string>();
-  const mark = (name: string): void => {
-    if (used.has(name)) return;
+  const pending = spec.outputs.map((o) => o.node);
+  while (pending.length) {
+    const name = pending.pop()!;
+    if (used.has(name)) continue;
     used.add(name);
     const node = built.get(name);
     if (node) {
-      node.inputs.forEach(mark);
-      if (node.owner !== node.name) mark(node.owner);
+      pending.push(...node.inputs);
+      if (node.owner !== node.name) pending.push(node.owner);
     }
-  };
-  spec.outputs.forEach((o) => mark(o.node));
+  }
   spec.nodes.forEach((node, i) => {
     if (!used.has(node.name)) fail(`nodes[${i}]: node '${node.name}' is unused: no output depends on it`);
   });
@@ -185,12 +230,12 @@ function graphDag(spec: GraphSpec): ModelDag {
   });
   const outputNodes = new Set(spec.outputs.map((o) => o.node));
   for (const node of nodes) {
-    if ('activation' in node.layer && activationType(node.layer.activation) === 'softmax' && !outputNodes.has(node.name)) {
+    if (activationOf(node) === 'softmax' && !outputNodes.has(node.name)) {
       fail(`${node.path}.activation: softmax is only supported on an output node (node '${node.name}')`);
     }
   }
   return {
-    inputs: spec.inputs.map((input) => ({ name: input.name, width: input.shape[0]! })),
+    inputs: spec.inputs.map((input) => ({ name: input.name, shape: input.shape })),
     nodes,
     outputs: spec.outputs.map((o) => ({ name: o.name, node: o.node, loss: o.loss, lossWeight: o.lossWeight })),
     graph: true,

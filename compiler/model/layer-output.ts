@@ -24,12 +24,12 @@ export const activationPort = (layer: string): string => `activation:${layer}`;
 export function layerOutputs(graph: Graph, spec: ModelSpec): LayerOutput[] {
   const lastLabelled = (label: string): Node | undefined =>
     graph.nodes.filter((n) => n.label === label && n.shape.length === 2 && n.shape[0] === BATCH && n.op !== 'input').at(-1);
-  return modelDag(spec).nodes.flatMap(({ name, layer }) => {
+  return modelDag(spec).nodes.flatMap(({ name, def, options }) => {
     // Layers before the first batch norm or dropout compute the same in both passes; common
     // subexpression elimination may have kept only the inference pass's nodes for them.
     const last = lastLabelled(`${name}[train]`) ?? lastLabelled(name);
     if (!last) return [];
-    const activation = 'activation' in layer ? activationType(layer.activation) : 'linear';
+    const activation = def.activation ? activationType(def.activation(options)) : 'linear';
     return [{ name, activation, id: last.id, units: last.shape[1] as number }];
   });
 }

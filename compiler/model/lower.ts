@@ -1,18 +1,20 @@
 // From a validated spec to the forward graph: prediction and loss as IR, parameters named
 // `<layer>.weight` ([units, in]) and `<layer>.bias` ([units]).
 //
-// Train vs inference mode: a model with a batch_normalization or dropout layer is lowered twice
-// into one graph, sharing inputs, labels and parameters. The inference pass gives `prediction`
-// and `loss` (predict, evaluate); the training pass gives `train_loss` (gradients, train_step),
-// with batch statistics and dropout masks, and the updates of the running statistics and the
-// step counter. Models without such layers have one pass and no `train_loss`.
+// Each node lowers through its layer's definition (compiler/layers/): this file knows no layer type.
+//
+// Train vs inference mode: a model with a layer that computes differently in training
+// (`trainingDiffers`: batch_normalization, dropout) is lowered twice into one graph, sharing inputs,
+// labels and parameters. The inference pass gives `prediction` and `loss` (predict, evaluate); the
+// training pass gives `train_loss` (gradients, train_step), with batch statistics and dropout
+// masks, and the updates of the running statistics and the step counter. Models without such
+// layers have one pass and no `train_loss`.
 import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
-import { activate, activationType } from './activations.ts';
-import { affine, batchNorm, layerNorm } from './compose.ts';
 import { buildLoss, LABELS, type BuiltLoss, type Head } from './losses.ts';
 import { modelDag, type DagNode } from './dag.ts';
 import type { InitializerSpec, LossSpec, ModelSpec } from './spec.ts';
+import type { ParamDecl } from '../layers/layer.ts';
 import { STEP } from '../optim/state.ts';
 
 export { LABELS } from './losses.ts';
@@ -63,8 +65,8 @@ export interface LoweredModel {
 
 type Mode = 'train' | 'inference';
 
-/** Dropout layer k draws from streams 2³¹ + k·2²⁴ + t: clear of the parameters' streams 0, 1, 2, … */
-const dropoutStream = (k: number): number => (0x80000000 + k * 0x1000000) >>> 0;
+/** Random layer k draws from streams 2³¹ + k·2²⁴ + t: clear of the parameters' streams 0, 1, 2, … */
+const randomStream = (k: number): number => (0x80000000 + k * 0x1000000) >>> 0;
 
 export const TRAIN_LOSS = 'train_loss';
 
@@ -78,22 +80,22 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   const params: ParamInfo[] = [];
   const paramPorts: Port[] = [];
   const updates: { target: string; value: NodeId }[] = [];
-  const inputs: TensorInfo[] = dag.inputs.map((input) => ({ name: input.name, shape: [BATCH, input.width], dtype: 'f32' }));
+  const inputs: TensorInfo[] = dag.inputs.map((input) => ({ name: input.name, shape: [BATCH, ...input.shape], dtype: 'f32' }));
   const inputIds = inputs.map((input) => b.withLabel(input.name, () => b.input(input.name, input.shape)));
 
   /** A parameter, created on first use and shared by both passes and by every application of a shared layer. */
-  const param = (layer: string, suffix: string, shape: readonly number[], init: InitializerSpec, trainable = true): NodeId => {
-    const name = `${layer}.${suffix}`;
+  const param = (layer: string, decl: ParamDecl): NodeId => {
+    const name = `${layer}.${decl.suffix}`;
     const existing = paramPorts.find((p) => p.name === name);
     if (existing) return existing.id;
-    const id = b.param(name, shape);
+    const id = b.param(name, decl.shape);
     // Keras's fans: [units, in] has fan_in = in, fan_out = units; a rank-1 tensor both its length.
-    params.push({ name, layer, shape, init, fanIn: shape.at(-1)!, fanOut: shape[0]!, trainable });
+    params.push({ name, layer, shape: decl.shape, init: decl.init, fanIn: decl.shape.at(-1)!, fanOut: decl.shape[0]!, trainable: decl.trainable ?? true });
     paramPorts.push({ name, id });
     return id;
   };
 
-  // The step counter (steps taken), shared with the optimizer: dropout draws a new mask each step.
+  // The step counter (steps taken), shared with the optimizer: random layers draw anew each step.
   let stepPort: Port | null = null;
   const step = (): NodeId => {
     if (stepPort) return stepPort.id;
@@ -103,49 +105,25 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
     return id;
   };
 
-  const dropouts = dag.nodes.filter((n) => n.layer.type === 'dropout');
+  // Random layers are numbered in DAG order: layer k draws from its own stream.
+  const randomLayers = dag.nodes.filter((n) => n.def.random);
 
   /** One node of the DAG on the values of its inputs. */
   const lowerNode = (node: DagNode, ins: readonly Head[], mode: Mode): Head => {
-    const { layer, owner } = node;
-    const a = ins[0]!.output;
-    const width = node.inputWidths[0]!;
-    const plain = (output: NodeId): Head => ({ output, logits: output, activation: 'linear', layer: node.name });
-    switch (layer.type) {
-      case 'add':
-      case 'multiply':
-      case 'concatenate': {
-        const op = layer.type === 'add' ? 'add' : layer.type === 'multiply' ? 'mul' : 'concat';
-        return plain(ins.slice(1).reduce((acc, h) => b.op(op, [acc, h.output]), a));
-      }
-      case 'activation':
-        return { output: activate(b, a, layer.activation), logits: a, activation: activationType(layer.activation), layer: node.name };
-      case 'layer_normalization': {
-        const gamma = layer.scale ? param(owner, 'weight', [width], { type: 'ones' }) : null;
-        const beta = layer.center ? param(owner, 'bias', [width], { type: 'zeros' }) : null;
-        return plain(layerNorm(b, a, gamma, beta, layer.epsilon));
-      }
-      case 'batch_normalization': {
-        const gamma = layer.scale ? param(owner, 'weight', [width], { type: 'ones' }) : null;
-        const beta = layer.center ? param(owner, 'bias', [width], { type: 'zeros' }) : null;
-        const mean = param(owner, 'running_mean', [width], { type: 'zeros' }, false);
-        const variance = param(owner, 'running_var', [width], { type: 'ones' }, false);
-        const bn = batchNorm(b, a, { gamma, beta, mean, variance }, layer, mode === 'train');
-        for (const u of bn.updates) updates.push({ target: `${owner}.${u.stat}`, value: u.value });
-        return plain(bn.output);
-      }
-      case 'dropout': {
-        if (mode === 'inference' || layer.rate === 0) return plain(a);
-        const mask = b.op('dropout_mask', [step()], { rate: layer.rate, seed: spec.seed, stream: dropoutStream(dropouts.indexOf(node)), shape: [BATCH, width] });
-        return plain(b.op('mul', [a, mask]));
-      }
-      case 'dense': {
-        const weight = param(owner, 'weight', [layer.units, width], layer.kernelInitializer);
-        const bias = layer.useBias ? param(owner, 'bias', [layer.units], layer.biasInitializer) : null;
-        const z = affine(b, a, weight, bias);
-        return { output: activate(b, z, layer.activation), logits: z, activation: activationType(layer.activation), layer: node.name };
-      }
-    }
+    const params = Object.fromEntries(node.params.map((decl) => [decl.suffix, param(node.owner, decl)]));
+    const value = node.def.lower({
+      b,
+      options: node.options,
+      inputs: ins.map((h) => h.output),
+      inputShapes: node.inputShapes,
+      params,
+      training: mode === 'train',
+      update: (suffix, value) => updates.push({ target: `${node.owner}.${suffix}`, value }),
+      randomness: () => ({ seed: spec.seed, stream: randomStream(randomLayers.indexOf(node)), step: step() }),
+    });
+    return typeof value === 'number'
+      ? { output: value, logits: value, activation: 'linear', layer: node.name }
+      : { output: value.output, logits: value.preActivation, activation: value.activation, layer: node.name };
   };
 
   /** The whole DAG once: every node's value by name. */
@@ -161,7 +139,7 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   /** Each output's loss on one pass, and their weighted sum; `labels`: the targets an earlier pass created. */
   const losses = (values: Map<string, Head>, labels?: readonly NodeId[]): { each: BuiltLoss[]; total: NodeId } => {
     const each = dag.outputs.map((o, k) => {
-      const width = dag.nodes.find((n) => n.name === o.node)!.width;
+      const width = dag.nodes.find((n) => n.name === o.node)!.shape.at(-1)!;
       return buildLoss(b, o.loss, values.get(o.node)!, width, labels?.[k], portName(LABELS, o.name, several));
     });
     const weighted = each.map((l, k) => {
@@ -175,12 +153,12 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   const scored = losses(inference);
   const labelIds = scored.each.map((l) => l.labelsNode);
   let train: NodeId | null = null;
-  if (dag.nodes.some((n) => n.layer.type === 'batch_normalization' || n.layer.type === 'dropout')) {
+  if (dag.nodes.some((n) => n.def.trainingDiffers)) {
     train = losses(forward('train'), labelIds).total;
   }
   const outputs: OutputInfo[] = dag.outputs.map((o, k) => ({
     name: o.name,
-    prediction: { name: portName('prediction', o.name, several), shape: [BATCH, dag.nodes.find((n) => n.name === o.node)!.width], dtype: 'f32' },
+    prediction: { name: portName('prediction', o.name, several), shape: [BATCH, ...dag.nodes.find((n) => n.name === o.node)!.shape], dtype: 'f32' },
     labels: { ...scored.each[k]!.labels },
     loss: o.loss,
     lossWeight: o.lossWeight,

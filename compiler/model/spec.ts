@@ -1,160 +1,169 @@
 // The JSON model spec: the one format the TypeScript builder writes and the CLI reads.
-// Validated with zod; every complaint names the field by its path (`layers[1].units`).
+// Validated with zod; every complaint names the field by its path (`layers[1].units`). The layer
+// and node schemas are derived from the layer table (compiler/layers/registry.ts): each layer type
+// contributes its own options.
 import { z } from 'zod';
-import { Activation, activationType } from './activations.ts';
 import { Loss } from './losses.ts';
 import { Optimizer } from '../optim/spec.ts';
 export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
 import { SpecError } from './spec_error.ts';
 import { modelDag } from './dag.ts';
-import { Initializer } from '../init/initializers.ts';
+import { identifier, positiveInt } from '../layers/fields.ts';
+import { layerDefs, layerTableGeneration, type builtinLayers } from '../layers/registry.ts';
+import type { AnyLayerDef } from '../layers/layer.ts';
+import type { LayerInputOf } from '../layers/symbolic.ts';
+import type { LossSpec } from './losses.ts';
+import type { OptimizerSpec } from '../optim/spec.ts';
 export { initializerNames, type InitializerSpec } from '../init/initializers.ts';
 export { Loss, lossNames, type LossSpec } from './losses.ts';
 export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
-const identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an identifier (letters, digits, _; not starting with a digit)' });
-const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
+const arityOf = (def: AnyLayerDef): { readonly min: number; readonly max?: number } => def.arity ?? { min: 1, max: 1 };
+/** Layers that read one tensor; those reading several (merges) exist in the graph form only. */
+const sequentialLayer = (def: AnyLayerDef): boolean => arityOf(def).max === 1;
 
+/** Parsed layer data before the Sequential form names every layer. */
+interface ParsedLayer {
+  readonly type: string;
+  readonly name?: string;
+  readonly [option: string]: unknown;
+}
 
+function nonEmpty<T>(items: readonly T[]): [T, ...T[]] {
+  if (items.length === 0) throw new Error('internal: the layer table is empty');
+  return [items[0]!, ...items.slice(1)];
+}
 
-const DenseLayer = z.strictObject({
-  type: z.literal('dense'),
-  name: identifier.optional(),
-  units: positiveInt,
-  activation: Activation.default('linear'),
-  useBias: z.boolean().default(true),
-  kernelInitializer: Initializer.default({ type: 'glorot_uniform' }),
-  biasInitializer: Initializer.default({ type: 'zeros' }),
-});
-
-/** Keras's Activation layer: applies an activation to the previous layer's output. */
-const ActivationLayer = z.strictObject({
-  type: z.literal('activation'),
-  name: identifier.optional(),
-  activation: Activation,
-});
-
-/**
- * Keras's LayerNormalization over the features of each row: (x − μ) / √(σ² + ε) · γ + β, with
- * Keras's ε = 1e-3. γ and β are named `<layer>.weight` and `<layer>.bias` (PyTorch's names).
- */
-const LayerNormalization = z.strictObject({
-  type: z.literal('layer_normalization'),
-  name: identifier.optional(),
-  epsilon: z.number().positive({ error: 'expected a positive number' }).default(1e-3),
-  center: z.boolean().default(true),
-  scale: z.boolean().default(true),
-});
-
-/**
- * Keras's BatchNormalization over the batch, per feature: batch statistics in training (and
- * through them the gradient), running statistics (`<layer>.running_mean`, `.running_var`,
- * saved with the weights) in inference; Keras's momentum 0.99 and ε = 1e-3.
- */
-const BatchNormalization = z.strictObject({
-  type: z.literal('batch_normalization'),
-  name: identifier.optional(),
-  momentum: z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0.99),
-  epsilon: z.number().positive({ error: 'expected a positive number' }).default(1e-3),
-  center: z.boolean().default(true),
-  scale: z.boolean().default(true),
-});
-
-/** Keras's Dropout: in training, zeroes each element with probability `rate` and scales the rest by 1/(1 − rate); identity in inference. */
-const Dropout = z.strictObject({
-  type: z.literal('dropout'),
-  name: identifier.optional(),
-  rate: z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }),
-});
-
-export const layerTypes = ['dense', 'activation', 'layer_normalization', 'batch_normalization', 'dropout'] as const;
-export const Layer = z.discriminatedUnion('type', [DenseLayer, ActivationLayer, LayerNormalization, BatchNormalization, Dropout], {
-  error: (iss) => {
+function unknownType(what: string, types: readonly string[]) {
+  return (iss: { readonly input?: unknown }) => {
     const given = (iss.input as { type?: unknown } | undefined)?.type;
-    return `unknown layer type ${JSON.stringify(given)}; expected one of ${layerTypes.join(', ')}`;
-  },
-});
+    return `unknown ${what} type ${JSON.stringify(given)}; expected one of ${types.join(', ')}`;
+  };
+}
 
-export const ModelSpecSchema = z.strictObject({
-  name: identifier.default('model'),
-  input: z.strictObject({
-    name: identifier.default('x'),
-    shape: z.array(positiveInt).length(1, { error: 'expected [features]: dense models take rank-1 rows' }),
-  }),
-  layers: z.array(Layer).min(1, { error: 'a model needs at least one layer' }),
-  loss: Loss,
+const shared = {
   optimizer: Optimizer.default({ type: 'sgd', learningRate: 0.01 }),
   batchSize: positiveInt.max(65536, { error: 'batchSize above 65536' }).default(32),
   seed: z.int().min(0).max(0xffffffff).default(0),
-});
+};
 
-// The graph (functional) form. Every node names itself and the tensors it reads (model inputs or
-// other nodes, in any order: the DAG is sorted and checked after parsing, compiler/model/dag.ts).
-const nodeInputs = z.array(identifier).min(1, { error: 'a node reads at least one input' });
-const node = <T extends z.ZodRawShape>(layer: z.ZodObject<T>) => layer.extend({ name: identifier, inputs: nodeInputs });
-const merge = <T extends string>(type: T, what: string) =>
-  z.strictObject({ type: z.literal(type), name: identifier, inputs: z.array(identifier).min(2, { error: `${type} ${what} at least two inputs` }) });
+/** Both forms' schemas, made from the layer table as it is now. */
+function buildSchemas() {
+  const defs = layerDefs();
+  const layerSchemas = defs.filter(sequentialLayer).map((def) => z.strictObject({ ...def.options, type: z.literal(def.type), name: identifier.optional() }));
+  const layerTypes = defs.filter(sequentialLayer).map((def) => def.type);
+  const Layer: z.ZodType<ParsedLayer> = z.discriminatedUnion('type', nonEmpty(layerSchemas), { error: unknownType('layer', layerTypes) });
 
-/** Elementwise sum of inputs of one shape (residual connections). */
-const AddNode = merge('add', 'adds');
-/** Elementwise product of inputs of one shape. */
-const MultiplyNode = merge('multiply', 'multiplies');
-/** Inputs joined along the feature axis. */
-const ConcatenateNode = merge('concatenate', 'joins');
-/** A shared layer: applies the layer of node `layer` (its very parameters) to other inputs. */
-const ApplyNode = z.strictObject({ type: z.literal('apply'), name: identifier, layer: identifier, inputs: nodeInputs });
+  // The graph form. Every node names itself and the tensors it reads (model inputs or other nodes,
+  // in any order: the DAG is sorted and checked after parsing, compiler/model/dag.ts).
+  const nodeSchemas = defs.map((def) => {
+    const { min } = arityOf(def);
+    const inputs = z.array(identifier).min(min, { error: min === 1 ? 'a node reads at least one input' : `${def.type} reads at least ${min} inputs` });
+    return z.strictObject({ ...def.options, type: z.literal(def.type), name: identifier, inputs });
+  });
+  /** A shared layer: applies the layer of node `layer` (its very parameters) to other inputs. */
+  const ApplyNode = z.strictObject({ type: z.literal('apply'), name: identifier, layer: identifier, inputs: z.array(identifier).min(1, { error: 'a node reads at least one input' }) });
+  const nodeTypes = [...defs.map((def) => def.type), 'apply'];
+  const GraphNode: z.ZodType<NodeSpec> = z.discriminatedUnion('type', nonEmpty<z.ZodObject<{ type: z.ZodLiteral<string>; name: z.ZodString; inputs: z.ZodArray<z.ZodString> }>>([...nodeSchemas, ApplyNode]), {
+    error: unknownType('node', nodeTypes),
+  });
 
-export const mergeTypes = ['add', 'multiply', 'concatenate'] as const;
-export const nodeTypes = [...layerTypes, ...mergeTypes, 'apply'] as const;
-export const GraphNode = z.discriminatedUnion(
-  'type',
-  [node(DenseLayer), node(ActivationLayer), node(LayerNormalization), node(BatchNormalization), node(Dropout), AddNode, MultiplyNode, ConcatenateNode, ApplyNode],
-  {
-    error: (iss) => {
-      const given = (iss.input as { type?: unknown } | undefined)?.type;
-      return `unknown node type ${JSON.stringify(given)}; expected one of ${nodeTypes.join(', ')}`;
-    },
-  },
-);
+  const sequential = z.strictObject({
+    name: identifier.default('model'),
+    input: z.strictObject({
+      name: identifier.default('x'),
+      shape: z.array(positiveInt).length(1, { error: 'expected [features]: models take rank-1 rows' }),
+    }),
+    layers: z.array(Layer).min(1, { error: 'a model needs at least one layer' }),
+    loss: Loss,
+    ...shared,
+  });
+  const graph = z.strictObject({
+    name: identifier.default('model'),
+    inputs: z.array(z.strictObject({ name: identifier, shape: z.array(positiveInt).length(1, { error: 'expected [features]: inputs are rank-1 rows' }) })).min(1, { error: 'a model needs at least one input' }),
+    nodes: z.array(GraphNode).min(1, { error: 'a model needs at least one node' }),
+    outputs: z
+      .array(
+        z.strictObject({
+          node: identifier,
+          /** Default: the node's name. Names the output's prediction, targets and loss. */
+          name: identifier.optional(),
+          loss: Loss,
+          /** Keras's loss_weights: the model's loss is Σ lossWeight · loss over the outputs. */
+          lossWeight: z.number().nonnegative({ error: 'expected a non-negative number' }).default(1),
+        }),
+      )
+      .min(1, { error: 'a model needs at least one output' }),
+    ...shared,
+  });
+  return { sequential, graph };
+}
 
-export const GraphSpecSchema = z.strictObject({
-  name: identifier.default('model'),
-  inputs: z.array(z.strictObject({ name: identifier, shape: z.array(positiveInt).length(1, { error: 'expected [features]: inputs are rank-1 rows' }) })).min(1, { error: 'a model needs at least one input' }),
-  nodes: z.array(GraphNode).min(1, { error: 'a model needs at least one node' }),
-  outputs: z
-    .array(
-      z.strictObject({
-        node: identifier,
-        /** Default: the node's name. Names the output's prediction, targets and loss. */
-        name: identifier.optional(),
-        loss: Loss,
-        /** Keras's loss_weights: the model's loss is Σ lossWeight · loss over the outputs. */
-        lossWeight: z.number().nonnegative({ error: 'expected a non-negative number' }).default(1),
-      }),
-    )
-    .min(1, { error: 'a model needs at least one output' }),
-  optimizer: Optimizer.default({ type: 'sgd', learningRate: 0.01 }),
-  batchSize: positiveInt.max(65536, { error: 'batchSize above 65536' }).default(32),
-  seed: z.int().min(0).max(0xffffffff).default(0),
-});
+let cached: { readonly generation: number; readonly schemas: ReturnType<typeof buildSchemas> } | undefined;
+function schemas(): ReturnType<typeof buildSchemas> {
+  if (cached?.generation !== layerTableGeneration()) cached = { generation: layerTableGeneration(), schemas: buildSchemas() };
+  return cached.schemas;
+}
+
+type BuiltinLayer = (typeof builtinLayers)[number];
+type InputOf<D> = D extends { readonly type: infer T extends string; readonly options: infer S extends z.ZodRawShape } ? LayerInputOf<S, T> : never;
+
+/** A layer as a user may write it (defaults optional), for a built-in layer type. */
+export type LayerInput = InputOf<BuiltinLayer>;
+/** A layer in a validated Sequential spec: its type, its name (given or automatic) and its options with defaults filled in. */
+export interface LayerSpec {
+  readonly type: string;
+  readonly name: string;
+  readonly [option: string]: unknown;
+}
+/** A node of a validated graph spec: a layer with the names of what it reads, or an `apply` of a shared layer. */
+export interface NodeSpec extends LayerSpec {
+  readonly inputs: readonly string[];
+}
+export interface OutputSpec {
+  readonly node: string;
+  readonly name: string;
+  readonly loss: LossSpec;
+  readonly lossWeight: number;
+}
+interface SharedInput {
+  readonly name?: string;
+  readonly optimizer?: z.input<typeof Optimizer>;
+  readonly batchSize?: number;
+  readonly seed?: number;
+}
 
 /** What a user may write (defaults optional): the Sequential form. */
-export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
+export interface ModelSpecInput extends SharedInput {
+  readonly input: { readonly name?: string; readonly shape: readonly number[] };
+  readonly layers: readonly (LayerInput | { readonly type: string; readonly name?: string })[];
+  readonly loss: z.input<typeof Loss>;
+}
 /** What a user may write in the graph (functional) form. */
-export type GraphSpecInput = z.input<typeof GraphSpecSchema>;
+export interface GraphSpecInput extends SharedInput {
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly nodes: readonly ({ readonly type: string; readonly name: string; readonly inputs: readonly string[]; readonly [option: string]: unknown })[];
+  readonly outputs: readonly { readonly node: string; readonly name?: string; readonly loss: z.input<typeof Loss>; readonly lossWeight?: number }[];
+}
+interface SharedSpec {
+  readonly name: string;
+  readonly optimizer: OptimizerSpec;
+  readonly batchSize: number;
+  readonly seed: number;
+}
 /** A validated Sequential spec with every default filled in and every layer named. */
-export type SequentialSpec = Omit<z.output<typeof ModelSpecSchema>, 'layers'> & { readonly layers: readonly LayerSpec[] };
+export interface SequentialSpec extends SharedSpec {
+  readonly input: { readonly name: string; readonly shape: readonly number[] };
+  readonly layers: readonly LayerSpec[];
+  readonly loss: LossSpec;
+}
 /** A validated graph spec: defaults filled in, every output named. */
-export type GraphSpec = Omit<z.output<typeof GraphSpecSchema>, 'outputs'> & { readonly outputs: readonly OutputSpec[] };
+export interface GraphSpec extends SharedSpec {
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly nodes: readonly NodeSpec[];
+  readonly outputs: readonly OutputSpec[];
+}
 export type ModelSpec = SequentialSpec | GraphSpec;
-export type LayerSpec = z.output<typeof Layer> & { readonly name: string };
-export type NodeSpec = z.output<typeof GraphNode>;
-export type MergeSpec = Extract<NodeSpec, { type: (typeof mergeTypes)[number] }>;
-export type OutputSpec = z.output<typeof GraphSpecSchema>['outputs'][number] & { readonly name: string };
-export type DenseSpec = Extract<LayerSpec, { type: 'dense' }>;
-export type ActivationLayerSpec = Extract<LayerSpec, { type: 'activation' }>;
 
 export const isGraphSpec = (spec: ModelSpec): spec is GraphSpec => 'nodes' in spec;
 
@@ -192,17 +201,18 @@ function isGraphForm(input: unknown): boolean {
  */
 export function parseSpec(input: unknown): ModelSpec {
   if (isGraphForm(input)) {
-    const result = GraphSpecSchema.safeParse(input, { reportInput: true });
+    const result = schemas().graph.safeParse(input, { reportInput: true });
     if (!result.success) throw specError(result.error.issues);
-    const spec: GraphSpec = { ...result.data, outputs: result.data.outputs.map((o) => ({ ...o, name: o.name ?? o.node })) };
-    modelDag(spec); // the DAG's own checks: names, references, cycles, widths, unused nodes
+    const data = result.data;
+    const spec: GraphSpec = { ...data, outputs: data.outputs.map((o) => ({ ...o, name: o.name ?? o.node })) };
+    modelDag(spec); // the DAG's own checks: names, references, cycles, shapes, unused nodes
     return spec;
   }
-  const result = ModelSpecSchema.safeParse(input, { reportInput: true });
+  const result = schemas().sequential.safeParse(input, { reportInput: true });
   if (!result.success) throw specError(result.error.issues);
   const spec = result.data;
   const counts = new Map<string, number>();
-  const layers = spec.layers.map((layer) => {
+  const layers = spec.layers.map((layer): LayerSpec => {
     let name = layer.name;
     if (name === undefined) {
       const k = counts.get(layer.type) ?? 0;
@@ -216,12 +226,7 @@ export function parseSpec(input: unknown): ModelSpec {
     if (seen.has(layer.name)) throw new SpecError(`invalid model spec:\n  layers[${i}].name: duplicate layer name '${layer.name}'`);
     seen.add(layer.name);
   });
-  layers.forEach((layer, i) => {
-    if ('activation' in layer && activationType(layer.activation) === 'softmax' && i !== layers.length - 1) {
-      throw new SpecError(`invalid model spec:\n  layers[${i}].activation: softmax is only supported on the last layer`);
-    }
-  });
   const sequential: SequentialSpec = { ...spec, layers };
-  modelDag(sequential);
+  modelDag(sequential); // shapes, and softmax only on the last layer
   return sequential;
 }

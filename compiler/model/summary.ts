@@ -1,7 +1,7 @@
 // A model summary like Keras's model.summary(): each layer with its type, output shape and
 // parameter count, and the totals. Computed from the spec alone, so it needs no compilation.
-import { activationType } from './activations.ts';
 import { modelDag, type DagNode } from './dag.ts';
+import { sizeOf } from '../layers/layer.ts';
 import { parseSpec, type ModelSpec } from './spec.ts';
 
 export interface SummaryRow {
@@ -25,34 +25,8 @@ export interface ModelSummary {
   readonly totalParams: number;
 }
 
-function typeText(layer: DagNode['layer']): string {
-  switch (layer.type) {
-    case 'dense': {
-      const act = activationType(layer.activation);
-      return act === 'linear' ? 'dense' : `dense (${act})`;
-    }
-    case 'activation':
-      return `activation (${activationType(layer.activation)})`;
-    case 'dropout':
-      return `dropout (${layer.rate})`;
-    default:
-      return layer.type;
-  }
-}
-
-/** Parameters a layer owns, as Keras counts them (batch normalization's running statistics included). */
-function paramCount(layer: DagNode['layer'], width: number): number {
-  switch (layer.type) {
-    case 'dense':
-      return layer.units * width + (layer.useBias ? layer.units : 0);
-    case 'layer_normalization':
-      return (layer.scale ? width : 0) + (layer.center ? width : 0);
-    case 'batch_normalization':
-      return (layer.scale ? width : 0) + (layer.center ? width : 0) + 2 * width;
-    default:
-      return 0;
-  }
-}
+/** The type column: the layer's own description, else its type. */
+const typeText = (node: DagNode): string => node.def.describe?.(node.options) ?? node.layer.type;
 
 /** The summary of a spec (JSON value, builder output or an already validated spec). */
 export function summarize(specInput: unknown): ModelSummary {
@@ -62,17 +36,18 @@ export function summarize(specInput: unknown): ModelSummary {
     const shared = node.owner !== node.name;
     const row = {
       layer: node.name,
-      type: shared ? `${typeText(node.layer)} (shares '${node.owner}')` : typeText(node.layer),
-      outputShape: ['N', node.width] as const,
+      type: shared ? `${typeText(node)} (shares '${node.owner}')` : typeText(node),
+      outputShape: ['N', ...node.shape] as const,
       // A shared application owns nothing: its parameters are counted once, at the layer it shares.
-      params: shared ? 0 : paramCount(node.layer, node.inputWidths[0]!),
+      // Keras counts every parameter, batch normalization's running statistics included.
+      params: shared ? 0 : node.params.reduce((a, p) => a + sizeOf(p.shape), 0),
     };
     return dag.graph ? { ...row, inputs: node.inputs } : row;
   });
-  const inputs = dag.inputs.map((i) => ({ name: i.name, shape: ['N', i.width] as const }));
+  const inputs = dag.inputs.map((i) => ({ name: i.name, shape: ['N', ...i.shape] as const }));
   return {
     model: spec.name,
-    input: ['N', dag.inputs[0]!.width],
+    input: ['N', ...dag.inputs[0]!.shape],
     ...(dag.graph ? { inputs } : {}),
     layers,
     totalParams: layers.reduce((a, r) => a + r.params, 0),

@@ -1,0 +1,10 @@
+// Keras's Add: the elementwise sum of inputs of one shape (residual connections).
+import { commonShape, defineLayer, TWO_OR_MORE } from './layer.ts';
+
+export const addLayer = defineLayer({
+  type: 'add',
+  options: {},
+  arity: TWO_OR_MORE,
+  outputShape: (_o, inputs) => commonShape('add', inputs),
+  lower: ({ b, inputs }) => inputs.slice(1).reduce((acc, x) => b.op('add', [acc, x]), inputs[0]!),
+});

@@ -1,0 +1,81 @@
+// Keras's BatchNormalization over the batch, per feature: batch statistics in training (and
+// through them the gradient), running statistics (`<layer>.running_mean`, `.running_var`, saved
+// with the weights, not trained) in inference; Keras's momentum 0.99 and ε = 1e-3.
+import { z } from 'zod';
+import type { GraphBuilder } from '../ir/builder.ts';
+import type { NodeId } from '../ir/types.ts';
+import { positiveNumber, unitInterval } from './fields.ts';
+import { defineLayer, LayerShapeError } from './layer.ts';
+
+export interface BatchNormTensors {
+  readonly gamma: NodeId | null;
+  readonly beta: NodeId | null;
+  /** Running statistics ([C] parameters, not trained). */
+  readonly mean: NodeId;
+  readonly variance: NodeId;
+}
+
+/**
+ * Batch normalization over the rows of [N, C], as Keras: in training, (x − μ_B)/√(σ²_B + ε)·γ + β
+ * with the statistics of the n rows given (biased variance), differentiated through μ_B and σ²_B,
+ * and running ← momentum·running + (1 − momentum)·batch; in inference, the running statistics.
+ */
+export function batchNorm(
+  b: GraphBuilder,
+  x: NodeId,
+  t: BatchNormTensors,
+  options: { readonly epsilon: number; readonly momentum: number },
+  training: boolean,
+): { output: NodeId; updates: { stat: 'running_mean' | 'running_var'; value: NodeId }[] } {
+  const width = b.node(x).shape[1] as number;
+  let mean = t.mean;
+  let variance = t.variance;
+  const updates: { stat: 'running_mean' | 'running_var'; value: NodeId }[] = [];
+  if (training) {
+    // 1/n = C · 1/(n·C): inv_count binds the batch at run time.
+    const invRows = b.op('mul', [b.op('inv_count', [x]), b.constant(width)]);
+    const columnMean = (v: NodeId): NodeId => b.op('mul', [b.op('sum', [v], { axes: [0], keepDims: true }), invRows]);
+    mean = columnMean(x);
+    const centered0 = b.op('sub', [x, mean]);
+    variance = columnMean(b.op('mul', [centered0, centered0]));
+    const blend = (running: NodeId, batch: NodeId): NodeId =>
+      b.op('add', [
+        b.op('mul', [b.constant(options.momentum), running]),
+        b.op('mul', [b.constant(1 - options.momentum), b.op('reshape', [batch], { shape: [width] })]),
+      ]);
+    updates.push({ stat: 'running_mean', value: blend(t.mean, mean) }, { stat: 'running_var', value: blend(t.variance, variance) });
+  }
+  let y = b.op('div', [b.op('sub', [x, mean]), b.op('sqrt', [b.op('add', [variance, b.constant(options.epsilon)])])]);
+  if (t.gamma !== null) y = b.op('mul', [y, t.gamma]);
+  if (t.beta !== null) y = b.op('add', [y, t.beta]);
+  return { output: y, updates };
+}
+
+export const batchNormalizationLayer = defineLayer({
+  type: 'batch_normalization',
+  options: {
+    momentum: unitInterval.default(0.99),
+    epsilon: positiveNumber.default(1e-3),
+    center: z.boolean().default(true),
+    scale: z.boolean().default(true),
+  },
+  // A second application would update the running statistics twice per step.
+  shareable: false,
+  trainingDiffers: true,
+  outputShape: (_o, [x]) => {
+    if (x!.length !== 1) throw new LayerShapeError(`batch_normalization takes rows of features (rank 1), got a rank-${x!.length} input`);
+    return x!;
+  },
+  params: (o, [x]) => [
+    ...(o.scale ? [{ suffix: 'weight', shape: x!, init: { type: 'ones' as const } }] : []),
+    ...(o.center ? [{ suffix: 'bias', shape: x!, init: { type: 'zeros' as const } }] : []),
+    { suffix: 'running_mean', shape: x!, init: { type: 'zeros' as const }, trainable: false },
+    { suffix: 'running_var', shape: x!, init: { type: 'ones' as const }, trainable: false },
+  ],
+  lower: ({ b, options, inputs, params, training, update }) => {
+    const tensors = { gamma: params['weight'] ?? null, beta: params['bias'] ?? null, mean: params['running_mean']!, variance: params['running_var']! };
+    const bn = batchNorm(b, inputs[0]!, tensors, options, training);
+    for (const u of bn.updates) update(u.stat, u.value);
+    return bn.output;
+  },
+});

@@ -1,0 +1,40 @@
+// Keras's Dense: z = a·Wᵀ + b, then the activation. The weight is [units, in] as PyTorch's
+// nn.Linear stores it; Keras's defaults (glorot_uniform kernel, zero bias).
+import { z } from 'zod';
+import type { GraphBuilder } from '../ir/builder.ts';
+import type { NodeId } from '../ir/types.ts';
+import { Initializer } from '../init/initializers.ts';
+import { activate, Activation, activationType } from '../model/activations.ts';
+import { positiveInt } from './fields.ts';
+import { defineLayer, LayerShapeError } from './layer.ts';
+
+/** z = a·Wᵀ + b for a of [N, in], W of [units, in]. */
+export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId | null): NodeId {
+  const z = b.op('matmul', [a, weight], { transB: true });
+  return bias === null ? z : b.op('add', [z, bias]);
+}
+
+export const denseLayer = defineLayer({
+  type: 'dense',
+  options: {
+    units: positiveInt,
+    activation: Activation.default('linear'),
+    useBias: z.boolean().default(true),
+    kernelInitializer: Initializer.default({ type: 'glorot_uniform' }),
+    biasInitializer: Initializer.default({ type: 'zeros' }),
+  },
+  activation: (o) => o.activation,
+  outputShape: (o, [x]) => {
+    if (x!.length !== 1) throw new LayerShapeError(`dense takes rows of features (rank 1), got a rank-${x!.length} input`);
+    return [o.units];
+  },
+  params: (o, [x]) => [
+    { suffix: 'weight', shape: [o.units, x![0]!], init: o.kernelInitializer },
+    ...(o.useBias ? [{ suffix: 'bias', shape: [o.units], init: o.biasInitializer }] : []),
+  ],
+  lower: ({ b, options, inputs, params }) => {
+    const z = affine(b, inputs[0]!, params['weight']!, params['bias'] ?? null);
+    return { output: activate(b, z, options.activation), preActivation: z, activation: activationType(options.activation) };
+  },
+  describe: (o) => (activationType(o.activation) === 'linear' ? 'dense' : `dense (${activationType(o.activation)})`),
+});

@@ -1,0 +1,10 @@
+// Keras's Multiply: the elementwise product of inputs of one shape (gates).
+import { commonShape, defineLayer, TWO_OR_MORE } from './layer.ts';
+
+export const multiplyLayer = defineLayer({
+  type: 'multiply',
+  options: {},
+  arity: TWO_OR_MORE,
+  outputShape: (_o, inputs) => commonShape('multiply', inputs),
+  lower: ({ b, inputs }) => inputs.slice(1).reduce((acc, x) => b.op('mul', [acc, x]), inputs[0]!),
+});

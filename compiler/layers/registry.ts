@@ -1,0 +1,64 @@
+// The layer table: every layer type a spec may name. The spec schema, the builders' shape checks,
+// the DAG, lowering and the summary all read it; none of them names a layer type.
+import { activationLayer } from './activation.ts';
+import { addLayer } from './add.ts';
+import { batchNormalizationLayer } from './batch_normalization.ts';
+import { concatenateLayer } from './concatenate.ts';
+import { denseLayer } from './dense.ts';
+import { dropoutLayer } from './dropout.ts';
+import type { AnyLayerDef } from './layer.ts';
+import { layerNormalizationLayer } from './layer_normalization.ts';
+import { multiplyLayer } from './multiply.ts';
+
+/** The built-in layers, in the order error messages list them. */
+export const builtinLayers = [
+  denseLayer,
+  activationLayer,
+  layerNormalizationLayer,
+  batchNormalizationLayer,
+  dropoutLayer,
+  addLayer,
+  multiplyLayer,
+  concatenateLayer,
+] as const;
+
+const table = new Map<string, AnyLayerDef>(builtinLayers.map((def): [string, AnyLayerDef] => [def.type, def]));
+let generation = 0;
+
+/** Names the graph form uses for its own nodes; no layer may take them. */
+const RESERVED = new Set(['apply']);
+
+/**
+ * Adds a layer type (a custom layer composed of IR ops: it gets the spec schema, both builders,
+ * shape checks, gradients, compilation and the summary like a built-in one). A type already taken
+ * is refused, never overwritten. Returns a function that removes it again.
+ */
+export function registerLayer(layer: AnyLayerDef): () => void {
+  if (!/^[a-z][a-z0-9_]*$/.test(layer.type)) throw new Error(`registerLayer: layer type '${layer.type}' must be snake_case (a-z, 0-9, _)`);
+  if (table.has(layer.type) || RESERVED.has(layer.type)) throw new Error(`registerLayer: layer type '${layer.type}' is already defined`);
+  table.set(layer.type, layer);
+  generation++;
+  return () => {
+    if (table.get(layer.type) === layer) {
+      table.delete(layer.type);
+      generation++;
+    }
+  };
+}
+
+/** Every layer type, built-in ones first. */
+export function layerDefs(): readonly AnyLayerDef[] {
+  return [...table.values()];
+}
+
+/** The definition of a layer type the spec schema has admitted. */
+export function layerDef(type: string): AnyLayerDef {
+  const def = table.get(type);
+  if (!def) throw new Error(`internal: unknown layer type '${type}'`);
+  return def;
+}
+
+/** Changes whenever the table does: what schemas derived from it are cached by. */
+export function layerTableGeneration(): number {
+  return generation;
+}
