@@ -21,7 +21,15 @@ export {
   type ModelOutput,
   type ResidualOptions,
   type SequentialConfig,
+  registerLayer,
+  defineLayer,
+  LayerShapeError,
+  type LayerDef,
+  type LowerArgs,
+  type ParamDecl,
+  type LayerInput,
 } from './model/builder.ts';
+export { applicable, type LayerData } from './layers/symbolic.ts';
 export { parseSpec, SpecError, type GraphSpec, type GraphSpecInput, type ModelSpec, type ModelSpecInput, type SequentialSpec } from './model/spec.ts';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './model/summary.ts';
 export { compile, compileToWasm, NABLA_VERSION, type CompiledTrainer, type CompileOptions } from './compile.ts';

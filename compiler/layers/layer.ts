@@ -27,6 +27,12 @@ export interface ParamDecl {
   readonly init: InitializerSpec;
   /** False for running statistics: saved with the weights, updated by the training pass, not by the optimizer. Default true. */
   readonly trainable?: boolean;
+  /**
+   * The fans that fan-scaled initializers (glorot, he, lecun) read. Default Keras's rule for a
+   * dense kernel: fan_in the last axis, fan_out the first (a vector: its length; a scalar: 1).
+   * A convolution kernel states its own (receptive field × channels).
+   */
+  readonly fans?: { readonly in: number; readonly out: number };
 }
 
 export interface LowerArgs<O> {

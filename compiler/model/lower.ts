@@ -89,8 +89,10 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
     const existing = paramPorts.find((p) => p.name === name);
     if (existing) return existing.id;
     const id = b.param(name, decl.shape);
-    // Keras's fans: [units, in] has fan_in = in, fan_out = units; a rank-1 tensor both its length.
-    params.push({ name, layer, shape: decl.shape, init: decl.init, fanIn: decl.shape.at(-1)!, fanOut: decl.shape[0]!, trainable: decl.trainable ?? true });
+    // Keras's fans unless the layer states them: [units, in] has fan_in = in, fan_out = units; a
+    // rank-1 tensor both its length; a scalar 1.
+    const fans = decl.fans ?? { in: decl.shape.at(-1) ?? 1, out: decl.shape[0] ?? 1 };
+    params.push({ name, layer, shape: decl.shape, init: decl.init, fanIn: fans.in, fanOut: fans.out, trainable: decl.trainable ?? true });
     paramPorts.push({ name, id });
     return id;
   };
