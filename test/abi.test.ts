@@ -1,4 +1,4 @@
-// Acceptance 4 of issue #6: docs/abi.md is enough to train with nothing but WebAssembly. The test
+// docs/abi.md is enough to train with nothing but WebAssembly. The test
 // takes the page's JavaScript block verbatim, runs it as plain JS (no nabla import in scope), and
 // checks what it computes against nabla's runtime, bit for bit.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Acceptance 2 of issue #6: safetensors checkpoints. A round trip preserves every byte; damaged
+// Safetensors checkpoints. A round trip preserves every byte; damaged
 // or mismatched files fail with an error naming the tensor and field and leave the weights as
 // they were; an independent parser (written here from the format's description) reads nabla's
 // files, and nabla reads a file laid out the way another tool writes it.

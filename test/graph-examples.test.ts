@@ -1,4 +1,4 @@
-// Acceptance 4 of issue 3: the graph-form examples reach their stated results on real data
+// The graph-form examples reach their stated results on real data
 // (examples/*/README.md), on the stated seeded split.
 import { describe, expect, it } from 'vitest';
 import { readJson } from '../compiler/cli/files.ts';

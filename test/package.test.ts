@@ -1,4 +1,4 @@
-// Packaging (issue #6): the published `nabla/runtime` is plain JavaScript built from runtime/ to
+// Packaging: the published `nabla/runtime` is plain JavaScript built from runtime/ to
 // dist/runtime/ (`npm run build`, also run by prepack), with declarations, an import graph that
 // never leaves dist/runtime (so no compiler), and no Node module except in the Node adapter.
 // The same build is also packed alone as `nabla-runtime` (`npm run pack:runtime`), a package with

@@ -1,4 +1,4 @@
-// Acceptance 3 of issue #6: the browser demo, headless. The page loads the prebuilt trainer,
+// The browser demo, headless. The page loads the prebuilt trainer,
 // trains in a Web Worker within its time budget to ≥ 90 % test accuracy, classifies a drawn
 // stroke, and its screenshot shows the curve — checked on the screenshot's own pixels.
 // NABLA_UPDATE_SCREENSHOT=1 writes the screenshot to docs/browser-demo.png (shown in the README).

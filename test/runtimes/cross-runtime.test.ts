@@ -1,4 +1,4 @@
-// Acceptance 1 of issue #6: one .wasm, compiled once here, trained 20 steps from the same seed on
+// One .wasm, compiled once here, trained 20 steps from the same seed on
 // the same batches in Node 20, Node 22, Deno, Bun, workerd and Chromium, gives bit-identical
 // weights (and losses) with the baseline build; the relaxed-SIMD build, where a host picks it,
 // agrees within float32 rounding. Every host runs the same esbuild bundle of job.ts + runtime/.
