@@ -8,12 +8,11 @@
 //
 // The micro-kernel holds an MR×8 block of C in MR·2 f32x4 accumulators (4×8: 8 accumulators,
 // 2 B vectors, 1 broadcast), and walks k with one pointer per operand, A's pointer also ending
-// the loop (no counter: V8 then compiles a step of k to 20 instructions for 8 FMAs, 6 loads, 2
-// adds, its stack check and the compare-branch, near Zen 4's 6-wide dispatch; W1 steps ×0.98–0.99
-// in npm run bench:ab); rows of A are reached by constant load offsets. Tails: row blocks of 2, 1 after the 4s; a last panel narrower
-// than 8 computes 4 or 8 lanes from memory that is in bounds (the arena has headroom) and
-// stores only its real columns. Nothing is inlined
-// across calls: each product is one straight loop nest (binaryen's inliner cost 25–40 %).
+// the loop, so a step of k carries no counter of its own; rows of A are reached by constant load
+// offsets. Tails: row blocks of 2, 1 after the 4s; a last panel narrower than 8 computes 4 or 8
+// lanes from memory that is in bounds (the arena has headroom) and stores only its real columns.
+// Nothing is inlined across calls: each product is one straight loop nest (an inlined micro-kernel
+// loses its register allocation; docs/architecture.md, "GEMM", has the measurements).
 //
 // An epilogue adds a bias row and applies an activation before the store (forward fusion).
 
@@ -48,9 +47,8 @@ export interface GemmSpec {
   readonly epilogue?: GemmEpilogue;
 }
 
-// Measured here (npm run bench, GEMM section): 8 accumulators (4×8 or 2×16) ran at 97–113 % of the
-// mul+add probe; 12 (6×8, 4×12, 3×16) and 10 (5×8, 2×20) only 55–77 %: V8's register
-// allocator spills well before the 16 xmm registers are used up.
+// 8 accumulators: more (10–12) spill, since V8 allocates only xmm0–15 and keeps some for itself
+// (docs/architecture.md, "GEMM").
 export const MR = 4;
 const NR = 8;
 
@@ -84,8 +82,8 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   const ep = s.epilogue;
   if (ep?.bias) for (const v of V) lines.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
   // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
-  // over the stored block instead of at each of its MR·2 stores: W3 (two builds) 260 → 129 KiB,
-  // for about 8 % of its step time (npm run bench, same run).
+  // over the stored block instead of at each of its MR·2 stores: one copy of its body per block
+  // instead of MR·2, which halves the .wasm of a tanh network at a small cost in step time.
   const heavy = ep?.activation !== undefined && /nabla_\w+\(/.test(ep.activation('v')) && width === vectors * 4;
   for (const r of R) {
     for (const v of V) {
