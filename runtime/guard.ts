@@ -4,6 +4,7 @@
 // finite gradient norms. In both engines a failed step writes no parameter.
 import type { BatchEngine, BatchResult } from './runner.ts';
 import type { History } from './fit.ts';
+import { gradParam, LOSS, updateTarget } from './ports.ts';
 
 /** What an engine reports when a step met a non-finite value. */
 export interface NonFinite {
@@ -14,9 +15,11 @@ export interface NonFinite {
 }
 
 function describe(tensor: string): string {
-  if (tensor === 'loss') return 'the loss';
-  if (tensor.startsWith('grad:')) return `the gradient of ${tensor.slice(5)} (${tensor})`;
-  if (tensor.startsWith('update:')) return `the updated value of ${tensor.slice(7)} (${tensor})`;
+  if (tensor === LOSS) return 'the loss';
+  const param = gradParam(tensor);
+  if (param !== null) return `the gradient of ${param} (${tensor})`;
+  const target = updateTarget(tensor);
+  if (target !== null) return `the updated value of ${target} (${tensor})`;
   return tensor;
 }
 

@@ -4,8 +4,7 @@ import { drawOf, initCall, paramStream } from '../init/initializers.ts';
 import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { opDef } from '../ops/registry.ts';
-import { gradientPorts } from '../autodiff/training.ts';
-import { TRAIN_LOSS } from '../model/lower.ts';
+import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
 import { emitMatmul } from '../ops/matmul.ts';
 import type { Template } from '../ops/op.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
@@ -120,7 +119,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const predictions = model.outputs.map((o) => port(o.prediction.name));
-  const loss = port('loss');
+  const loss = port(LOSS);
   const grads = gradientPorts(graph).map((g) => g.id);
   // gradients and train_step differentiate, and return, the training pass's loss where there is one.
   const trainLoss = findPort(graph.outputs, TRAIN_LOSS)?.id ?? loss;

@@ -9,9 +9,7 @@ import { activationType } from './activations.ts';
 import type { LossSpec } from './losses.ts';
 import { SpecError } from './spec_error.ts';
 import type { GraphSpec, LayerSpec, MergeSpec, ModelSpec, SequentialSpec } from './spec.ts';
-
-/** Reserved for the loss targets (`labels`, `labels:<output>`). */
-const LABELS_NAME = 'labels';
+import { LABELS as LABELS_NAME } from '../../runtime/ports.ts';
 
 export interface DagInput {
   readonly name: string;

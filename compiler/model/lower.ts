@@ -10,12 +10,10 @@ import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
 import { activate, activationType } from './activations.ts';
 import { affine, batchNorm, layerNorm } from './compose.ts';
-import { buildLoss, LABELS, type BuiltLoss, type Head } from './losses.ts';
+import { buildLoss, type BuiltLoss, type Head } from './losses.ts';
 import { modelDag, type DagNode } from './dag.ts';
 import type { InitializerSpec, LossSpec, ModelSpec } from './spec.ts';
-import { STEP } from '../optim/state.ts';
-
-export { LABELS } from './losses.ts';
+import { LABELS, portName, STEP, TRAIN_LOSS } from '../../runtime/ports.ts';
 
 export interface ParamInfo {
   readonly name: string;
@@ -65,11 +63,6 @@ type Mode = 'train' | 'inference';
 
 /** Dropout layer k draws from streams 2³¹ + k·2²⁴ + t: clear of the parameters' streams 0, 1, 2, … */
 const dropoutStream = (k: number): number => (0x80000000 + k * 0x1000000) >>> 0;
-
-export const TRAIN_LOSS = 'train_loss';
-
-/** Port names of output `name`: bare in a single-output model (the ABI since the first trainer), suffixed otherwise. */
-const portName = (base: string, name: string, several: boolean): string => (several ? `${base}:${name}` : base);
 
 export function lowerModel(spec: ModelSpec): LoweredModel {
   const dag = modelDag(spec);

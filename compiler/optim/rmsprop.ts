@@ -3,7 +3,8 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import type { OptimizerSpec } from './spec.ts';
-import { slotName, type UpdateContext } from './state.ts';
+import type { UpdateContext } from './state.ts';
+import { slotName } from '../../runtime/ports.ts';
 
 export type RmspropConfig = Extract<OptimizerSpec, { type: 'rmsprop' }>;
 

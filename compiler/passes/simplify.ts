@@ -2,7 +2,7 @@
 // then dead-code elimination. The result computes the same values (test/fusion.test.ts).
 import type { Graph, Node, NodeId } from '../ir/types.ts';
 import { sameShape } from '../ir/types.ts';
-import { eliminateDeadCode } from './dce.ts';
+import { eliminateDeadCode } from '../ir/dce.ts';
 
 type Rule = (node: Node, nodes: readonly Node[], seen: Seen) => NodeId | Node | null;
 
