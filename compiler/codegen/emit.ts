@@ -1,14 +1,16 @@
 // The AssemblyScript module of a trainer: one function per computed node, and the ABI entry
 // points (init, predict, evaluate, gradients, train_step) calling them in topological order.
-import { drawOf, initCall, paramStream } from '../init/initializers.ts';
+import { drawOf, paramStream } from '../init/initializers.ts';
 import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { opDef } from '../ops/registry.ts';
 import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
-import { emitMatmul } from '../ops/matmul.ts';
 import type { Template } from '../ops/op.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
+import { generatorOf } from './generators.ts';
+import { initCall } from './init.ts';
+import { emitMatmul } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
@@ -101,6 +103,9 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         } else body = `  ${def.template.emit(args)}`;
         break;
       }
+      case 'generated':
+        body = `  ${generatorOf(node.op).emit({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch })}`;
+        break;
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }

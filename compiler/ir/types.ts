@@ -3,6 +3,8 @@
 // A dimension is either a compile-time size or BATCH, the row count n of the current call
 // (1 ≤ n ≤ the compiled maximum B). Kernels loop to n; mean reductions divide by it.
 
+import type { OpName } from '../ops/registry.ts';
+
 export const BATCH = 'N' as const;
 export type Dim = number | typeof BATCH;
 export type Shape = readonly Dim[];
@@ -11,7 +13,7 @@ export type NodeId = number;
 
 export interface Node {
   readonly id: NodeId;
-  readonly op: string;
+  readonly op: OpName;
   readonly inputs: readonly NodeId[];
   readonly attrs: Readonly<Record<string, unknown>>;
   readonly shape: Shape;

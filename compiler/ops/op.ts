@@ -44,9 +44,12 @@ export interface EmitArgs<A> {
 /**
  * The code template. Elementwise ops give scalar (and, where wasm has it, f32x4) expressions
  * and share one loop emitter; other ops emit a call into the hand-written kernels of assembly/.
+ * A `generated` op's code is written by a generator of compiler/codegen/ that codegen looks up
+ * by the op's name (matmul: the packed GEMM), so no op reaches up into code generation.
  */
 export type Template<A> =
   | { readonly kind: 'source' }
+  | { readonly kind: 'generated' }
   | {
       readonly kind: 'elementwise';
       /** f32 expression over the operand expressions. */
