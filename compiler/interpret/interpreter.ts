@@ -1,6 +1,7 @@
 // The float64 reference interpreter behind the same API as the compiled trainer: it runs the
 // very training graph that is compiled, so the two can be compared value for value.
-import { ModelRunner, type BatchEngine, type BatchResult } from '../../runtime/runner.ts';
+import type { BatchEngine, BatchResult } from '../../runtime/engine.ts';
+import { ModelRunner } from '../../runtime/runner.ts';
 import type { Signature, TensorSpec } from '../../runtime/manifest.ts';
 import type { Feed } from '../../runtime/tensor.ts';
 import { gradientPorts, LOSS, TRAIN_LOSS, gradName, updateName } from '../../runtime/ports.ts';
