@@ -1,24 +1,26 @@
-// The generators of the ops whose template is `generated`, by op name. Codegen owns them, so the
-// op table names an op's code without importing the code generator.
+// The code of the ops whose template is `generated`, by op name. Codegen owns these generators,
+// so the op table names an op's code without importing the code generator.
 import type { Node } from '../ir/types.ts';
 import type { EmitArgs } from '../ops/op.ts';
-import type { OpName } from '../ops/registry.ts';
+import type { AnyAttrs } from '../ops/registry.ts';
 import { emitMatmul, matmulScratchBytes } from './matmul.ts';
 
-export interface Generator<A> {
-  readonly emit: (args: EmitArgs<A>) => string;
-  /** Bytes of scratch the emitted code needs while it runs (a packed GEMM operand). */
-  readonly scratchBytes: (node: Node, inputs: readonly Node[], attrs: A, batchSize: number) => number;
+export function emitGenerated(args: EmitArgs<AnyAttrs>): string {
+  const { node } = args;
+  switch (node.op) {
+    case 'matmul':
+      return emitMatmul({ ...args, node, attrs: node.attrs });
+    default:
+      throw new Error(`internal: op '${node.op}' has a generated template but no generator in codegen`);
+  }
 }
 
-type Attrs = Node['attrs'];
-
-const generators: { readonly [K in OpName]?: Generator<Attrs> } = {
-  matmul: { emit: (args) => emitMatmul(args), scratchBytes: matmulScratchBytes },
-};
-
-export function generatorOf(op: OpName): Generator<Attrs> {
-  const generator = generators[op];
-  if (!generator) throw new Error(`internal: op '${op}' has a generated template but no generator in codegen`);
-  return generator;
+/** Bytes of scratch a generated op's code needs while it runs (a packed GEMM operand). */
+export function generatedScratchBytes(node: Node, inputs: readonly Node[], batchSize: number): number {
+  switch (node.op) {
+    case 'matmul':
+      return matmulScratchBytes(node, inputs, node.attrs, batchSize);
+    default:
+      return 0;
+  }
 }

@@ -14,7 +14,7 @@ import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
 import { kernelInputs, kernelOutputs, type Program } from '../passes/fuse.ts';
-import { generatorOf } from './generators.ts';
+import { generatedScratchBytes } from './generators.ts';
 
 export interface MemoryPlan {
   readonly offsets: ReadonlyMap<NodeId, number>;
@@ -131,7 +131,7 @@ function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {
   const inputs = node.inputs.map((i) => graph.nodes[i]!);
   const template = opDef(node.op).template;
   if (template.kind === 'kernel') return template.scratchBytes?.(node, inputs, node.attrs, batchSize) ?? 0;
-  if (template.kind === 'generated') return generatorOf(node.op).scratchBytes(node, inputs, node.attrs, batchSize);
+  if (template.kind === 'generated') return generatedScratchBytes(node, inputs, batchSize);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 import type { Dim, DType, Node, NodeId, Shape } from '../ir/types.ts';
 import type { Tensor64 } from '../ir/tensor.ts';
 import type { GraphBuilder } from '../ir/builder.ts';
+import type { OpName } from './registry.ts';
 
 export interface TypedShape {
   readonly shape: Shape;
@@ -71,9 +72,9 @@ export type Template<A> =
     };
 
 export interface FusedReaders<A> {
-  readonly ops: readonly string[];
+  readonly ops: readonly OpName[];
   /** The whole pass; `readers` maps each fused reader's op to its output and input addresses (this node's own `out` is unused). */
-  readonly emit: (args: EmitArgs<A>, readers: ReadonlyMap<string, { readonly out: string; readonly ins: readonly string[] }>) => string;
+  readonly emit: (args: EmitArgs<A>, readers: ReadonlyMap<OpName, { readonly out: string; readonly ins: readonly string[] }>) => string;
 }
 
 export interface OpDef<A = Record<string, never>> {
