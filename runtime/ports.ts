@@ -32,8 +32,11 @@ export const updateTarget = (check: string): string | null => (check.startsWith(
 /** Graph output port that pins a layer's activations in a telemetry build. */
 export const activationPort = (layer: string): string => `activation:${layer}`;
 
-/** The name of a parameter's optimizer slot (momentum, m, v, velocity), like gradName for its gradient. */
-export const slotName = (slot: string, param: string): string => `${slot}:${param}`;
+/** The optimizer slots a parameter may have (Keras's names): SGD's momentum, Adam's moments, RMSprop's mean square. */
+export const SLOT = { momentum: 'momentum', firstMoment: 'm', secondMoment: 'v', velocity: 'velocity' } as const;
+export type Slot = (typeof SLOT)[keyof typeof SLOT];
+/** The state tensor of a parameter's optimizer slot, like gradName for its gradient. */
+export const slotName = (slot: Slot, param: string): string => `${slot}:${param}`;
 /** Optimizer state: steps taken so far, 0 before the first. */
 export const STEP = 'optimizer:step';
 
