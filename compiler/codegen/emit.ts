@@ -3,7 +3,7 @@
 import { drawOf, paramStream } from '../init/initializers.ts';
 import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type Node, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
-import { opDef } from '../ops/registry.ts';
+import { opDef, type OpName } from '../ops/registry.ts';
 import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
 import type { Template } from '../ops/op.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
@@ -24,6 +24,13 @@ type ElementwiseTemplate = Extract<Template<unknown>, { kind: 'elementwise' }>;
 
 const dim = (d: Dim): string => (d === BATCH ? 'n' : String(d));
 
+/** The template of an op that fusion put in an elementwise tree or a GEMM epilogue. */
+function elementwiseTemplate(op: OpName): ElementwiseTemplate {
+  const template = opDef(op).template;
+  if (template.kind !== 'elementwise') throw new Error(`internal: ${op} fused as elementwise, but its template is ${template.kind}`);
+  return template;
+}
+
 /** Kernels that `wanted` needs, in program order. */
 function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
   const { graph } = program;
@@ -36,13 +43,13 @@ function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): 
   const held = new Set(kernel.holds);
   const build = (mode: 'scalar' | 'simd', operands: readonly string[]): string => {
     const expr = (id: NodeId): string => {
-      const t = opDef(graph.nodes[id]!.op).template as ElementwiseTemplate;
+      const t = elementwiseTemplate(graph.nodes[id]!.op);
       const args = graph.nodes[id]!.inputs.map((i) => (held.has(i) ? `(${expr(i)})` : operands[leaves.indexOf(i)]!));
       return mode === 'scalar' ? t.scalar(...args) : t.simd!(...args);
     };
     return expr(kernel.out);
   };
-  const simd = kernel.holds.every((id) => (opDef(graph.nodes[id]!.op).template as ElementwiseTemplate).simd);
+  const simd = kernel.holds.every((id) => elementwiseTemplate(graph.nodes[id]!.op).simd);
   return simd ? { kind: 'elementwise', scalar: (...o) => build('scalar', o), simd: (...o) => build('simd', o) } : { kind: 'elementwise', scalar: (...o) => build('scalar', o) };
 }
 
@@ -82,7 +89,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     const mm = graph.nodes[kernel.matmul]!;
     if (mm.op !== 'matmul') throw new Error(`internal: gemm kernel %${kernel.out} holds ${mm.op} %${mm.id}, not a matmul`);
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
-    const act = kernel.activation === undefined ? undefined : (opDef(kernel.activation).template as ElementwiseTemplate).simd!;
+    const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
     body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
   } else if (kernel.kind === 'elementwise') {
