@@ -1,7 +1,8 @@
-// GEMM GFLOPS at the W1 shapes, through the very code the matmul template emits, next to an
+// GEMM GFLOPS at the W1 shapes, through the very code codegen emits for a matmul, next to an
 // in-process f32x4 peak probe (independent mul+add chains, no memory traffic).
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from '../compiler/codegen/asc.ts';
 import { BATCH, type Dim, type Node } from '../compiler/ir/types.ts';
+import { emitMatmul } from '../compiler/codegen/matmul.ts';
 import { matmul, type MatmulAttrs } from '../compiler/ops/matmul.ts';
 import { median } from './timing.ts';
 
@@ -26,18 +27,18 @@ const PRODUCTS: readonly Product[] = [
   { label: 'dYᵀ·X (weight grad)', attrs: { transA: true }, shapes: (i, u) => [[BATCH, u], [BATCH, i]], layers: [0, 1, 2] },
 ];
 
-const fake = (id: number, op: string, shape: Dim[], attrs: MatmulAttrs = {}): Node => ({ id, op, inputs: [], attrs: { ...attrs }, shape, dtype: 'f32' });
+const operand = (id: number, shape: Dim[]): Node<'input'> => ({ id, op: 'input', inputs: [], attrs: { name: `x${id}`, shape, dtype: 'f32' }, shape, dtype: 'f32' });
+const product = (shape: Dim[], attrs: MatmulAttrs): Node<'matmul'> => ({ id: 2, op: 'matmul', inputs: [0, 1], attrs: { ...attrs }, shape, dtype: 'f32' });
 
 function productCalls(p: Product): { code: string; flopsPerRow: number } {
   let flopsPerRow = 0;
   const calls = p.layers.map((l) => {
     const [sa, sb] = p.shapes(W1[l]!, W1[l + 1]!);
-    const inputs = [fake(0, 'input', sa), fake(1, 'input', sb)];
+    const inputs = [operand(0, sa), operand(1, sb)];
     const shape = matmul.shape(inputs.map((n) => ({ shape: n.shape, dtype: 'f32' })), p.attrs).shape;
     flopsPerRow += 2 * W1[l]! * W1[l + 1]!;
-    const node = fake(2, 'matmul', [...shape], p.attrs);
-    if (matmul.template.kind !== 'kernel') throw new Error('internal: matmul is not a kernel');
-    return `    ${matmul.template.emit({ node, inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs: p.attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) })}`;
+    const node = product([...shape], p.attrs);
+    return `    ${emitMatmul({ node, inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs: p.attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) })}`;
   });
   return { code: calls.join('\n'), flopsPerRow };
 }

@@ -2,7 +2,8 @@
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
-import { gradientPorts, trainingGraphOf } from './autodiff/training.ts';
+import { gradientPorts, LOSS } from '../runtime/ports.ts';
+import { trainingGraphOf } from './train/graph.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
 import { guardLayout, type GuardLayout } from './codegen/guard.ts';
@@ -53,13 +54,13 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       input: placed(model.input.name, input(model.input.name)),
       labels: placed(model.labels.name, input(model.labels.name)),
       prediction: placed(model.prediction.name, output(model.prediction.name)),
-      loss: placed('loss', output('loss')),
+      loss: placed(LOSS, output(LOSS)),
       inputs: model.inputs.map((t) => placed(t.name, input(t.name))),
       targets: model.outputs.map((o) => placed(o.labels.name, input(o.labels.name))),
       predictions: model.outputs.map((o) => placed(o.prediction.name, output(o.prediction.name))),
-      losses: model.outputs.map((o) => placed(o.lossPort ?? 'loss', output(o.lossPort ?? 'loss'))),
+      losses: model.outputs.map((o) => placed(o.lossPort ?? LOSS, output(o.lossPort ?? LOSS))),
       params: graph.params.map((p) => placed(p.name, p.id)),
-      grads: gradientPorts(graph).map((g) => placed(g.name.slice('grad:'.length), g.id)),
+      grads: gradientPorts(graph).map((g) => placed(g.param, g.id)),
       state: (graph.state ?? []).map((s) => placed(s.name, s.id)),
       guard: { name: 'guard', offset: guard.offset, bytes: guard.bytes },
     },

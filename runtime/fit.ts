@@ -2,11 +2,12 @@
 // per-epoch history. Written once for every engine.
 import { InputError } from './errors.ts';
 import { permutation, Rng } from './prng.ts';
-import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './runner.ts';
+import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
+import type { EpochLog, History } from './history.ts';
 import type { Feed } from './tensor.ts';
 import type { Signature } from './manifest.ts';
 import { NonFiniteError, type StepGuard } from './guard.ts';
-import { DiagnosticsMean, type Diagnostics } from './diagnostics.ts';
+import { DiagnosticsMean } from './diagnostics.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;
@@ -32,25 +33,7 @@ export interface FitOptions {
   readonly onEpochEnd?: (log: EpochLog) => void;
 }
 
-export interface EpochLog {
-  /** 1-based. */
-  readonly epoch: number;
-  /** Mean training loss over the epoch's steps, weighted by rows (before each step's update). */
-  readonly loss: number;
-  /** Single-output classification models. */
-  readonly accuracy?: number;
-  readonly valLoss?: number;
-  readonly valAccuracy?: number;
-  /** Validation loss and accuracy of each output (models with several outputs). */
-  readonly valOutputs?: Evaluation['outputs'];
-  /** Gradient-flow telemetry averaged over the epoch's steps (trainers compiled with `diagnostics: true`). */
-  readonly diagnostics?: Diagnostics;
-  readonly seconds: number;
-}
-
-export interface History {
-  readonly epochs: readonly EpochLog[];
-}
+export type { EpochLog, History } from './history.ts';
 
 interface Evaluator {
   readonly signature: Signature;

@@ -2,21 +2,18 @@
 // NaN or ±Inf (the compiled trainer in generated code, see compiler/codegen/guard.ts); this file
 // counts steps and turns a report into an error that names the step, the tensor and the last
 // finite gradient norms. In both engines a failed step writes no parameter.
-import type { BatchEngine, BatchResult } from './runner.ts';
-import type { History } from './fit.ts';
+import type { BatchEngine, BatchResult } from './engine.ts';
+import type { History } from './history.ts';
+import { gradParam, LOSS, updateTarget } from './ports.ts';
 
-/** What an engine reports when a step met a non-finite value. */
-export interface NonFinite {
-  /** `loss`, `grad:<param>` or `update:<param>`: the first non-finite tensor, in backward order. */
-  readonly tensor: string;
-  /** Gradient L2 norm per parameter at the last step whose gradients were all finite (absent before any). */
-  readonly lastFiniteGradNorms: ReadonlyMap<string, number> | null;
-}
+export type { NonFinite } from './engine.ts';
 
 function describe(tensor: string): string {
-  if (tensor === 'loss') return 'the loss';
-  if (tensor.startsWith('grad:')) return `the gradient of ${tensor.slice(5)} (${tensor})`;
-  if (tensor.startsWith('update:')) return `the updated value of ${tensor.slice(7)} (${tensor})`;
+  if (tensor === LOSS) return 'the loss';
+  const param = gradParam(tensor);
+  if (param !== null) return `the gradient of ${param} (${tensor})`;
+  const target = updateTarget(tensor);
+  if (target !== null) return `the updated value of ${target} (${tensor})`;
   return tensor;
 }
 

@@ -1,68 +1,17 @@
 // The user-facing model API, written once over a BatchEngine: the compiled trainer and the
 // float64 interpreter are two engines behind the same surface. This layer validates, chunks
 // to the compiled batch size and keeps score; the engine only runs batches.
-import { namedRows, takeRows, type Rows } from './data.ts';
+import { namedRows, type Rows } from './data.ts';
+import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import { InputError } from './errors.ts';
 import { fitLoop, type FitData, type FitOptions, type History } from './fit.ts';
-import type { OutputSpec, Signature } from './manifest.ts';
-import { countCorrect } from './metrics.ts';
+import type { Signature } from './manifest.ts';
 import { checkWeights } from './weights.ts';
-import { StepGuard, type NonFinite } from './guard.ts';
+import { StepGuard } from './guard.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Feed, Tensor, TensorLike } from './tensor.ts';
 
-export interface BatchResult<D> {
-  readonly loss: number;
-  /** Each output's values for the n rows (the forward pass of this step, before any update). */
-  readonly predictions: readonly D[];
-  /** Each output's own loss (evaluate, models with several outputs). */
-  readonly losses?: readonly number[];
-  /** Set by trainBatch when the step met NaN or ±Inf; the engine then wrote no parameter. */
-  readonly nonFinite?: NonFinite;
-}
-
-/** The engine's side: one tensor per model input (x) and per output's targets (y), n rows each. */
-export interface BatchEngine<D extends Float32Array | Float64Array> {
-  readonly signature: Signature;
-  init(seed: number): void;
-  readParam(name: string): D;
-  writeParams(values: ReadonlyMap<string, Float64Array>): void;
-  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
-  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
-  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
-  predictBatch(x: readonly Float64Array[], n: number): readonly D[];
-  /** Telemetry of the last training step, for engines compiled with diagnostics. */
-  readDiagnostics?(): Diagnostics | undefined;
-}
-
-export interface OutputEvaluation {
-  /** This output's own loss (its loss spec's value, before lossWeight). */
-  readonly loss: number;
-  readonly accuracy?: number;
-}
-
-export interface Evaluation {
-  /** The model's loss: Σ lossWeight · loss over the outputs. */
-  readonly loss: number;
-  /** Fraction correct, for a classification loss (single-output models). */
-  readonly accuracy?: number;
-  /** Each output's loss and accuracy, by output name (models with several outputs). */
-  readonly outputs?: Readonly<Record<string, OutputEvaluation>>;
-}
-
-/** Rows of every input and every output's targets, n each. */
-export interface Batch {
-  readonly rows: number;
-  readonly x: readonly Rows[];
-  readonly y: readonly Rows[];
-}
-
-export const takeBatch = (rows: readonly Rows[], start: number, count: number, order?: Uint32Array): Float64Array[] => rows.map((r) => takeRows(r, start, count, order));
-
-/** Correct rows per output (null where accuracy means nothing). */
-export function countCorrectAll(outputs: readonly OutputSpec[], predictions: readonly (Float32Array | Float64Array)[], labels: readonly Float64Array[], n: number): (number | null)[] {
-  return outputs.map((o, k) => countCorrect(o.loss, predictions[k]!, labels[k]!, n));
-}
+export type { Evaluation, OutputEvaluation } from './engine.ts';
 
 export class ModelRunner<D extends Float32Array | Float64Array> {
   /** Counts steps and stops training on NaN or ±Inf (NonFiniteError). */

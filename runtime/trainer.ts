@@ -1,7 +1,8 @@
 // The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
 import { RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
-import { ModelRunner, type BatchEngine, type BatchResult } from './runner.ts';
+import type { BatchEngine, BatchResult } from './engine.ts';
+import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 
 interface TrainerExports {

@@ -103,7 +103,9 @@ describe('every op: vjp vs centered differences (float64)', () => {
 
     const analytic = run(operands.map((id) => grads.get(id)!));
     for (const id of operands) {
-      const name = graph.nodes[id]!.attrs['name'] as string;
+      const source = graph.nodes[id]!;
+      if (source.op !== 'input' && source.op !== 'param') throw new Error(`internal: %${id} is not an operand`);
+      const name = source.attrs.name;
       const x = values.get(name)!.data;
       const numeric = new Float64Array(x.length);
       for (let i = 0; i < x.length; i++) {

@@ -2,6 +2,7 @@
 // only entry file; the kernels of assembly/ are served to it as imports, so only the ABI is exported.
 import { readFileSync, readdirSync } from 'node:fs';
 import asc from 'assemblyscript/asc';
+import asconfig from '../../asconfig.json' with { type: 'json' };
 import type { KernelExports } from './emit.ts';
 
 const assemblyDir = new URL('../../assembly/', import.meta.url);
@@ -38,6 +39,23 @@ export type SimdFlavour = 'baseline' | 'relaxed';
 // The relaxed build is served this multiply-add instead of assembly/madd.ts's mul + add.
 const RELAXED_MADD = `@inline\nexport function madd(a: v128, b: v128, c: v128): v128 {\n  return f32x4.relaxed_madd(a, b, c);\n}\n`;
 
+type Flag = number | string | boolean | readonly string[];
+
+/**
+ * asc's flags for a trainer: asconfig.json's options and its release target (the one file that
+ * says how nabla compiles AssemblyScript, also for `asc --config asconfig.json --target release`);
+ * the relaxed build adds relaxed SIMD to the enabled features.
+ */
+export function releaseFlags(relaxed: boolean): string[] {
+  const settings: Record<string, Flag> = { ...asconfig.options, ...asconfig.targets.release };
+  if (relaxed) settings['enable'] = [...asconfig.options.enable, 'relaxed-simd'];
+  return Object.entries(settings).flatMap(([name, value]): string[] => {
+    if (value === false) return [];
+    if (value === true) return [`--${name}`];
+    return [`--${name}`, Array.isArray(value) ? value.join(',') : String(value)];
+  });
+}
+
 export async function compileAssemblyScript(
   source: string,
   options: { memoryBase: number; initialPages: number; simd?: SimdFlavour },
@@ -52,12 +70,7 @@ export async function compileAssemblyScript(
     [
       'model.ts',
       '--outFile', 'model.wasm',
-      '--optimizeLevel', '3',
-      '--shrinkLevel', '0',
-      '--runtime', 'stub',
-      '--enable', relaxed ? 'simd,relaxed-simd' : 'simd',
-      '--use', 'abort=',
-      '--noAssert',
+      ...releaseFlags(relaxed),
       '--memoryBase', String(options.memoryBase),
       '--initialMemory', String(options.initialPages),
     ],

@@ -5,8 +5,8 @@
 // per-parameter norms and per-layer activation statistics to a block after the guard's.
 // With diagnostics off none of this is emitted and no activation is pinned.
 import { findPort, type Graph, type NodeId } from '../ir/types.ts';
-import { activationPort, type LayerOutput } from '../model/layer-output.ts';
-import { gradientPorts } from '../autodiff/training.ts';
+import type { LayerOutput } from '../model/layer-output.ts';
+import { activationPort, gradientPorts } from '../../runtime/ports.ts';
 import { f32Literal } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 import { SATURATION } from '../../runtime/diagnostics.ts';
@@ -31,7 +31,7 @@ export function pinActivations(graph: Graph, layers: readonly LayerOutput[]): Gr
 }
 
 export function diagnosticsLayout(graph: Graph, layers: readonly LayerOutput[], offset: number): DiagnosticsLayout {
-  const params = gradientPorts(graph).map((p) => p.name.slice('grad:'.length));
+  const params = gradientPorts(graph).map((p) => p.param);
   return {
     offset,
     bytes: 4 * (PARAM_STATS.length * params.length + LAYER_STATS.length * layers.length),

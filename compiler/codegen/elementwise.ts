@@ -38,7 +38,7 @@ export function emitElementwise(
 ): string {
   const [R, C] = view(node.shape);
   const operands: Operand[] = inputs.map((input, k) => {
-    if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs['value'] as number) };
+    if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs.value) };
     const padded = [...new Array<Dim>(node.shape.length - input.shape.length).fill(1), ...input.shape];
     const [r, c] = view(padded);
     return { kind: 'buffer', ptr: ins[k]!, rowStride: r === 1 && R !== 1 ? null : dim(c), colBroadcast: c === 1 && C !== 1 };

@@ -1,15 +1,16 @@
 // The AssemblyScript module of a trainer: one function per computed node, and the ABI entry
 // points (init, predict, evaluate, gradients, train_step) calling them in topological order.
-import { drawOf, initCall, paramStream } from '../init/initializers.ts';
-import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type NodeId } from '../ir/types.ts';
+import { drawOf, paramStream } from '../init/initializers.ts';
+import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type Node, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
-import { opDef } from '../ops/registry.ts';
-import { gradientPorts } from '../autodiff/training.ts';
-import { TRAIN_LOSS } from '../model/lower.ts';
-import { emitMatmul } from '../ops/matmul.ts';
+import { opDef, type OpName } from '../ops/registry.ts';
+import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
 import type { Template } from '../ops/op.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
+import { emitGenerated } from './generators.ts';
+import { initCall } from './init.ts';
+import { emitMatmul } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
@@ -23,6 +24,13 @@ type ElementwiseTemplate = Extract<Template<unknown>, { kind: 'elementwise' }>;
 
 const dim = (d: Dim): string => (d === BATCH ? 'n' : String(d));
 
+/** The template of an op that fusion put in an elementwise tree or a GEMM epilogue. */
+function elementwiseTemplate(op: OpName): ElementwiseTemplate {
+  const template = opDef(op).template;
+  if (template.kind !== 'elementwise') throw new Error(`internal: ${op} fused as elementwise, but its template is ${template.kind}`);
+  return template;
+}
+
 /** Kernels that `wanted` needs, in program order. */
 function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
   const { graph } = program;
@@ -35,13 +43,13 @@ function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): 
   const held = new Set(kernel.holds);
   const build = (mode: 'scalar' | 'simd', operands: readonly string[]): string => {
     const expr = (id: NodeId): string => {
-      const t = opDef(graph.nodes[id]!.op).template as ElementwiseTemplate;
+      const t = elementwiseTemplate(graph.nodes[id]!.op);
       const args = graph.nodes[id]!.inputs.map((i) => (held.has(i) ? `(${expr(i)})` : operands[leaves.indexOf(i)]!));
       return mode === 'scalar' ? t.scalar(...args) : t.simd!(...args);
     };
     return expr(kernel.out);
   };
-  const simd = kernel.holds.every((id) => (opDef(graph.nodes[id]!.op).template as ElementwiseTemplate).simd);
+  const simd = kernel.holds.every((id) => elementwiseTemplate(graph.nodes[id]!.op).simd);
   return simd ? { kind: 'elementwise', scalar: (...o) => build('scalar', o), simd: (...o) => build('simd', o) } : { kind: 'elementwise', scalar: (...o) => build('scalar', o) };
 }
 
@@ -50,8 +58,9 @@ function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): 
  * memory (reshape or sum of the autodiff seed 1, say) gets the constant's static data instead:
  * `constant<id>`, a pointer into the module's data segment, above the arena.
  */
-function constantData(id: NodeId, value: number): string {
-  return `const constant${id} = memory.data<f32>([${f32Literal(value)}]);`;
+function constantData(node: Node): string {
+  if (node.op !== 'constant') throw new Error(`internal: %${node.id} (${node.op}) read as a constant`);
+  return `const constant${node.id} = memory.data<f32>([${f32Literal(node.attrs.value)}]);`;
 }
 
 function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>): string {
@@ -78,8 +87,9 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
   let body: string;
   if (kernel.kind === 'gemm') {
     const mm = graph.nodes[kernel.matmul]!;
+    if (mm.op !== 'matmul') throw new Error(`internal: gemm kernel %${kernel.out} holds ${mm.op} %${mm.id}, not a matmul`);
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
-    const act = kernel.activation === undefined ? undefined : (opDef(kernel.activation).template as ElementwiseTemplate).simd!;
+    const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
     body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
   } else if (kernel.kind === 'elementwise') {
@@ -102,6 +112,9 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         } else body = `  ${def.template.emit(args)}`;
         break;
       }
+      case 'generated':
+        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch })}`;
+        break;
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }
@@ -120,7 +133,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
   const predictions = model.outputs.map((o) => port(o.prediction.name));
-  const loss = port('loss');
+  const loss = port(LOSS);
   const grads = gradientPorts(graph).map((g) => g.id);
   // gradients and train_step differentiate, and return, the training pass's loss where there is one.
   const trainLoss = findPort(graph.outputs, TRAIN_LOSS)?.id ?? loss;
@@ -155,7 +168,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `// Generated by nabla for model '${model.spec.name}'. Batch dimension n: 1 ≤ n ≤ ${B}.`,
     ...imports,
     '',
-    ...[...constantsRead].map((id) => constantData(id, graph.nodes[id]!.attrs['value'] as number)),
+    ...[...constantsRead].map((id) => constantData(graph.nodes[id]!)),
     ...kernelCode,
     '',
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,

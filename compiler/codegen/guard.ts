@@ -6,7 +6,7 @@
 // The checks read each gradient and new value once (against a step's batch × parameters
 // multiply-adds), and the plain `train_step` is left exactly as it was.
 import { findPort, type Graph, type NodeId } from '../ir/types.ts';
-import { gradientPorts } from '../autodiff/training.ts';
+import { gradientPorts, gradName, LOSS, updateName } from '../../runtime/ports.ts';
 import type { MemoryPlan } from './plan.ts';
 
 /** The guard's status word and the last finite gradient norms, placed after the arena. */
@@ -30,7 +30,7 @@ interface Gradient {
 /** Gradients in the order the backward pass computes them: the last layer's first (lower node ids). */
 function backwardOrder(graph: Graph): Gradient[] {
   return gradientPorts(graph)
-    .map((p, index) => ({ param: p.name.slice('grad:'.length), index, grad: p.id }))
+    .map((p, index) => ({ param: p.param, index, grad: p.id }))
     .sort((a, b) => a.grad - b.grad);
 }
 
@@ -42,11 +42,11 @@ function updateOrder(graph: Graph): Graph['updates'] {
 
 export function guardLayout(graph: Graph, offset: number): GuardLayout {
   const order = backwardOrder(graph);
-  const norms = gradientPorts(graph).map((p) => p.name.slice('grad:'.length));
+  const norms = gradientPorts(graph).map((p) => p.param);
   return {
     offset,
     bytes: 4 + 4 * norms.length,
-    checks: ['loss', ...order.map((o) => `grad:${o.param}`), ...updateOrder(graph).map((u) => `update:${u.target}`)],
+    checks: [LOSS, ...order.map((o) => gradName(o.param)), ...updateOrder(graph).map((u) => updateName(u.target))],
     norms,
   };
 }

@@ -14,6 +14,7 @@ import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
 import { kernelInputs, kernelOutputs, type Program } from '../passes/fuse.ts';
+import { generatedScratchBytes } from './generators.ts';
 
 export interface MemoryPlan {
   readonly offsets: ReadonlyMap<NodeId, number>;
@@ -127,8 +128,11 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
 
 function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {
   const node = graph.nodes[id]!;
+  const inputs = node.inputs.map((i) => graph.nodes[i]!);
   const template = opDef(node.op).template;
-  return template.kind === 'kernel' ? (template.scratchBytes?.(node, node.inputs.map((i) => graph.nodes[i]!), node.attrs, batchSize) ?? 0) : 0;
+  if (template.kind === 'kernel') return template.scratchBytes?.(node, inputs, node.attrs, batchSize) ?? 0;
+  if (template.kind === 'generated') return generatedScratchBytes(node, inputs, batchSize);
+  return 0;
 }
 
 export function printPlan(graph: Graph, plan: MemoryPlan): string {

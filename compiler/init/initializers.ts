@@ -10,7 +10,6 @@
 import { z } from 'zod';
 import { Rng } from '../../runtime/prng.ts';
 import type { ParamInfo } from '../model/lower.ts';
-import { f32Literal } from '../codegen/elementwise.ts';
 import { rejectForeignOptions } from '../model/options.ts';
 
 export const initializerNames = [
@@ -161,18 +160,4 @@ export function initialValues(draw: Draw, size: number, seed: number, stream: nu
     }
   }
   return out.map(Math.fround);
-}
-
-/** The AssemblyScript statement of assembly/init.ts that performs `draw` at `ptr`. */
-export function initCall(draw: Draw, ptr: number, count: number, stream: number): string {
-  switch (draw.kind) {
-    case 'fill':
-      return `init_fill(${ptr}, ${count}, ${f32Literal(draw.value)});`;
-    case 'uniform':
-      return `init_uniform(${ptr}, ${count}, ${String(draw.limit)}, ${String(draw.center)}, seed, ${stream});`;
-    case 'normal':
-      return `init_normal(${ptr}, ${count}, ${String(draw.stddev)}, ${String(draw.mean)}, seed, ${stream});`;
-    case 'truncated_normal':
-      return `init_truncated_normal(${ptr}, ${count}, ${String(draw.stddev)}, ${String(draw.mean)}, seed, ${stream});`;
-  }
 }

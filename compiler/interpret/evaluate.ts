@@ -11,7 +11,7 @@ export function evaluateGraph(graph: Graph, wanted: readonly NodeId[], bind: (na
   for (const node of graph.nodes) {
     if (!needed.has(node.id)) continue;
     if (node.op === 'input' || node.op === 'param' || node.op === 'state') {
-      values.set(node.id, bind(node.attrs['name'] as string, node.op));
+      values.set(node.id, bind(node.attrs.name, node.op));
       continue;
     }
     const inputs = node.inputs.map((i) => values.get(i)!);

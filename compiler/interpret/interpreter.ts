@@ -1,14 +1,16 @@
 // The float64 reference interpreter behind the same API as the compiled trainer: it runs the
 // very training graph that is compiled, so the two can be compared value for value.
-import { ModelRunner, type BatchEngine, type BatchResult } from '../../runtime/runner.ts';
+import type { BatchEngine, BatchResult } from '../../runtime/engine.ts';
+import { ModelRunner } from '../../runtime/runner.ts';
 import type { Signature, TensorSpec } from '../../runtime/manifest.ts';
 import type { Feed } from '../../runtime/tensor.ts';
-import { gradientPorts, trainingGraphOf } from '../autodiff/training.ts';
+import { gradientPorts, LOSS, TRAIN_LOSS, gradName, updateName } from '../../runtime/ports.ts';
+import { trainingGraphOf } from '../train/graph.ts';
 import { drawOf, initialValues, paramStream } from '../init/initializers.ts';
 import { printGraph } from '../ir/print.ts';
 import { tensor64, type Tensor64 } from '../ir/tensor.ts';
 import { findPort, type Graph, type NodeId } from '../ir/types.ts';
-import { lowerModel, TRAIN_LOSS, type LoweredModel } from '../model/lower.ts';
+import { lowerModel, type LoweredModel } from '../model/lower.ts';
 import { parseSpec } from '../model/spec.ts';
 import { signatureOf } from '../model/signature.ts';
 import { evaluateGraph } from './evaluate.ts';
@@ -109,7 +111,7 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     extra: readonly NodeId[] = [],
     training = false,
   ): { values: Map<NodeId, Tensor64> } & BatchResult<Float64Array> {
-    const lossId = training ? (findPort(this.training.outputs, TRAIN_LOSS)?.id ?? this.port('loss')) : this.port('loss');
+    const lossId = training ? (findPort(this.training.outputs, TRAIN_LOSS)?.id ?? this.port(LOSS)) : this.port(LOSS);
     const each = this.model.outputs.flatMap((o) => (o.lossPort ? [this.port(o.lossPort)] : []));
     const values = this.run([...this.predictionIds(), lossId, ...each, ...extra], x, y, n);
     return {
@@ -123,7 +125,7 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> & { grads: Map<string, Float64Array> } {
     const ports = gradientPorts(this.training);
     const { values, loss, predictions } = this.forwardAndLoss(x, y, n, ports.map((p) => p.id), true);
-    const grads = new Map(ports.map((p) => [p.name.slice('grad:'.length), values.get(p.id)!.data]));
+    const grads = new Map(ports.map((p) => [p.param, values.get(p.id)!.data]));
     return { loss, predictions, grads };
   }
 
@@ -137,16 +139,16 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     const updates = this.training.updates.map((u) => u.value);
     const { values, loss, predictions } = this.forwardAndLoss(x, y, n, [...updates, ...this.layers.map((l) => l.id)], true);
     const ports = gradientPorts(this.training);
-    const grads = ports.map((p) => ({ name: p.name.slice('grad:'.length), id: p.id }));
+    const grads = ports.map((p) => ({ name: p.param, id: p.id }));
     // Backward order: the gradient the backward pass computes first (the last layer's) comes first.
     const backward = [...grads].sort((a, b) => a.id - b.id);
     const rank = new Map(backward.map((g, k) => [g.name, k]));
     const checked = [...this.training.updates].sort((a, b) => (rank.get(a.target) ?? Infinity) - (rank.get(b.target) ?? Infinity));
     const finite = (id: NodeId): boolean => values.get(id)!.data.every(Number.isFinite);
     const firstBad = (): string | undefined => {
-      if (!Number.isFinite(loss)) return 'loss';
-      for (const g of backward) if (!finite(g.id)) return `grad:${g.name}`;
-      for (const u of checked) if (!finite(u.value)) return `update:${u.target}`;
+      if (!Number.isFinite(loss)) return LOSS;
+      for (const g of backward) if (!finite(g.id)) return gradName(g.name);
+      for (const u of checked) if (!finite(u.value)) return updateName(u.target);
       return undefined;
     };
     const bad = firstBad();

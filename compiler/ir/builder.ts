@@ -1,6 +1,6 @@
 // Builds graphs node by node. Every node gets its shape from its op's rule at once, so a shape
 // mistake is reported where it is made, naming the layer being built.
-import { opDef, type OpAttrs, type OpName } from '../ops/registry.ts';
+import { opDef, type AnyAttrs, type OpAttrs, type OpName } from '../ops/registry.ts';
 import { ShapeError } from '../ops/op.ts';
 import type { DType, Node, NodeId, Shape } from './types.ts';
 import { shapeToString } from './types.ts';
@@ -15,7 +15,7 @@ export class GraphBuilder {
   constructor(base: readonly Node[] = []) {
     this.list = [...base];
     for (const node of base) {
-      if (node.op === 'constant') this.constants.set(node.attrs['value'] as number, node.id);
+      if (node.op === 'constant') this.constants.set(node.attrs.value, node.id);
     }
   }
 
@@ -40,9 +40,10 @@ export class GraphBuilder {
     }
   }
 
-  op<K extends OpName>(op: K, inputs: readonly NodeId[], ...[attrs]: AttrArgs<K>): NodeId {
+  /** A node of `op`; its attributes are the op's own (optional where all of them are). */
+  op<K extends OpName>(op: K, inputs: readonly NodeId[], ...[attrs]: AttrArgs<K>): NodeId;
+  op(op: OpName, inputs: readonly NodeId[], resolvedAttrs: AnyAttrs = {}): NodeId {
     const def = opDef(op);
-    const resolvedAttrs = (attrs ?? {}) as Record<string, unknown>;
     if (inputs.length !== def.arity) throw new Error(`internal: ${op} takes ${def.arity} inputs, given ${inputs.length}`);
     const typed = inputs.map((id) => this.node(id));
     let result: { shape: Shape; dtype: DType };
@@ -55,7 +56,8 @@ export class GraphBuilder {
       }
       throw err;
     }
-    const node: Node = {
+    // The overload above gave `op` its own attributes: a Node, though TypeScript cannot tie the two.
+    const node = {
       id: this.list.length,
       op,
       inputs: [...inputs],
@@ -63,7 +65,7 @@ export class GraphBuilder {
       shape: result.shape,
       dtype: result.dtype,
       ...(this.label !== undefined ? { label: this.label } : {}),
-    };
+    } as Node;
     this.list.push(node);
     return node.id;
   }

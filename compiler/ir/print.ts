@@ -4,8 +4,8 @@ import type { Graph, Node } from './types.ts';
 import { shapeToString } from './types.ts';
 
 function attrText(node: Node): string {
-  if (node.op === 'input' || node.op === 'param' || node.op === 'state') return ` '${String(node.attrs['name'])}'`;
-  if (node.op === 'constant') return ` ${String(node.attrs['value'])}`;
+  if (node.op === 'input' || node.op === 'param' || node.op === 'state') return ` '${node.attrs.name}'`;
+  if (node.op === 'constant') return ` ${String(node.attrs.value)}`;
   const entries = Object.entries(node.attrs).filter(([, v]) => v !== undefined && v !== false);
   if (entries.length === 0) return '';
   return ` {${entries.map(([k, v]) => (v === true ? k : `${k}=${Array.isArray(v) ? shapeToString(v) : String(v)}`)).join(', ')}}`;

@@ -3,22 +3,28 @@
 // A dimension is either a compile-time size or BATCH, the row count n of the current call
 // (1 ≤ n ≤ the compiled maximum B). Kernels loop to n; mean reductions divide by it.
 
+import type { OpAttrs, OpName } from '../ops/registry.ts';
+
 export const BATCH = 'N' as const;
 export type Dim = number | typeof BATCH;
 export type Shape = readonly Dim[];
 export type DType = 'f32' | 'i32';
 export type NodeId = number;
 
-export interface Node {
+interface NodeOf<K extends OpName> {
   readonly id: NodeId;
-  readonly op: string;
+  readonly op: K;
   readonly inputs: readonly NodeId[];
-  readonly attrs: Readonly<Record<string, unknown>>;
+  /** The op's own attributes (OpDef<A>'s A): testing `op` narrows them. */
+  readonly attrs: OpAttrs<K>;
   readonly shape: Shape;
   readonly dtype: DType;
   /** Where the node came from (layer or tensor name), for printing and error messages. */
   readonly label?: string;
 }
+
+/** A node of op K; Node alone is a node of any op, a union discriminated by `op`. */
+export type Node<K extends OpName = OpName> = K extends OpName ? NodeOf<K> : never;
 
 /** A named tensor of the graph's interface: an input, an output, a parameter. */
 export interface Port {

@@ -14,9 +14,7 @@ import { SpecError } from './spec_error.ts';
 import type { GraphSpec, LayerSpec, ModelSpec, NodeSpec, SequentialSpec } from './spec.ts';
 import { layerDef, layerDefs } from '../layers/registry.ts';
 import { batchedText, LayerShapeError, type AnyLayerDef, type FeatureShape, type ParamDecl } from '../layers/layer.ts';
-
-/** Reserved for the loss targets (`labels`, `labels:<output>`). */
-const LABELS_NAME = 'labels';
+import { LABELS as LABELS_NAME } from '../../runtime/ports.ts';
 
 export interface DagInput {
   readonly name: string;

@@ -12,9 +12,6 @@ export interface LayerOutput {
   readonly units: number;
 }
 
-/** Graph output port that pins a layer's activations in a telemetry build. */
-export const activationPort = (layer: string): string => `activation:${layer}`;
-
 /**
  * Each layer's (DAG node's) output: the last [N, units] node labelled with its name (after its activation;
  * running-statistic updates are [units] and skipped). Models with a training pass (batch norm,

@@ -15,6 +15,7 @@ import { BATCH, type NodeId } from '../ir/types.ts';
 import { clip, mean } from './compose.ts';
 import type { TensorInfo } from './lower.ts';
 import { SpecError } from './spec_error.ts';
+import { LABELS } from '../../runtime/ports.ts';
 
 /** Keras's backend epsilon: the clip of probabilities. */
 export const PROBABILITY_EPSILON = 1e-7;
@@ -58,8 +59,6 @@ export interface Head {
   readonly activation: string;
   readonly layer: string;
 }
-
-export const LABELS = 'labels';
 
 /**
  * The cross-entropy's input: the pre-activation when the last layer applies `fused` (or the

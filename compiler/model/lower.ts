@@ -11,13 +11,11 @@
 // layers have one pass and no `train_loss`.
 import { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, findPort, type DType, type Graph, type NodeId, type Port, type Shape } from '../ir/types.ts';
-import { buildLoss, LABELS, type BuiltLoss, type Head } from './losses.ts';
+import { buildLoss, type BuiltLoss, type Head } from './losses.ts';
 import { modelDag, type DagNode } from './dag.ts';
 import type { InitializerSpec, LossSpec, ModelSpec } from './spec.ts';
 import type { ParamDecl } from '../layers/layer.ts';
-import { STEP } from '../optim/state.ts';
-
-export { LABELS } from './losses.ts';
+import { LABELS, LOSS, portName, PREDICTION, STEP, TRAIN_LOSS } from '../../runtime/ports.ts';
 
 export interface ParamInfo {
   readonly name: string;
@@ -67,11 +65,6 @@ type Mode = 'train' | 'inference';
 
 /** Random layer k draws from streams 2³¹ + k·2²⁴ + t: clear of the parameters' streams 0, 1, 2, … */
 const randomStream = (k: number): number => (0x80000000 + k * 0x1000000) >>> 0;
-
-export const TRAIN_LOSS = 'train_loss';
-
-/** Port names of output `name`: bare in a single-output model (the ABI since the first trainer), suffixed otherwise. */
-const portName = (base: string, name: string, several: boolean): string => (several ? `${base}:${name}` : base);
 
 export function lowerModel(spec: ModelSpec): LoweredModel {
   const dag = modelDag(spec);
@@ -160,11 +153,11 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   }
   const outputs: OutputInfo[] = dag.outputs.map((o, k) => ({
     name: o.name,
-    prediction: { name: portName('prediction', o.name, several), shape: [BATCH, ...dag.nodes.find((n) => n.name === o.node)!.shape], dtype: 'f32' },
+    prediction: { name: portName(PREDICTION, o.name, several), shape: [BATCH, ...dag.nodes.find((n) => n.name === o.node)!.shape], dtype: 'f32' },
     labels: { ...scored.each[k]!.labels },
     loss: o.loss,
     lossWeight: o.lossWeight,
-    ...(several ? { lossPort: portName('loss', o.name, true) } : {}),
+    ...(several ? { lossPort: portName(LOSS, o.name, true) } : {}),
   }));
   const graph: Graph = {
     nodes: b.nodes,
@@ -173,7 +166,7 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
     ...(stepPort ? { state: [stepPort] } : {}),
     outputs: [
       ...outputs.map((o) => ({ name: o.prediction.name, id: inference.get(dag.outputs.find((d) => d.name === o.name)!.node)!.output })),
-      { name: 'loss', id: scored.total },
+      { name: LOSS, id: scored.total },
       ...outputs.flatMap((o, k) => (o.lossPort ? [{ name: o.lossPort, id: scored.each[k]!.loss }] : [])),
       ...(train !== null ? [{ name: TRAIN_LOSS, id: train }] : []),
     ],

@@ -1,9 +1,8 @@
 // Matrix product of two rank-2 tensors, either operand optionally transposed. The three products
 // of a dense layer are all this op: X·Wᵀ forward, dY·W and dYᵀ·X backward, no transposes stored.
 import { tensor64 } from '../ir/tensor.ts';
-import { emitGemm, packedBytes, packedColumnsBytes, type GemmDim, type GemmEpilogue, type GemmSpec } from '../codegen/gemm.ts';
-import { BATCH, shapeToString, type Dim, type Node } from '../ir/types.ts';
-import { ShapeError, type EmitArgs, type OpDef } from './op.ts';
+import { shapeToString, type Dim } from '../ir/types.ts';
+import { ShapeError, type OpDef } from './op.ts';
 
 export interface MatmulAttrs {
   readonly transA?: boolean;
@@ -11,7 +10,7 @@ export interface MatmulAttrs {
 }
 
 /** [rows, cols] of op(X) for a rank-2 shape. */
-function oriented(shape: readonly Dim[], transposed: boolean | undefined): [Dim, Dim] {
+export function oriented(shape: readonly Dim[], transposed: boolean | undefined): [Dim, Dim] {
   const [r, c] = shape as [Dim, Dim];
   return transposed ? [c, r] : [r, c];
 }
@@ -55,58 +54,6 @@ export const matmul: OpDef<MatmulAttrs> = {
     const dB = tB ? b.op('matmul', [g, x!], { transA: true, transB: tA }) : b.op('matmul', [x!, g], { transA: !tA });
     return [dA, dB];
   },
-  template: {
-    kind: 'kernel',
-    emit: (args) => emitMatmul(args),
-    scratchBytes(node, inputs, attrs, batchSize) {
-      const plan = gemmPlan(inputs, node, attrs);
-      const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-      const bound = (d: Dim): number => (d === BATCH ? batchSize : d);
-      if (plan?.packed === 'b') return packedBytes(node.shape[1] as number, bound(k));
-      if (plan?.packed === 'a') return packedColumnsBytes(bound(m), bound(k));
-      return 0;
-    },
-  },
+  // The packed GEMM generator of compiler/codegen/matmul.ts writes its code.
+  template: { kind: 'generated' },
 };
-
-/** The product's code; an epilogue (bias, activation) is only possible where the GEMM generator runs it. */
-export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue): string {
-  const plan = gemmPlan(inputs, node, attrs);
-  if (plan) {
-    return emitGemm({
-      ...plan(dim),
-      c: out,
-      a: ins[0]!,
-      b: ins[1]!,
-      bLayout: plan.packed === 'b' ? { kind: 'packed', scratch: scratch! } : { kind: 'rows' },
-      ...(plan.packed === 'a' ? { aPacked: { scratch: scratch! } } : {}),
-      ...(epilogue ? { epilogue } : {}),
-    });
-  }
-  if (epilogue) throw new Error(`internal: no GEMM epilogue for matmul %${node.id}`);
-  const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-  const n = node.shape[1]!;
-  const kernel = `mm_${attrs.transA ? 't' : 'n'}${attrs.transB ? 't' : 'n'}`;
-  return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${dim(m)}, ${dim(k)}, ${dim(n)});`;
-}
-
-type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
-
-/**
- * How the packed GEMM generator reaches this product's operands, or null where a stride would
- * depend on the batch (then the simple kernels of assembly/kernels.ts run it).
- */
-function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((dim: (d: Dim) => string) => GemmShape) & { packed: 'a' | 'b' | null }) | null {
-  const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-  const n = node.shape[1]!;
-  const known = (d: Dim): d is number => typeof d === 'number';
-  const gd = (d: Dim, dim: (d: Dim) => string): GemmDim => (known(d) ? { expr: dim(d), value: d } : { expr: dim(d) });
-  const shape = (aRow: number, aK: number) => (dim: (d: Dim) => string): GemmShape => ({ M: gd(m, dim), K: gd(k, dim), N: n as number, aRow, aK });
-  if (!known(n)) return null;
-  // X·Wᵀ packs W into 8-column panels; dYᵀ·X packs dY into 4-column panels (then rows of a
-  // panel are 4 bytes apart and k steps 16); dY·W reads both operands in place.
-  if (!attrs.transA && attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: 'b' as const });
-  if (!attrs.transA && !attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: null });
-  if (attrs.transA && !attrs.transB && known(m)) return Object.assign(shape(4, 16), { packed: 'a' as const });
-  return null;
-}

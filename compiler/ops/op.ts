@@ -3,6 +3,7 @@
 import type { Dim, DType, Node, NodeId, Shape } from '../ir/types.ts';
 import type { Tensor64 } from '../ir/tensor.ts';
 import type { GraphBuilder } from '../ir/builder.ts';
+import type { OpName } from './registry.ts';
 
 export interface TypedShape {
   readonly shape: Shape;
@@ -44,9 +45,12 @@ export interface EmitArgs<A> {
 /**
  * The code template. Elementwise ops give scalar (and, where wasm has it, f32x4) expressions
  * and share one loop emitter; other ops emit a call into the hand-written kernels of assembly/.
+ * A `generated` op's code is written by a generator of compiler/codegen/ that codegen looks up
+ * by the op's name (matmul: the packed GEMM), so no op reaches up into code generation.
  */
 export type Template<A> =
   | { readonly kind: 'source' }
+  | { readonly kind: 'generated' }
   | {
       readonly kind: 'elementwise';
       /** f32 expression over the operand expressions. */
@@ -68,9 +72,9 @@ export type Template<A> =
     };
 
 export interface FusedReaders<A> {
-  readonly ops: readonly string[];
+  readonly ops: readonly OpName[];
   /** The whole pass; `readers` maps each fused reader's op to its output and input addresses (this node's own `out` is unused). */
-  readonly emit: (args: EmitArgs<A>, readers: ReadonlyMap<string, { readonly out: string; readonly ins: readonly string[] }>) => string;
+  readonly emit: (args: EmitArgs<A>, readers: ReadonlyMap<OpName, { readonly out: string; readonly ins: readonly string[] }>) => string;
 }
 
 export interface OpDef<A = Record<string, never>> {

@@ -62,6 +62,8 @@ export const ops = {
 
 export type OpName = keyof typeof ops;
 export type OpAttrs<K extends OpName> = (typeof ops)[K] extends OpDef<infer A> ? A : never;
+/** The attributes of a node of any op: one of the ops' attribute types. */
+export type AnyAttrs = { [K in OpName]: OpAttrs<K> }[OpName];
 
 // eslint-style guard: every entry's key is its op's name.
 for (const [key, def] of Object.entries(ops)) {
@@ -96,8 +98,10 @@ export async function substituteOps<T>(defs: readonly OpDef<never>[], fn: () => 
   }
 }
 
-export function opDef(name: string): OpDef<Record<string, unknown>> {
-  const def = substitutes.get(name) ?? (ops as Record<string, OpDef<never>>)[name];
-  if (!def) throw new Error(`internal: unknown op '${name}'`);
-  return def as unknown as OpDef<Record<string, unknown>>;
+/**
+ * The definition of op `name`, for a node of that op. Its attributes are the node's own (a node
+ * is made by GraphBuilder.op from its op's attribute type), so the definition may take any op's.
+ */
+export function opDef(name: OpName): OpDef<AnyAttrs> {
+  return (substitutes.get(name) ?? ops[name]) as OpDef<AnyAttrs>;
 }

@@ -6,7 +6,8 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import type { OptimizerSpec } from './spec.ts';
-import { slotName, type UpdateContext } from './state.ts';
+import type { UpdateContext } from './state.ts';
+import { SLOT, slotName } from '../../runtime/ports.ts';
 
 export type AdamConfig = Extract<OptimizerSpec, { type: 'adam' | 'adamw' }>;
 
@@ -14,8 +15,8 @@ export function adamUpdate(b: GraphBuilder, { name, weight, grad, lr, t, state }
   if (t === null) throw new Error('internal: adam needs the step counter');
   const c = (v: number): NodeId => b.constant(v);
   const shape = b.node(weight).shape;
-  const [, m] = state.carry(slotName('m', name), shape, (old) => b.op('add', [old, b.op('mul', [b.op('sub', [grad, old]), c(1 - config.beta1)])]));
-  const [, v] = state.carry(slotName('v', name), shape, (old) =>
+  const [, m] = state.carry(slotName(SLOT.firstMoment, name), shape, (old) => b.op('add', [old, b.op('mul', [b.op('sub', [grad, old]), c(1 - config.beta1)])]));
+  const [, v] = state.carry(slotName(SLOT.secondMoment, name), shape, (old) =>
     b.op('add', [old, b.op('mul', [b.op('sub', [b.op('mul', [grad, grad]), old]), c(1 - config.beta2)])]),
   );
   // βᵏ = exp(k·ln β): the trainer has exp but no pow.

@@ -9,7 +9,8 @@ import { rmspropUpdate } from './rmsprop.ts';
 import { scheduledRate } from './schedule.ts';
 import { sgdUpdate } from './sgd.ts';
 import type { OptimizerSpec } from './spec.ts';
-import { STEP, type OptimizerState, type UpdateContext } from './state.ts';
+import type { OptimizerState, UpdateContext } from './state.ts';
+import { STEP } from '../../runtime/ports.ts';
 
 function rule(b: GraphBuilder, ctx: UpdateContext, config: OptimizerSpec): NodeId {
   switch (config.type) {

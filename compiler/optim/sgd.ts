@@ -6,7 +6,8 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import type { OptimizerSpec } from './spec.ts';
-import { slotName, type UpdateContext } from './state.ts';
+import type { UpdateContext } from './state.ts';
+import { SLOT, slotName } from '../../runtime/ports.ts';
 
 export type SgdConfig = Extract<OptimizerSpec, { type: 'sgd' }>;
 
@@ -14,7 +15,7 @@ export function sgdUpdate(b: GraphBuilder, { name, weight, grad, lr, state }: Up
   const step = b.op('mul', [lr(), grad]);
   const momentum = config.momentum ?? 0;
   if (momentum === 0) return b.op('sub', [weight, step]);
-  const [, v] = state.carry(slotName('momentum', name), b.node(weight).shape, (old) => b.op('sub', [b.op('mul', [b.constant(momentum), old]), step]));
+  const [, v] = state.carry(slotName(SLOT.momentum, name), b.node(weight).shape, (old) => b.op('sub', [b.op('mul', [b.constant(momentum), old]), step]));
   if (!config.nesterov) return b.op('add', [weight, v]);
   return b.op('add', [weight, b.op('sub', [b.op('mul', [b.constant(momentum), v]), step])]);
 }

@@ -4,11 +4,6 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId, Port, Shape } from '../ir/types.ts';
 
-/** The name of a parameter's optimizer slot, like `grad:<param>` for its gradient. */
-export const slotName = (slot: string, param: string): string => `${slot}:${param}`;
-/** Steps taken so far: 0 before the first. */
-export const STEP = 'optimizer:step';
-
 export class OptimizerState {
   readonly ports: Port[] = [];
   readonly updates: { target: string; value: NodeId }[] = [];

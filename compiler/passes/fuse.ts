@@ -1,4 +1,5 @@
-// Fusion: groups the nodes of a training graph into kernels, each one pass over memory.
+// Fusion: groups the nodes of a training graph into kernels, each one pass over memory, by the
+// named rules below (kernelRules per node, then mergeRules over the program). Kernel kinds:
 //
 //   gemm         matmul X·Wᵀ + bias row (+ relu, tanh): the bias and activation are the GEMM's
 //                epilogue, applied to the accumulators before the store
@@ -12,7 +13,7 @@
 // elsewhere. The program prints as text: which kernels, which ops each holds.
 import type { Graph, Node, NodeId } from '../ir/types.ts';
 import { sameShape, shapeToString } from '../ir/types.ts';
-import { opDef } from '../ops/registry.ts';
+import { opDef, type OpName } from '../ops/registry.ts';
 
 export type Kernel =
   | {
@@ -36,7 +37,7 @@ export type Kernel =
       readonly matmul: NodeId;
       readonly bias?: NodeId;
       /** A unary elementwise op with an f32x4 form (relu, tanh), applied before the store. */
-      readonly activation?: string;
+      readonly activation?: OpName;
     };
 
 export interface Program {
@@ -69,6 +70,57 @@ export function unfused(graph: Graph): Program {
   return { graph, kernels };
 }
 
+/** What the rules see: the graph, who reads what, and the kernels made so far (by output node). */
+interface Fusion {
+  readonly graph: Graph;
+  readonly node: (id: NodeId) => Node;
+  /** Only one reader, not seen by the host: the value may live in registers inside a kernel. */
+  readonly private_: (id: NodeId) => boolean;
+  /** Outputs and update values: the host reads them, so they are materialised. */
+  readonly visible: ReadonlySet<NodeId>;
+  readonly readersOf: ReadonlyMap<NodeId, readonly NodeId[]>;
+  readonly kernels: Map<NodeId, Kernel>;
+  /** Nodes held by a GEMM kernel made so far. */
+  readonly inGemm: Set<NodeId>;
+}
+
+/** Per computed node, in graph order, the first rule that answers makes its kernel. */
+const kernelRules: readonly { readonly name: string; readonly why: string; readonly kernel: (n: Node, f: Fusion) => Kernel | null }[] = [
+  {
+    name: 'gemm-epilogue',
+    why: 'act(X·Wᵀ + b): the bias row and activation are applied to the accumulators before the store, no pass over the layer output',
+    kernel: gemmEpilogue,
+  },
+  {
+    name: 'elementwise-tree',
+    why: 'same-shape elementwise ops that only their root reads run as one loop, their values in registers',
+    kernel(n, f) {
+      if (!isElementwise(n)) return null;
+      const holds = elementwiseTree(n, f);
+      return { kind: holds.length > 1 ? 'elementwise' : 'node', out: n.id, holds };
+    },
+  },
+  {
+    name: 'own-kernel',
+    why: 'any other node runs by its own template',
+    kernel: (n) => ({ kind: 'node', out: n.id, holds: [n.id] }),
+  },
+];
+
+/** Then, over the whole program, kernels that take over others. */
+const mergeRules: readonly { readonly name: string; readonly why: string; readonly apply: (f: Fusion) => void }[] = [
+  {
+    name: 'column-sums',
+    why: 'a bias gradient (sum over the rows) is taken in the loop that computes its operand, each row still in registers',
+    apply: columnSums,
+  },
+  {
+    name: 'fused-readers',
+    why: "an op's template computes some of its readers in its own pass (log_softmax: its exp and the label pick)",
+    apply: fusedReaders,
+  },
+];
+
 export function fuse(graph: Graph): Program {
   const readers = new Map<NodeId, number>();
   const readersOf = new Map<NodeId, NodeId[]>();
@@ -77,81 +129,83 @@ export function fuse(graph: Graph): Program {
     for (const i of new Set(node.inputs)) readersOf.set(i, [...(readersOf.get(i) ?? []), node.id]);
   }
   const visible = new Set<NodeId>([...graph.outputs.map((p) => p.id), ...graph.updates.map((u) => u.value)]);
-  // Only one reader, not seen by the host: the value may live in registers inside a kernel.
-  const private_ = (id: NodeId): boolean => readers.get(id) === 1 && !visible.has(id);
-  const node = (id: NodeId): Node => graph.nodes[id]!;
-  const inGemm = new Set<NodeId>();
-  const kernels = new Map<NodeId, Kernel>();
+  const f: Fusion = {
+    graph,
+    node: (id) => graph.nodes[id]!,
+    private_: (id) => readers.get(id) === 1 && !visible.has(id),
+    visible,
+    readersOf,
+    kernels: new Map(),
+    inGemm: new Set(),
+  };
 
   for (const n of graph.nodes) {
     if (opDef(n.op).template.kind === 'source') continue;
-    const gemm = gemmEpilogue(n);
-    if (gemm) {
-      kernels.set(n.id, gemm);
-      for (const id of gemm.holds) inGemm.add(id);
-      continue;
-    }
-    if (isElementwise(n)) {
-      const holds = elementwiseTree(n);
-      kernels.set(n.id, { kind: holds.length > 1 ? 'elementwise' : 'node', out: n.id, holds });
-      continue;
-    }
-    kernels.set(n.id, { kind: 'node', out: n.id, holds: [n.id] });
+    const kernel = kernelRules.reduce<Kernel | null>((made, rule) => made ?? rule.kernel(n, f), null)!;
+    f.kernels.set(n.id, kernel);
+    if (kernel.kind === 'gemm') for (const id of kernel.holds) f.inGemm.add(id);
   }
-
-  /** act(add(matmul(X, Wᵀ), b)) or add(matmul, b): the matmul's private result feeds the add. */
-  function gemmEpilogue(n: Node): Kernel | null {
-    let add = n;
-    let activation: string | undefined;
-    if (n.inputs.length === 1 && hasSimd(n) && private_(n.inputs[0]!) && node(n.inputs[0]!).op === 'add') {
-      add = node(n.inputs[0]!);
-      activation = n.op;
-    }
-    if (add.op !== 'add') return null;
-    const [mm, bias] = add.inputs.map(node);
-    if (mm!.op !== 'matmul' || !private_(mm!.id) || mm!.attrs['transA'] || !mm!.attrs['transB']) return null;
-    if (typeof mm!.shape[1] !== 'number' || typeof node(mm!.inputs[1]!).shape[1] !== 'number') return null;
-    if (bias!.shape.length !== 1 || bias!.shape[0] !== mm!.shape[1] || !sameShape(add.shape, mm!.shape)) return null;
-    const holds = activation ? [mm!.id, add.id, n.id] : [mm!.id, add.id];
-    return { kind: 'gemm', out: n.id, holds, matmul: mm!.id, bias: bias!.id, ...(activation ? { activation } : {}) };
-  }
-
-  /** The elementwise nodes of n's shape and SIMD kind that only n reads, recursively (n last). */
-  function elementwiseTree(n: Node): NodeId[] {
-    const held: NodeId[] = [];
-    const visit = (m: Node): void => {
-      for (const i of m.inputs) {
-        const p = node(i);
-        if (isElementwise(p) && private_(p.id) && sameShape(p.shape, n.shape) && hasSimd(p) === hasSimd(n) && !inGemm.has(p.id)) visit(p);
-      }
-      held.push(m.id);
-    };
-    visit(n);
-    return held;
-  }
-
   // A node held by a later kernel had its own kernel when it was visited: drop that one.
-  const held = new Set([...kernels.values()].flatMap((k) => k.holds.filter((id) => id !== k.out)));
-  for (const id of held) kernels.delete(id);
+  const held = new Set([...f.kernels.values()].flatMap((k) => k.holds.filter((id) => id !== k.out)));
+  for (const id of held) f.kernels.delete(id);
 
-  // A column sum (sum over axis 0 of [rows, cols]: a bias gradient) of an elementwise kernel's
-  // output joins that kernel, which adds each row to the sums while the row is in registers.
-  // The fused loop walks rows, so it needs a row of at least one f32x4: with fewer columns the
-  // flat loop over all rows·cols stays SIMD, and a separate sum is cheaper.
+  for (const rule of mergeRules) rule.apply(f);
+  return { graph, kernels: [...f.kernels.values()] };
+}
+
+/** act(add(matmul(X, Wᵀ), b)) or add(matmul, b): the matmul's private result feeds the add. */
+function gemmEpilogue(n: Node, { node, private_ }: Fusion): Kernel | null {
+  let add = n;
+  let activation: OpName | undefined;
+  if (n.inputs.length === 1 && hasSimd(n) && private_(n.inputs[0]!) && node(n.inputs[0]!).op === 'add') {
+    add = node(n.inputs[0]!);
+    activation = n.op;
+  }
+  if (add.op !== 'add') return null;
+  const mm = node(add.inputs[0]!);
+  const bias = node(add.inputs[1]!);
+  if (mm.op !== 'matmul' || !private_(mm.id) || mm.attrs.transA || !mm.attrs.transB) return null;
+  if (typeof mm.shape[1] !== 'number' || typeof node(mm.inputs[1]!).shape[1] !== 'number') return null;
+  if (bias.shape.length !== 1 || bias.shape[0] !== mm.shape[1] || !sameShape(add.shape, mm.shape)) return null;
+  const holds = activation ? [mm.id, add.id, n.id] : [mm.id, add.id];
+  return { kind: 'gemm', out: n.id, holds, matmul: mm.id, bias: bias.id, ...(activation ? { activation } : {}) };
+}
+
+/** The elementwise nodes of n's shape and SIMD kind that only n reads, recursively (n last). */
+function elementwiseTree(n: Node, { node, private_, inGemm }: Fusion): NodeId[] {
+  const held: NodeId[] = [];
+  const visit = (m: Node): void => {
+    for (const i of m.inputs) {
+      const p = node(i);
+      if (isElementwise(p) && private_(p.id) && sameShape(p.shape, n.shape) && hasSimd(p) === hasSimd(n) && !inGemm.has(p.id)) visit(p);
+    }
+    held.push(m.id);
+  };
+  visit(n);
+  return held;
+}
+
+/**
+ * A column sum (sum over axis 0 of [rows, cols]) of an elementwise kernel's output joins that
+ * kernel, which adds each row to the sums while the row is in registers. The fused loop walks
+ * rows, so it needs a row of at least one f32x4: with fewer columns the flat loop over all
+ * rows·cols stays SIMD, and a separate sum is cheaper.
+ */
+function columnSums({ graph, node, kernels }: Fusion): void {
   for (const n of graph.nodes) {
     if (n.op !== 'sum' || !kernels.has(n.id)) continue;
-    const attrs = n.attrs as { axes: readonly number[]; keepDims?: boolean };
     const x = node(n.inputs[0]!);
     const producer = kernels.get(x.id);
     const cols = x.shape[1];
-    if (attrs.axes.length !== 1 || attrs.axes[0] !== 0 || attrs.keepDims || x.shape.length !== 2 || typeof cols !== 'number' || cols < 4 || !producer) continue;
+    if (n.attrs.axes.length !== 1 || n.attrs.axes[0] !== 0 || n.attrs.keepDims || x.shape.length !== 2 || typeof cols !== 'number' || cols < 4 || !producer) continue;
     if (producer.kind === 'gemm' || (producer.kind === 'node' && !isElementwise(x)) || (producer.kind === 'elementwise' && producer.columnSums !== undefined)) continue;
     kernels.set(x.id, { kind: 'elementwise', out: x.id, holds: producer.holds, columnSums: n.id });
     kernels.delete(n.id);
   }
+}
 
-  // An op whose template computes some of its readers in its own pass (FusedReaders) takes them
-  // over when they are all it has, each a kernel of its own that reads the op's value first.
+/** An op whose template has FusedReaders takes them over when they are all it has, each a kernel of its own that reads the op's value first. */
+function fusedReaders({ graph, node, kernels, visible, readersOf }: Fusion): void {
   for (const n of graph.nodes) {
     const template = opDef(n.op).template;
     if (template.kind !== 'kernel' || !template.fusedReaders || !kernels.has(n.id) || visible.has(n.id)) continue;
@@ -167,7 +221,6 @@ export function fuse(graph: Graph): Program {
     kernels.set(n.id, { kind: 'node', out: n.id, holds: [n.id, ...rs.map((r) => r.id)], readers: rs.map((r) => r.id) });
     for (const r of rs) kernels.delete(r.id);
   }
-  return { graph, kernels: [...kernels.values()] };
 }
 
 /** What a kernel does beyond holding its ops: a GEMM's epilogue, column sums, fused readers. */

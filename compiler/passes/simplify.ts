@@ -2,7 +2,7 @@
 // then dead-code elimination. The result computes the same values (test/fusion.test.ts).
 import type { Graph, Node, NodeId } from '../ir/types.ts';
 import { sameShape } from '../ir/types.ts';
-import { eliminateDeadCode } from './dce.ts';
+import { eliminateDeadCode } from '../ir/dce.ts';
 
 type Rule = (node: Node, nodes: readonly Node[], seen: Seen) => NodeId | Node | null;
 
@@ -14,7 +14,7 @@ interface Seen {
   readonly mayBeConstant: ReadonlySet<NodeId>;
 }
 
-const isConstant = (node: Node, value: number): boolean => node.op === 'constant' && node.attrs['value'] === value;
+const isConstant = (node: Node, value: number): boolean => node.op === 'constant' && node.attrs.value === value;
 
 const rules: readonly { readonly name: string; readonly why: string; readonly apply: Rule }[] = [
   {
@@ -34,9 +34,10 @@ const rules: readonly { readonly name: string; readonly why: string; readonly ap
     why: 'the loss weight times the seed cotangent (0.5·1) is one constant, not a kernel',
     apply(node, nodes, seen) {
       if (node.op !== 'mul' || node.shape.length !== 0 || !seen.mayBeConstant.has(node.id)) return null;
-      const [a, b] = node.inputs.map((i) => nodes[i]!);
-      if (a!.op !== 'constant' || b!.op !== 'constant') return null;
-      return { ...node, op: 'constant', inputs: [], attrs: { value: (a!.attrs['value'] as number) * (b!.attrs['value'] as number) } };
+      const a = nodes[node.inputs[0]!]!;
+      const b = nodes[node.inputs[1]!]!;
+      if (a.op !== 'constant' || b.op !== 'constant') return null;
+      return { ...node, op: 'constant', inputs: [], attrs: { value: a.attrs.value * b.attrs.value } };
     },
   },
   {

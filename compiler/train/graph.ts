@@ -1,16 +1,16 @@
 // The training graph: forward, loss, the symbolic backward pass and the optimizer update, all
-// one ordinary IR graph that can be printed, interpreted and compiled. Optimizer state (momenta,
-// moments, the step counter) is graph state, updated by the same mechanism as the parameters.
+// one ordinary IR graph that can be printed, interpreted and compiled. This stage composes the
+// two before it: autodiff derives the gradients, the optimizer turns them into updates. Optimizer
+// state (momenta, moments, the step counter) is graph state, updated like the parameters.
+import { grad } from '../autodiff/grad.ts';
 import { GraphBuilder } from '../ir/builder.ts';
+import { eliminateDeadCode } from '../ir/dce.ts';
 import { findPort, type Graph, type Port } from '../ir/types.ts';
-import { outputId, TRAIN_LOSS, type LoweredModel } from '../model/lower.ts';
+import { outputId, type LoweredModel } from '../model/lower.ts';
 import { optimizerStep } from '../optim/optimizer.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
 import { OptimizerState } from '../optim/state.ts';
-import { eliminateDeadCode } from '../passes/dce.ts';
-import { grad } from './grad.ts';
-
-export const gradName = (param: string): string => `grad:${param}`;
+import { gradName, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
 
 /**
  * `trainable`: the parameters the optimizer trains (all, by default); the others (running
@@ -19,7 +19,7 @@ export const gradName = (param: string): string => `grad:${param}`;
  */
 export function buildTrainingGraph(forward: Graph, optimizer: OptimizerSpec, trainable: (name: string) => boolean = () => true): Graph {
   const b = new GraphBuilder(forward.nodes);
-  const loss = findPort(forward.outputs, TRAIN_LOSS)?.id ?? outputId(forward, 'loss');
+  const loss = findPort(forward.outputs, TRAIN_LOSS)?.id ?? outputId(forward, LOSS);
   const trained = forward.params.filter((p) => trainable(p.name));
   const grads = grad(
     b,
@@ -43,9 +43,4 @@ export function buildTrainingGraph(forward: Graph, optimizer: OptimizerSpec, tra
 export function trainingGraphOf(model: LoweredModel): Graph {
   const frozen = new Set(model.params.filter((p) => !p.trainable).map((p) => p.name));
   return buildTrainingGraph(model.graph, model.spec.optimizer, (name) => !frozen.has(name));
-}
-
-/** The node ids of the gradient outputs, in parameter order (trained parameters only). */
-export function gradientPorts(graph: Graph): Port[] {
-  return graph.params.flatMap((p) => findPort(graph.outputs, gradName(p.name)) ?? []);
 }

@@ -1,6 +1,8 @@
 // Dead-code elimination: keeps the nodes that an output or update needs (and every input and
-// parameter, which are the graph's interface), renumbered densely in the same order.
-import { ancestors, type Graph, type Node, type NodeId } from '../ir/types.ts';
+// parameter, which are the graph's interface), renumbered densely in the same order. An operation
+// on the graph value: the training graph drops the forward nodes its loss does not need, and the
+// passes clean up after their rewrites.
+import { ancestors, type Graph, type Node, type NodeId } from './types.ts';
 
 export function eliminateDeadCode(graph: Graph): Graph {
   const roots = [...graph.outputs.map((p) => p.id), ...graph.updates.map((u) => u.value), ...graph.inputs.map((p) => p.id), ...graph.params.map((p) => p.id), ...(graph.state ?? []).map((p) => p.id)];

@@ -1,0 +1,59 @@
+// The code of a matmul node: the packed GEMM generator (gemm.ts) where every stride is known at
+// compile time, else a call to the simple kernels of assembly/kernels.ts. Also the scratch the
+// packed forms need, which the memory plan reserves.
+import { BATCH, type Dim, type Node } from '../ir/types.ts';
+import { oriented, type MatmulAttrs } from '../ops/matmul.ts';
+import type { EmitArgs } from '../ops/op.ts';
+import { emitGemm, packedBytes, packedColumnsBytes, type GemmDim, type GemmEpilogue, type GemmSpec } from './gemm.ts';
+
+/** The product's code; an epilogue (bias, activation) is only possible where the GEMM generator runs it. */
+export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue): string {
+  const plan = gemmPlan(inputs, node, attrs);
+  if (plan) {
+    return emitGemm({
+      ...plan(dim),
+      c: out,
+      a: ins[0]!,
+      b: ins[1]!,
+      bLayout: plan.packed === 'b' ? { kind: 'packed', scratch: scratch! } : { kind: 'rows' },
+      ...(plan.packed === 'a' ? { aPacked: { scratch: scratch! } } : {}),
+      ...(epilogue ? { epilogue } : {}),
+    });
+  }
+  if (epilogue) throw new Error(`internal: no GEMM epilogue for matmul %${node.id}`);
+  const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
+  const n = node.shape[1]!;
+  const kernel = `mm_${attrs.transA ? 't' : 'n'}${attrs.transB ? 't' : 'n'}`;
+  return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${dim(m)}, ${dim(k)}, ${dim(n)});`;
+}
+
+type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
+
+/**
+ * How the packed GEMM generator reaches this product's operands, or null where a stride would
+ * depend on the batch (then the simple kernels of assembly/kernels.ts run it).
+ */
+function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((dim: (d: Dim) => string) => GemmShape) & { packed: 'a' | 'b' | null }) | null {
+  const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
+  const n = node.shape[1]!;
+  const known = (d: Dim): d is number => typeof d === 'number';
+  const gd = (d: Dim, dim: (d: Dim) => string): GemmDim => (known(d) ? { expr: dim(d), value: d } : { expr: dim(d) });
+  const shape = (aRow: number, aK: number) => (dim: (d: Dim) => string): GemmShape => ({ M: gd(m, dim), K: gd(k, dim), N: n as number, aRow, aK });
+  if (!known(n)) return null;
+  // X·Wᵀ packs W into 8-column panels; dYᵀ·X packs dY into 4-column panels (then rows of a
+  // panel are 4 bytes apart and k steps 16); dY·W reads both operands in place.
+  if (!attrs.transA && attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: 'b' as const });
+  if (!attrs.transA && !attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: null });
+  if (attrs.transA && !attrs.transB && known(m)) return Object.assign(shape(4, 16), { packed: 'a' as const });
+  return null;
+}
+
+/** Bytes of the packed operand (W in 8-column panels, or dY in 4-column panels), 0 where nothing is packed. */
+export function matmulScratchBytes(node: Node, inputs: readonly Node[], attrs: MatmulAttrs, batchSize: number): number {
+  const plan = gemmPlan(inputs, node, attrs);
+  const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
+  const bound = (d: Dim): number => (d === BATCH ? batchSize : d);
+  if (plan?.packed === 'b') return packedBytes(node.shape[1] as number, bound(k));
+  if (plan?.packed === 'a') return packedColumnsBytes(bound(m), bound(k));
+  return 0;
+}

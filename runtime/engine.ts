@@ -1,0 +1,68 @@
+// What the model API (runner.ts) and the fit loop (fit.ts) share: the engine contract both run
+// over, a batch of checked rows, an evaluation. Engines implement BatchEngine: the compiled
+// trainer (trainer.ts) and the float64 interpreter.
+import { takeRows, type Rows } from './data.ts';
+import type { Diagnostics } from './diagnostics.ts';
+import type { OutputSpec, Signature } from './manifest.ts';
+import { countCorrect } from './metrics.ts';
+
+/** What an engine reports when a step met a non-finite value. */
+export interface NonFinite {
+  /** `loss`, `grad:<param>` or `update:<param>`: the first non-finite tensor, in backward order. */
+  readonly tensor: string;
+  /** Gradient L2 norm per parameter at the last step whose gradients were all finite (absent before any). */
+  readonly lastFiniteGradNorms: ReadonlyMap<string, number> | null;
+}
+
+export interface BatchResult<D> {
+  readonly loss: number;
+  /** Each output's values for the n rows (the forward pass of this step, before any update). */
+  readonly predictions: readonly D[];
+  /** Each output's own loss (evaluate, models with several outputs). */
+  readonly losses?: readonly number[];
+  /** Set by trainBatch when the step met NaN or ±Inf; the engine then wrote no parameter. */
+  readonly nonFinite?: NonFinite;
+}
+
+/** The engine's side: one tensor per model input (x) and per output's targets (y), n rows each. */
+export interface BatchEngine<D extends Float32Array | Float64Array> {
+  readonly signature: Signature;
+  init(seed: number): void;
+  readParam(name: string): D;
+  writeParams(values: ReadonlyMap<string, Float64Array>): void;
+  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
+  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
+  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
+  predictBatch(x: readonly Float64Array[], n: number): readonly D[];
+  /** Telemetry of the last training step, for engines compiled with diagnostics. */
+  readDiagnostics?(): Diagnostics | undefined;
+}
+
+export interface OutputEvaluation {
+  /** This output's own loss (its loss spec's value, before lossWeight). */
+  readonly loss: number;
+  readonly accuracy?: number;
+}
+
+export interface Evaluation {
+  /** The model's loss: Σ lossWeight · loss over the outputs. */
+  readonly loss: number;
+  /** Fraction correct, for a classification loss (single-output models). */
+  readonly accuracy?: number;
+  /** Each output's loss and accuracy, by output name (models with several outputs). */
+  readonly outputs?: Readonly<Record<string, OutputEvaluation>>;
+}
+
+/** Rows of every input and every output's targets, n each. */
+export interface Batch {
+  readonly rows: number;
+  readonly x: readonly Rows[];
+  readonly y: readonly Rows[];
+}
+
+export const takeBatch = (rows: readonly Rows[], start: number, count: number, order?: Uint32Array): Float64Array[] => rows.map((r) => takeRows(r, start, count, order));
+
+/** Correct rows per output (null where accuracy means nothing). */
+export function countCorrectAll(outputs: readonly OutputSpec[], predictions: readonly (Float32Array | Float64Array)[], labels: readonly Float64Array[], n: number): (number | null)[] {
+  return outputs.map((o, k) => countCorrect(o.loss, predictions[k]!, labels[k]!, n));
+}
