@@ -19,8 +19,10 @@ export interface LayerOutput {
  * Layers that compute nothing (dropout at rate 0) are left out.
  */
 export function layerOutputs(graph: Graph, spec: ModelSpec): LayerOutput[] {
+  // A model input is labelled with its own name too; it is nobody's layer output.
+  const inputs = new Set(graph.inputs.map((p) => p.id));
   const lastLabelled = (label: string): Node | undefined =>
-    graph.nodes.filter((n) => n.label === label && n.shape.length === 2 && n.shape[0] === BATCH && n.op !== 'input').at(-1);
+    graph.nodes.filter((n) => n.label === label && n.shape.length === 2 && n.shape[0] === BATCH && !inputs.has(n.id)).at(-1);
   return modelDag(spec).nodes.flatMap(({ name, def, options }) => {
     // Layers before the first batch norm or dropout compute the same in both passes; common
     // subexpression elimination may have kept only the inference pass's nodes for them.
