@@ -42,3 +42,7 @@ export * from '../runtime/index.ts';
 export { numericalGradients, relativeDifference, finiteDifferenceStep } from './gradcheck/numerical.ts';
 export { gradcheck, randomBatch, type GradcheckOptions, type GradcheckReport, type TensorCheck } from './gradcheck/gradcheck.ts';
 export { verdictOf, type Verdict, type PairName, type PairResult } from './gradcheck/compare.ts';
+export { importKerasModel, artifactsFromModelJson, type KerasArtifacts, type ImportOptions, type ImportResult } from './interop/import.ts';
+export { exportTfjs, type TfjsExport } from './interop/tfjs-export.ts';
+export { InteropError } from './interop/errors.ts';
+export { weightsToSafetensors, weightsFromSafetensors, type Weights, type WeightsInput } from './interop/weights.ts';
