@@ -46,3 +46,4 @@ export { importKerasModel, artifactsFromModelJson, type KerasArtifacts, type Imp
 export { exportTfjs, type TfjsExport } from './interop/tfjs-export.ts';
 export { InteropError } from './interop/errors.ts';
 export { weightsToSafetensors, weightsFromSafetensors, type Weights, type WeightsInput } from './interop/weights.ts';
+export { exportTorch } from './interop/torch/export.ts';
