@@ -47,3 +47,4 @@ export { exportTfjs, type TfjsExport } from './interop/tfjs-export.ts';
 export { InteropError } from './interop/errors.ts';
 export { weightsToSafetensors, weightsFromSafetensors, type Weights, type WeightsInput } from './interop/weights.ts';
 export { exportTorch } from './interop/torch/export.ts';
+export { exportOnnx, ONNX_OPSET } from './interop/onnx-export.ts';
