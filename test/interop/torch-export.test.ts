@@ -3,12 +3,12 @@
 // interpreter does (≤ 1e-6 relative), for the example models and one using every activation, the
 // merges, a shared layer and gradient clipping. It needs Python with torch (Debian: python3-torch);
 // without them it is skipped with a message, except under CI=true, where it fails.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportTorch, interpret, randomBatch, relativeDifference, weightsFromSafetensors, weightsToSafetensors } from '../../compiler/index.ts';
+import { compile, exportTorch, interpret, loadCheckpoint, randomBatch, relativeDifference, weightsFromSafetensors, weightsToSafetensors } from '../../compiler/index.ts';
 import { toWeights } from '../../compiler/interop/weights.ts';
 
 const STEPS = 3;
@@ -130,4 +130,34 @@ describe.skipIf(python === null)('PyTorch export', () => {
     // Parameters are of order one; one that is zero up to rounding (a bias before batch norm) is judged absolutely.
     for (const [name, value] of Object.entries(trained)) expect(relativeDifference(out.trained[name]!, plain(value), 1), `after ${STEPS} steps: ${name}`).toBeLessThanOrEqual(TOLERANCE);
   });
+});
+
+describe.skipIf(python === null)('the DistributedDataParallel example', () => {
+  it('trains the exported iris model in two processes, and nabla loads the weights it writes', async () => {
+    const folder = mkdtempSync(join(dir, 'ddp-'));
+    const spec = example('iris/model.json');
+    writeFileSync(join(folder, 'model.py'), exportTorch(spec));
+    const script = new URL('../../examples/torch-ddp/train_ddp.py', import.meta.url).pathname;
+    const data = new URL('../../examples/iris/iris.csv', import.meta.url).pathname;
+    const saved = join(folder, 'trained.safetensors');
+    // What torchrun sets for each worker (Debian's torchrun 1.13 fails on Python 3.11; see the example's README).
+    const port = String(29500 + Math.floor(Math.random() * 400));
+    const worker = (rank: number) =>
+      new Promise<string>((resolve, reject) => {
+        const env = { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: port };
+        const child = spawn(python!, [script, '--model', join(folder, 'model.py'), '--data', data, '--epochs', '30', '--save', saved], { env });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`rank ${rank} exited with ${code}:\n${out}`))));
+      });
+    const [rank0] = await Promise.all([worker(0), worker(1)]);
+    const accuracy = Number(/training accuracy ([0-9.]+)/.exec(rank0)?.[1]);
+    expect(accuracy).toBeGreaterThan(0.9);
+
+    const trainer = await compile(spec);
+    const info = await loadCheckpoint(trainer, readFileSync(saved));
+    expect(info.step).toBeGreaterThan(0);
+    expect(trainer.getWeights()['hidden.weight']!.shape).toEqual([10, 4]);
+  }, 120_000);
 });
