@@ -81,11 +81,16 @@ export function activationToKeras(spec: ActivationSpec): string {
     case 'silu':
       return 'swish';
     case 'gelu':
-      return typeof spec !== 'string' && spec.approximate ? 'gelu_new' : 'gelu';
+      // tfjs 4.22 saves its tanh approximation as 'gelu_new' but reads that name back as 'geluNew', which it does not know.
+      if (typeof spec !== 'string' && spec.approximate) break;
+      return 'gelu';
     case 'leaky_relu':
       break;
   }
-  throw new KerasFieldError('activation', `activation ${JSON.stringify(spec)} has no TensorFlow.js activation name (it has leaky_relu only as a layer, elu and swish only with alpha/beta 1)`);
+  throw new KerasFieldError(
+    'activation',
+    `activation ${JSON.stringify(spec)} has no TensorFlow.js activation name that tfjs loads (it has leaky_relu only as a layer, elu and swish only with alpha/beta 1, gelu only exact)`,
+  );
 }
 
 const INITIALIZER_CLASSES: Readonly<Record<InitializerSpec['type'], string>> = {

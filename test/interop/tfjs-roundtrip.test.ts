@@ -2,7 +2,7 @@
 // tfjs does, train with nabla, and load back into tfjs predicting as nabla does.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compile, exportTfjs, importKerasModel, interpret, type KerasArtifacts } from '../../compiler/index.ts';
+import { compile, exportTfjs, importKerasModel, interpret, parseSpec, type KerasArtifacts, type SequentialSpec } from '../../compiler/index.ts';
 import { functionalModel, randomRows, saveToMemory, sequentialModel } from './tfjs-models.ts';
 
 /** Largest |a − b| / (1 + |b|): float32 rounding of values of order one leaves ~1e-6. */
@@ -76,5 +76,37 @@ describe.each(cases)('$name', ({ build, inputs, outputWidth }) => {
     const exported = exportTfjs(spec, trainer.getWeights());
     const reloaded = await tf.loadLayersModel(tf.io.fromMemory(exported.artifacts));
     expect(maxRelativeError(tfjsPredict(reloaded), trained)).toBeLessThan(FLOAT32);
+  });
+});
+
+describe('nabla → TensorFlow.js, every activation tfjs can name', () => {
+  const activations = ['linear', 'relu', 'sigmoid', 'tanh', 'selu', 'softplus', 'elu', 'swish', 'silu', 'gelu'];
+  const spec = {
+    name: 'activations',
+    input: { shape: [4] },
+    layers: [
+      ...activations.map((activation) => ({ type: 'dense', units: 4, activation })),
+      { type: 'activation', activation: 'tanh' },
+      { type: 'layer_normalization', center: false },
+      { type: 'batch_normalization', scale: false },
+      { type: 'dense', units: 3, activation: 'softmax', useBias: false },
+    ],
+    loss: { type: 'categorical_crossentropy' },
+  };
+
+  it('loads in tfjs and predicts as nabla does; imported back, it is the same spec', async () => {
+    const reference = interpret(spec);
+    const x = randomRows(8, 4, 5);
+    const { artifacts } = exportTfjs(spec, reference.getWeights());
+    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const predicted = (model.predict(tf.tensor2d(x)) as tf.Tensor).dataSync();
+    expect(maxRelativeError(predicted, reference.predict(x).data)).toBeLessThan(FLOAT32);
+
+    const back = importKerasModel(await saveToMemory(model), { loss: { type: 'categorical_crossentropy' } });
+    // silu goes out as tfjs's swish; tfjs saves glorot_uniform as the variance_scaling it is.
+    const silu = (l: { activation?: unknown }) => (l.activation === 'silu' ? { ...l, activation: 'swish' } : l);
+    const layersOf = (s: unknown) => (parseSpec(s) as SequentialSpec).layers;
+    const glorot = { type: 'variance_scaling', scale: 1, mode: 'fan_avg', distribution: 'uniform' };
+    expect(layersOf(back.spec)).toEqual(layersOf({ ...spec, layers: spec.layers.map(silu) }).map((l) => (l['type'] === 'dense' ? { ...l, kernelInitializer: glorot } : l)));
   });
 });
