@@ -141,11 +141,12 @@ function convertWeights(topology: ImportedTopology, spec: ModelSpecInput | Graph
 
 /** The loss given by the options or the training config for each output, else implied by its activation. */
 function lossesOf(topology: ImportedTopology, trainingConfig: unknown, options: ImportOptions, notes: string[]): LossInput[] {
+  // One loss for all outputs, a list in output order, or a dict by output layer name.
   const configured = (trainingConfig as { loss?: unknown } | null | undefined)?.loss;
-  const kerasNameOf = (node: string): string => topology.nodes.find((n) => n['name'] === node)?.['name'] as string;
+  const byName = configured !== null && typeof configured === 'object' && !Array.isArray(configured) && !('class_name' in configured);
   return topology.outputs.map((output, k) => {
     if (options.loss !== undefined) return options.loss;
-    const entry = Array.isArray(configured) ? configured[k] : configured !== null && typeof configured === 'object' && !('class_name' in configured) ? (configured as Record<string, unknown>)[kerasNameOf(output)] : configured;
+    const entry = Array.isArray(configured) ? configured[k] : byName ? (configured as Record<string, unknown>)[output] : configured;
     if (entry !== undefined) {
       const loss = lossFromKeras(entry);
       if (loss !== null) return loss;

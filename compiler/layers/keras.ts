@@ -123,7 +123,9 @@ export function initializerFromKeras(config: KerasConfig, key: string, fallback:
   return spec as InitializerSpec;
 }
 
+/** `{ class_name, config }` as tfjs writes initializers; random ones get Keras's `seed: null`. */
 export function initializerToKeras(spec: InitializerSpec): { class_name: string; config: Record<string, unknown> } {
-  const { type, ...options } = typeof spec === 'string' ? { type: spec } : spec;
-  return { class_name: INITIALIZER_CLASSES[type as InitializerSpec['type']], config: { ...options, ...(type === 'constant' || type === 'zeros' || type === 'ones' ? {} : { seed: null }) } };
+  const { type, ...options } = spec;
+  const random = type !== 'constant' && type !== 'zeros' && type !== 'ones';
+  return { class_name: INITIALIZER_CLASSES[type], config: { ...options, ...(random ? { seed: null } : {}) } };
 }

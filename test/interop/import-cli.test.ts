@@ -131,6 +131,18 @@ describe('Keras configs', () => {
     expect(() => interpret(spec).predict([[1, 2, 3, 4]])).not.toThrow();
   });
 
+  it('reads the loss and optimizer of a compiled tfjs model from its training config', async () => {
+    const model = sequentialModel();
+    model.compile({ loss: 'meanSquaredError', optimizer: tf.train.adam(0.02, 0.8) });
+    const artifacts = await saveToMemory(model, { includeOptimizer: true });
+    // The optimizer's own weights are saved beside the model's; they are not imported.
+    expect(artifacts.weightSpecs!.length).toBeGreaterThan(8);
+    const { spec, notes, weights } = importKerasModel(artifacts);
+    expect(weights!.size).toBe(8);
+    expect(spec).toMatchObject({ loss: { type: 'mse' }, optimizer: { type: 'adam', learningRate: 0.02, beta1: 0.8 } });
+    expect(notes).toEqual([]);
+  });
+
   it('names the layer, class and field of a config it cannot express', () => {
     const config = fixture('keras3-sequential.json') as { config: { layers: { config: Record<string, unknown> }[] } };
     config.config.layers[1]!.config['kernel_regularizer'] = { class_name: 'L2', config: { l2: 0.01 } };

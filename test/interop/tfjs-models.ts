@@ -53,14 +53,15 @@ export function functionalModel(): tf.LayersModel {
   return model;
 }
 
-/** What `model.save()` hands its IO handler. */
-export async function saveToMemory(model: tf.LayersModel): Promise<KerasArtifacts> {
+/** What `model.save()` hands its IO handler (with `includeOptimizer`, the training config and optimizer weights too). */
+export async function saveToMemory(model: tf.LayersModel, options: { readonly includeOptimizer?: boolean } = {}): Promise<KerasArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       saved = artifacts;
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
+    options,
   );
   return saved as KerasArtifacts;
 }
