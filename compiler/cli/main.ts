@@ -35,6 +35,10 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
       return (await import('./gradcheck.ts')).gradcheckCommand(rest, io);
     case 'inspect':
       return (await import('./inspect.ts')).inspectCommand(rest, io);
+    case 'import':
+      return (await import('./import.ts')).importCommand(rest, io);
+    case 'export':
+      return (await import('./export.ts')).exportCommand(rest, io);
   }
 }
 

@@ -1,6 +1,7 @@
 // Help texts, kept apart from the commands so `nabla help` loads no compiler.
+import { interopUsage } from './interop-usage.ts';
 
-export const commandNames = ['compile', 'train', 'gradcheck', 'inspect', 'help'] as const;
+export const commandNames = ['compile', 'train', 'gradcheck', 'inspect', 'import', 'export', 'help'] as const;
 export type CommandName = (typeof commandNames)[number];
 
 export const usage: Record<CommandName | 'main', string> = {
@@ -14,6 +15,8 @@ Commands:
   gradcheck <model.json> [options]          check the gradients three ways (compiled,
                                             interpreted, numerical)
   inspect <file.wasm> [--json]              show a trainer's manifest
+  import <model.json> -o <spec.json>        convert a Keras / TensorFlow.js model to a spec
+  export <model.json> --tfjs|--torch|--onnx write the model for TensorFlow.js, PyTorch, ONNX
   help [command]                            show help for a command
 
 Options:
@@ -96,6 +99,8 @@ optimizer, memory, imports and exports.
 Options:
   --json       print the raw manifest as JSON
   -h, --help   show this help`,
+
+  ...interopUsage,
 
   help: `Usage: nabla help [command]
 

@@ -7,4 +7,7 @@ export const addLayer = defineLayer({
   arity: TWO_OR_MORE,
   outputShape: (_o, inputs) => commonShape('add', inputs),
   lower: ({ b, inputs }) => inputs.slice(1).reduce((acc, x) => b.op('add', [acc, x]), inputs[0]!),
+  keras: { className: 'Add', fromKeras: { Add: () => ({}) }, toKeras: () => ({}), weights: () => [] },
+  torch: { forward: (_o, inputs) => inputs.join(' + ') },
+  onnx: { lower: (g, _o, inputs) => inputs.slice(1).reduce((acc, x) => g.node('Add', [acc, x]), inputs[0]!) },
 });

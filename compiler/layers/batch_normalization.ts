@@ -6,6 +6,9 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { positiveNumber, unitInterval } from './fields.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
+import { KerasFieldError } from './interop.ts';
+import { field, lastAxis, refuseExtras } from './keras.ts';
+import { py } from './torch.ts';
 
 export interface BatchNormTensors {
   readonly gamma: NodeId | null;
@@ -77,5 +80,52 @@ export const batchNormalizationLayer = defineLayer({
     const bn = batchNorm(b, inputs[0]!, tensors, options, training);
     for (const u of bn.updates) update(u.stat, u.value);
     return bn.output;
+  },
+  keras: {
+    className: 'BatchNormalization',
+    fromKeras: {
+      BatchNormalization: (c) => {
+        lastAxis(c);
+        refuseExtras(c, ['beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint']);
+        if (c['renorm'] === true) throw new KerasFieldError('renorm', 'batch renormalization is not supported');
+        return { momentum: field(c, 'momentum', 'number', 0.99), epsilon: field(c, 'epsilon', 'number', 1e-3), center: field(c, 'center', 'boolean', true), scale: field(c, 'scale', 'boolean', true) };
+      },
+    },
+    toKeras: (o) => ({
+      axis: -1,
+      momentum: o.momentum,
+      epsilon: o.epsilon,
+      center: o.center,
+      scale: o.scale,
+      beta_initializer: { class_name: 'Zeros', config: {} },
+      gamma_initializer: { class_name: 'Ones', config: {} },
+      moving_mean_initializer: { class_name: 'Zeros', config: {} },
+      moving_variance_initializer: { class_name: 'Ones', config: {} },
+      beta_regularizer: null,
+      gamma_regularizer: null,
+      beta_constraint: null,
+      gamma_constraint: null,
+    }),
+    weights: (o) => [
+      ...(o.scale ? [{ keras: 'gamma', suffix: 'weight' }] : []),
+      ...(o.center ? [{ keras: 'beta', suffix: 'bias' }] : []),
+      { keras: 'moving_mean', suffix: 'running_mean' },
+      { keras: 'moving_variance', suffix: 'running_var' },
+    ],
+  },
+  // The generated file's BatchNorm (compiler/interop/torch/preamble.ts) computes as nabla does:
+  // Keras's momentum and the biased batch variance in the running statistics, where
+  // nn.BatchNorm1d would use 1 − momentum and the unbiased variance.
+  torch: {
+    module: (o, [x]) => `BatchNorm(${x![0]}, momentum=${py(o.momentum)}, eps=${py(o.epsilon)}, center=${o.center ? 'True' : 'False'}, scale=${o.scale ? 'True' : 'False'})`,
+    forward: (_o, [x], self) => `${self}(${x})`,
+  },
+  onnx: {
+    lower: (g, o, [x], params) => {
+      let y = g.node('Div', [g.node('Sub', [x!, params['running_mean']!]), g.node('Sqrt', [g.node('Add', [params['running_var']!, g.constant([o.epsilon])])])]);
+      if (params['weight'] !== undefined) y = g.node('Mul', [y, params['weight']]);
+      if (params['bias'] !== undefined) y = g.node('Add', [y, params['bias']]);
+      return y;
+    },
   },
 });

@@ -1,5 +1,6 @@
 // Keras's Concatenate: inputs joined along the last axis (the features); their other axes agree.
 import { batchedText, defineLayer, LayerShapeError, TWO_OR_MORE } from './layer.ts';
+import { lastAxis } from './keras.ts';
 
 export const concatenateLayer = defineLayer({
   type: 'concatenate',
@@ -13,4 +14,17 @@ export const concatenateLayer = defineLayer({
     return [...leading, inputs.reduce((a, s) => a + s.at(-1)!, 0)];
   },
   lower: ({ b, inputs }) => inputs.slice(1).reduce((acc, x) => b.op('concat', [acc, x]), inputs[0]!),
+  keras: {
+    className: 'Concatenate',
+    fromKeras: {
+      Concatenate: (c) => {
+        lastAxis(c);
+        return {};
+      },
+    },
+    toKeras: () => ({ axis: -1 }),
+    weights: () => [],
+  },
+  torch: { forward: (_o, inputs) => `torch.cat([${inputs.join(', ')}], dim=-1)` },
+  onnx: { lower: (g, _o, inputs) => g.node('Concat', inputs, { axis: -1 }) },
 });

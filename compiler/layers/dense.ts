@@ -6,6 +6,8 @@ import type { NodeId } from '../ir/types.ts';
 import { Initializer } from '../init/initializers.ts';
 import { activate, Activation, activationType } from '../model/activations.ts';
 import { positiveInt } from './fields.ts';
+import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './keras.ts';
+import { onnxActivation } from './onnx.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
 
 /** z = a·Wᵀ + b for a of [N, in], W of [units, in]. */
@@ -37,4 +39,43 @@ export const denseLayer = defineLayer({
     return { output: activate(b, z, options.activation), preActivation: z, activation: activationType(options.activation) };
   },
   describe: (o) => (activationType(o.activation) === 'linear' ? 'dense' : `dense (${activationType(o.activation)})`),
+  keras: {
+    className: 'Dense',
+    fromKeras: {
+      Dense: (c) => {
+        refuseExtras(c, ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint']);
+        return {
+          units: field(c, 'units', 'number'),
+          activation: activationFromKeras(c),
+          useBias: field(c, 'use_bias', 'boolean', true),
+          kernelInitializer: initializerFromKeras(c, 'kernel_initializer', { type: 'glorot_uniform' }),
+          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
+        };
+      },
+    },
+    toKeras: (o) => ({
+      units: o.units,
+      activation: activationToKeras(o.activation),
+      use_bias: o.useBias,
+      kernel_initializer: initializerToKeras(o.kernelInitializer),
+      bias_initializer: initializerToKeras(o.biasInitializer),
+      kernel_regularizer: null,
+      bias_regularizer: null,
+      activity_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
+    }),
+    // Keras's kernel is [in, units]: nabla's weight transposed.
+    weights: (o) => [{ keras: 'kernel', suffix: 'weight', permutation: [1, 0] }, ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : [])],
+  },
+  torch: {
+    module: (o, [x]) => `nn.Linear(${x![0]}, ${o.units}, bias=${o.useBias ? 'True' : 'False'})`,
+    forward: (o, [x], self) => ({ pre: `${self}(${x})`, activation: o.activation }),
+  },
+  onnx: {
+    lower: (g, o, [x], params) => {
+      const z = g.node('Gemm', params['bias'] === undefined ? [x!, params['weight']!] : [x!, params['weight']!, params['bias']], { transB: 1 });
+      return onnxActivation(g, o.activation, z);
+    },
+  },
 });

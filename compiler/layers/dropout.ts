@@ -4,6 +4,9 @@
 import { BATCH } from '../ir/types.ts';
 import { unitInterval } from './fields.ts';
 import { defineLayer } from './layer.ts';
+import { KerasFieldError } from './interop.ts';
+import { field } from './keras.ts';
+import { py } from './torch.ts';
 
 export const dropoutLayer = defineLayer({
   type: 'dropout',
@@ -20,4 +23,18 @@ export const dropoutLayer = defineLayer({
     return b.op('mul', [inputs[0]!, mask]);
   },
   describe: (o) => `dropout (${o.rate})`,
+  keras: {
+    className: 'Dropout',
+    fromKeras: {
+      Dropout: (c) => {
+        if (c['noise_shape'] != null) throw new KerasFieldError('noise_shape', 'dropout with a noise_shape is not supported');
+        return { rate: field(c, 'rate', 'number') };
+      },
+    },
+    toKeras: (o) => ({ rate: o.rate, noise_shape: null, seed: null }),
+    weights: () => [],
+  },
+  torch: { forward: (o, [x]) => `F.dropout(${x}, ${py(o.rate)}, self.training)` },
+  // Inference: the identity.
+  onnx: { lower: (_g, _o, [x]) => x! },
 });

@@ -11,6 +11,7 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import type { InitializerSpec } from '../init/initializers.ts';
 import type { ActivationName, ActivationSpec } from '../model/activations.ts';
+import type { KerasMapping, OnnxMapping, TorchMapping } from './interop.ts';
 
 /** A per-sample shape: every axis but the batch. */
 export type FeatureShape = readonly number[];
@@ -83,6 +84,12 @@ export interface LayerDef<S extends z.ZodRawShape = z.ZodRawShape, O = z.output<
   lower(args: LowerArgs<O>): LayerValue;
   /** The summary's type column, e.g. `dense (relu)`; default the type. */
   describe?(options: O): string;
+  /** Its Keras class, config and weights (import from Keras and TensorFlow.js, export to TensorFlow.js). */
+  readonly keras?: KerasMapping<O>;
+  /** Its PyTorch module and forward pass (export to PyTorch). */
+  readonly torch?: TorchMapping<O>;
+  /** Its inference pass as ONNX nodes (export to ONNX). */
+  readonly onnx?: OnnxMapping<O>;
 }
 
 /** A layer definition with its option types checked against its own schema; keeps its type's literal. */

@@ -5,6 +5,9 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { positiveNumber } from './fields.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
+import { KerasFieldError } from './interop.ts';
+import { field, lastAxis, refuseExtras } from './keras.ts';
+import { py } from './torch.ts';
 
 /**
  * Layer normalization over the last axis of [N, C]: (x − μ) / √(σ² + ε), then ·γ + β where given.
@@ -37,4 +40,42 @@ export const layerNormalizationLayer = defineLayer({
     ...(o.center ? [{ suffix: 'bias', shape: x!, init: { type: 'zeros' as const } }] : []),
   ],
   lower: ({ b, options, inputs, params }) => layerNorm(b, inputs[0]!, params['weight'] ?? null, params['bias'] ?? null, options.epsilon),
+  keras: {
+    className: 'LayerNormalization',
+    fromKeras: {
+      LayerNormalization: (c) => {
+        lastAxis(c);
+        refuseExtras(c, ['beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint']);
+        if (c['rms_scaling'] === true) throw new KerasFieldError('rms_scaling', 'RMS scaling is not supported');
+        return { epsilon: field(c, 'epsilon', 'number', 1e-3), center: field(c, 'center', 'boolean', true), scale: field(c, 'scale', 'boolean', true) };
+      },
+    },
+    toKeras: (o) => ({
+      axis: -1,
+      epsilon: o.epsilon,
+      center: o.center,
+      scale: o.scale,
+      beta_initializer: { class_name: 'Zeros', config: {} },
+      gamma_initializer: { class_name: 'Ones', config: {} },
+      beta_regularizer: null,
+      gamma_regularizer: null,
+    }),
+    weights: (o) => [...(o.scale ? [{ keras: 'gamma', suffix: 'weight' }] : []), ...(o.center ? [{ keras: 'beta', suffix: 'bias' }] : [])],
+  },
+  // nn.LayerNorm has γ and β both or neither; the generated LayerNorm takes each on its own.
+  torch: {
+    module: (o, [x]) => `LayerNorm(${x![0]}, eps=${py(o.epsilon)}, center=${o.center ? 'True' : 'False'}, scale=${o.scale ? 'True' : 'False'})`,
+    forward: (_o, [x], self) => `${self}(${x})`,
+  },
+  onnx: {
+    lower: (g, o, [x], params) => {
+      const mean = (t: string): string => g.node('ReduceMean', [t], { axes: [-1], keepdims: 1 });
+      const centered = g.node('Sub', [x!, mean(x!)]);
+      const variance = mean(g.node('Mul', [centered, centered]));
+      let y = g.node('Div', [centered, g.node('Sqrt', [g.node('Add', [variance, g.constant([o.epsilon])])])]);
+      if (params['weight'] !== undefined) y = g.node('Mul', [y, params['weight']]);
+      if (params['bias'] !== undefined) y = g.node('Add', [y, params['bias']]);
+      return y;
+    },
+  },
 });

@@ -1,0 +1,103 @@
+// Export to ONNX: the inference graph (batch norm with its running statistics, dropout as the
+// identity) at opset 17, IR version 8, encoded with onnx-proto (ONNX's own onnx.proto compiled by
+// protobufjs). Inputs are float32 [N, features] with a symbolic batch N, named as the spec's
+// inputs; outputs are named as the spec's outputs; every parameter is an initializer under its
+// nabla name. Each layer adds its nodes through the `onnx` mapping of its definition.
+import onnxProto from 'onnx-proto';
+import type { onnx as Onnx } from 'onnx-proto';
+import pkg from '../../package.json' with { type: 'json' };
+import { parseSpec } from '../model/spec.ts';
+import { modelDag } from '../model/dag.ts';
+import { layerDefs } from '../layers/registry.ts';
+import type { OnnxEmitter } from '../layers/interop.ts';
+import { InteropError } from './errors.ts';
+import { toWeights, type WeightsInput } from './weights.ts';
+
+const { onnx } = onnxProto;
+
+export const ONNX_OPSET = 17;
+const IR_VERSION = 8;
+
+/** Attributes the layers give that ONNX types as integers; every other number is a float. */
+const INTEGER_ATTRIBUTES = new Set(['axis', 'axes', 'transA', 'transB', 'keepdims']);
+
+function attribute(name: string, value: number | readonly number[]): Onnx.IAttributeProto {
+  const integer = INTEGER_ATTRIBUTES.has(name);
+  if (typeof value === 'number') return integer ? { name, type: onnx.AttributeProto.AttributeType.INT, i: value } : { name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value };
+  return integer ? { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...value] } : { name, type: onnx.AttributeProto.AttributeType.FLOATS, floats: [...value] };
+}
+
+function floatTensor(name: string, shape: readonly number[], data: Float32Array): Onnx.ITensorProto {
+  return { name, dims: [...shape], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+function valueInfo(name: string, features: readonly number[]): Onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, ...features.map((d) => ({ dimValue: d }))] } } },
+  };
+}
+
+/** A nabla spec and its weights as an ONNX model (the bytes of a .onnx file). */
+export function exportOnnx(specInput: unknown, weightsInput: WeightsInput): Uint8Array {
+  const spec = parseSpec(specInput);
+  const dag = modelDag(spec);
+  const weights = toWeights(weightsInput);
+  const nodes: Onnx.INodeProto[] = [];
+  const initializers: Onnx.ITensorProto[] = [];
+  for (const node of dag.nodes) {
+    if (node.owner !== node.name) continue;
+    for (const p of node.params) {
+      const name = `${node.name}.${p.suffix}`;
+      const tensor = weights.get(name) ?? fail(`weights: '${name}' is missing`);
+      if (tensor.data.length !== p.shape.reduce((a, d) => a * d, 1)) fail(`weights: '${name}' has ${tensor.data.length} values, expected [${p.shape.join(', ')}]`);
+      initializers.push(floatTensor(name, p.shape, tensor.data));
+    }
+  }
+  const values = new Map<string, string>(dag.inputs.map((i) => [i.name, i.name]));
+  for (const node of dag.nodes) {
+    const mapping =
+      node.def.onnx ??
+      fail(
+        `layer '${node.name}' (${node.def.type}) has no ONNX form; nabla exports ${layerDefs()
+          .filter((d) => d.onnx)
+          .map((d) => d.type)
+          .join(', ')}`,
+      );
+    let count = 0;
+    const g: OnnxEmitter = {
+      node: (opType, inputs, attributes = {}) => {
+        const output = `${node.name}/${opType}_${count++}`;
+        nodes.push({ name: output, opType, input: [...inputs], output: [output], attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)) });
+        return output;
+      },
+      constant: (data, shape = []) => {
+        const name = `${node.name}/constant_${count++}`;
+        initializers.push(floatTensor(name, shape, Float32Array.from(data)));
+        return name;
+      },
+    };
+    const params = Object.fromEntries(node.params.map((p) => [p.suffix, `${node.owner}.${p.suffix}`]));
+    values.set(node.name, mapping.lower(g, node.options, node.inputs.map((i) => values.get(i)!), params));
+  }
+  for (const o of dag.outputs) nodes.push({ name: `${o.name}/output`, opType: 'Identity', input: [values.get(o.node)!], output: [o.name] });
+  const shapeOf = (nodeName: string): readonly number[] => dag.nodes.find((n) => n.name === nodeName)!.shape;
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'nabla',
+    producerVersion: pkg.version,
+    graph: {
+      name: spec.name,
+      node: nodes,
+      initializer: initializers,
+      input: dag.inputs.map((i) => valueInfo(i.name, i.shape)),
+      output: dag.outputs.map((o) => valueInfo(o.name, shapeOf(o.node))),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+function fail(message: string): never {
+  throw new InteropError(message);
+}

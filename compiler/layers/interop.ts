@@ -1,0 +1,67 @@
+// How a layer crosses into other frameworks: its Keras class and weights (import from Keras and
+// TensorFlow.js, export to TensorFlow.js), its PyTorch module and forward expression, and its ONNX
+// nodes. A layer states these next to its definition (the `keras`, `torch` and `onnx` fields of
+// LayerDef), so adding a layer adds its interop in the same file; the importers and exporters in
+// compiler/interop/ read the registry and name no layer type. A layer without a field cannot cross
+// in that direction, and the error says so.
+import type { ActivationSpec } from '../model/activations.ts';
+
+/** A Keras layer's `config` object, as model.json or `model.to_json()` writes it. */
+export type KerasConfig = Readonly<Record<string, unknown>>;
+
+/** A Keras config field nabla cannot express; the importer adds the layer's name and class. */
+export class KerasFieldError extends Error {
+  override name = 'KerasFieldError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One of a layer's Keras weights, in Keras's order, and the nabla parameter it is. */
+export interface KerasWeight {
+  /** Keras's weight name: `kernel`, `gamma`, `moving_mean`. */
+  readonly keras: string;
+  /** nabla's parameter suffix: `weight`, `running_mean`. */
+  readonly suffix: string;
+  /** The axis permutation from nabla's (PyTorch's) layout to Keras's; absent: the same layout. */
+  readonly permutation?: readonly number[];
+}
+
+export interface KerasMapping<O> {
+  /** The Keras class nabla writes for this layer. */
+  readonly className: string;
+  /** Keras classes read as this layer type, each with its config → nabla options (no type or name). */
+  readonly fromKeras: Readonly<Record<string, (config: KerasConfig) => Record<string, unknown>>>;
+  /** The Keras config (without name) of these options; throws KerasFieldError where Keras has no equivalent. */
+  toKeras(options: O): Record<string, unknown>;
+  /** The layer's Keras weights in the order Keras creates them. */
+  weights(options: O): readonly KerasWeight[];
+}
+
+/**
+ * What a layer's forward computes in Python: an expression, or a pre-activation and the activation
+ * applied to it (the generator keeps the pre-activation: cross-entropies are computed from it).
+ */
+export type TorchValue = string | { readonly pre: string; readonly activation: ActivationSpec };
+
+export interface TorchMapping<O> {
+  /** The submodule holding its parameters (`nn.Linear(3, 4)`), assigned as `self.<layer>`; absent for layers without parameters. */
+  module?(options: O, inputShapes: readonly (readonly number[])[]): string;
+  /** Its forward pass over Python expressions of its inputs; `self` is the submodule's expression. */
+  forward(options: O, inputs: readonly string[], self: string): TorchValue;
+}
+
+/** Adds nodes to an ONNX graph; every method returns the name of the value it produced. */
+export interface OnnxEmitter {
+  node(opType: string, inputs: readonly string[], attributes?: Readonly<Record<string, number | readonly number[]>>): string;
+  /** A float constant (an initializer), scalar when no shape is given. */
+  constant(values: readonly number[], shape?: readonly number[]): string;
+}
+
+export interface OnnxMapping<O> {
+  /** The inference pass as ONNX nodes; `params` names each parameter's initializer by suffix. */
+  lower(g: OnnxEmitter, options: O, inputs: readonly string[], params: Readonly<Record<string, string>>): string;
+}

@@ -1,0 +1,69 @@
+// The ONNX export: onnxruntime-node runs the exported inference graph and gives the predictions
+// of nabla's compiled float32 trainer within float32 rounding, for the example models (batch norm
+// with running statistics, dropout, several inputs and outputs) and one using every activation.
+import * as ort from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compile, exportOnnx, ONNX_OPSET, randomBatch } from '../../compiler/index.ts';
+import onnxProto from 'onnx-proto';
+
+const example = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../examples/${path}`, import.meta.url), 'utf8'));
+
+const activations = ['relu', 'sigmoid', 'tanh', 'softplus', 'selu', 'gelu', { type: 'gelu', approximate: true }, { type: 'leaky_relu', alpha: 0.2 }, { type: 'elu', alpha: 0.7 }, { type: 'swish', beta: 1.5 }, 'silu'];
+const everything = {
+  name: 'everything',
+  input: { shape: [6] },
+  layers: [
+    ...activations.map((activation) => ({ type: 'dense', units: 6, activation })),
+    { type: 'layer_normalization', center: false },
+    { type: 'batch_normalization', scale: false, momentum: 0.5 },
+    { type: 'dropout', rate: 0.5 },
+    { type: 'activation', activation: 'tanh' },
+    { type: 'dense', units: 4, activation: 'softmax', useBias: false },
+  ],
+  loss: { type: 'categorical_crossentropy' },
+};
+
+const models: readonly [string, unknown][] = [
+  ['iris', example('iris/model.json')],
+  ['multi-output wine', example('multi-output/model.json')],
+  ['residual digits', example('residual-digits/model.json')],
+  ['wide & deep', example('wide-deep/model.json')],
+  ['every activation and normalization', everything],
+];
+
+/** Largest |a − b| / (1 + |b|). */
+function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+  return worst;
+}
+
+describe('ONNX export', () => {
+  it('refuses weights that do not fit the spec, naming the tensor', () => {
+    const weights = { 'hidden.weight': { shape: [10, 4], data: new Float32Array(40) } };
+    expect(() => exportOnnx(example('iris/model.json'), weights)).toThrow("weights: 'hidden.bias' is missing");
+    expect(() => exportOnnx(example('iris/model.json'), { ...weights, 'hidden.bias': { shape: [3], data: new Float32Array(3) } })).toThrow("weights: 'hidden.bias' has 3 values, expected [10]");
+  });
+
+  it.each(models)('%s: onnxruntime gives the compiled trainer’s predictions', async (_name, spec) => {
+    const trainer = await compile(spec);
+    const { x, y } = randomBatch(trainer.signature, 8, 3);
+    // A few steps, so batch norm's running statistics are not their initial values.
+    for (let k = 0; k < 3; k++) trainer.trainStep(x, y);
+    const bytes = exportOnnx(spec, trainer.getWeights());
+    const decoded = onnxProto.onnx.ModelProto.decode(bytes);
+    expect(Number(decoded.opsetImport[0]!.version)).toEqual(ONNX_OPSET);
+
+    const session = await ort.InferenceSession.create(bytes);
+    const feeds = Object.fromEntries(Object.entries(x).map(([name, t]) => [name, new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape])]));
+    const results = await session.run(feeds);
+    const expected = trainer.predictOutputs(x);
+    expect(Object.keys(results).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, tensor] of Object.entries(expected)) {
+      expect(results[name]!.dims).toEqual(tensor.shape);
+      expect(maxRelativeError(results[name]!.data as Float32Array, tensor.data), name).toBeLessThan(1e-5);
+    }
+  });
+});
