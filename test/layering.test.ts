@@ -35,6 +35,8 @@ const RANK: Readonly<Record<string, number>> = {
   gradcheck: 7,
   report: 7,
   cli: 7,
+  // Translates specs and weights to and from other frameworks: reads the front end and the optimizer's spec.
+  interop: 7,
   '': 7,
 };
 
