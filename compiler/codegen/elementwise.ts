@@ -8,9 +8,20 @@ type Operand =
   | { readonly kind: 'literal'; readonly value: string }
   | { readonly kind: 'buffer'; readonly ptr: string; readonly rowStride: string | null; readonly colBroadcast: boolean };
 
+/**
+ * A float32 constant as AssemblyScript source that reads back as exactly Math.fround(value).
+ * Always a float literal (a point or an exponent): String() writes 1e19 as `10000000000000000000`,
+ * an integer literal that AssemblyScript types as i64 (wrapping above 2⁶³, refused above 2⁶⁴);
+ * integers get `.0`, or exponent form from 1e15 up. The digits are the shortest that give back
+ * the float32's float64 value, so the f64 → f32 conversion of the literal is exact; −0 keeps its sign.
+ */
 export function f32Literal(value: number): string {
-  if (!Number.isFinite(value)) throw new Error(`internal: non-finite constant ${value}`);
-  return `<f32>(${String(Math.fround(value))})`;
+  const f = Math.fround(value);
+  if (!Number.isFinite(f)) throw new Error(`internal: constant ${value} is not finite in float32 (the spec check should have refused it)`);
+  if (f === 0) return Object.is(f, -0) ? '<f32>(-0.0)' : '<f32>(0.0)';
+  const text = String(f);
+  if (/[.e]/.test(text)) return `<f32>(${text})`;
+  return Math.abs(f) < 1e15 ? `<f32>(${text}.0)` : `<f32>(${f.toExponential()})`;
 }
 
 /** [rows, cols] view of a rank ≤ 2 shape. */
