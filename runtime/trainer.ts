@@ -84,6 +84,11 @@ class WasmEngine implements BatchEngine<Float32Array> {
   }
 
   writeParams(values: ReadonlyMap<string, Float64Array>): void {
+    // checkWeights has checked every tensor; this re-check of the sizes keeps a write all-or-nothing even so.
+    for (const [name, data] of values) {
+      const view = this.views.params[name];
+      if (!view || view.length !== data.length) throw new Error(`internal: weights '${name}' have ${data.length} values for a buffer of ${view?.length ?? 0}`);
+    }
     for (const [name, data] of values) this.views.params[name]!.set(data);
     this.forgetSteps();
   }
