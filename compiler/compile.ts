@@ -15,6 +15,7 @@ import { simplify } from './passes/simplify.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
 import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
+import { SpecError } from './model/spec_error.ts';
 import { signatureOf } from './model/signature.ts';
 
 export const NABLA_VERSION: string = pkg.version;
@@ -70,6 +71,27 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
   };
 }
 
+/**
+ * wasm32 addresses 4 GiB (65536 pages of 64 KiB); the trainer's memory is the planned arena plus
+ * a page. A bigger model is refused here, naming the limit, rather than failing inside
+ * AssemblyScript with i64-to-usize conversion errors. (A memory64 build would lift it.)
+ */
+export const MAX_MEMORY_BYTES = 65536 * PAGE;
+
+function checkMemoryLimit(model: LoweredModel, bytes: number): void {
+  if (bytes <= MAX_MEMORY_BYTES) return;
+  const gib = (b: number): string => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(2)} MiB`);
+  const biggest = [...model.params]
+    .map((p) => ({ name: p.name, bytes: 4 * p.shape.reduce((a, d) => a * d, 1) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 3)
+    .map((p) => `${p.name} ${gib(p.bytes)}`);
+  throw new SpecError(
+    `model too large: the trainer needs ${gib(bytes)} of memory (parameters, gradients, optimizer state and activations at batchSize ${model.spec.batchSize}), ` +
+      `above the wasm32 limit of 4 GiB (65536 pages of 64 KiB); largest parameters: ${biggest.join(', ')}. Use fewer units or a smaller batchSize`,
+  );
+}
+
 export interface CompileOptions {
   /** Fuse kernels (default). `false` runs one kernel per node: the reference the fusion tests compare with. */
   readonly fuse?: boolean;
@@ -103,6 +125,7 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   const memoryBase = Math.ceil(end / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
+  checkMemoryLimit(model, pages * PAGE);
   const build = async (simd: SimdFlavour) => {
     const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
     const manifest = buildManifest(model, graph, plan, pages, simd, { guard, diagnostics });
