@@ -1,6 +1,7 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
+import { sha256Hex } from '../runtime/hash.ts';
 import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
 import { gradientPorts, trainingGraphOf } from './autodiff/training.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
@@ -126,13 +127,14 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
   checkMemoryLimit(model, pages * PAGE);
-  const build = async (simd: SimdFlavour) => {
+  const build = async (simd: SimdFlavour, relaxedSha256?: string) => {
     const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
-    const manifest = buildManifest(model, graph, plan, pages, simd, { guard, diagnostics });
+    const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), ...(relaxedSha256 ? { relaxedSha256 } : {}) };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };
   };
-  const baseline = await build('baseline');
+  // The relaxed build first: the baseline's manifest binds it by its hash (checked by loadTrainer).
   const relaxed = options.simd === 'baseline' ? undefined : await build('relaxed');
+  const baseline = await build('baseline', relaxed ? await sha256Hex(relaxed.wasm) : undefined);
   const wasm = relaxed ? appendCustomSection(baseline.wasm, RELAXED_SECTION, relaxed.wasm) : baseline.wasm;
   const manifest = baseline.manifest;
   const ascMs = baseline.milliseconds + (relaxed?.milliseconds ?? 0);

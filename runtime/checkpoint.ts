@@ -4,6 +4,7 @@
 // and the SHA-256 of the model spec, so a checkpoint can be matched to the model that wrote it.
 // Loading checks the whole file against the manifest before it writes one byte.
 import { InputError } from './errors.ts';
+import { sha256Hex } from './hash.ts';
 import type { Manifest, Placed } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor } from './safetensors.ts';
 import { shapeText } from './tensor.ts';
@@ -38,8 +39,7 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 (hex) of the canonical JSON of the spec the trainer was compiled from. */
 export async function specHash(manifest: Manifest): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson(manifest.spec)));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(new TextEncoder().encode(canonicalJson(manifest.spec)));
 }
 
 /** Optimizer state buffers: a future manifest lists them in `buffers.state`. */

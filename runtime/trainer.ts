@@ -3,6 +3,7 @@
 import { RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
 import { ModelRunner, type BatchEngine, type BatchResult } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
+import { verifyManifest, verifyModule, verifyRelaxed } from './verify.ts';
 
 interface TrainerExports {
   readonly memory: WebAssembly.Memory;
@@ -153,6 +154,8 @@ export class Trainer extends ModelRunner<Float32Array> {
 
   constructor(module: WebAssembly.Module, instance: WebAssembly.Instance) {
     const manifest = readManifest(module);
+    verifyModule(module, manifest);
+    verifyManifest(manifest, (instance.exports.memory as WebAssembly.Memory).buffer.byteLength);
     const engine = new WasmEngine(manifest, instance.exports as unknown as TrainerExports);
     super(engine);
     this.manifest = manifest;
@@ -180,15 +183,22 @@ export interface LoadOptions {
 }
 
 /** The relaxed-SIMD build inside a baseline trainer, if the host validates and may compile it. */
-async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Module | null> {
-  const [bytes] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
-  if (!bytes || !WebAssembly.validate(bytes)) return null;
+async function relaxedBuild(module: WebAssembly.Module, manifest: Manifest): Promise<WebAssembly.Module | null> {
+  const [section] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
+  if (!section) return null;
+  const bytes = new Uint8Array(section);
+  // Checked whether or not this host runs it: a tampered file is refused everywhere alike.
+  await verifyRelaxed(manifest, bytes, null);
+  if (!WebAssembly.validate(bytes)) return null;
+  let relaxed: WebAssembly.Module;
   try {
-    return await WebAssembly.compile(bytes);
+    relaxed = await WebAssembly.compile(bytes);
   } catch {
     // Hosts such as workerd refuse to compile bytes at run time: the baseline module runs.
     return null;
   }
+  await verifyRelaxed(manifest, bytes, readManifest(relaxed));
+  return relaxed;
 }
 
 /**
@@ -199,8 +209,10 @@ async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Mod
 export async function loadTrainer(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module, options: LoadOptions = {}): Promise<Trainer> {
   // ArrayBufferView over any buffer: Deno and newer TypeScript type file bytes as Uint8Array<ArrayBufferLike>.
   const given = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
-  readManifest(given);
-  const module = (options.simd !== 'baseline' && (await relaxedBuild(given))) || given;
+  const manifest = readManifest(given);
+  verifyModule(given, manifest);
+  const module = (options.simd !== 'baseline' && (await relaxedBuild(given, manifest))) || given;
+  verifyModule(module, manifest);
   const instance = await WebAssembly.instantiate(module, {});
   return new Trainer(module, instance);
 }
