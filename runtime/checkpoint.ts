@@ -60,15 +60,25 @@ export async function saveCheckpoint(trainer: Trainer, options: { readonly step?
   const tensors = new Map<string, StoredTensor>();
   m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed) }));
   for (const placed of stateBuffers(m)) tensors.set(STATE_PREFIX + placed.name, { dtype: 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
-  return encodeSafetensors(tensors, {
+  const metadata = {
     format: 'nabla',
     nabla_version: m.nablaVersion,
     model: m.model,
     spec_sha256: await specHash(m),
     step: String(step),
     optimizer: m.optimizer.type,
-  });
+  };
+  // The data section's hash goes in the header, which comes first: encode once to learn the
+  // data's bytes (the header's size does not change them), then with the hash.
+  const data = decodeSafetensors(encodeSafetensors(tensors, metadata)).data;
+  return encodeSafetensors(tensors, { ...metadata, [DATA_HASH]: await sha256Hex(data) });
 }
+
+/** Metadata key of the SHA-256 (hex) of the data section: a flipped byte in a weight is caught on load. */
+export const DATA_HASH = 'data_sha256';
+
+/** A step count as metadata writes it: decimal digits, no sign, no leading zeros, no hex. */
+const STEP_TEXT = /^(0|[1-9][0-9]*)$/;
 
 function expectTensor(stored: StoredTensor | undefined, name: string, shape: readonly number[], what: string): StoredTensor {
   if (stored === undefined) throw new SafetensorsError(`checkpoint: ${what} '${name}' is missing from the file`);
@@ -85,6 +95,14 @@ function expectTensor(stored: StoredTensor | undefined, name: string, shape: rea
 export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promise<CheckpointInfo> {
   const m = trainer.manifest;
   const file = decodeSafetensors(bytes);
+  // Files from other tools carry no hash; a file that has one must match it.
+  const expectedHash = file.metadata[DATA_HASH];
+  if (expectedHash !== undefined) {
+    const actual = await sha256Hex(file.data);
+    if (actual !== expectedHash) {
+      throw new SafetensorsError(`checkpoint: the data section's SHA-256 is ${actual}, but __metadata__.${DATA_HASH} says ${expectedHash}: the file is damaged`);
+    }
+  }
   const writes: [Placed, Uint8Array][] = [];
   m.buffers.params.forEach((placed, i) => writes.push([placed, expectTensor(file.tensors.get(placed.name), placed.name, m.params[i]!.shape, 'parameter').data]));
   const state = stateBuffers(m);
@@ -106,8 +124,11 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
       if (!Number.isFinite(v)) throw new SafetensorsError(`checkpoint: tensor '${placed.name}' element ${i / 4} is ${v}; values must be finite`);
     }
   }
-  const step = Number(file.metadata.step ?? '0');
-  if (!Number.isSafeInteger(step) || step < 0) throw new SafetensorsError(`checkpoint: __metadata__.step is ${JSON.stringify(file.metadata.step)}, not a step count`);
+  const stepText = file.metadata.step ?? '0';
+  const step = Number(stepText);
+  if (!STEP_TEXT.test(stepText) || !Number.isSafeInteger(step)) {
+    throw new SafetensorsError(`checkpoint: __metadata__.step is ${JSON.stringify(file.metadata.step)}, not a step count (decimal digits)`);
+  }
   const specSha256 = file.metadata.spec_sha256;
   const sameSpec = specSha256 === undefined || specSha256 === (await specHash(m));
   // Everything is checked: now, and only now, write.

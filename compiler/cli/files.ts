@@ -1,6 +1,7 @@
 // File access for the CLI: reads that fail with the file's name and a plain reason, and an
 // atomic write (temp file in the same directory, then rename) so a crash never leaves half a .wasm.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CliError } from './errors.ts';
@@ -55,13 +56,35 @@ export function readJson(path: string): unknown {
 
 /** Writes all of `data` or nothing: a reader never sees a partial file at `path`. */
 export function writeAtomic(path: string, data: Uint8Array): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  // pid and a random suffix: two writers to one path never share a temp file. fsync of the file
+  // before the rename and of the directory after it: the new file survives a power loss.
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
   try {
-    writeFileSync(temp, data);
+    const fd = openSync(temp, 'wx');
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, path);
+    syncDirectory(dirname(path));
   } catch (err) {
     rmSync(temp, { force: true });
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such directory ${dirname(path)}` : reason(err);
     throw new CliError(`cannot write ${path}: ${why}`);
+  }
+}
+
+/** Best effort: some platforms (Windows) cannot open or fsync a directory. */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // The file itself is synced; only the rename's durability is left to the OS.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
