@@ -17,6 +17,7 @@ import { findPort, type Graph, type NodeId } from './ir/types.ts';
 import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
 import { SpecError } from './model/spec_error.ts';
+import { STEP } from './optim/state.ts';
 import { signatureOf } from './model/signature.ts';
 
 export const NABLA_VERSION: string = pkg.version;
@@ -62,7 +63,8 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       losses: model.outputs.map((o) => placed(o.lossPort ?? 'loss', output(o.lossPort ?? 'loss'))),
       params: graph.params.map((p) => placed(p.name, p.id)),
       grads: gradientPorts(graph).map((g) => placed(g.name.slice('grad:'.length), g.id)),
-      state: (graph.state ?? []).map((s) => placed(s.name, s.id)),
+      // The step counter is a u32 in memory (codegen/counter.ts).
+      state: (graph.state ?? []).map((s) => (s.name === STEP ? { ...placed(s.name, s.id), dtype: 'u32' as const } : placed(s.name, s.id))),
       guard: { name: 'guard', offset: guard.offset, bytes: guard.bytes },
     },
     guard: { checks: guard.checks },

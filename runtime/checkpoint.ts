@@ -59,7 +59,9 @@ export async function saveCheckpoint(trainer: Trainer, options: { readonly step?
   const m = trainer.manifest;
   const tensors = new Map<string, StoredTensor>();
   m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed) }));
-  for (const placed of stateBuffers(m)) tensors.set(STATE_PREFIX + placed.name, { dtype: 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
+  for (const placed of stateBuffers(m)) {
+    tensors.set(STATE_PREFIX + placed.name, { dtype: placed.dtype === 'u32' ? 'U32' : 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
+  }
   const metadata = {
     format: 'nabla',
     nabla_version: m.nablaVersion,
@@ -88,6 +90,27 @@ function expectTensor(stored: StoredTensor | undefined, name: string, shape: rea
 }
 
 /**
+ * A u32 counter's bytes from its tensor: U32 as nabla writes it, or F32 as trainers before the
+ * u32 counter wrote it (then a whole number in [0, 2³²), converted).
+ */
+function counterBytes(stored: StoredTensor | undefined, name: string, placed: Placed): Uint8Array {
+  if (stored === undefined) throw new SafetensorsError(`checkpoint: optimizer state '${name}' is missing from the file`);
+  const count = placed.bytes / 4;
+  if (shapeText(stored.shape) !== shapeText([count])) throw new SafetensorsError(`checkpoint: optimizer state '${name}' has shape ${shapeText(stored.shape)}, expected ${shapeText([count])}`);
+  if (stored.dtype === 'U32') return stored.data;
+  if (stored.dtype !== 'F32') throw new SafetensorsError(`checkpoint: optimizer state '${name}' has dtype ${stored.dtype}, expected U32 (a step count)`);
+  const from = new DataView(stored.data.buffer, stored.data.byteOffset, stored.data.byteLength);
+  const out = new Uint8Array(placed.bytes);
+  const to = new DataView(out.buffer);
+  for (let i = 0; i < count; i++) {
+    const v = from.getFloat32(4 * i, true);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new SafetensorsError(`checkpoint: optimizer state '${name}' element ${i} is ${v}, not a step count`);
+    to.setUint32(4 * i, v, true);
+  }
+  return out;
+}
+
+/**
  * Loads a safetensors file into the trainer: names, dtypes and shapes must match the manifest
  * exactly (files written by other tools, without metadata, are welcome), and every value must be
  * finite. Any mismatch throws SafetensorsError and leaves the trainer untouched.
@@ -109,15 +132,15 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   // Weights only (no optimizer.* tensor at all): start the optimizer afresh. Part of the state: refuse.
   const hasState = [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX));
   for (const placed of state) {
-    const data = hasState
-      ? expectTensor(file.tensors.get(STATE_PREFIX + placed.name), STATE_PREFIX + placed.name, [placed.bytes / 4], 'optimizer state').data
-      : new Uint8Array(placed.bytes);
+    const name = STATE_PREFIX + placed.name;
+    const data = !hasState ? new Uint8Array(placed.bytes) : placed.dtype === 'u32' ? counterBytes(file.tensors.get(name), name, placed) : expectTensor(file.tensors.get(name), name, [placed.bytes / 4], 'optimizer state').data;
     writes.push([placed, data]);
   }
   const known = new Set([...m.buffers.params.map((p) => p.name), ...stateBuffers(m).map((p) => STATE_PREFIX + p.name)]);
   const unknown = [...file.tensors.keys()].filter((name) => !known.has(name));
   if (unknown.length) throw new SafetensorsError(`checkpoint: unknown tensor(s) ${unknown.map((n) => `'${n}'`).join(', ')}; model '${m.model}' has ${[...known].join(', ')}`);
   for (const [placed, data] of writes) {
+    if (placed.dtype === 'u32') continue; // a count: any u32 is one
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     for (let i = 0; i < data.length; i += 4) {
       const v = view.getFloat32(i, true);

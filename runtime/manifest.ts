@@ -71,6 +71,8 @@ export interface Placed {
   /** Byte offset in the exported memory. */
   readonly offset: number;
   readonly bytes: number;
+  /** Element type when not f32: 'u32' for the step counter `optimizer:step`. */
+  readonly dtype?: 'u32';
 }
 
 export interface Manifest extends Signature {
@@ -109,7 +111,8 @@ export interface Manifest extends Signature {
     readonly grads: readonly Placed[];
     /**
      * Optimizer state: `<slot>:<param>` (momentum, velocity, m, v) and the step counter
-     * `optimizer:step` (f32, steps taken). Zeroed by init; a checkpoint saves them with the weights.
+     * `optimizer:step` (u32, steps taken, `dtype: 'u32'`; f32 in trainers built before, which
+     * stopped counting at 2²⁴). Zeroed by init; a checkpoint saves them with the weights.
      */
     readonly state: readonly Placed[];
     /** i32 status of the last checked step, then one f32 per parameter: its last finite gradient norm. */

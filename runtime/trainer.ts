@@ -28,8 +28,8 @@ export interface TrainerViews {
   readonly predictions: Readonly<Record<string, Float32Array>>;
   readonly params: Readonly<Record<string, Float32Array>>;
   readonly grads: Readonly<Record<string, Float32Array>>;
-  /** Optimizer state by name (manifest `buffers.state`). */
-  readonly state: Readonly<Record<string, Float32Array>>;
+  /** Optimizer state by name (manifest `buffers.state`); the step counter `optimizer:step` is a Uint32Array. */
+  readonly state: Readonly<Record<string, Float32Array | Uint32Array>>;
 }
 
 class WasmEngine implements BatchEngine<Float32Array> {
@@ -62,7 +62,7 @@ class WasmEngine implements BatchEngine<Float32Array> {
       predictions: Object.fromEntries(outputs.map((o, k) => [o.name, this.out[k]!.view])),
       params: Object.fromEntries(b.params.map((p) => [p.name, f32(p)])),
       grads: Object.fromEntries(b.grads.map((p) => [p.name, f32(p)])),
-      state: Object.fromEntries(b.state.map((p) => [p.name, f32(p)])),
+      state: Object.fromEntries(b.state.map((p) => [p.name, p.dtype === 'u32' ? new Uint32Array(buffer, p.offset, p.bytes / 4) : f32(p)])),
     };
   }
 

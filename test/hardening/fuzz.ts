@@ -14,13 +14,14 @@ export const FUZZ_SEED = 20261201;
 
 /** Weights, optimizer state and step counter of a model, as bits. */
 export interface StateSnapshot {
-  readonly weights: Record<string, number[]>;
-  readonly state: Record<string, number[]>;
+  readonly weights: Record<string, (number | string)[]>;
+  readonly state: Record<string, (number | string)[]>;
   readonly steps: number;
 }
 
-const bits = (data: Float32Array | Float64Array): number[] =>
-  data instanceof Float32Array ? Array.from(new Uint32Array(data.buffer, data.byteOffset, data.length)) : Array.from(new BigUint64Array(data.buffer, data.byteOffset, data.length), Number);
+/** Bit patterns (float64 ones as decimal strings of their 64 bits, which a number cannot hold exactly). */
+const bits = (data: Float32Array | Float64Array | Uint32Array): (number | string)[] =>
+  data instanceof Float64Array ? Array.from(new BigUint64Array(data.buffer, data.byteOffset, data.length), String) : Array.from(new Uint32Array(data.buffer, data.byteOffset, data.length));
 
 export function snapshot(model: ModelRunner<Float32Array | Float64Array> | Trainer): StateSnapshot {
   const weights = Object.fromEntries(Object.entries(model.getWeights()).map(([k, v]) => [k, bits(v.data.slice())]));
