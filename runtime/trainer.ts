@@ -1,6 +1,6 @@
 // The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
-import { RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
+import { ManifestError, RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
 import { ModelRunner, type BatchEngine, type BatchResult } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 import { verifyManifest, verifyModule, verifyRelaxed } from './verify.ts';
@@ -110,6 +110,10 @@ class WasmEngine implements BatchEngine<Float32Array> {
     const loss = this.exports.train_step_checked(n);
     const buffer = this.exports.memory.buffer;
     const status = new Int32Array(buffer, guard.offset, 1)[0]!;
+    const checks = this.manifest.guard?.checks ?? [];
+    if (status < -1 || status >= checks.length) {
+      throw new ManifestError(`the guard status word at ${guard.offset} holds ${status}, not -1 or an index of guard.checks: the manifest's buffers.guard does not match the module`);
+    }
     if (status < 0) {
       this.finiteSteps++;
       return { loss, predictions: this.predictions(n) };

@@ -16,6 +16,9 @@ function fail(message: string): never {
   throw new ManifestError(`manifest does not match the module: ${message}`);
 }
 
+/** The first arena byte: offset 0 stays unused (compiler/codegen/plan.ts). */
+const ARENA_START = 64;
+
 const isCount = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 
 /** The module's own interface: nothing imported, the ABI's functions and memory exported. */
@@ -73,6 +76,12 @@ export function verifyManifest(m: Manifest, memoryBytes: number): void {
     if (expected !== null && p.bytes !== expected) fail(`${where} has ${p.bytes} bytes, expected ${expected}`);
     if (p.bytes < min) fail(`${where} has ${p.bytes} bytes, expected at least ${min}`);
     if (p.offset + p.bytes > memoryBytes) fail(`${where} [${p.offset}, ${p.offset + p.bytes}) runs past the end of the ${memoryBytes}-byte memory`);
+    // The planned tensors lie in the arena, [64, arenaBytes); the guard and telemetry blocks after it.
+    const outside = where === 'buffers.guard' || where === 'diagnostics';
+    if (!outside && (p.offset < ARENA_START || p.offset + p.bytes > m.memory.arenaBytes)) {
+      fail(`${where} [${p.offset}, ${p.offset + p.bytes}) lies outside the arena [${ARENA_START}, ${m.memory.arenaBytes})`);
+    }
+    if (outside && p.offset < m.memory.arenaBytes) fail(`${where} at ${p.offset} lies inside the arena, which ends at ${m.memory.arenaBytes}`);
     regions.push({ where, offset: p.offset, bytes: p.bytes });
   };
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { appendCustomSection } from '../../compiler/codegen/section.ts';
 import { compileToWasm } from '../../compiler/compile.ts';
 import { InputError } from '../../runtime/errors.ts';
+import { NonFiniteError } from '../../runtime/guard.ts';
 import { MANIFEST_SECTION, ManifestError, RELAXED_SECTION, type Manifest } from '../../runtime/manifest.ts';
 import { loadTrainer } from '../../runtime/trainer.ts';
 import { FUZZ_SEED, fuzzRuns } from './fuzz.ts';
@@ -138,7 +139,7 @@ describe('loadTrainer verifies the artifact', () => {
       else if (typeof value === 'object' && value !== null && path[0] !== 'spec') for (const [k, v] of Object.entries(value)) walk(v, [...path, Array.isArray(value) ? Number(k) : k]);
     };
     walk(manifest, []);
-    const outcomes = { loaded: 0, refused: 0 };
+    const outcomes = { loaded: 0, refused: 0, failedNamed: 0 };
     const replacement = fc.oneof(fc.constantFrom(-1, 0, 1, 2.5, 4, 64, 1e9, 2 ** 32, null, '8'), fc.integer({ min: 0, max: 200_000 }).map((v) => v * 4));
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: paths.length - 1 }), replacement, async (k, value) => {
@@ -157,16 +158,19 @@ describe('loadTrainer verifies the artifact', () => {
           return;
         }
         outcomes.loaded++;
-        // Whatever loaded runs, or refuses the call with an InputError: never a raw error or a hang.
+        // Whatever loaded runs, or fails with a named error: never a raw error or a hang. (An edit
+        // that keeps the manifest self-consistent, such as moving the guard block to other free
+        // bytes, cannot be told from the real layout: the guard then misreads its status word.)
         try {
           trainer.predict([[1, 2, 3]]);
           trainer.trainStep([[1, 2, 3]], [1]);
         } catch (err) {
-          expect(err, `${path.join('.')} = ${String(value)}`).toBeInstanceOf(InputError);
+          expect([InputError, ManifestError, NonFiniteError].some((E) => err instanceof E), `${path.join('.')} = ${String(value)}: ${String(err)}`).toBe(true);
+          outcomes.failedNamed++;
         }
       }),
       { numRuns: fuzzRuns(150), seed: FUZZ_SEED },
     );
-    console.info(`manifest fuzz: ${outcomes.loaded + outcomes.refused} cases over ${paths.length} numeric fields, ${outcomes.refused} refused with ManifestError, ${outcomes.loaded} loaded and ran`);
+    console.info(`manifest fuzz: ${outcomes.loaded + outcomes.refused} cases over ${paths.length} numeric fields, ${outcomes.refused} refused with ManifestError, ${outcomes.loaded} loaded (${outcomes.failedNamed} of them then failed with a named error)`);
   });
 });
