@@ -1,8 +1,9 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
+import { sha256Hex } from '../runtime/hash.ts';
 import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
-import { gradientPorts, LOSS } from '../runtime/ports.ts';
+import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
 import { trainingGraphOf } from './train/graph.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
@@ -16,6 +17,7 @@ import { simplify } from './passes/simplify.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
 import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
+import { SpecError } from './model/spec_error.ts';
 import { signatureOf } from './model/signature.ts';
 
 export const NABLA_VERSION: string = pkg.version;
@@ -61,7 +63,8 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
       losses: model.outputs.map((o) => placed(o.lossPort ?? LOSS, output(o.lossPort ?? LOSS))),
       params: graph.params.map((p) => placed(p.name, p.id)),
       grads: gradientPorts(graph).map((g) => placed(g.param, g.id)),
-      state: (graph.state ?? []).map((s) => placed(s.name, s.id)),
+      // The step counter is a u32 in memory (codegen/counter.ts).
+      state: (graph.state ?? []).map((s) => (s.name === STEP ? { ...placed(s.name, s.id), dtype: 'u32' as const } : placed(s.name, s.id))),
       guard: { name: 'guard', offset: guard.offset, bytes: guard.bytes },
     },
     guard: { checks: guard.checks },
@@ -69,6 +72,27 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     memory: { arenaBytes: plan.end, pages, peakBytes: plan.end - ARENA_START, unsharedBytes: plan.unsharedBytes - ARENA_START },
     spec: model.spec,
   };
+}
+
+/**
+ * wasm32 addresses 4 GiB (65536 pages of 64 KiB); the trainer's memory is the planned arena plus
+ * a page. A bigger model is refused here, naming the limit, rather than failing inside
+ * AssemblyScript with i64-to-usize conversion errors. (A memory64 build would lift it.)
+ */
+export const MAX_MEMORY_BYTES = 65536 * PAGE;
+
+function checkMemoryLimit(model: LoweredModel, bytes: number): void {
+  if (bytes <= MAX_MEMORY_BYTES) return;
+  const gib = (b: number): string => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(2)} MiB`);
+  const biggest = [...model.params]
+    .map((p) => ({ name: p.name, bytes: 4 * p.shape.reduce((a, d) => a * d, 1) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 3)
+    .map((p) => `${p.name} ${gib(p.bytes)}`);
+  throw new SpecError(
+    `model too large: the trainer needs ${gib(bytes)} of memory (parameters, gradients, optimizer state and activations at batchSize ${model.spec.batchSize}), ` +
+      `above the wasm32 limit of 4 GiB (65536 pages of 64 KiB); largest parameters: ${biggest.join(', ')}. Use fewer units or a smaller batchSize`,
+  );
 }
 
 export interface CompileOptions {
@@ -104,13 +128,15 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   const memoryBase = Math.ceil(end / 16) * 16;
   // One page of headroom above the arena for AssemblyScript's own static data.
   const pages = Math.ceil(memoryBase / PAGE) + 1;
-  const build = async (simd: SimdFlavour) => {
+  checkMemoryLimit(model, pages * PAGE);
+  const build = async (simd: SimdFlavour, relaxedSha256?: string) => {
     const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
-    const manifest = buildManifest(model, graph, plan, pages, simd, { guard, diagnostics });
+    const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), ...(relaxedSha256 ? { relaxedSha256 } : {}) };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };
   };
-  const baseline = await build('baseline');
+  // The relaxed build first: the baseline's manifest binds it by its hash (checked by loadTrainer).
   const relaxed = options.simd === 'baseline' ? undefined : await build('relaxed');
+  const baseline = await build('baseline', relaxed ? await sha256Hex(relaxed.wasm) : undefined);
   const wasm = relaxed ? appendCustomSection(baseline.wasm, RELAXED_SECTION, relaxed.wasm) : baseline.wasm;
   const manifest = baseline.manifest;
   const ascMs = baseline.milliseconds + (relaxed?.milliseconds ?? 0);

@@ -4,6 +4,9 @@
 // and the SHA-256 of the model spec, so a checkpoint can be matched to the model that wrote it.
 // Loading checks the whole file against the manifest before it writes one byte.
 import { InputError } from './errors.ts';
+import { canonicalJson } from './canonical_json.ts';
+import { sha256Hex } from './hash.ts';
+export { canonicalJson } from './canonical_json.ts';
 import type { Manifest, Placed } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor } from './safetensors.ts';
 import { shapeText } from './tensor.ts';
@@ -26,23 +29,12 @@ export interface CheckpointInfo {
   readonly optimizerState: 'restored' | 'reset' | 'none';
 }
 
-/** JSON with object keys sorted at every level: one text per spec, whatever order it was written in. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** SHA-256 (hex) of the canonical JSON of the spec the trainer was compiled from. */
 export async function specHash(manifest: Manifest): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson(manifest.spec)));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(new TextEncoder().encode(canonicalJson(manifest.spec)));
 }
 
-/** Optimizer state buffers: a future manifest lists them in `buffers.state`. */
+/** Optimizer state buffers (`buffers.state`; absent in manifests of models without state). */
 function stateBuffers(manifest: Manifest): readonly Placed[] {
   return (manifest.buffers as { readonly state?: readonly Placed[] }).state ?? [];
 }
@@ -59,22 +51,55 @@ export async function saveCheckpoint(trainer: Trainer, options: { readonly step?
   const m = trainer.manifest;
   const tensors = new Map<string, StoredTensor>();
   m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed) }));
-  for (const placed of stateBuffers(m)) tensors.set(STATE_PREFIX + placed.name, { dtype: 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
-  return encodeSafetensors(tensors, {
+  for (const placed of stateBuffers(m)) {
+    tensors.set(STATE_PREFIX + placed.name, { dtype: placed.dtype === 'u32' ? 'U32' : 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
+  }
+  const metadata = {
     format: 'nabla',
     nabla_version: m.nablaVersion,
     model: m.model,
     spec_sha256: await specHash(m),
     step: String(step),
     optimizer: m.optimizer.type,
-  });
+  };
+  // The data section's hash goes in the header, which comes first: encode once to learn the
+  // data's bytes (the header's size does not change them), then with the hash.
+  const data = decodeSafetensors(encodeSafetensors(tensors, metadata)).data;
+  return encodeSafetensors(tensors, { ...metadata, [DATA_HASH]: await sha256Hex(data) });
 }
+
+/** Metadata key of the SHA-256 (hex) of the data section: a flipped byte in a weight is caught on load. */
+export const DATA_HASH = 'data_sha256';
+
+/** A step count as metadata writes it: decimal digits, no sign, no leading zeros, no hex. */
+const STEP_TEXT = /^(0|[1-9][0-9]*)$/;
 
 function expectTensor(stored: StoredTensor | undefined, name: string, shape: readonly number[], what: string): StoredTensor {
   if (stored === undefined) throw new SafetensorsError(`checkpoint: ${what} '${name}' is missing from the file`);
   if (stored.dtype !== 'F32') throw new SafetensorsError(`checkpoint: ${what} '${name}' has dtype ${stored.dtype}, expected F32 (nabla trains in float32)`);
   if (shapeText(stored.shape) !== shapeText(shape)) throw new SafetensorsError(`checkpoint: ${what} '${name}' has shape ${shapeText(stored.shape)}, expected ${shapeText(shape)}`);
   return stored;
+}
+
+/**
+ * A u32 counter's bytes from its tensor: U32 as nabla writes it, or F32 as trainers before the
+ * u32 counter wrote it (then a whole number in [0, 2³²), converted).
+ */
+function counterBytes(stored: StoredTensor | undefined, name: string, placed: Placed): Uint8Array {
+  if (stored === undefined) throw new SafetensorsError(`checkpoint: optimizer state '${name}' is missing from the file`);
+  const count = placed.bytes / 4;
+  if (shapeText(stored.shape) !== shapeText([count])) throw new SafetensorsError(`checkpoint: optimizer state '${name}' has shape ${shapeText(stored.shape)}, expected ${shapeText([count])}`);
+  if (stored.dtype === 'U32') return stored.data;
+  if (stored.dtype !== 'F32') throw new SafetensorsError(`checkpoint: optimizer state '${name}' has dtype ${stored.dtype}, expected U32 (a step count)`);
+  const from = new DataView(stored.data.buffer, stored.data.byteOffset, stored.data.byteLength);
+  const out = new Uint8Array(placed.bytes);
+  const to = new DataView(out.buffer);
+  for (let i = 0; i < count; i++) {
+    const v = from.getFloat32(4 * i, true);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new SafetensorsError(`checkpoint: optimizer state '${name}' element ${i} is ${v}, not a step count`);
+    to.setUint32(4 * i, v, true);
+  }
+  return out;
 }
 
 /**
@@ -85,29 +110,40 @@ function expectTensor(stored: StoredTensor | undefined, name: string, shape: rea
 export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promise<CheckpointInfo> {
   const m = trainer.manifest;
   const file = decodeSafetensors(bytes);
+  // Files from other tools carry no hash; a file that has one must match it.
+  const expectedHash = file.metadata[DATA_HASH];
+  if (expectedHash !== undefined) {
+    const actual = await sha256Hex(file.data);
+    if (actual !== expectedHash) {
+      throw new SafetensorsError(`checkpoint: the data section's SHA-256 is ${actual}, but __metadata__.${DATA_HASH} says ${expectedHash}: the file is damaged`);
+    }
+  }
   const writes: [Placed, Uint8Array][] = [];
   m.buffers.params.forEach((placed, i) => writes.push([placed, expectTensor(file.tensors.get(placed.name), placed.name, m.params[i]!.shape, 'parameter').data]));
   const state = stateBuffers(m);
   // Weights only (no optimizer.* tensor at all): start the optimizer afresh. Part of the state: refuse.
   const hasState = [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX));
   for (const placed of state) {
-    const data = hasState
-      ? expectTensor(file.tensors.get(STATE_PREFIX + placed.name), STATE_PREFIX + placed.name, [placed.bytes / 4], 'optimizer state').data
-      : new Uint8Array(placed.bytes);
+    const name = STATE_PREFIX + placed.name;
+    const data = !hasState ? new Uint8Array(placed.bytes) : placed.dtype === 'u32' ? counterBytes(file.tensors.get(name), name, placed) : expectTensor(file.tensors.get(name), name, [placed.bytes / 4], 'optimizer state').data;
     writes.push([placed, data]);
   }
   const known = new Set([...m.buffers.params.map((p) => p.name), ...stateBuffers(m).map((p) => STATE_PREFIX + p.name)]);
   const unknown = [...file.tensors.keys()].filter((name) => !known.has(name));
   if (unknown.length) throw new SafetensorsError(`checkpoint: unknown tensor(s) ${unknown.map((n) => `'${n}'`).join(', ')}; model '${m.model}' has ${[...known].join(', ')}`);
   for (const [placed, data] of writes) {
+    if (placed.dtype === 'u32') continue; // a count: any u32 is one
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     for (let i = 0; i < data.length; i += 4) {
       const v = view.getFloat32(i, true);
       if (!Number.isFinite(v)) throw new SafetensorsError(`checkpoint: tensor '${placed.name}' element ${i / 4} is ${v}; values must be finite`);
     }
   }
-  const step = Number(file.metadata.step ?? '0');
-  if (!Number.isSafeInteger(step) || step < 0) throw new SafetensorsError(`checkpoint: __metadata__.step is ${JSON.stringify(file.metadata.step)}, not a step count`);
+  const stepText = file.metadata.step ?? '0';
+  const step = Number(stepText);
+  if (!STEP_TEXT.test(stepText) || !Number.isSafeInteger(step)) {
+    throw new SafetensorsError(`checkpoint: __metadata__.step is ${JSON.stringify(file.metadata.step)}, not a step count (decimal digits)`);
+  }
   const specSha256 = file.metadata.spec_sha256;
   const sameSpec = specSha256 === undefined || specSha256 === (await specHash(m));
   // Everything is checked: now, and only now, write.

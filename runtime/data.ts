@@ -3,7 +3,7 @@
 // raised before any value reaches the model.
 import { InputError } from './errors.ts';
 import type { TensorSpec } from './manifest.ts';
-import type { Feed, TensorLike } from './tensor.ts';
+import { F32_MAX, nonFiniteText, shapeProblem, show, type Feed, type TensorLike } from './tensor.ts';
 
 export interface Rows {
   readonly rows: number;
@@ -33,6 +33,8 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
   if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array) {
     if (value.length % width !== 0) throw new InputError(`${what}: ${value.length} values do not make whole rows of ${width}`);
     data = Float64Array.from(value);
+  } else if (ArrayBuffer.isView(value) || (value as unknown) instanceof ArrayBuffer) {
+    throw new InputError(`${what}: got ${show(value)}; expected a Float32Array, Float64Array or Int32Array (wrap bytes as new Float32Array(buffer)), an array of rows or a tensor`);
   } else if (Array.isArray(value)) {
     if (value.length > 0 && Array.isArray(value[0])) {
       data = new Float64Array(value.length * width);
@@ -43,7 +45,7 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
         if (row.length !== width) throw new InputError(`${what}: row ${r} has ${row.length} values, expected ${width}`);
         for (let c = 0; c < width; c++) {
           const v: unknown = row[c];
-          if (typeof v !== 'number') throw new InputError(`${what}: row ${r}, column ${c} is ${JSON.stringify(v)}, not a number`);
+          if (typeof v !== 'number') throw new InputError(`${what}: row ${r}, column ${c} is ${show(v)}, not a number`);
           data[r * width + c] = v;
         }
       }
@@ -54,31 +56,49 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
       data = new Float64Array(value.length);
       for (let r = 0; r < value.length; r++) {
         const v: unknown = value[r];
-        if (typeof v !== 'number') throw new InputError(`${what}: row ${r} is ${JSON.stringify(v)}, not a number`);
+        if (typeof v !== 'number') throw new InputError(`${what}: row ${r} is ${show(v)}, not a number`);
         data[r] = v;
       }
     }
   } else if (typeof value === 'object' && value !== null && 'shape' in value && 'data' in value) {
+    const problem = shapeProblem(value.shape);
+    if (problem) throw new InputError(`${what}: ${problem}`);
     const [rows, ...rest] = value.shape;
     const restSize = rest.reduce((a, b) => a * b, 1);
-    if (restSize !== width || rows === undefined || rows * width !== value.data.length) {
+    if (restSize !== width || rows === undefined) {
       throw new InputError(`${what}: tensor of shape [${value.shape.join(', ')}] does not match [n, ${spec.shape.slice(1).join(', ')}]`);
     }
-    data = Float64Array.from(value.data);
+    data = tensorValues(value.data, what, width);
+    // The shape is fine; a wrong count of values is the data's fault, and said so.
+    if (data.length !== rows * width) throw new InputError(`${what}: the tensor's data has ${data.length} values, its shape [${value.shape.join(', ')}] needs ${rows * width}`);
   } else {
-    throw new InputError(`${what}: expected an array of rows, a typed array or a tensor, got ${typeof value}`);
+    throw new InputError(`${what}: expected an array of rows, a typed array or a tensor, got ${show(value)}`);
   }
   const rows = data.length / width;
   if (rows === 0) throw new InputError(`${what}: no rows`);
   // The message's position is built only on failure: this loop runs on every value of every step.
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (!Number.isFinite(v)) throw new InputError(`${what}: ${position(i, width)} is ${v}; values must be finite`);
+    // Finite in float32, as the trainer stores it: 1e39 is +Infinity there and would make every result NaN.
+    if (!Number.isFinite(Math.fround(v))) throw new InputError(`${what}: ${position(i, width)} is ${nonFiniteText(v)}; values must be finite in float32 (|x| ≤ ${F32_MAX})`);
     if (classes !== undefined && (!Number.isInteger(v) || v < 0 || v >= classes)) {
       throw new InputError(`${what}: ${position(i, width)} is ${v}, expected a class index in [0, ${classes})`);
     }
   }
   return { rows, width, data };
+}
+
+/** The values of a tensor's `data`: a Float32/Float64/Int32Array or an array of numbers. */
+function tensorValues(data: unknown, what: string, width: number): Float64Array {
+  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) return Float64Array.from(data);
+  if (!Array.isArray(data)) throw new InputError(`${what}: the tensor's data is ${show(data)}; expected a Float32Array, Float64Array, Int32Array or an array of numbers`);
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v: unknown = data[i];
+    if (typeof v !== 'number') throw new InputError(`${what}: ${position(i, width)} is ${show(v)}, not a number`);
+    out[i] = v;
+  }
+  return out;
 }
 
 /** Rows [start, start+count) of `rows`, in the order given by `order` when present. */
@@ -93,7 +113,14 @@ export function takeRows(source: Rows, start: number, count: number, order?: Uin
 
 /** A record of named tensors, as opposed to one tensor (array, typed array, `{ shape, data }`). */
 function isNamed(value: Feed): value is { readonly [name: string]: TensorLike } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !('shape' in value && 'data' in value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) &&
+    !((value as unknown) instanceof ArrayBuffer) &&
+    !('shape' in value && 'data' in value)
+  );
 }
 
 /**
@@ -108,7 +135,7 @@ export function namedRows(value: Feed, specs: readonly TensorSpec[], names: read
     const unknown = Object.keys(value).find((key) => !names.includes(key));
     if (unknown !== undefined) throw new InputError(`${what}: '${unknown}' is not one of the model's ${what} (${names.join(', ')})`);
     values = names.map((name) => {
-      const v = value[name];
+      const v = (value as { readonly [name: string]: TensorLike | undefined })[name];
       if (v === undefined) throw new InputError(`${what}: '${name}' is missing; the model's ${what} are ${names.join(', ')}`);
       return v;
     });

@@ -56,6 +56,11 @@ export class StepGuard {
     return this.count;
   }
 
+  /** init() starts the model afresh: the next step is step 1 again. */
+  reset(): void {
+    this.count = 0;
+  }
+
   step<D extends Float32Array | Float64Array>(engine: BatchEngine<D>, x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D> {
     const result = engine.trainBatch(x, y, n);
     this.count++;

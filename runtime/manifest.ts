@@ -71,6 +71,8 @@ export interface Placed {
   /** Byte offset in the exported memory. */
   readonly offset: number;
   readonly bytes: number;
+  /** Element type when not f32: 'u32' for the step counter `optimizer:step`. */
+  readonly dtype?: 'u32';
 }
 
 export interface Manifest extends Signature {
@@ -79,6 +81,8 @@ export interface Manifest extends Signature {
   readonly nablaVersion: string;
   /** The SIMD this build uses: 'baseline' (SIMD128) or 'relaxed' (adds f32x4.relaxed_madd). */
   readonly simd: 'baseline' | 'relaxed';
+  /** SHA-256 (hex) of the relaxed-SIMD build in the `nabla.relaxed` section, when the trainer carries one. */
+  readonly relaxedSha256?: string;
   readonly exports: {
     readonly init: string;
     readonly trainStep: string;
@@ -107,7 +111,8 @@ export interface Manifest extends Signature {
     readonly grads: readonly Placed[];
     /**
      * Optimizer state: `<slot>:<param>` (momentum, velocity, m, v) and the step counter
-     * `optimizer:step` (f32, steps taken). Zeroed by init; a checkpoint saves them with the weights.
+     * `optimizer:step` (u32, steps taken, `dtype: 'u32'`; f32 in trainers built before, which
+     * stopped counting at 2²⁴). Zeroed by init; a checkpoint saves them with the weights.
      */
     readonly state: readonly Placed[];
     /** i32 status of the last checked step, then one f32 per parameter: its last finite gradient norm. */
@@ -150,10 +155,12 @@ export function readManifest(module: WebAssembly.Module): Manifest {
   } catch (err) {
     throw new ManifestError(`the '${MANIFEST_SECTION}' section is not valid JSON: ${(err as Error).message}`);
   }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new ManifestError(`the '${MANIFEST_SECTION}' section is not a JSON object`);
   if (manifest.format !== 'nabla-trainer') throw new ManifestError(`manifest format '${String(manifest.format)}' is not 'nabla-trainer'`);
   if (manifest.abiVersion !== ABI_VERSION) {
     throw new ManifestError(`trainer ABI version ${manifest.abiVersion} is not supported by this runtime (supports ${ABI_VERSION}); recompile the model`);
   }
+  if (typeof manifest.buffers !== 'object' || manifest.buffers === null) throw new ManifestError('manifest does not match the module: buffers is missing');
   return completeManifest(manifest);
 }
 

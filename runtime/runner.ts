@@ -27,6 +27,7 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   init(seed: number = this.signature.seed): void {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`init: seed must be an integer in [0, 2^32), got ${seed}`);
     this.engine.init(seed);
+    this.guard.reset();
   }
 
   /** Gradient-flow telemetry of the last training step: only for trainers compiled with `diagnostics: true`. */

@@ -30,6 +30,8 @@ export interface StoredTensor {
 export interface Safetensors {
   readonly tensors: ReadonlyMap<string, StoredTensor>;
   readonly metadata: Readonly<Record<string, string>>;
+  /** The data section: every tensor's bytes, after the header (a view into the file's bytes). */
+  readonly data: Uint8Array;
 }
 
 export class SafetensorsError extends InputError {
@@ -120,5 +122,5 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   if (covered !== dataBytes) throw new SafetensorsError(`safetensors: the tensors cover ${covered} of ${dataBytes} data bytes; the file has trailing bytes`);
   const tensors = new Map<string, StoredTensor>();
   for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: bytes.subarray(dataStart + e.begin, dataStart + e.end) });
-  return { tensors, metadata };
+  return { tensors, metadata, data: bytes.subarray(dataStart) };
 }

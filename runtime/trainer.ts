@@ -1,9 +1,10 @@
 // The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
-import { RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
+import { ManifestError, RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
 import type { BatchEngine, BatchResult } from './engine.ts';
 import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
+import { verifyManifest, verifyModule, verifyRelaxed } from './verify.ts';
 
 interface TrainerExports {
   readonly memory: WebAssembly.Memory;
@@ -28,8 +29,8 @@ export interface TrainerViews {
   readonly predictions: Readonly<Record<string, Float32Array>>;
   readonly params: Readonly<Record<string, Float32Array>>;
   readonly grads: Readonly<Record<string, Float32Array>>;
-  /** Optimizer state by name (manifest `buffers.state`). */
-  readonly state: Readonly<Record<string, Float32Array>>;
+  /** Optimizer state by name (manifest `buffers.state`); the step counter `optimizer:step` is a Uint32Array. */
+  readonly state: Readonly<Record<string, Float32Array | Uint32Array>>;
 }
 
 class WasmEngine implements BatchEngine<Float32Array> {
@@ -62,7 +63,7 @@ class WasmEngine implements BatchEngine<Float32Array> {
       predictions: Object.fromEntries(outputs.map((o, k) => [o.name, this.out[k]!.view])),
       params: Object.fromEntries(b.params.map((p) => [p.name, f32(p)])),
       grads: Object.fromEntries(b.grads.map((p) => [p.name, f32(p)])),
-      state: Object.fromEntries(b.state.map((p) => [p.name, f32(p)])),
+      state: Object.fromEntries(b.state.map((p) => [p.name, p.dtype === 'u32' ? new Uint32Array(buffer, p.offset, p.bytes / 4) : f32(p)])),
     };
   }
 
@@ -85,6 +86,11 @@ class WasmEngine implements BatchEngine<Float32Array> {
   }
 
   writeParams(values: ReadonlyMap<string, Float64Array>): void {
+    // checkWeights has checked every tensor; this re-check of the sizes keeps a write all-or-nothing even so.
+    for (const [name, data] of values) {
+      const view = this.views.params[name];
+      if (!view || view.length !== data.length) throw new Error(`internal: weights '${name}' have ${data.length} values for a buffer of ${view?.length ?? 0}`);
+    }
     for (const [name, data] of values) this.views.params[name]!.set(data);
     this.forgetSteps();
   }
@@ -105,6 +111,10 @@ class WasmEngine implements BatchEngine<Float32Array> {
     const loss = this.exports.train_step_checked(n);
     const buffer = this.exports.memory.buffer;
     const status = new Int32Array(buffer, guard.offset, 1)[0]!;
+    const checks = this.manifest.guard?.checks ?? [];
+    if (status < -1 || status >= checks.length) {
+      throw new ManifestError(`the guard status word at ${guard.offset} holds ${status}, not -1 or an index of guard.checks: the manifest's buffers.guard does not match the module`);
+    }
     if (status < 0) {
       this.finiteSteps++;
       return { loss, predictions: this.predictions(n) };
@@ -149,6 +159,8 @@ export class Trainer extends ModelRunner<Float32Array> {
 
   constructor(module: WebAssembly.Module, instance: WebAssembly.Instance) {
     const manifest = readManifest(module);
+    verifyModule(module, manifest);
+    verifyManifest(manifest, (instance.exports.memory as WebAssembly.Memory).buffer.byteLength);
     const engine = new WasmEngine(manifest, instance.exports as unknown as TrainerExports);
     super(engine);
     this.manifest = manifest;
@@ -176,15 +188,22 @@ export interface LoadOptions {
 }
 
 /** The relaxed-SIMD build inside a baseline trainer, if the host validates and may compile it. */
-async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Module | null> {
-  const [bytes] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
-  if (!bytes || !WebAssembly.validate(bytes)) return null;
+async function relaxedBuild(module: WebAssembly.Module, manifest: Manifest): Promise<WebAssembly.Module | null> {
+  const [section] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
+  if (!section) return null;
+  const bytes = new Uint8Array(section);
+  // Checked whether or not this host runs it: a tampered file is refused everywhere alike.
+  await verifyRelaxed(manifest, bytes, null);
+  if (!WebAssembly.validate(bytes)) return null;
+  let relaxed: WebAssembly.Module;
   try {
-    return await WebAssembly.compile(bytes);
+    relaxed = await WebAssembly.compile(bytes);
   } catch {
     // Hosts such as workerd refuse to compile bytes at run time: the baseline module runs.
     return null;
   }
+  await verifyRelaxed(manifest, bytes, readManifest(relaxed));
+  return relaxed;
 }
 
 /**
@@ -195,8 +214,10 @@ async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Mod
 export async function loadTrainer(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module, options: LoadOptions = {}): Promise<Trainer> {
   // ArrayBufferView over any buffer: Deno and newer TypeScript type file bytes as Uint8Array<ArrayBufferLike>.
   const given = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
-  readManifest(given);
-  const module = (options.simd !== 'baseline' && (await relaxedBuild(given))) || given;
+  const manifest = readManifest(given);
+  verifyModule(given, manifest);
+  const module = (options.simd !== 'baseline' && (await relaxedBuild(given, manifest))) || given;
+  verifyModule(module, manifest);
   const instance = await WebAssembly.instantiate(module, {});
   return new Trainer(module, instance);
 }

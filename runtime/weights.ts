@@ -2,17 +2,33 @@
 // written, so a rejected record leaves the model as it was.
 import { InputError } from './errors.ts';
 import type { ParamSpec } from './manifest.ts';
-import { product, shapeText, type TensorLike } from './tensor.ts';
+import { F32_MAX, isFiniteF32, nonFiniteText, product, shapeProblem, shapeText, show, type TensorLike } from './tensor.ts';
 
 function flattenNested(value: unknown, shape: readonly number[], path: string, out: number[]): void {
   if (shape.length === 0) {
-    if (typeof value !== 'number') throw new InputError(`${path} is ${JSON.stringify(value)}, not a number`);
+    if (typeof value !== 'number') throw new InputError(`${path} is ${show(value)}, not a number`);
     out.push(value);
     return;
   }
-  if (!Array.isArray(value)) throw new InputError(`${path} should be an array of ${shape[0]}, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value)) throw new InputError(`${path} should be an array of ${shape[0]}, got ${show(value)}`);
   if (value.length !== shape[0]) throw new InputError(`${path} has length ${value.length}, expected ${shape[0]}`);
   value.forEach((v, i) => flattenNested(v, shape.slice(1), `${path}[${i}]`, out));
+}
+
+/** Flat values of a typed array or a plain array of numbers, checked to be numbers. */
+function flatValues(data: unknown, what: string): Float64Array {
+  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) return Float64Array.from(data);
+  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) {
+    throw new InputError(`${what}: data is ${show(data)}; expected a Float32Array, Float64Array, Int32Array or an array of numbers`);
+  }
+  if (!Array.isArray(data)) throw new InputError(`${what}: data is ${show(data)}, not an array of numbers`);
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v: unknown = data[i];
+    if (typeof v !== 'number') throw new InputError(`${what}: element ${i} is ${show(v)}, not a number`);
+    out[i] = v;
+  }
+  return out;
 }
 
 function toValues(param: ParamSpec, value: TensorLike): Float64Array {
@@ -22,9 +38,9 @@ function toValues(param: ParamSpec, value: TensorLike): Float64Array {
   if (typeof value === 'number') {
     if (size !== 1) throw new InputError(`${what}: got a single number`);
     data = Float64Array.of(value);
-  } else if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array) {
-    if (value.length !== size) throw new InputError(`${what}: got ${value.length} values, expected ${size}`);
-    data = Float64Array.from(value);
+  } else if (ArrayBuffer.isView(value) || (value as unknown) instanceof ArrayBuffer) {
+    data = flatValues(value, what);
+    if (data.length !== size) throw new InputError(`${what}: got ${data.length} values, expected ${size}`);
   } else if (Array.isArray(value)) {
     const out: number[] = [];
     try {
@@ -34,13 +50,19 @@ function toValues(param: ParamSpec, value: TensorLike): Float64Array {
     }
     data = Float64Array.from(out);
   } else if (typeof value === 'object' && value !== null && 'shape' in value && 'data' in value) {
+    const problem = shapeProblem(value.shape);
+    if (problem) throw new InputError(`${what}: ${problem}`);
     if (shapeText(value.shape) !== shapeText(param.shape)) throw new InputError(`${what}: got a tensor of shape ${shapeText(value.shape)}`);
-    data = Float64Array.from(value.data);
+    data = flatValues(value.data, what);
+    // The shape is right; the data must fill it exactly (5 values for [3] used to overrun, 1 to leave zeros).
+    if (data.length !== size) throw new InputError(`${what}: the tensor's data has ${data.length} values, its shape needs ${size}`);
   } else {
-    throw new InputError(`${what}: expected nested arrays, a typed array or a tensor`);
+    throw new InputError(`${what}: expected nested arrays, a typed array or a tensor, got ${show(value)}`);
   }
-  const bad = data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new InputError(`${what}: element ${bad} is ${data[bad]}; weights must be finite`);
+  // Checked as the float32 the model stores: 1e39 would become +Infinity there.
+  for (let i = 0; i < data.length; i++) {
+    if (!isFiniteF32(data[i]!)) throw new InputError(`${what}: element ${i} is ${nonFiniteText(data[i]!)}; weights must be finite in float32 (|x| ≤ ${F32_MAX})`);
+  }
   return data;
 }
 

@@ -8,7 +8,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export function parseCommand<O extends Options>(command: string, args: readonly string[], options: O, positionals: readonly string[]) {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: attachNegativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (err) {
     // parseArgs's messages end with advice about '--' that does not apply here.
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
@@ -22,6 +22,30 @@ export function parseCommand<O extends Options>(command: string, args: readonly 
     throw new UsageError(`${command}: unexpected argument '${parsed.positionals[positionals.length]}'`, command);
   }
   return { help: false as const, values, positionals: parsed.positionals };
+}
+
+/**
+ * `--epochs -1` as `--epochs=-1`: parseArgs reads a value that starts with '-' as an option
+ * ("argument is ambiguous"), so a negative number never reached the flag's own check and its
+ * message. Only values that look like numbers are attached.
+ */
+function attachNegativeValues(args: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const long = arg.startsWith('--') && !arg.includes('=') ? options[arg.slice(2)] : undefined;
+    const short = /^-[a-zA-Z]$/.test(arg) ? Object.entries(options).find(([, o]) => o.short === arg.slice(1)) : undefined;
+    const option = long ?? short?.[1];
+    const name = long ? arg.slice(2) : short?.[0];
+    if (option?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 export function positiveInt(flag: string, text: string | undefined, command: string): number | undefined {

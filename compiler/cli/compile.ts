@@ -3,7 +3,7 @@ import { compileToWasm, type CompiledTrainer, type CompileOptions } from '../com
 import { SpecError } from '../model/spec.ts';
 import { parseCommand } from './args.ts';
 import { CliError, type Io } from './errors.ts';
-import { readJson, writeAtomic } from './files.ts';
+import { checkWritable, readJson, writeAtomic } from './files.ts';
 import { bytesText, paramCount } from './format.ts';
 import { usage } from './usage.ts';
 
@@ -32,6 +32,7 @@ export async function compileCommand(args: readonly string[], io: Io): Promise<v
   if (parsed.help) return io.out(usage.compile);
   const specPath = parsed.positionals[0]!;
   const out = parsed.values.output ?? defaultOutput(specPath);
+  checkWritable(out, 'output');
   const compiled = await compileFile(specPath, { diagnostics: parsed.values.diagnostics ?? false });
   writeAtomic(out, compiled.wasm);
   const { manifest, timings } = compiled;

@@ -75,8 +75,14 @@ export function parseCsv(text: string, source: string): Dataset {
         const name = columns ? ` (${columns[c]})` : c === features ? ' (the label)' : '';
         throw new CliError(`${source}:${line}: column ${c + 1}${name} is ${JSON.stringify(field)}, not a number`);
       }
-      if (c < features) x[r * features + c] = Number(field);
-      else y[r] = Number(field);
+      const value = Number(field);
+      // Checked as the float32 the trainer reads: 1e999 is Infinity, 1e39 +Infinity in float32.
+      if (!Number.isFinite(Math.fround(value))) {
+        const name = columns ? ` (${columns[c]})` : c === features ? ' (the label)' : '';
+        throw new CliError(`${source}:${line}: column ${c + 1}${name} is ${field}, which is ${Math.fround(value)} in float32; values must be finite in float32 (|x| ≤ 3.4028235e38)`);
+      }
+      if (c < features) x[r * features + c] = value;
+      else y[r] = value;
     });
   });
   return {

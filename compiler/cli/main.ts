@@ -42,27 +42,32 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
   }
 }
 
+/** Exit codes: usage (bad command line), user error (bad files, specs, data), internal error (a bug: EX_SOFTWARE). */
+export const EXIT = { usage: 2, user: 1, internal: 70 } as const;
+
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = consoleIo): Promise<number> {
+  // --verbose, anywhere on the line, shows the stack of an internal error.
+  const verbose = argv.includes('--verbose') || Boolean(process.env.NABLA_DEBUG);
   try {
-    await dispatch(argv, io);
+    await dispatch(argv.filter((arg) => arg !== '--verbose'), io);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`nabla: ${err.message}`);
       io.err('');
       io.err(usage[err.command as CommandName] ?? usage.main);
-      return 2;
+      return EXIT.usage;
     }
     if (err instanceof CliError || err instanceof SpecError || err instanceof InputError || err instanceof ManifestError || err instanceof ShapeError || err instanceof NonFiniteError) {
       io.err(`nabla: ${err.message}`);
-      return 1;
+      return EXIT.user;
     }
-    // A bug in nabla, not in the user's input: say so, and keep the stack for the report.
+    // A bug in nabla, not in the user's input: say so, with its own exit code, and keep the stack for the report.
     io.err(`nabla: internal error: ${err instanceof Error ? err.message : String(err)}`);
-    if (process.env.NABLA_DEBUG) io.err(err instanceof Error ? (err.stack ?? '') : '');
-    else io.err('(run with NABLA_DEBUG=1 for the stack trace, and please report it)');
-    return 1;
+    if (verbose) io.err(err instanceof Error ? (err.stack ?? '') : '');
+    else io.err('This is a bug in nabla: please report it with the output of the same command run with --verbose (it adds the stack trace).');
+    return EXIT.internal;
   }
 }
 

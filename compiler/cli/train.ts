@@ -10,7 +10,7 @@ import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
-import { readBytes, readJson, writeAtomic } from './files.ts';
+import { checkWritable, readBytes, readJson, writeAtomic } from './files.ts';
 import { trainingReport } from '../report/training.ts';
 import { bytesText, paramCount, table } from './format.ts';
 import { prepareLabels } from './labels.ts';
@@ -91,7 +91,9 @@ function dataLine(data: Dataset): string {
 
 /** Runs a whole training session, reporting through `io` (silent by default). */
 export async function train(options: TrainOptions, io: Io = silent): Promise<TrainResult> {
-  // Every file is read before the (slower) compile, so a typo fails at once.
+  // Every file is read, and every output place checked, before the (slower) compile and training, so a typo fails at once.
+  if (options.save !== undefined) checkWritable(options.save, '--save');
+  if (options.report !== undefined) checkWritable(options.report, '--report');
   const spec = readJson(options.spec);
   const data = loadCsv(options.data);
   const safetensors = options.weights?.endsWith('.safetensors') ?? false;

@@ -22,6 +22,10 @@ Commands:
 Options:
   -h, --help       show help
   -v, --version    show nabla's version
+  --verbose        with any command: the stack trace of an internal error
+
+Exit status: 0 success, 1 bad input (spec, data, files), 2 bad command line,
+70 internal error (a bug in nabla: please report it).
 
 Run 'nabla help <command>' for the options of one command.`,
 

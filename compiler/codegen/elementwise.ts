@@ -2,15 +2,35 @@
 // by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
 import type { Dim, Node } from '../ir/types.ts';
 import type { Template } from '../ops/op.ts';
+import { STEP } from '../../runtime/ports.ts';
 
 /** A buffer operand walks rows by `rowStride` elements (null: the same row for every i) and columns by 1 (or stays on one element when `colBroadcast`). */
 type Operand =
   | { readonly kind: 'literal'; readonly value: string }
-  | { readonly kind: 'buffer'; readonly ptr: string; readonly rowStride: string | null; readonly colBroadcast: boolean };
+  | { readonly kind: 'buffer'; readonly ptr: string; readonly rowStride: string | null; readonly colBroadcast: boolean; readonly counter: boolean };
 
+/**
+ * The step counter is stored as a u32 (an f32 stops counting at 2²⁴): a kernel that reads it
+ * converts it to f32 as it loads it (rounded above 2²⁴, but still increasing).
+ */
+const isCounter = (input: Node): boolean => input.op === 'state' && input.attrs['name'] === STEP;
+const loadScalar = (o: { readonly counter: boolean }, at: string): string => (o.counter ? `<f32>load<u32>(${at})` : `load<f32>(${at})`);
+const loadVector = (o: { readonly counter: boolean }, at: string): string => (o.counter ? `f32x4.convert_i32x4_u(v128.load(${at}))` : `v128.load(${at})`);
+
+/**
+ * A float32 constant as AssemblyScript source that reads back as exactly Math.fround(value).
+ * Always a float literal (a point or an exponent): String() writes 1e19 as `10000000000000000000`,
+ * an integer literal that AssemblyScript types as i64 (wrapping above 2⁶³, refused above 2⁶⁴);
+ * integers get `.0`, or exponent form from 1e15 up. The digits are the shortest that give back
+ * the float32's float64 value, so the f64 → f32 conversion of the literal is exact; −0 keeps its sign.
+ */
 export function f32Literal(value: number): string {
-  if (!Number.isFinite(value)) throw new Error(`internal: non-finite constant ${value}`);
-  return `<f32>(${String(Math.fround(value))})`;
+  const f = Math.fround(value);
+  if (!Number.isFinite(f)) throw new Error(`internal: constant ${value} is not finite in float32 (the spec check should have refused it)`);
+  if (f === 0) return Object.is(f, -0) ? '<f32>(-0.0)' : '<f32>(0.0)';
+  const text = String(f);
+  if (/[.e]/.test(text)) return `<f32>(${text})`;
+  return Math.abs(f) < 1e15 ? `<f32>(${text}.0)` : `<f32>(${f.toExponential()})`;
 }
 
 /** [rows, cols] view of a rank ≤ 2 shape. */
@@ -41,7 +61,7 @@ export function emitElementwise(
     if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs.value) };
     const padded = [...new Array<Dim>(node.shape.length - input.shape.length).fill(1), ...input.shape];
     const [r, c] = view(padded);
-    return { kind: 'buffer', ptr: ins[k]!, rowStride: r === 1 && R !== 1 ? null : dim(c), colBroadcast: c === 1 && C !== 1 };
+    return { kind: 'buffer', ptr: ins[k]!, rowStride: r === 1 && R !== 1 ? null : dim(c), colBroadcast: c === 1 && C !== 1, counter: isCounter(input) };
   });
   // Same-shape operands and scalars need no row structure: one flat loop over R·C elements.
   if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
@@ -65,11 +85,11 @@ export function emitElementwise(
   const inner = (outBase: string, bases: readonly string[], count: string): void => {
     operands.forEach((o, k) => {
       if (o.kind === 'buffer' && o.colBroadcast) {
-        lines.push(`    const s${k} = load<f32>(${bases[k]});`);
+        lines.push(`    const s${k} = ${loadScalar(o, bases[k]!)};`);
         if (template.simd) lines.push(`    const v${k} = f32x4.splat(s${k});`);
       }
     });
-    const scalarArgs = operands.map((o, k) => (o.kind === 'literal' ? scalars[k]! : o.colBroadcast ? `s${k}` : `load<f32>(${bases[k]} + (<usize>j << 2))`));
+    const scalarArgs = operands.map((o, k) => (o.kind === 'literal' ? scalars[k]! : o.colBroadcast ? `s${k}` : loadScalar(o, `${bases[k]} + (<usize>j << 2)`)));
     // One column loop, f32x4 or scalar: store each value, and add it to its column's sum.
     const columns = (head: string, value: string, word: { store: string; load: string; add: (a: string, b: string) => string }): void => {
       const at = `${outBase} + (<usize>j << 2)`;
@@ -82,7 +102,7 @@ export function emitElementwise(
     };
     lines.push(`    let j = 0;`);
     if (template.simd) {
-      const vecArgs = operands.map((o, k) => (o.kind === 'literal' ? vectors[k]! : o.colBroadcast ? `v${k}` : `v128.load(${bases[k]} + (<usize>j << 2))`));
+      const vecArgs = operands.map((o, k) => (o.kind === 'literal' ? vectors[k]! : o.colBroadcast ? `v${k}` : loadVector(o, `${bases[k]} + (<usize>j << 2)`)));
       columns(`for (; j + 4 <= ${count}; j += 4)`, template.simd(...vecArgs), { store: 'v128.store', load: 'v128.load', add: (a, b) => `f32x4.add(${a}, ${b})` });
     }
     columns(`for (; j < ${count}; j++)`, template.scalar(...scalarArgs), { store: 'store<f32>', load: 'load<f32>', add: (a, b) => `${a} + ${b}` });

@@ -13,6 +13,7 @@ import { initCall } from './init.ts';
 import { emitMatmul } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
+import { commitUpdate } from './counter.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 
 /** Names the generated module imports from each file of assembly/. */
@@ -157,10 +158,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   });
   // Optimizer state starts at zero, whatever the seed.
   const stateLines = (graph.state ?? []).map((s) => `  memory.fill(${plan.offsets.get(s.id)!}, 0, ${plan.sizes.get(s.id)!}); // ${s.name}`);
-  const applyUpdates = graph.updates.map((u) => {
-    const target = (findPort(graph.params, u.target) ?? findPort(graph.state ?? [], u.target))!.id;
-    return `  memory.copy(${plan.offsets.get(target)!}, ${plan.offsets.get(u.value)!}, ${plan.sizes.get(target)!}); // ${u.target}`;
-  });
+  const applyUpdates = graph.updates.map((u) => commitUpdate(graph, plan, u));
 
   const constantsRead = new Set<NodeId>();
   const kernelCode = computed.map((k) => emitKernel(program, plan, k, constantsRead));

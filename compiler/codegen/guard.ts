@@ -5,9 +5,10 @@
 // no optimizer state: the trainer stays as it was before that step.
 // The checks read each gradient and new value once (against a step's batch × parameters
 // multiply-adds), and the plain `train_step` is left exactly as it was.
-import { findPort, type Graph, type NodeId } from '../ir/types.ts';
+import type { Graph, NodeId } from '../ir/types.ts';
 import { gradientPorts, gradName, LOSS, updateName } from '../../runtime/ports.ts';
 import type { MemoryPlan } from './plan.ts';
+import { commitUpdate } from './counter.ts';
 
 /** The guard's status word and the last finite gradient norms, placed after the arena. */
 export interface GuardLayout {
@@ -72,7 +73,6 @@ export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predicti
   const fail = (k: number): string => `{ store<i32>(${status}, ${k}); return loss; }`;
   const at = (id: NodeId): number => plan.offsets.get(id)!;
   const count = (id: NodeId): number => plan.sizes.get(id)! / 4;
-  const target = (name: string): NodeId => (findPort(graph.params, name) ?? findPort(graph.state ?? [], name))!.id;
   return [
     `/** train_step with the non-finite guard: returns the loss; the status word at ${status} says which tensor went non-finite (−1: none). */`,
     `export function train_step_checked(n: i32): f32 {`,
@@ -84,7 +84,7 @@ export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predicti
     ...updates.map((u, k) => `  if (!all_finite(${at(u.value)}, ${count(u.value)})) ${fail(1 + order.length + k)} // ${u.target}`),
     ...order.map((o) => `  store<f32>(${status + 4 + 4 * o.index}, <f32>Math.sqrt(g${o.index}));`),
     ...beforeCommit,
-    ...graph.updates.map((u) => `  memory.copy(${at(target(u.target))}, ${at(u.value)}, ${plan.sizes.get(target(u.target))!}); // ${u.target}`),
+    ...graph.updates.map((u) => commitUpdate(graph, plan, u)),
     `  store<i32>(${status}, -1);`,
     `  return loss;`,
     `}`,

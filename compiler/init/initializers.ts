@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { Rng } from '../../runtime/prng.ts';
 import type { ParamInfo } from '../model/lower.ts';
 import { rejectForeignOptions } from '../model/options.ts';
+import { f32Number, f32Positive } from '../model/numbers.ts';
 
 export const initializerNames = [
   'zeros',
@@ -48,12 +49,12 @@ const OPTIONS: Readonly<Record<string, readonly InitializerName[]>> = {
 const InitializerObject = z
   .strictObject({
     type: InitializerName,
-    value: z.number().optional(),
-    mean: z.number().optional(),
-    stddev: z.number().positive({ error: 'expected a positive number' }).optional(),
-    minval: z.number().optional(),
-    maxval: z.number().optional(),
-    scale: z.number().positive({ error: 'expected a positive number' }).optional(),
+    value: f32Number.optional(),
+    mean: f32Number.optional(),
+    stddev: f32Positive.optional(),
+    minval: f32Number.optional(),
+    maxval: f32Number.optional(),
+    scale: f32Positive.optional(),
     mode: z.enum(['fan_in', 'fan_out', 'fan_avg'], { error: 'expected "fan_in", "fan_out" or "fan_avg"' }).optional(),
     distribution: z
       .enum(['truncated_normal', 'normal', 'untruncated_normal', 'uniform'], {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { rejectForeignOptions } from './options.ts';
+import { f32Number } from './numbers.ts';
 
 export const activationNames = [
   'linear',
@@ -41,7 +42,7 @@ export const Activation = z.union(
   [
     ActivationName,
     z
-      .strictObject({ type: ActivationName, alpha: z.number().optional(), beta: z.number().optional(), approximate: z.boolean().optional() })
+      .strictObject({ type: ActivationName, alpha: f32Number.optional(), beta: f32Number.optional(), approximate: z.boolean().optional() })
       .superRefine((a, ctx) => rejectForeignOptions(a, ctx, OPTIONS)),
   ],
   {

@@ -16,11 +16,12 @@ import { clip, mean } from './compose.ts';
 import type { TensorInfo } from './lower.ts';
 import { SpecError } from './spec_error.ts';
 import { LABELS } from '../../runtime/ports.ts';
+import { f32NonNegative, f32Positive } from './numbers.ts';
 
 /** Keras's backend epsilon: the clip of probabilities. */
 export const PROBABILITY_EPSILON = 1e-7;
 
-const lossWeight = z.number().nonnegative({ error: 'expected a non-negative number' }).default(1);
+const lossWeight = f32NonNegative.default(1);
 const reduction = z.enum(['mean', 'sum'], { error: 'expected "mean" or "sum"' }).default('mean');
 const fromLogits = z.boolean().default(false);
 
@@ -35,7 +36,7 @@ export const Loss = z.discriminatedUnion(
       type: z.literal('huber'),
       weight: lossWeight,
       reduction,
-      delta: z.number().positive({ error: 'expected a positive number' }).default(1),
+      delta: f32Positive.default(1),
     }),
     z.strictObject({ type: z.literal('binary_crossentropy'), weight: lossWeight, reduction, fromLogits }),
     z.strictObject({ type: z.literal('categorical_crossentropy'), weight: lossWeight, reduction, fromLogits }),

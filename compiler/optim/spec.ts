@@ -3,10 +3,12 @@
 // optimizer takes: a learning-rate schedule, gradient clipping (one of clipNorm, clipValue) and
 // L2 weight decay.
 import { z } from 'zod';
+import { f32Epsilon, f32Fraction, f32NonNegative, f32Positive, positiveCount } from '../model/numbers.ts';
 
-const positive = z.number().positive({ error: 'expected a positive number' });
-const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
-const fraction = z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' });
+// Every scalar is checked as the float32 the trainer computes with (see ../model/numbers.ts).
+const positive = f32Positive;
+const positiveInt = positiveCount();
+const fraction = f32Fraction;
 
 /** Learning rate as a function of the steps already taken t (0 on the first step), as Keras's schedules. */
 export const Schedule = z.discriminatedUnion(
@@ -17,7 +19,7 @@ export const Schedule = z.discriminatedUnion(
     /** lr · rate^(t / decaySteps), the exponent floored with staircase (Keras's ExponentialDecay). */
     z.strictObject({ type: z.literal('exponential'), decaySteps: positiveInt, decayRate: positive, staircase: z.boolean().default(false) }),
     /** lr · (α + (1 − α) · ½(1 + cos(π · min(t, T) / T))), T = decaySteps (Keras's CosineDecay). */
-    z.strictObject({ type: z.literal('cosine'), decaySteps: positiveInt, alpha: z.number().min(0).max(1).default(0) }),
+    z.strictObject({ type: z.literal('cosine'), decaySteps: positiveInt, alpha: z.number().min(0, { error: 'expected a number in [0, 1]' }).max(1, { error: 'expected a number in [0, 1]' }).default(0) }),
   ],
   { error: (iss) => `unknown schedule ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected step, exponential or cosine` },
 );
@@ -30,12 +32,12 @@ const common = {
   /** Clip every gradient element to [−clipValue, clipValue] (Keras's clipvalue). */
   clipValue: positive.optional(),
   /** Coupled L2 decay: adds l2·w to each gradient after clipping (PyTorch's weight_decay). */
-  l2: z.number().nonnegative({ error: 'expected a non-negative number' }).optional(),
+  l2: f32NonNegative.optional(),
 };
 const adamMoments = {
   beta1: fraction.default(0.9),
   beta2: fraction.default(0.999),
-  epsilon: positive.default(1e-7),
+  epsilon: f32Epsilon.default(1e-7),
 };
 
 export const optimizerNames = ['sgd', 'rmsprop', 'adam', 'adamw'] as const;
@@ -45,9 +47,9 @@ export const Optimizer = z
     'type',
     [
       z.strictObject({ type: z.literal('sgd'), learningRate: positive.default(0.01), momentum: fraction.optional(), nesterov: z.boolean().optional(), ...common }),
-      z.strictObject({ type: z.literal('rmsprop'), learningRate: positive.default(0.001), rho: fraction.default(0.9), epsilon: positive.default(1e-7), ...common }),
+      z.strictObject({ type: z.literal('rmsprop'), learningRate: positive.default(0.001), rho: fraction.default(0.9), epsilon: f32Epsilon.default(1e-7), ...common }),
       z.strictObject({ type: z.literal('adam'), learningRate: positive.default(0.001), ...adamMoments, ...common }),
-      z.strictObject({ type: z.literal('adamw'), learningRate: positive.default(0.001), ...adamMoments, weightDecay: z.number().nonnegative().default(0.004), ...common }),
+      z.strictObject({ type: z.literal('adamw'), learningRate: positive.default(0.001), ...adamMoments, weightDecay: f32NonNegative.default(0.004), ...common }),
     ],
     { error: (iss) => `unknown optimizer ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected one of ${optimizerNames.join(', ')}` },
   )
