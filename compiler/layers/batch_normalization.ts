@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
-import { positiveNumber, unitInterval } from './fields.ts';
+import { f32Epsilon, f32Fraction } from '../model/numbers.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
 import { KerasFieldError } from './interop.ts';
 import { field, lastAxis, refuseExtras } from './keras.ts';
@@ -57,8 +57,8 @@ export function batchNorm(
 export const batchNormalizationLayer = defineLayer({
   type: 'batch_normalization',
   options: {
-    momentum: unitInterval.default(0.99),
-    epsilon: positiveNumber.default(1e-3),
+    momentum: f32Fraction.default(0.99),
+    epsilon: f32Epsilon.default(1e-3),
     center: z.boolean().default(true),
     scale: z.boolean().default(true),
   },

@@ -2,7 +2,7 @@
 // 1/(1 − rate); the identity in inference. The mask is drawn from the layer's own random stream and
 // the step counter, so interpreter and trainer draw the same masks, and each step a new one.
 import { BATCH } from '../ir/types.ts';
-import { unitInterval } from './fields.ts';
+import { f32Fraction } from '../model/numbers.ts';
 import { defineLayer } from './layer.ts';
 import { KerasFieldError } from './interop.ts';
 import { field } from './keras.ts';
@@ -10,7 +10,7 @@ import { py } from './torch.ts';
 
 export const dropoutLayer = defineLayer({
   type: 'dropout',
-  options: { rate: unitInterval },
+  options: { rate: f32Fraction },
   // Two applications would draw one mask from one stream: not the independent masks a user means.
   shareable: false,
   trainingDiffers: true,

@@ -7,7 +7,9 @@ export const identifier = z
 
 export const positiveInt = z.int({ error: 'expected an integer' }).positive({ error: 'expected a positive integer' });
 
-export const positiveNumber = z.number().positive({ error: 'expected a positive number' });
-
-/** A probability or a momentum: in [0, 1). */
-export const unitInterval = z.number().min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' });
+/**
+ * The most layers (Sequential) or nodes (graph form) a spec may hold. Compile time grows with
+ * depth (each layer emits its own kernels), so a spec far beyond this is a mistake, refused before
+ * any work rather than after hours of compiling.
+ */
+export const MAX_LAYERS = 10_000;

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
-import { positiveNumber } from './fields.ts';
+import { f32Epsilon } from '../model/numbers.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
 import { KerasFieldError } from './interop.ts';
 import { field, lastAxis, refuseExtras } from './keras.ts';
@@ -27,7 +27,7 @@ export function layerNorm(b: GraphBuilder, x: NodeId, gamma: NodeId | null, beta
 export const layerNormalizationLayer = defineLayer({
   type: 'layer_normalization',
   options: {
-    epsilon: positiveNumber.default(1e-3),
+    epsilon: f32Epsilon.default(1e-3),
     center: z.boolean().default(true),
     scale: z.boolean().default(true),
   },

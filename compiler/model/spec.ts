@@ -8,7 +8,8 @@ import { Optimizer } from '../optim/spec.ts';
 export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
 import { SpecError } from './spec_error.ts';
 import { modelDag } from './dag.ts';
-import { identifier, positiveInt } from '../layers/fields.ts';
+import { identifier, MAX_LAYERS, positiveInt } from '../layers/fields.ts';
+import { f32NonNegative } from './numbers.ts';
 import { layerDefs, layerTableGeneration, type builtinLayers } from '../layers/registry.ts';
 import type { AnyLayerDef } from '../layers/layer.ts';
 import type { LayerInputOf } from '../layers/symbolic.ts';
@@ -74,14 +75,14 @@ function buildSchemas() {
       name: identifier.default('x'),
       shape: z.array(positiveInt).length(1, { error: 'expected [features]: models take rank-1 rows' }),
     }),
-    layers: z.array(Layer).min(1, { error: 'a model needs at least one layer' }),
+    layers: z.array(Layer).min(1, { error: 'a model needs at least one layer' }).max(MAX_LAYERS, { error: `more than ${MAX_LAYERS} layers, the most a model may have` }),
     loss: Loss,
     ...shared,
   });
   const graph = z.strictObject({
     name: identifier.default('model'),
     inputs: z.array(z.strictObject({ name: identifier, shape: z.array(positiveInt).length(1, { error: 'expected [features]: inputs are rank-1 rows' }) })).min(1, { error: 'a model needs at least one input' }),
-    nodes: z.array(GraphNode).min(1, { error: 'a model needs at least one node' }),
+    nodes: z.array(GraphNode).min(1, { error: 'a model needs at least one node' }).max(MAX_LAYERS, { error: `more than ${MAX_LAYERS} nodes, the most a model may have` }),
     outputs: z
       .array(
         z.strictObject({
@@ -90,7 +91,7 @@ function buildSchemas() {
           name: identifier.optional(),
           loss: Loss,
           /** Keras's loss_weights: the model's loss is Σ lossWeight · loss over the outputs. */
-          lossWeight: z.number().nonnegative({ error: 'expected a non-negative number' }).default(1),
+          lossWeight: f32NonNegative.default(1),
         }),
       )
       .min(1, { error: 'a model needs at least one output' }),
