@@ -11,13 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../compiler/cli/main.ts';
 import type { Io } from '../../compiler/cli/errors.ts';
 import { FUZZ_SEED, fuzzRuns } from './fuzz.ts';
+import { runCli } from '../support/cli.ts';
 
-async function run(argv: readonly string[], io?: Io): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, io ?? { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCli;
 
 const spec = {
   name: 'cli_hardening',

@@ -7,20 +7,13 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../compiler/cli/main.ts';
-import type { Io } from '../../compiler/cli/errors.ts';
 import { exportOnnx, exportTfjs, exportTorch, importKerasModel, interpret, parseSpec, weightsFromSafetensors, InteropError } from '../../compiler/index.ts';
 // Registers the 'scale' layer, a program's own layer type with no interop mappings.
 import '../fixtures/scale_layer.ts';
 import { modelFiles, randomRows, saveToMemory, sequentialModel } from './tfjs-models.ts';
+import { runCli } from '../support/cli.ts';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (line) => out.push(line), err: (line) => err.push(line) };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (...argv: string[]) => runCli(argv);
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 const dir = mkdtempSync(join(tmpdir(), 'nabla-interop-cli-'));
