@@ -4,7 +4,7 @@
 // claims its class (compiler/layers/). Shared layers (a layer called more than once) become
 // `apply` nodes. Anything nabla cannot express is refused, naming the layer and its class.
 import { layerDefs } from '../layers/registry.ts';
-import { KerasFieldError, type KerasConfig } from '../layers/interop.ts';
+import { KerasFieldError, type KerasConfig } from '../layers/interop/types.ts';
 import type { AnyLayerDef } from '../layers/layer.ts';
 import { InteropError } from './errors.ts';
 

@@ -9,7 +9,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { parseSpec } from '../model/spec.ts';
 import { modelDag } from '../model/dag.ts';
 import { layerDefs } from '../layers/registry.ts';
-import type { OnnxEmitter } from '../layers/interop.ts';
+import type { OnnxEmitter } from '../layers/interop/types.ts';
 import { InteropError } from './errors.ts';
 import { toWeights, type WeightsInput } from './weights.ts';
 

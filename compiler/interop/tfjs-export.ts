@@ -5,7 +5,7 @@
 // layouts. The loss and optimizer are not written: tfjs compiles a loaded model anew.
 import { parseSpec, isGraphSpec } from '../model/spec.ts';
 import { modelDag, type DagNode } from '../model/dag.ts';
-import { KerasFieldError } from '../layers/interop.ts';
+import { KerasFieldError } from '../layers/interop/types.ts';
 import { InteropError } from './errors.ts';
 import { permute, toWeights, type Weights, type WeightsInput } from './weights.ts';
 import type { KerasWeightSpec } from './import.ts';

@@ -1,9 +1,9 @@
 // Keras's Activation layer: applies an activation to the previous layer's output.
 import { activate, Activation, activationType } from '../model/activations.ts';
 import { defineLayer } from './layer.ts';
-import { KerasFieldError } from './interop.ts';
-import { activationFromKeras, activationToKeras, field, lastAxis } from './keras.ts';
-import { onnxActivation } from './onnx.ts';
+import { KerasFieldError } from './interop/types.ts';
+import { activationFromKeras, activationToKeras, field, lastAxis } from './interop/keras.ts';
+import { onnxActivation } from './interop/onnx.ts';
 
 export const activationLayer = defineLayer({
   type: 'activation',

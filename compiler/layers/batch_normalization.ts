@@ -6,9 +6,9 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { f32Epsilon, f32Fraction } from '../model/numbers.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
-import { KerasFieldError } from './interop.ts';
-import { field, lastAxis, refuseExtras } from './keras.ts';
-import { py } from './torch.ts';
+import { KerasFieldError } from './interop/types.ts';
+import { field, lastAxis, refuseExtras } from './interop/keras.ts';
+import { py } from './interop/torch.ts';
 
 export interface BatchNormTensors {
   readonly gamma: NodeId | null;

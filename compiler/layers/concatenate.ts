@@ -1,6 +1,6 @@
 // Keras's Concatenate: inputs joined along the last axis (the features); their other axes agree.
 import { batchedText, defineLayer, LayerShapeError, TWO_OR_MORE } from './layer.ts';
-import { lastAxis } from './keras.ts';
+import { lastAxis } from './interop/keras.ts';
 
 export const concatenateLayer = defineLayer({
   type: 'concatenate',

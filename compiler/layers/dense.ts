@@ -6,8 +6,8 @@ import type { NodeId } from '../ir/types.ts';
 import { Initializer } from '../init/initializers.ts';
 import { activate, Activation, activationType } from '../model/activations.ts';
 import { positiveInt } from './fields.ts';
-import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './keras.ts';
-import { onnxActivation } from './onnx.ts';
+import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { onnxActivation } from './interop/onnx.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
 
 /** z = a·Wᵀ + b for a of [N, in], W of [units, in]. */

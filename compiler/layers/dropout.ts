@@ -4,9 +4,9 @@
 import { BATCH } from '../ir/types.ts';
 import { f32Fraction } from '../model/numbers.ts';
 import { defineLayer } from './layer.ts';
-import { KerasFieldError } from './interop.ts';
-import { field } from './keras.ts';
-import { py } from './torch.ts';
+import { KerasFieldError } from './interop/types.ts';
+import { field } from './interop/keras.ts';
+import { py } from './interop/torch.ts';
 
 export const dropoutLayer = defineLayer({
   type: 'dropout',

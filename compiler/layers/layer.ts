@@ -11,7 +11,7 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import type { InitializerSpec } from '../init/initializers.ts';
 import type { ActivationName, ActivationSpec } from '../model/activations.ts';
-import type { KerasMapping, OnnxMapping, TorchMapping } from './interop.ts';
+import type { KerasMapping, OnnxMapping, TorchMapping } from './interop/types.ts';
 
 /** A per-sample shape: every axis but the batch. */
 export type FeatureShape = readonly number[];

@@ -5,9 +5,9 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { f32Epsilon } from '../model/numbers.ts';
 import { defineLayer, LayerShapeError } from './layer.ts';
-import { KerasFieldError } from './interop.ts';
-import { field, lastAxis, refuseExtras } from './keras.ts';
-import { py } from './torch.ts';
+import { KerasFieldError } from './interop/types.ts';
+import { field, lastAxis, refuseExtras } from './interop/keras.ts';
+import { py } from './interop/torch.ts';
 
 /**
  * Layer normalization over the last axis of [N, C]: (x − μ) / √(σ² + ε), then ·γ + β where given.

@@ -7,7 +7,7 @@ import { generatedNames, keywords } from './python.ts';
 import { parseSpec } from '../../model/spec.ts';
 import { modelDag } from '../../model/dag.ts';
 import { activationType } from '../../model/activations.ts';
-import { torchActivation } from '../../layers/torch.ts';
+import { torchActivation } from '../../layers/interop/torch.ts';
 import { layerDefs } from '../../layers/registry.ts';
 import { InteropError } from '../errors.ts';
 import { PREAMBLE } from './preamble.ts';

@@ -2,7 +2,7 @@
 // computed as compiler/model/losses.ts computes them: cross-entropies from the pre-activation of
 // a sigmoid/softmax output (or the output itself with fromLogits), clipped probabilities otherwise.
 import { PROBABILITY_EPSILON, type LossSpec } from '../../model/losses.ts';
-import { py } from '../../layers/torch.ts';
+import { py } from '../../layers/interop/torch.ts';
 
 /** The Python body lines of `def <name>(value, pre, y)` returning the loss as a scalar tensor. */
 export function torchLoss(loss: LossSpec, activation: string): string[] {

@@ -4,7 +4,7 @@
 // ε differently, so the rule is written out. The step count lives in the parameter group, so the
 // optimizer's state_dict carries it.
 import type { OptimizerSpec, ScheduleSpec } from '../../optim/spec.ts';
-import { py } from '../../layers/torch.ts';
+import { py } from '../../layers/interop/torch.ts';
 
 function schedule(lr: number, s: ScheduleSpec | undefined): string {
   if (s === undefined) return `${py(lr)}`;

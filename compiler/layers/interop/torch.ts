@@ -2,7 +2,7 @@
 // layers' PyTorch mappings. Each is the function nabla computes, with nabla's constants, so the
 // generated module's outputs match the interpreter's. Inputs are plain variable names: an
 // expression may read its input twice (swish).
-import { activationType, type ActivationSpec } from '../model/activations.ts';
+import { activationType, type ActivationSpec } from '../../model/activations.ts';
 
 const option = (spec: ActivationSpec, key: 'alpha' | 'beta', fallback: number): number => (typeof spec === 'string' ? fallback : (spec[key] ?? fallback));
 

@@ -1,9 +1,9 @@
 // What the layers' Keras mappings share: reading config fields with errors that name them, and the
 // activation and initializer vocabularies in both directions. Keras 2, Keras 3 and TensorFlow.js
 // write the same snake_case config fields; they differ in a few names, handled here.
-import { activationType, type ActivationSpec } from '../model/activations.ts';
-import type { InitializerSpec } from '../init/initializers.ts';
-import { KerasFieldError, type KerasConfig } from './interop.ts';
+import { activationType, type ActivationSpec } from '../../model/activations.ts';
+import type { InitializerSpec } from '../../init/initializers.ts';
+import { KerasFieldError, type KerasConfig } from './types.ts';
 
 /** A config field of the expected JavaScript type, or its default when absent or null. */
 export function field<T extends number | boolean | string>(config: KerasConfig, key: string, kind: 'number' | 'boolean' | 'string', fallback?: T): T {

@@ -1,7 +1,7 @@
 // nabla's activations as ONNX nodes (opset 17), for the layers' ONNX mappings. Where ONNX has no
 // single operator at this opset (gelu, swish) the activation is composed as nabla composes it.
-import { activationType, SELU_ALPHA, SELU_SCALE, type ActivationSpec } from '../model/activations.ts';
-import type { OnnxEmitter } from './interop.ts';
+import { activationType, SELU_ALPHA, SELU_SCALE, type ActivationSpec } from '../../model/activations.ts';
+import type { OnnxEmitter } from './types.ts';
 
 const option = (spec: ActivationSpec, key: 'alpha' | 'beta', fallback: number): number => (typeof spec === 'string' ? fallback : (spec[key] ?? fallback));
 

@@ -4,7 +4,7 @@
 // LayerDef), so adding a layer adds its interop in the same file; the importers and exporters in
 // compiler/interop/ read the registry and name no layer type. A layer without a field cannot cross
 // in that direction, and the error says so.
-import type { ActivationSpec } from '../model/activations.ts';
+import type { ActivationSpec } from '../../model/activations.ts';
 
 /** A Keras layer's `config` object, as model.json or `model.to_json()` writes it. */
 export type KerasConfig = Readonly<Record<string, unknown>>;
