@@ -2,6 +2,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { sha256Hex } from '../runtime/hash.ts';
+import { product } from '../runtime/tensor.ts';
 import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
 import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
 import { trainingGraphOf } from './train/graph.ts';
@@ -85,7 +86,7 @@ function checkMemoryLimit(model: LoweredModel, bytes: number): void {
   if (bytes <= MAX_MEMORY_BYTES) return;
   const gib = (b: number): string => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(2)} MiB`);
   const biggest = [...model.params]
-    .map((p) => ({ name: p.name, bytes: 4 * p.shape.reduce((a, d) => a * d, 1) }))
+    .map((p) => ({ name: p.name, bytes: 4 * product(p.shape) }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 3)
     .map((p) => `${p.name} ${gib(p.bytes)}`);

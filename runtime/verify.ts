@@ -7,6 +7,7 @@
 // says which field is wrong.
 import { canonicalJson } from './canonical_json.ts';
 import { sha256Hex } from './hash.ts';
+import { product } from './tensor.ts';
 import { ManifestError, RELAXED_SECTION, type Manifest, type Placed, type TensorSpec } from './manifest.ts';
 
 /** The exports nabla's runtime calls, and the memory. */
@@ -39,7 +40,7 @@ function width(spec: TensorSpec, where: string): number {
   const rest = spec.shape.slice(1);
   if (!rest.every((d) => isCount(d, 1))) fail(`${where}.shape ${JSON.stringify(spec.shape)}: sizes after "N" must be positive integers`);
   if (spec.dtype !== 'f32' && spec.dtype !== 'i32') fail(`${where}.dtype ${JSON.stringify(spec.dtype)} is not "f32" or "i32"`);
-  return (rest as number[]).reduce((a, d) => a * d, 1);
+  return product(rest as number[]);
 }
 
 interface Region {
@@ -108,7 +109,7 @@ export function verifyManifest(m: Manifest, memoryBytes: number): void {
     const shape: unknown = p.shape;
     if (!Array.isArray(shape) || !shape.every((d) => isCount(d, 1))) fail(`params[${k}] ('${p.name}'): shape ${JSON.stringify(p.shape)} is not a list of positive integers`);
     if (b.params[k]?.name !== p.name) fail(`buffers.params[${k}] is '${b.params[k]?.name}', expected '${p.name}' (the order of params)`);
-    const bytes = 4 * (shape as number[]).reduce((a, d) => a * d, 1);
+    const bytes = 4 * product(shape as number[]);
     paramBytes.set(p.name, bytes);
     place(b.params[k], `buffers.params[${k}] ('${p.name}')`, bytes);
   });

@@ -8,7 +8,7 @@ import { modelDag } from '../model/dag.ts';
 import { activationType } from '../model/activations.ts';
 import type { LossSpec } from '../model/losses.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
-import { sizeOf } from '../layers/layer.ts';
+import { product } from '../../runtime/tensor.ts';
 import { InteropError } from './errors.ts';
 import { importTopology, type ImportedTopology } from './keras-topology.ts';
 import { lossForActivation, lossFromKeras, optimizerFromKeras } from './keras-training.ts';
@@ -101,7 +101,7 @@ function kerasWeights(specs: readonly KerasWeightSpec[], data: Uint8Array): Map<
   for (const spec of specs) {
     const dtype = spec.dtype ?? 'float32';
     if (spec.quantization !== undefined) fail(`weight '${spec.name}' is quantized; convert the model without quantization`);
-    const bytes = sizeOf(spec.shape) * (dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'bool' ? 1 : fail(`weight '${spec.name}' has dtype ${dtype}; nabla reads float32`));
+    const bytes = product(spec.shape) * (dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'bool' ? 1 : fail(`weight '${spec.name}' has dtype ${dtype}; nabla reads float32`));
     if (offset + bytes > data.length) fail(`the weight data ends at byte ${data.length}, before weight '${spec.name}' (bytes ${offset}–${offset + bytes})`);
     if (dtype === 'float32') {
       const copy = data.slice(offset, offset + bytes);

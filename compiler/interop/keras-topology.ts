@@ -5,7 +5,7 @@
 // `apply` nodes. Anything nabla cannot express is refused, naming the layer and its class.
 import { layerDefs } from '../layers/registry.ts';
 import { KerasFieldError, type KerasConfig } from '../layers/interop/types.ts';
-import type { AnyLayerDef } from '../layers/layer.ts';
+import { arityOf, type AnyLayerDef } from '../layers/layer.ts';
 import { InteropError } from './errors.ts';
 
 /** A Keras layer as the topology lists it. */
@@ -126,7 +126,7 @@ function sequentialTopology(name: string, config: unknown): ImportedTopology {
     const name = unique(identifier(String(layer.config['name'] ?? `layer_${i}`)), used);
     return convertLayer(layer, classes, name);
   });
-  for (const l of layers) if ((l.def.arity?.min ?? 1) > 1) fail(`layer '${l.kerasName}' (${l.className}) merges several tensors: a Sequential model cannot hold it`);
+  for (const l of layers) if (arityOf(l.def).min > 1) fail(`layer '${l.kerasName}' (${l.className}) merges several tensors: a Sequential model cannot hold it`);
   return {
     name,
     form: 'sequential',

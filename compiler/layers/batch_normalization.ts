@@ -1,11 +1,11 @@
 // Keras's BatchNormalization over the batch, per feature: batch statistics in training (and
 // through them the gradient), running statistics (`<layer>.running_mean`, `.running_var`, saved
 // with the weights, not trained) in inference; Keras's momentum 0.99 and ε = 1e-3.
-import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { f32Epsilon, f32Fraction } from '../model/numbers.ts';
-import { defineLayer, LayerShapeError } from './layer.ts';
+import { defineLayer, featureRows } from './layer.ts';
+import { onnxScaleShift, scaleShift, scaleShiftKerasWeights, scaleShiftOptions, scaleShiftParams } from './scale_shift.ts';
 import { KerasFieldError } from './interop/types.ts';
 import { field, lastAxis, refuseExtras } from './interop/keras.ts';
 import { py } from './interop/torch.ts';
@@ -48,10 +48,8 @@ export function batchNorm(
       ]);
     updates.push({ stat: 'running_mean', value: blend(t.mean, mean) }, { stat: 'running_var', value: blend(t.variance, variance) });
   }
-  let y = b.op('div', [b.op('sub', [x, mean]), b.op('sqrt', [b.op('add', [variance, b.constant(options.epsilon)])])]);
-  if (t.gamma !== null) y = b.op('mul', [y, t.gamma]);
-  if (t.beta !== null) y = b.op('add', [y, t.beta]);
-  return { output: y, updates };
+  const normalized = b.op('div', [b.op('sub', [x, mean]), b.op('sqrt', [b.op('add', [variance, b.constant(options.epsilon)])])]);
+  return { output: scaleShift(b, normalized, t.gamma, t.beta), updates };
 }
 
 export const batchNormalizationLayer = defineLayer({
@@ -59,19 +57,14 @@ export const batchNormalizationLayer = defineLayer({
   options: {
     momentum: f32Fraction.default(0.99),
     epsilon: f32Epsilon.default(1e-3),
-    center: z.boolean().default(true),
-    scale: z.boolean().default(true),
+    ...scaleShiftOptions,
   },
   // A second application would update the running statistics twice per step.
   shareable: false,
   trainingDiffers: true,
-  outputShape: (_o, [x]) => {
-    if (x!.length !== 1) throw new LayerShapeError(`batch_normalization takes rows of features (rank 1), got a rank-${x!.length} input`);
-    return x!;
-  },
+  outputShape: (_o, [x]) => featureRows('batch_normalization', x!),
   params: (o, [x]) => [
-    ...(o.scale ? [{ suffix: 'weight', shape: x!, init: { type: 'ones' as const } }] : []),
-    ...(o.center ? [{ suffix: 'bias', shape: x!, init: { type: 'zeros' as const } }] : []),
+    ...scaleShiftParams(o, x!),
     { suffix: 'running_mean', shape: x!, init: { type: 'zeros' as const }, trainable: false },
     { suffix: 'running_var', shape: x!, init: { type: 'ones' as const }, trainable: false },
   ],
@@ -107,8 +100,7 @@ export const batchNormalizationLayer = defineLayer({
       gamma_constraint: null,
     }),
     weights: (o) => [
-      ...(o.scale ? [{ keras: 'gamma', suffix: 'weight' }] : []),
-      ...(o.center ? [{ keras: 'beta', suffix: 'bias' }] : []),
+      ...scaleShiftKerasWeights(o),
       { keras: 'moving_mean', suffix: 'running_mean' },
       { keras: 'moving_variance', suffix: 'running_var' },
     ],
@@ -122,10 +114,8 @@ export const batchNormalizationLayer = defineLayer({
   },
   onnx: {
     lower: (g, o, [x], params) => {
-      let y = g.node('Div', [g.node('Sub', [x!, params['running_mean']!]), g.node('Sqrt', [g.node('Add', [params['running_var']!, g.constant([o.epsilon])])])]);
-      if (params['weight'] !== undefined) y = g.node('Mul', [y, params['weight']]);
-      if (params['bias'] !== undefined) y = g.node('Add', [y, params['bias']]);
-      return y;
+      const normalized = g.node('Div', [g.node('Sub', [x!, params['running_mean']!]), g.node('Sqrt', [g.node('Add', [params['running_var']!, g.constant([o.epsilon])])])]);
+      return onnxScaleShift(g, normalized, params);
     },
   },
 });

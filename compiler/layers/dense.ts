@@ -8,7 +8,7 @@ import { activate, Activation, activationType } from '../model/activations.ts';
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
 import { onnxActivation } from './interop/onnx.ts';
-import { defineLayer, LayerShapeError } from './layer.ts';
+import { defineLayer, featureRows } from './layer.ts';
 
 /** z = a·Wᵀ + b for a of [N, in], W of [units, in]. */
 export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId | null): NodeId {
@@ -27,7 +27,7 @@ export const denseLayer = defineLayer({
   },
   activation: (o) => o.activation,
   outputShape: (o, [x]) => {
-    if (x!.length !== 1) throw new LayerShapeError(`dense takes rows of features (rank 1), got a rank-${x!.length} input`);
+    featureRows('dense', x!);
     return [o.units];
   },
   params: (o, [x]) => [

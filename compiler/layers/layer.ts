@@ -104,8 +104,6 @@ export function defineLayer<const T extends string, S extends z.ZodRawShape>(def
  */
 export type AnyLayerDef = LayerDef<z.ZodRawShape, Record<string, unknown>>;
 
-/** The number of scalars of a shape. */
-export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
 
 /** `[N, 3, 4]`: a feature shape with its batch dimension. */
 export const batchedText = (shape: FeatureShape): string => `[${['N', ...shape].join(', ')}]`;
@@ -115,6 +113,17 @@ export function commonShape(type: string, inputs: readonly FeatureShape[]): Feat
   const first = inputs[0]!;
   if (!inputs.every((s) => s.length === first.length && s.every((d, i) => d === first[i]))) throw new LayerShapeError(`${type} needs inputs of one shape`);
   return first;
+}
+
+/** How many tensors a layer reads: its `arity`, or exactly one. */
+export function arityOf(def: AnyLayerDef): { readonly min: number; readonly max?: number } {
+  return def.arity ?? { min: 1, max: 1 };
+}
+
+/** The shape of layers that work on rows of features (rank 1), or a LayerShapeError naming `type`. */
+export function featureRows(type: string, shape: FeatureShape): FeatureShape {
+  if (shape.length !== 1) throw new LayerShapeError(`${type} takes rows of features (rank 1), got a rank-${shape.length} input`);
+  return shape;
 }
 
 /** Merge layers (add, multiply, concatenate) read two or more tensors. */

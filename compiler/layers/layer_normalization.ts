@@ -1,10 +1,10 @@
 // Keras's LayerNormalization over the features of each row: (x − μ) / √(σ² + ε) · γ + β, with
 // Keras's ε = 1e-3. γ and β are named `<layer>.weight` and `<layer>.bias` (PyTorch's names).
-import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { f32Epsilon } from '../model/numbers.ts';
-import { defineLayer, LayerShapeError } from './layer.ts';
+import { defineLayer, featureRows } from './layer.ts';
+import { onnxScaleShift, scaleShift, scaleShiftKerasWeights, scaleShiftOptions, scaleShiftParams } from './scale_shift.ts';
 import { KerasFieldError } from './interop/types.ts';
 import { field, lastAxis, refuseExtras } from './interop/keras.ts';
 import { py } from './interop/torch.ts';
@@ -18,27 +18,17 @@ export function layerNorm(b: GraphBuilder, x: NodeId, gamma: NodeId | null, beta
   const rowMean = (t: NodeId): NodeId => b.op('mul', [b.op('sum', [t], { axes: [1], keepDims: true }), b.constant(1 / width)]);
   const centered = b.op('sub', [x, rowMean(x)]);
   const variance = rowMean(b.op('mul', [centered, centered]));
-  let y = b.op('div', [centered, b.op('sqrt', [b.op('add', [variance, b.constant(epsilon)])])]);
-  if (gamma !== null) y = b.op('mul', [y, gamma]);
-  if (beta !== null) y = b.op('add', [y, beta]);
-  return y;
+  return scaleShift(b, b.op('div', [centered, b.op('sqrt', [b.op('add', [variance, b.constant(epsilon)])])]), gamma, beta);
 }
 
 export const layerNormalizationLayer = defineLayer({
   type: 'layer_normalization',
   options: {
     epsilon: f32Epsilon.default(1e-3),
-    center: z.boolean().default(true),
-    scale: z.boolean().default(true),
+    ...scaleShiftOptions,
   },
-  outputShape: (_o, [x]) => {
-    if (x!.length !== 1) throw new LayerShapeError(`layer_normalization normalizes rows of features (rank 1), got a rank-${x!.length} input`);
-    return x!;
-  },
-  params: (o, [x]) => [
-    ...(o.scale ? [{ suffix: 'weight', shape: x!, init: { type: 'ones' as const } }] : []),
-    ...(o.center ? [{ suffix: 'bias', shape: x!, init: { type: 'zeros' as const } }] : []),
-  ],
+  outputShape: (_o, [x]) => featureRows('layer_normalization', x!),
+  params: (o, [x]) => scaleShiftParams(o, x!),
   lower: ({ b, options, inputs, params }) => layerNorm(b, inputs[0]!, params['weight'] ?? null, params['bias'] ?? null, options.epsilon),
   keras: {
     className: 'LayerNormalization',
@@ -60,7 +50,7 @@ export const layerNormalizationLayer = defineLayer({
       beta_regularizer: null,
       gamma_regularizer: null,
     }),
-    weights: (o) => [...(o.scale ? [{ keras: 'gamma', suffix: 'weight' }] : []), ...(o.center ? [{ keras: 'beta', suffix: 'bias' }] : [])],
+    weights: scaleShiftKerasWeights,
   },
   // nn.LayerNorm has γ and β both or neither; the generated LayerNorm takes each on its own.
   torch: {
@@ -72,10 +62,7 @@ export const layerNormalizationLayer = defineLayer({
       const mean = (t: string): string => g.node('ReduceMean', [t], { axes: [-1], keepdims: 1 });
       const centered = g.node('Sub', [x!, mean(x!)]);
       const variance = mean(g.node('Mul', [centered, centered]));
-      let y = g.node('Div', [centered, g.node('Sqrt', [g.node('Add', [variance, g.constant([o.epsilon])])])]);
-      if (params['weight'] !== undefined) y = g.node('Mul', [y, params['weight']]);
-      if (params['bias'] !== undefined) y = g.node('Add', [y, params['bias']]);
-      return y;
+      return onnxScaleShift(g, g.node('Div', [centered, g.node('Sqrt', [g.node('Add', [variance, g.constant([o.epsilon])])])]), params);
     },
   },
 });

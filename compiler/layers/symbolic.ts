@@ -3,7 +3,7 @@
 // shape rule, as Keras does; `model()` (model/functional.ts) turns the result into the graph form.
 import type { z } from 'zod';
 import { SpecError } from '../model/spec_error.ts';
-import { batchedText, LayerShapeError, optionsSchema, type AnyLayerDef, type FeatureShape } from './layer.ts';
+import { arityOf, batchedText, LayerShapeError, optionsSchema, type AnyLayerDef, type FeatureShape } from './layer.ts';
 
 /** The plain data of a layer in a spec: its type, an optional name and its options. */
 export interface LayerData {
@@ -68,7 +68,7 @@ export function applicable<D extends LayerData>(def: AnyLayerDef, data: D): Appl
 
 /** The output shape of `def` on `inputs`, every complaint (options, arity, shapes) passed to `fail`. */
 function outputShapeOf(def: AnyLayerDef, data: LayerData, inputs: readonly FeatureShape[], fail: (message: string) => never): FeatureShape {
-  const { min, max } = def.arity ?? { min: 1, max: 1 };
+  const { min, max } = arityOf(def);
   if (inputs.length < min || (max !== undefined && inputs.length > max)) {
     fail(max === 1 ? `reads one input, given ${inputs.length}` : `reads at least ${min} inputs, given ${inputs.length}`);
   }

@@ -13,7 +13,7 @@ import type { LossSpec } from './losses.ts';
 import { SpecError } from './spec_error.ts';
 import type { GraphSpec, LayerSpec, ModelSpec, NodeSpec, SequentialSpec } from './spec.ts';
 import { layerDef, layerDefs } from '../layers/registry.ts';
-import { batchedText, LayerShapeError, type AnyLayerDef, type FeatureShape, type ParamDecl } from '../layers/layer.ts';
+import { arityOf, batchedText, LayerShapeError, type AnyLayerDef, type FeatureShape, type ParamDecl } from '../layers/layer.ts';
 import { LABELS as LABELS_NAME } from '../../runtime/ports.ts';
 
 export interface DagInput {
@@ -185,7 +185,7 @@ function graphDag(spec: GraphSpec): ModelDag {
       });
       node = { ...buildNode(own.layer, written.name, path, sharedName, written.inputs, shapes, complain), params: own.params };
     } else {
-      const { min, max } = layerDef(written.type).arity ?? { min: 1, max: 1 };
+      const { min, max } = arityOf(layerDef(written.type));
       if (max === 1 && written.inputs.length !== 1) fail(`${path}.inputs: a ${written.type} layer reads one input, given ${written.inputs.length} (node '${written.name}')`);
       if (written.inputs.length < min || (max !== undefined && written.inputs.length > max)) {
         fail(`${path}.inputs: a ${written.type} layer reads ${min} to ${max ?? 'any number of'} inputs, given ${written.inputs.length} (node '${written.name}')`);

@@ -11,7 +11,7 @@ import { modelDag } from './dag.ts';
 import { identifier, MAX_LAYERS, positiveInt } from '../layers/fields.ts';
 import { f32NonNegative } from './numbers.ts';
 import { layerDefs, layerTableGeneration, type builtinLayers } from '../layers/registry.ts';
-import type { AnyLayerDef } from '../layers/layer.ts';
+import { arityOf, type AnyLayerDef } from '../layers/layer.ts';
 import type { LayerInputOf } from '../layers/symbolic.ts';
 import type { LossSpec } from './losses.ts';
 import type { OptimizerSpec } from '../optim/spec.ts';
@@ -19,7 +19,6 @@ export { initializerNames, type InitializerSpec } from '../init/initializers.ts'
 export { Loss, lossNames, type LossSpec } from './losses.ts';
 export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
-const arityOf = (def: AnyLayerDef): { readonly min: number; readonly max?: number } => def.arity ?? { min: 1, max: 1 };
 /** Layers that read one tensor; those reading several (merges) exist in the graph form only. */
 const sequentialLayer = (def: AnyLayerDef): boolean => arityOf(def).max === 1;
 

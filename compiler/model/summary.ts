@@ -1,7 +1,7 @@
 // A model summary like Keras's model.summary(): each layer with its type, output shape and
 // parameter count, and the totals. Computed from the spec alone, so it needs no compilation.
 import { modelDag, type DagNode } from './dag.ts';
-import { sizeOf } from '../layers/layer.ts';
+import { product } from '../../runtime/tensor.ts';
 import { parseSpec, type ModelSpec } from './spec.ts';
 
 export interface SummaryRow {
@@ -40,7 +40,7 @@ export function summarize(specInput: unknown): ModelSummary {
       outputShape: ['N', ...node.shape] as const,
       // A shared application owns nothing: its parameters are counted once, at the layer it shares.
       // Keras counts every parameter, batch normalization's running statistics included.
-      params: shared ? 0 : node.params.reduce((a, p) => a + sizeOf(p.shape), 0),
+      params: shared ? 0 : node.params.reduce((a, p) => a + product(p.shape), 0),
     };
     return dag.graph ? { ...row, inputs: node.inputs } : row;
   });
