@@ -8,10 +8,9 @@ import type { onnx as Onnx } from 'onnx-proto';
 import pkg from '../../package.json' with { type: 'json' };
 import { parseSpec } from '../model/spec.ts';
 import { modelDag } from '../model/dag.ts';
-import { layerDefs } from '../layers/registry.ts';
 import type { OnnxEmitter } from '../layers/interop/types.ts';
-import { InteropError } from './errors.ts';
-import { toWeights, type WeightsInput } from './weights.ts';
+import { formOf } from './errors.ts';
+import { toWeights, weightOf, type WeightsInput } from './weights.ts';
 
 const { onnx } = onnxProto;
 
@@ -49,21 +48,12 @@ export function exportOnnx(specInput: unknown, weightsInput: WeightsInput): Uint
     if (node.owner !== node.name) continue;
     for (const p of node.params) {
       const name = `${node.name}.${p.suffix}`;
-      const tensor = weights.get(name) ?? fail(`weights: '${name}' is missing`);
-      if (tensor.data.length !== p.shape.reduce((a, d) => a * d, 1)) fail(`weights: '${name}' has ${tensor.data.length} values, expected [${p.shape.join(', ')}]`);
-      initializers.push(floatTensor(name, p.shape, tensor.data));
+      initializers.push(floatTensor(name, p.shape, weightOf(weights, name, p.shape).data));
     }
   }
   const values = new Map<string, string>(dag.inputs.map((i) => [i.name, i.name]));
   for (const node of dag.nodes) {
-    const mapping =
-      node.def.onnx ??
-      fail(
-        `layer '${node.name}' (${node.def.type}) has no ONNX form; nabla exports ${layerDefs()
-          .filter((d) => d.onnx)
-          .map((d) => d.type)
-          .join(', ')}`,
-      );
+    const mapping = formOf(node, 'onnx', 'ONNX form');
     let count = 0;
     const g: OnnxEmitter = {
       node: (opType, inputs, attributes = {}) => {
@@ -96,8 +86,4 @@ export function exportOnnx(specInput: unknown, weightsInput: WeightsInput): Uint
     },
   });
   return onnx.ModelProto.encode(model).finish();
-}
-
-function fail(message: string): never {
-  throw new InteropError(message);
 }

@@ -6,11 +6,10 @@
 import { parseSpec, isGraphSpec } from '../model/spec.ts';
 import { modelDag, type DagNode } from '../model/dag.ts';
 import { KerasFieldError } from '../layers/interop/types.ts';
-import { InteropError } from './errors.ts';
-import { permute, toWeights, type Weights, type WeightsInput } from './weights.ts';
+import { formOf, InteropError } from './errors.ts';
+import { permute, toWeights, weightOf, type Weights, type WeightsInput } from './weights.ts';
 import type { KerasWeightSpec } from './import.ts';
 import pkg from '../../package.json' with { type: 'json' };
-import { layerDefs } from '../layers/registry.ts';
 
 export interface TfjsExport {
   /** model.json, with the weights manifest naming `weightsPath`. */
@@ -32,14 +31,8 @@ const fail = (message: string): never => {
   throw new InteropError(message);
 };
 
-const exportable = (): string =>
-  layerDefs()
-    .filter((d) => d.keras !== undefined)
-    .map((d) => d.type)
-    .join(', ');
-
 function kerasConfig(node: DagNode): { className: string; config: Record<string, unknown> } {
-  const keras = node.def.keras ?? fail(`layer '${node.name}' (${node.def.type}) has no Keras equivalent; nabla exports ${exportable()} to TensorFlow.js`);
+  const keras = formOf(node, 'keras', 'Keras equivalent', ' to TensorFlow.js');
   try {
     return { className: keras.className, config: { name: node.name, trainable: true, dtype: 'float32', ...keras.toKeras(node.options) } };
   } catch (err) {
@@ -57,8 +50,7 @@ function kerasWeights(nodes: readonly DagNode[], weights: Weights): { specs: Ker
     for (const w of node.def.keras.weights(node.options)) {
       const name = `${node.name}.${w.suffix}`;
       const decl = node.params.find((p) => p.suffix === w.suffix)!;
-      const tensor = weights.get(name) ?? fail(`weights: '${name}' is missing`);
-      if (tensor.data.length !== decl.shape.reduce((a, d) => a * d, 1)) fail(`weights: '${name}' has ${tensor.data.length} values, expected [${decl.shape.join(', ')}]`);
+      const tensor = weightOf(weights, name, decl.shape);
       const perm = w.permutation;
       specs.push({ name: `${node.name}/${w.keras}`, shape: perm ? perm.map((a) => decl.shape[a]!) : [...decl.shape], dtype: 'float32' });
       parts.push(perm ? permute(tensor.data, decl.shape, perm) : tensor.data);

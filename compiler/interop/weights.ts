@@ -2,6 +2,7 @@
 // nabla's (PyTorch's) layouts; and the axis permutations between those and other frameworks'.
 import { STATE_PREFIX } from '../../runtime/checkpoint.ts';
 import { decodeSafetensors, encodeSafetensors, type StoredTensor } from '../../runtime/safetensors.ts';
+import { product } from '../../runtime/tensor.ts';
 import { InteropError } from './errors.ts';
 
 export interface WeightTensor {
@@ -16,6 +17,14 @@ export type WeightsInput = Weights | Readonly<Record<string, { readonly shape: r
 export function toWeights(input: WeightsInput): Weights {
   if (input instanceof Map) return input as Weights;
   return new Map(Object.entries(input).map(([name, t]): [string, WeightTensor] => [name, { shape: [...t.shape], data: Float32Array.from(t.data) }]));
+}
+
+/** Weight `name`, which must hold the values of `shape`; an InteropError names it otherwise. */
+export function weightOf(weights: Weights, name: string, shape: readonly number[]): WeightTensor {
+  const tensor = weights.get(name);
+  if (tensor === undefined) throw new InteropError(`weights: '${name}' is missing`);
+  if (tensor.data.length !== product(shape)) throw new InteropError(`weights: '${name}' has ${tensor.data.length} values, expected [${shape.join(', ')}]`);
+  return tensor;
 }
 
 /** `data` of `shape` with its axes reordered: output axis i is input axis perm[i]. */

@@ -8,8 +8,7 @@ import { parseSpec } from '../../model/spec.ts';
 import { modelDag } from '../../model/dag.ts';
 import { activationType } from '../../model/activations.ts';
 import { torchActivation } from '../../layers/interop/torch.ts';
-import { layerDefs } from '../../layers/registry.ts';
-import { InteropError } from '../errors.ts';
+import { formOf, InteropError } from '../errors.ts';
 import { PREAMBLE } from './preamble.ts';
 import { torchLoss } from './losses.ts';
 import { torchOptimizer } from './optimizer.ts';
@@ -39,14 +38,7 @@ export function exportTorch(specInput: unknown): string {
   const heads = new Map<string, { value: string; pre: string; activation: string }>();
   for (const node of dag.nodes) {
     checkName(node.name, 'layer');
-    const torch =
-      node.def.torch ??
-      fail(
-        `layer '${node.name}' (${node.def.type}) has no PyTorch form; nabla exports ${layerDefs()
-          .filter((d) => d.torch)
-          .map((d) => d.type)
-          .join(', ')}`,
-      );
+    const torch = formOf(node, 'torch', 'PyTorch form');
     if (node.owner === node.name && torch.module) init.push(`self.${node.name} = ${torch.module(node.options, node.inputShapes)}`);
     const value = torch.forward(
       node.options,
