@@ -1,5 +1,5 @@
-// The one loop emitter for every elementwise op. Operands broadcast to the output (rank ≤ 2)
-// by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
+// The one loop emitter for every elementwise op. Operands broadcast to the output (any rank, as
+// at most two runs of axes: loopView) by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
 import type { Dim, Node } from '../ir/types.ts';
 import type { Template } from '../ops/op.ts';
 import { STEP } from '../../runtime/ports.ts';
@@ -33,12 +33,35 @@ export function f32Literal(value: number): string {
   return Math.abs(f) < 1e15 ? `<f32>(${text}.0)` : `<f32>(${f.toExponential()})`;
 }
 
-/** [rows, cols] view of a rank ≤ 2 shape. */
-function view(shape: readonly Dim[]): [Dim, Dim] {
-  if (shape.length > 2) throw new Error(`internal: elementwise codegen handles rank ≤ 2, got rank ${shape.length}`);
-  if (shape.length === 0) return [1, 1];
-  if (shape.length === 1) return [1, shape[0]!];
-  return [shape[0]!, shape[1]!];
+/** Axes merged into one loop dimension: their sizes, and per operand whether it is broadcast along them. */
+interface AxisGroup {
+  readonly dims: readonly Dim[];
+  readonly broadcast: readonly boolean[];
+}
+
+/**
+ * The output's axes as at most two loop dimensions [rows, cols]: size-1 axes dropped, neighbours
+ * merged where every operand is broadcast along both or along neither (a channel bias on
+ * [N, H, W, C] is [N·H·W rows, C cols]; same-shape operands are one flat run). Operand shapes are
+ * right-aligned to the output's rank (numpy rules).
+ */
+function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], keepRowsAndColumns: boolean): [AxisGroup, AxisGroup] {
+  const groups: { dims: Dim[]; broadcast: boolean[] }[] = [];
+  shape.forEach((d, axis) => {
+    const broadcast = operands.map((o) => axis < shape.length - o.length || (o[axis - (shape.length - o.length)] === 1 && d !== 1));
+    // Column sums need the [rows, cols] of a rank-2 output as they are: nothing dropped or merged.
+    if (keepRowsAndColumns) return void groups.push({ dims: [d], broadcast });
+    if (d === 1) return;
+    const last = groups.at(-1);
+    if (last && last.broadcast.every((b, k) => b === broadcast[k])) last.dims.push(d);
+    else groups.push({ dims: [d], broadcast });
+  });
+  const none: AxisGroup = { dims: [], broadcast: operands.map(() => true) };
+  if (groups.length > 2) {
+    throw new Error(`internal: elementwise codegen broadcasts along at most two runs of axes; got [${shape.join(',')}] from ${operands.map((o) => `[${o.join(',')}]`).join(', ')}`);
+  }
+  if (groups.length === 2) return [groups[0]!, groups[1]!];
+  return [none, groups[0] ?? none];
 }
 
 /**
@@ -56,18 +79,21 @@ export function emitElementwise(
   dim: (d: Dim) => string,
   columnSums?: string,
 ): string {
-  const [R, C] = view(node.shape);
+  if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
+  const [rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
+  const size = (dims: readonly Dim[]): string => dims.map(dim).join(' * ') || '1';
+  const R = size(rowAxes.dims);
+  const C = size(colAxes.dims);
+  const hasRows = rowAxes.dims.length > 0;
   const operands: Operand[] = inputs.map((input, k) => {
     if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs.value) };
-    const padded = [...new Array<Dim>(node.shape.length - input.shape.length).fill(1), ...input.shape];
-    const [r, c] = view(padded);
-    return { kind: 'buffer', ptr: ins[k]!, rowStride: r === 1 && R !== 1 ? null : dim(c), colBroadcast: c === 1 && C !== 1, counter: isCounter(input) };
+    const colBroadcast = colAxes.dims.length > 0 && colAxes.broadcast[k]!;
+    return { kind: 'buffer', ptr: ins[k]!, rowStride: hasRows && rowAxes.broadcast[k] ? null : colBroadcast ? '1' : C, colBroadcast, counter: isCounter(input) };
   });
   // Same-shape operands and scalars need no row structure: one flat loop over R·C elements.
-  if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
   const flat =
     columnSums === undefined &&
-    operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || R === 1);
+    operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || !hasRows);
   const lines: string[] = [];
   const scalars: string[] = [];
   const vectors: string[] = [];
@@ -109,15 +135,15 @@ export function emitElementwise(
   };
 
   if (flat) {
-    const total = [R, C].filter((d) => d !== 1).map(dim).join(' * ') || '1';
+    const total = size([...rowAxes.dims, ...colAxes.dims]);
     lines.push(`  {`);
     inner(out, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
     lines.push(`  }`);
   } else {
-    if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${dim(C)} << 2);`);
-    lines.push(`  for (let i = 0; i < ${dim(R)}; i++) {`);
-    const outBase = `${out} + ((<usize>i * <usize>${dim(C)}) << 2)`;
-    inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), dim(C));
+    if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${C} << 2);`);
+    lines.push(`  for (let i = 0; i < ${R}; i++) {`);
+    const outBase = `${out} + ((<usize>i * <usize>${C}) << 2)`;
+    inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), C);
     lines.push(`  }`);
   }
   return lines.join('\n');

@@ -6,9 +6,11 @@ import { batchNormalizationLayer } from './batch_normalization.ts';
 import { concatenateLayer } from './concatenate.ts';
 import { denseLayer } from './dense.ts';
 import { dropoutLayer } from './dropout.ts';
+import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
+import { reshapeLayer } from './reshape.ts';
 
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
@@ -17,6 +19,8 @@ export const builtinLayers = [
   layerNormalizationLayer,
   batchNormalizationLayer,
   dropoutLayer,
+  flattenLayer,
+  reshapeLayer,
   addLayer,
   multiplyLayer,
   concatenateLayer,
