@@ -2,6 +2,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { sha256Hex } from '../runtime/hash.ts';
+import { relaxedSimd } from '../runtime/relaxed_simd.ts';
 import { product } from '../runtime/tensor.ts';
 import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
 import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
@@ -144,8 +145,12 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs } };
 }
 
-/** Compiles and loads: the trainer is ready to train, initialised from the spec's seed. */
+/**
+ * Compiles and loads: the trainer is ready to train, initialised from the spec's seed. Only the
+ * build this host runs is compiled: where it has no relaxed SIMD (Node 20), the relaxed build a
+ * .wasm file carries for other hosts would never run, and would double the compile time.
+ */
 export async function compile(specInput: unknown, options: CompileOptions = {}): Promise<Trainer> {
-  const { wasm } = await compileToWasm(specInput, options);
+  const { wasm } = await compileToWasm(specInput, { ...options, simd: options.simd ?? (relaxedSimd() ? 'both' : 'baseline') });
   return loadTrainer(wasm);
 }
