@@ -41,7 +41,7 @@ describe('image and sequence inputs', () => {
   });
 
   it('gradcheck draws its random batch in the input shape', async () => {
-    const report = await gradcheck(image, { rows: 3 });
+    const report = await gradcheck(image, { batch: 3 });
     expect(report.verdict).toBe('excellent');
   });
 
