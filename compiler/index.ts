@@ -6,6 +6,7 @@ export {
   layerNormalization,
   batchNormalization,
   dropout,
+  embedding,
   flatten,
   reshape,
   input,

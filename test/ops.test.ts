@@ -56,6 +56,8 @@ const CASES: readonly OpCase[] = [
   { op: 'log_softmax', shapes: [[BATCH, 4]] },
   { op: 'gather_label', shapes: [[BATCH, 4], [BATCH]], labels: { operand: 1, classes: 4 } },
   { op: 'scatter_label', shapes: [[BATCH], [BATCH]], attrs: { classes: 3 }, labels: { operand: 1, classes: 3 } },
+  { op: 'gather_rows', shapes: [[6, 3], [BATCH, 4]], labels: { operand: 1, classes: 6 } },
+  { op: 'scatter_rows', shapes: [[BATCH, 4, 3], [BATCH, 4]], attrs: { rows: 6 }, labels: { operand: 1, classes: 6 } },
   { op: 'softmax_xent_labels_grad', shapes: [[BATCH, 4], [BATCH], [BATCH]], labels: { operand: 1, classes: 4 } },
 ];
 const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count'];

@@ -100,7 +100,9 @@ export function randomBatch(signature: Signature, rows: number, seed: number): {
   const x: NamedFeed = {};
   for (const input of signature.inputs) {
     const width = rowWidth(input.shape);
-    x[input.name] = { shape: [rows, ...(input.shape.slice(1) as number[])], data: Float64Array.from({ length: rows * width }, uniform) };
+    // Token-id inputs draw ids the model accepts; float inputs draw values in [-1, 1).
+    const draw = input.idBound === undefined ? uniform : (): number => rng.below(input.idBound!);
+    x[input.name] = { shape: [rows, ...(input.shape.slice(1) as number[])], data: Float64Array.from({ length: rows * width }, draw) };
   }
   const y: NamedFeed = {};
   for (const output of signature.outputs) y[output.name] = randomTargets(output, rows, rng, uniform);

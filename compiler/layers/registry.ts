@@ -6,6 +6,7 @@ import { batchNormalizationLayer } from './batch_normalization.ts';
 import { concatenateLayer } from './concatenate.ts';
 import { denseLayer } from './dense.ts';
 import { dropoutLayer } from './dropout.ts';
+import { embeddingLayer } from './embedding.ts';
 import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
@@ -20,6 +21,7 @@ export const builtinLayers = [
   batchNormalizationLayer,
   dropoutLayer,
   flattenLayer,
+  embeddingLayer,
   reshapeLayer,
   addLayer,
   multiplyLayer,

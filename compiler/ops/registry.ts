@@ -9,6 +9,7 @@ import { erf } from './erf.ts';
 import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
 import { gather_label, scatter_label } from './labels.ts';
+import { gather_rows, scatter_rows } from './gather_rows.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
 import { cos, floor, sin, sqrt } from './math.ts';
@@ -57,6 +58,8 @@ export const ops = {
   log_softmax,
   gather_label,
   scatter_label,
+  gather_rows,
+  scatter_rows,
   softmax_xent_labels_grad,
 } as const;
 
