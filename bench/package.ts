@@ -4,6 +4,7 @@
 // Run: npm run bench:package   (medians of fresh processes; Chromium needs /usr/bin/chromium)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { packRuntime } from '../runtime/package/pack.ts';
@@ -45,6 +46,8 @@ const installation = await packAndInstall();
 const { app, tarball } = installation;
 try {
   const say = (line: string): void => console.log(line);
+  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+  say(`${new Date().toISOString()}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, load average ${load()}`);
   say(`tarball: ${kib(readFileSync(tarball).length)}; node_modules/nabla alone: ${mib(du(join(app, 'node_modules/nabla')))}; node_modules with its dependencies: ${mib(du(join(app, 'node_modules')))}`);
 
   const runtimeWork = join(installation.work, 'runtime');
@@ -94,6 +97,7 @@ try {
   } finally {
     await served.close();
   }
+  say(`load average at the end: ${load()}`);
 } finally {
   rmSync(installation.work, { recursive: true, force: true });
 }

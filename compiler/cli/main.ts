@@ -2,7 +2,7 @@
 // with exit code 1 (bad files, specs, data) or usage and exit code 2 (bad command line).
 import { pathToFileURL } from 'node:url';
 import { NABLA_VERSION } from '../version.ts';
-import { SpecError } from '../model/spec.ts';
+import { SpecError } from '../model/spec_error.ts';
 import { ShapeError } from '../ops/op.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { ManifestError } from '../../runtime/manifest.ts';
