@@ -1,10 +1,14 @@
 // The packed package as a user gets it: `npm pack` of this checkout (built first, as prepack does),
-// installed with `npm install --offline` into an empty project beside the consumer files of this
-// folder. Dependencies come from the npm cache, which `npm ci` of this repository filled.
+// installed offline into an empty project beside the consumer files of this folder. Dependencies
+// come from the npm cache, which `npm ci` of this repository filled. `npm ci` fetches the tarballs
+// its lockfile names and not the registry's package documents, which resolving a version range
+// offline needs; so the project gets a lockfile too, made from this repository's (the entries of
+// nabla's dependencies, exactly the versions `npm ci` put in the cache), and installs with
+// `npm ci --offline`.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
@@ -47,11 +51,33 @@ export async function packAndInstall(): Promise<Installed> {
   const tarball = join(work, (JSON.parse(stdout) as [{ filename: string }])[0].filename);
   const app = join(work, 'app');
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: app, maxBuffer: 1 << 24 });
+  const dependency = `file:../${basename(tarball)}`;
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'app', private: true, type: 'module', dependencies: { nabla: dependency } }, null, 2)}\n`);
+  writeFileSync(join(app, 'package-lock.json'), `${JSON.stringify(consumerLock(dependency), null, 2)}\n`);
+  await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, maxBuffer: 1 << 24 });
   for (const file of readdirSync(here)) if (!file.endsWith('.ts') || file === 'consumer.ts') copyFileSync(join(here, file), join(app, file));
   copyFileSync(join(ROOT, 'examples/iris/model.json'), join(app, 'model.json'));
   return { work, tarball, app };
+}
+
+interface LockEntry {
+  readonly dev?: boolean;
+  readonly [field: string]: unknown;
+}
+
+/** The lockfile of a project that depends on nabla's tarball at `dependency` and nothing else. */
+export function consumerLock(dependency: string): object {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  // The repository's tree without its development dependencies is the tree nabla's dependencies need.
+  const dependencies = Object.entries(lock.packages).filter(([path, entry]) => path.startsWith('node_modules/') && entry.dev !== true);
+  const nabla = { version: manifest['version'], resolved: dependency, license: manifest['license'], dependencies: manifest['dependencies'], bin: manifest['bin'], engines: manifest['engines'] };
+  return {
+    name: 'app',
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { name: 'app', dependencies: { nabla: dependency } }, 'node_modules/nabla': nabla, ...Object.fromEntries(dependencies) },
+  };
 }
 
 /** Bundles the page and its Worker in `app` for the browser, with esbuild and BROWSER_BUNDLE only. */
