@@ -108,7 +108,7 @@ describe('the packed nabla package, installed into an empty project', () => {
     expectLossFell(node);
   });
 
-  it('the .wasm compiled from the package equals the one compiled from the sources, and trains to the same weights', async () => {
+  it('the .wasm compiled from the package equals the one compiled from the sources', async () => {
     const { SPEC } = (await import('./package/spec.mjs' as string)) as { SPEC: unknown };
     const { wasm } = await compileToWasm(SPEC, { simd: 'baseline' });
     const sha = Buffer.from(await crypto.subtle.digest('SHA-256', wasm)).toString('hex');

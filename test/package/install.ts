@@ -6,7 +6,7 @@
 // nabla's dependencies, exactly the versions `npm ci` put in the cache), and installs with
 // `npm ci --offline`.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +39,9 @@ export interface Installed {
   readonly app: string;
 }
 
-/** Builds dist/ with the TypeScript compiler of this checkout (what `npm run build` runs after `generate`). */
+/** Builds dist/ afresh with the TypeScript compiler of this checkout (what `npm run build` runs after `generate`). */
 export async function buildDist(): Promise<void> {
+  rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
   await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
 }
 
