@@ -19,20 +19,28 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 /** Bytes on disk under `dir` (du, apparent sizes). */
 const du = (dir: string): number => Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
 
-async function timedNode(cwd: string, args: readonly string[]): Promise<number> {
-  const started = performance.now();
-  await run(process.execPath, args, { cwd });
-  return performance.now() - started;
-}
-
-/** A fresh process: imports `nabla`, then compiles the iris model; prints both times. */
-const FIRST_COMPILE = `const t0 = performance.now();
+/** A fresh process: imports `nabla`, then compiles the iris model; prints both times, wall clock and CPU (user + system). */
+const FIRST_COMPILE = `const cpu = (since) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
+const t0 = performance.now();
+const c0 = process.cpuUsage();
 const { compileToWasm } = await import('nabla');
 const t1 = performance.now();
+const c1 = process.cpuUsage();
 const spec = JSON.parse(await (await import('node:fs/promises')).readFile('model.json', 'utf8'));
 await compileToWasm(spec);
-console.log(JSON.stringify({ importMs: t1 - t0, compileMs: performance.now() - t1 }));
+console.log(JSON.stringify({ importMs: t1 - t0, importCpuMs: cpu(c0), compileMs: performance.now() - t1, compileCpuMs: cpu(c1) }));
 `;
+
+/** Preloaded into a process (--import): prints the CPU time it used, user + system, when it exits. */
+const CPU_AT_EXIT = `process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('cpu-ms ' + (u.user + u.system) / 1000 + '\\n'); });
+`;
+
+/** Wall clock of a fresh node process running `args`, and the CPU time it used. */
+async function timedProcess(cwd: string, args: readonly string[]): Promise<{ wallMs: number; cpuMs: number }> {
+  const started = performance.now();
+  const { stderr } = await run(process.execPath, ['--import', './cpu-at-exit.mjs', ...args], { cwd });
+  return { wallMs: performance.now() - started, cpuMs: Number(/cpu-ms ([\d.]+)/.exec(stderr)![1]) };
+}
 
 /** The same in a page: the bundle is loaded, then the first compile is timed. */
 const PAGE = `import { compileToWasm } from 'nabla';
@@ -58,24 +66,20 @@ try {
   say(`nabla-runtime: tarball ${kib(readFileSync(runtimeTarball).length)}; node_modules ${kib(du(join(runtimeWork, 'app/node_modules')))}`);
 
   writeFileSync(join(app, 'first-compile.mjs'), FIRST_COMPILE);
-  const imports: number[] = [];
-  const compiles: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const { stdout } = await run(process.execPath, ['first-compile.mjs'], { cwd: app });
-    const { importMs, compileMs } = JSON.parse(stdout) as { importMs: number; compileMs: number };
-    imports.push(importMs);
-    compiles.push(compileMs);
-  }
-  say(`import 'nabla' in a fresh node: median ${median(imports).toFixed(0)} ms (${imports.map((v) => v.toFixed(0)).join(', ')})`);
-  say(`first compileToWasm of examples/iris/model.json in node (both SIMD builds, AssemblyScript loaded on demand): median ${median(compiles).toFixed(0)} ms (${compiles.map((v) => v.toFixed(0)).join(', ')})`);
+  const runs: { importMs: number; importCpuMs: number; compileMs: number; compileCpuMs: number }[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(JSON.parse((await run(process.execPath, ['first-compile.mjs'], { cwd: app })).stdout));
+  const summary = (values: number[]): string => `median ${median(values).toFixed(0)} ms (${values.map((v) => v.toFixed(0)).join(', ')})`;
+  say(`import 'nabla' in a fresh node: wall ${summary(runs.map((r) => r.importMs))}; CPU ${summary(runs.map((r) => r.importCpuMs))}`);
+  say(`first compileToWasm of examples/iris/model.json in node (both SIMD builds, AssemblyScript loaded on demand): wall ${summary(runs.map((r) => r.compileMs))}; CPU ${summary(runs.map((r) => r.compileCpuMs))}`);
 
+  writeFileSync(join(app, 'cpu-at-exit.mjs'), CPU_AT_EXIT);
   const bin = join(app, 'node_modules/nabla/bin/nabla.mjs');
-  const help: number[] = [];
-  for (let i = 0; i < RUNS; i++) help.push(await timedNode(app, [bin, '--help']));
-  say(`nabla --help, wall clock of the process: median ${median(help).toFixed(0)} ms (${help.map((v) => v.toFixed(0)).join(', ')})`);
-  const bare: number[] = [];
-  for (let i = 0; i < RUNS; i++) bare.push(await timedNode(app, ['-e', '0']));
-  say(`  (node -e 0, the floor: median ${median(bare).toFixed(0)} ms)`);
+  const help: { wallMs: number; cpuMs: number }[] = [];
+  for (let i = 0; i < RUNS; i++) help.push(await timedProcess(app, [bin, '--help']));
+  say(`nabla --help, whole process: wall ${summary(help.map((h) => h.wallMs))}; CPU ${summary(help.map((h) => h.cpuMs))}`);
+  const bare: { wallMs: number; cpuMs: number }[] = [];
+  for (let i = 0; i < RUNS; i++) bare.push(await timedProcess(app, ['-e', '0']));
+  say(`  node -e 0, the floor: wall ${summary(bare.map((h) => h.wallMs))}; CPU ${summary(bare.map((h) => h.cpuMs))}`);
 
   writeFileSync(join(app, 'iris-page.mjs'), PAGE);
   writeFileSync(join(app, 'iris.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./iris-page.js"></script>\n');
