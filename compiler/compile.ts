@@ -1,5 +1,4 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
-import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { sha256Hex } from '../runtime/hash.ts';
 import { relaxedSimd } from '../runtime/relaxed_simd.ts';
@@ -21,11 +20,13 @@ import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
 import { SpecError } from './model/spec_error.ts';
 import { signatureOf } from './model/signature.ts';
+import { NABLA_VERSION } from './version.ts';
 
-export const NABLA_VERSION: string = pkg.version;
+export { NABLA_VERSION };
 const PAGE = 65536;
 
-export interface CompiledTrainer {
+/** What `compileToWasm` returns: the trainer's `.wasm` (load it with `loadTrainer`) and what it was built from. */
+export interface CompileResult {
   readonly wasm: Uint8Array<ArrayBuffer>;
   readonly manifest: Manifest;
   /** The training graph that was compiled. */
@@ -113,7 +114,7 @@ export interface CompileOptions {
 }
 
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
-export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompiledTrainer> {
+export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompileResult> {
   const started = performance.now();
   const model = lowerModel(parseSpec(specInput));
   const simplified = simplify(trainingGraphOf(model));

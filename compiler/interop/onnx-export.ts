@@ -5,7 +5,7 @@
 // nabla name. Each layer adds its nodes through the `onnx` mapping of its definition.
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
-import pkg from '../../package.json' with { type: 'json' };
+import { NABLA_VERSION } from '../version.ts';
 import { parseSpec } from '../model/spec.ts';
 import { modelDag } from '../model/dag.ts';
 import type { OnnxEmitter } from '../layers/interop/types.ts';
@@ -85,7 +85,7 @@ export function exportOnnx(specInput: unknown, weightsInput: WeightsInput): Uint
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'nabla',
-    producerVersion: pkg.version,
+    producerVersion: NABLA_VERSION,
     graph: {
       name: spec.name,
       node: nodes,
