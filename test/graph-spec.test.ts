@@ -123,7 +123,7 @@ describe('the functional builder', () => {
     const layer = dense(2, { activation: 'relu' });
     expect(JSON.parse(JSON.stringify(layer))).toEqual({ type: 'dense', units: 2, activation: 'relu' });
     const spec = sequential({ input: input([3], { name: 'features' }), layers: [layer, dense(1)], loss: losses.mse() });
-    expect(spec.input).toEqual({ name: 'features', shape: [3] });
+    expect(spec.input).toEqual({ name: 'features', shape: [3], dtype: 'float32' });
   });
 
   it('an unused input given to model() is reported', () => {
