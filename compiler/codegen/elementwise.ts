@@ -1,5 +1,5 @@
-// The one loop emitter for every elementwise op. Operands broadcast to the output (read as
-// [rows, cols]: its leading axes, its last axis) by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
+// The one loop emitter for every elementwise op. Operands broadcast to the output (rank ≤ 2)
+// by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
 import type { Dim, Node } from '../ir/types.ts';
 import type { Template } from '../ops/op.ts';
 import { STEP } from '../../runtime/ports.ts';
@@ -33,17 +33,13 @@ export function f32Literal(value: number): string {
   return Math.abs(f) < 1e15 ? `<f32>(${text}.0)` : `<f32>(${f.toExponential()})`;
 }
 
-/**
- * [rows, cols] view of a shape: rows are all axes but the last (their product), cols the last.
- * An operand broadcast to it either spans the output's rows or is one row.
- */
-function view(shape: readonly Dim[]): [readonly Dim[], Dim] {
-  if (shape.length === 0) return [[], 1];
-  return [shape.slice(0, -1), shape[shape.length - 1]!];
+/** [rows, cols] view of a rank ≤ 2 shape. */
+function view(shape: readonly Dim[]): [Dim, Dim] {
+  if (shape.length > 2) throw new Error(`internal: elementwise codegen handles rank ≤ 2, got rank ${shape.length}`);
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [1, shape[0]!];
+  return [shape[0]!, shape[1]!];
 }
-
-const isOne = (axes: readonly Dim[]): boolean => axes.every((d) => d === 1);
-const sameAxes = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The loop of one elementwise kernel. With `columnSums` (the address of a [cols] buffer) the
@@ -61,20 +57,17 @@ export function emitElementwise(
   columnSums?: string,
 ): string {
   const [R, C] = view(node.shape);
-  // A product of axes as an i32 expression (axes of size 1 left out).
-  const extent = (axes: readonly Dim[]): string => axes.filter((d) => d !== 1).map(dim).join(' * ') || '1';
   const operands: Operand[] = inputs.map((input, k) => {
     if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs.value) };
     const padded = [...new Array<Dim>(node.shape.length - input.shape.length).fill(1), ...input.shape];
     const [r, c] = view(padded);
-    if (!isOne(r) && !sameAxes(r, R)) throw new Error(`internal: elementwise operand [${input.shape.join(',')}] broadcasts over some leading axes of [${node.shape.join(',')}], not all`);
-    return { kind: 'buffer', ptr: ins[k]!, rowStride: isOne(r) && !isOne(R) ? null : dim(c), colBroadcast: c === 1 && C !== 1, counter: isCounter(input) };
+    return { kind: 'buffer', ptr: ins[k]!, rowStride: r === 1 && R !== 1 ? null : dim(c), colBroadcast: c === 1 && C !== 1, counter: isCounter(input) };
   });
   // Same-shape operands and scalars need no row structure: one flat loop over R·C elements.
   if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
   const flat =
     columnSums === undefined &&
-    operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || isOne(R));
+    operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || R === 1);
   const lines: string[] = [];
   const scalars: string[] = [];
   const vectors: string[] = [];
@@ -116,13 +109,13 @@ export function emitElementwise(
   };
 
   if (flat) {
-    const total = extent([...R, C]);
+    const total = [R, C].filter((d) => d !== 1).map(dim).join(' * ') || '1';
     lines.push(`  {`);
     inner(out, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
     lines.push(`  }`);
   } else {
     if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${dim(C)} << 2);`);
-    lines.push(`  for (let i = 0; i < ${extent(R)}; i++) {`);
+    lines.push(`  for (let i = 0; i < ${dim(R)}; i++) {`);
     const outBase = `${out} + ((<usize>i * <usize>${dim(C)}) << 2)`;
     inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), dim(C));
     lines.push(`  }`);

@@ -62,14 +62,10 @@ export const sum: OpDef<SumAttrs> = {
       const count = shape.map(dim).join(' * ') || '1';
       const all = shape.every((_, i) => attrs.axes.includes(i));
       if (all) return `sum_all(${out}, ${ins[0]}, ${count});`;
-      // Summing the leading axes (a bias gradient, per-channel statistics) or the trailing ones:
-      // the tensor read as [rows, cols], the summed block on one side.
-      const lead = attrs.axes.length;
-      const block = (from: number, to: number): string => shape.slice(from, to).map(dim).join(' * ');
-      // (keepDims changes no byte of the result.)
-      if (attrs.axes.every((a) => a < lead)) return `sum_rows(${out}, ${ins[0]}, ${block(0, lead)}, ${block(lead, shape.length)});`;
-      const first = shape.length - lead;
-      if (attrs.axes.every((a) => a >= first)) return `sum_cols(${out}, ${ins[0]}, ${block(0, first)}, ${block(first, shape.length)});`;
+      if (shape.length === 2 && attrs.axes.length === 1) {
+        const kernel = attrs.axes[0] === 0 ? 'sum_rows' : 'sum_cols';
+        return `${kernel}(${out}, ${ins[0]}, ${dim(shape[0]!)}, ${dim(shape[1]!)});`;
+      }
       throw new Error(`internal: no sum kernel for axes [${attrs.axes.join(',')}] of ${shapeToString(shape)}`);
     },
   },
