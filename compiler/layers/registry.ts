@@ -4,6 +4,7 @@ import { activationLayer } from './activation.ts';
 import { addLayer } from './add.ts';
 import { batchNormalizationLayer } from './batch_normalization.ts';
 import { concatenateLayer } from './concatenate.ts';
+import { conv2dLayer } from './conv2d.ts';
 import { denseLayer } from './dense.ts';
 import { dropoutLayer } from './dropout.ts';
 import type { AnyLayerDef } from './layer.ts';
@@ -13,6 +14,7 @@ import { multiplyLayer } from './multiply.ts';
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
   denseLayer,
+  conv2dLayer,
   activationLayer,
   layerNormalizationLayer,
   batchNormalizationLayer,

@@ -9,6 +9,7 @@ import { dropout_mask } from './dropout_mask.ts';
 import { erf } from './erf.ts';
 import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
+import { col2im, im2col } from './im2col.ts';
 import { gather_label, scatter_label } from './labels.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
@@ -49,6 +50,8 @@ export const ops = {
   sin,
   bce_logits,
   matmul,
+  im2col,
+  col2im,
   sum,
   reshape,
   broadcast,
