@@ -19,10 +19,15 @@ export function kerasSizes(c: KerasConfig, key: string, fallback?: number): numb
   throw new KerasFieldError(key, `expected ${key} to be a number or a list of numbers, got ${JSON.stringify(value)}`);
 }
 
-/** Keras's channels_last and padding fields, refused where nabla has no equivalent. */
-export function kerasWindow(c: KerasConfig, dilationKey = 'dilation_rate'): Record<string, unknown> {
+/** Keras's data_format field: channels_last (or absent), else refused. */
+export function kerasWindowFormat(c: KerasConfig): void {
   const format = c['data_format'];
   if (format !== undefined && format !== null && format !== 'channels_last') throw new KerasFieldError('data_format', `data_format '${String(format)}' is not supported: nabla's images are channels_last`);
+}
+
+/** Keras's channels_last and padding fields, refused where nabla has no equivalent. */
+export function kerasWindow(c: KerasConfig, dilationKey = 'dilation_rate'): Record<string, unknown> {
+  kerasWindowFormat(c);
   const padding = field<string>(c, 'padding', 'string', 'valid');
   if (padding !== 'valid' && padding !== 'same') throw new KerasFieldError('padding', `padding '${padding}' is not supported: 'valid' or 'same'`);
   return { kernelSize: kerasSizes(c, 'kernel_size'), strides: kerasSizes(c, 'strides', 1), padding, dilationRate: kerasSizes(c, dilationKey, 1) };

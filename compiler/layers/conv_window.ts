@@ -11,7 +11,7 @@ import { positiveInt } from './fields.ts';
 import { LayerShapeError, type FeatureShape } from './layer.ts';
 
 /** A size per spatial axis: one number for all, or a list of one per axis. */
-const perAxis = z.union([positiveInt, z.array(positiveInt).min(1).max(2)], { error: 'expected a positive integer or a list of them' });
+export const perAxis = z.union([positiveInt, z.array(positiveInt).min(1).max(2)], { error: 'expected a positive integer or a list of them' });
 
 /** Keras's window options of a convolution (and their defaults). */
 export const windowOptions = {
@@ -29,7 +29,7 @@ export interface WindowOptions {
 }
 
 /** `value` as one size per spatial axis, or a LayerShapeError naming the option. */
-function sizes(type: string, option: string, value: number | readonly number[], axes: number): number[] {
+export function sizes(type: string, option: string, value: number | readonly number[], axes: number): number[] {
   if (typeof value === 'number') return Array.from({ length: axes }, () => value);
   if (value.length !== axes) throw new LayerShapeError(`${type}: ${option} needs ${axes} value${axes === 1 ? '' : 's'} (one per spatial axis), got [${value.join(', ')}]`);
   return [...value];

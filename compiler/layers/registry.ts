@@ -8,6 +8,14 @@ import { conv2dLayer } from './conv2d.ts';
 import { denseLayer } from './dense.ts';
 import { dropoutLayer } from './dropout.ts';
 import type { AnyLayerDef } from './layer.ts';
+import { averagePooling1dLayer } from './average_pooling1d.ts';
+import { averagePooling2dLayer } from './average_pooling2d.ts';
+import { globalAveragePooling1dLayer } from './global_average_pooling1d.ts';
+import { globalAveragePooling2dLayer } from './global_average_pooling2d.ts';
+import { globalMaxPooling2dLayer } from './global_max_pooling2d.ts';
+import { maxPooling1dLayer } from './max_pooling1d.ts';
+import { maxPooling2dLayer } from './max_pooling2d.ts';
+import { zeroPadding2dLayer } from './zero_padding2d.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
 
@@ -15,6 +23,14 @@ import { multiplyLayer } from './multiply.ts';
 export const builtinLayers = [
   denseLayer,
   conv2dLayer,
+  maxPooling2dLayer,
+  averagePooling2dLayer,
+  maxPooling1dLayer,
+  averagePooling1dLayer,
+  globalAveragePooling2dLayer,
+  globalMaxPooling2dLayer,
+  globalAveragePooling1dLayer,
+  zeroPadding2dLayer,
   activationLayer,
   layerNormalizationLayer,
   batchNormalizationLayer,
