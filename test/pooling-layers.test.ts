@@ -4,6 +4,7 @@
 // backward pass runs) through a view to [h, w, c] or [steps, c]; a view back to rows (or the
 // global pooling itself) feeds the dense output layer.
 import { describe, expect, it } from 'vitest';
+import { compile } from '../compiler/compile.ts';
 import { parseSpec } from '../compiler/model/spec.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { formatSummary, summarize } from '../compiler/model/summary.ts';
@@ -87,5 +88,83 @@ describe('image layer options', () => {
     expect(() => interpret(spec({ type: 'average_pooling2d', poolSize: [2, 2, 2] }))).toThrow(/poolSize/);
     expect(() => parseSpec(spec({ type: 'zero_padding2d', padding: [1, 2, 3] }))).toThrow(/padding/);
     expect(() => parseSpec(spec({ type: 'zero_padding2d', padding: -1 }))).toThrow(/padding/);
+  });
+});
+
+describe('batch_normalization on images', () => {
+  it('takes its statistics per channel over batch and pixels, and keeps running statistics of shape [c]', async () => {
+    const spec = {
+      input: { shape: [12] },
+      layers: [{ type: 'view', shape: [2, 2, 3] }, { type: 'batch_normalization', name: 'bn' }, { type: 'view', shape: [12] }],
+      loss: { type: 'mse' },
+      batchSize: 4,
+    };
+    for (const rows of [4, 3]) {
+      const x = randomMatrix(rows, 12, 70 + rows, 2);
+      const y = randomMatrix(rows, 12, 80 + rows);
+      const values = (c: number) => x.flatMap((r) => r.filter((_, i) => i % 3 === c));
+      const mean = [0, 1, 2].map((c) => values(c).reduce((a, v) => a + v, 0) / (4 * rows));
+      const variance = [0, 1, 2].map((c) => values(c).reduce((a, v) => a + (v - mean[c]!) ** 2, 0) / (4 * rows));
+      for (const model of [interpret(spec), await compile(spec)]) {
+        expect(model.signature.params.map((p) => [p.name, p.shape])).toEqual([
+          ['bn.weight', [3]],
+          ['bn.bias', [3]],
+          ['bn.running_mean', [3]],
+          ['bn.running_var', [3]],
+        ]);
+        const expectedLoss = x.flat().reduce((acc, v, i) => acc + ((v - mean[i % 3]!) / Math.sqrt(variance[i % 3]! + 1e-3) - y.flat()[i]!) ** 2, 0) / (12 * rows);
+        expect(model.trainStep(x, y)).toBeCloseTo(expectedLoss, 5);
+        const after = model.getWeights();
+        after['bn.running_mean']!.data.forEach((v, c) => expect(v).toBeCloseTo(0.01 * mean[c]!, 6));
+        after['bn.running_var']!.data.forEach((v, c) => expect(v).toBeCloseTo(0.99 + 0.01 * variance[c]!, 6));
+      }
+    }
+  });
+});
+
+describe('merges of images: graph form, three-way', () => {
+  const graph = (nodes: readonly Record<string, unknown>[], head: string) => ({
+    inputs: [{ name: 'x', shape: [3] }],
+    nodes: [
+      { type: 'dense', name: 'd', units: 48, activation: 'tanh', inputs: ['x'] },
+      { type: 'view', name: 'image', shape: [4, 4, 3], inputs: ['d'] },
+      ...nodes,
+      { type: 'global_average_pooling2d', name: 'gap', inputs: [head] },
+      { type: 'dense', name: 'out', units: 2, inputs: ['gap'] },
+    ],
+    outputs: [{ node: 'out', loss: { type: 'mse' } }],
+    batchSize: 4,
+    seed: 31,
+  });
+  const CASES = [
+    {
+      name: 'residual block: conv2d same relu → batch_normalization, added to its input, then max_pooling2d',
+      spec: graph(
+        [
+          { type: 'conv2d', name: 'conv', filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', inputs: ['image'] },
+          { type: 'batch_normalization', name: 'bn', inputs: ['conv'] },
+          { type: 'add', name: 'skip', inputs: ['image', 'bn'] },
+          { type: 'max_pooling2d', name: 'pool', inputs: ['skip'] },
+        ],
+        'pool',
+      ),
+      training: true,
+    },
+    {
+      name: 'multiply and concatenate (channels) of images',
+      spec: graph(
+        [
+          { type: 'average_pooling2d', name: 'a', poolSize: 2, strides: 1, padding: 'same', inputs: ['image'] },
+          { type: 'multiply', name: 'gated', inputs: ['image', 'a'] },
+          { type: 'concatenate', name: 'both', inputs: ['gated', 'image', 'a'] },
+        ],
+        'both',
+      ),
+    },
+  ];
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    for (const rows of [4, 3]) {
+      await expectThreeWayAgreement(c.spec, { x: randomMatrix(rows, 3, 50 + rows, 1.5) }, { out: randomMatrix(rows, 2, 60 + rows) }, { training: c.training ?? false });
+    }
   });
 });
