@@ -14,6 +14,8 @@ export {
   globalMaxPooling2d,
   globalAveragePooling1d,
   zeroPadding2d,
+  flatten,
+  reshape,
   input,
   losses,
   optimizers,

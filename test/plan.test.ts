@@ -40,6 +40,16 @@ describe('memory plan', () => {
     }
   });
 
+  it('counts every buffer in the figure without reuse: parameters, state, inputs, kernel outputs and scratch', async () => {
+    const { graph, plan } = await compileToWasm({ ...deep, optimizer: { type: 'adam', learningRate: 0.01 } });
+    const aligned = (bytes: number): number => Math.ceil(Math.max(bytes, 1) / 16) * 16;
+    const total = (sizes: ReadonlyMap<number, number>): number => [...sizes.values()].reduce((sum, bytes) => sum + aligned(bytes), 0);
+    for (const port of [...graph.params, ...graph.inputs, ...(graph.state ?? [])]) expect(plan.sizes.has(port.id), port.name).toBe(true);
+    expect(plan.scratchSizes.size).toBeGreaterThan(0);
+    expect(plan.unsharedBytes).toBe(64 + total(plan.sizes) + total(plan.scratchSizes));
+    expect(plan.unsharedBytes).toBeGreaterThan(plan.end);
+  });
+
   it('reuses buffers: the arena is smaller than one buffer per tensor, and inspect reports both', async () => {
     const { wasm, plan, manifest } = await compileToWasm(deep);
     expect(plan.end).toBeLessThan(0.75 * plan.unsharedBytes);

@@ -21,9 +21,11 @@ export interface MemoryPlan {
   readonly sizes: ReadonlyMap<NodeId, number>;
   /** Scratch buffers of the kernels that ask for one (byte offset), by the kernel's output node. */
   readonly scratch: ReadonlyMap<NodeId, number>;
+  /** Their sizes in bytes. */
+  readonly scratchSizes: ReadonlyMap<NodeId, number>;
   /** First byte after the arena. */
   readonly end: number;
-  /** What the arena would take with one buffer per tensor (no reuse), for comparison. */
+  /** What the arena would take with one buffer per tensor and per scratch (no reuse), parameters, state and inputs included. */
   readonly unsharedBytes: number;
 }
 
@@ -79,6 +81,7 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   const offsets = new Map<NodeId, number>();
   const sizes = new Map<NodeId, number>();
   const scratch = new Map<NodeId, number>();
+  const scratchSizes = new Map<NodeId, number>();
   const arena = new Arena();
   const bytesOf = (id: NodeId): number => numel(graph.nodes[id]!.shape, batchSize) * 4;
   const place = (id: NodeId): void => {
@@ -104,7 +107,8 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   const lastUse = new Map<NodeId, number>();
   reads.forEach((ids, t) => ids.forEach((i) => lastUse.set(i, t)));
 
-  let unsharedBytes = ARENA_START;
+  // Parameters, optimizer state and inputs have one buffer each either way.
+  let unsharedBytes = arena.end;
   program.kernels.forEach((kernel, t) => {
     const outs = kernelOutputs(kernel);
     for (const id of outs) {
@@ -116,6 +120,7 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
       unsharedBytes += aligned(bytes);
       const at = arena.take(bytes);
       scratch.set(kernel.out, at);
+      scratchSizes.set(kernel.out, bytes);
       arena.release(at, bytes);
     }
     // Inputs read for the last time here, and an output nobody reads, give their bytes back.
@@ -123,7 +128,7 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
     done.push(...outs.filter((id) => !lastUse.has(id)));
     for (const id of done) if (!pinned.has(id)) arena.release(offsets.get(id)!, sizes.get(id)!);
   });
-  return { offsets, sizes, scratch, end: arena.end, unsharedBytes };
+  return { offsets, sizes, scratch, scratchSizes, end: arena.end, unsharedBytes };
 }
 
 function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {

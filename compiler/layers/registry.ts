@@ -7,6 +7,7 @@ import { concatenateLayer } from './concatenate.ts';
 import { conv2dLayer } from './conv2d.ts';
 import { denseLayer } from './dense.ts';
 import { dropoutLayer } from './dropout.ts';
+import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
 import { averagePooling1dLayer } from './average_pooling1d.ts';
 import { averagePooling2dLayer } from './average_pooling2d.ts';
@@ -18,6 +19,7 @@ import { maxPooling2dLayer } from './max_pooling2d.ts';
 import { zeroPadding2dLayer } from './zero_padding2d.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
+import { reshapeLayer } from './reshape.ts';
 
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
@@ -35,6 +37,8 @@ export const builtinLayers = [
   layerNormalizationLayer,
   batchNormalizationLayer,
   dropoutLayer,
+  flattenLayer,
+  reshapeLayer,
   addLayer,
   multiplyLayer,
   concatenateLayer,
