@@ -1,14 +1,13 @@
 // Every pooling and padding layer, and the per-channel layers on images and sequences, in small
 // models checked three ways (interpreter vs centered differences ≤ 1e-7, compiled vs interpreter
 // ≤ 1e-5), with a full and a partial batch. A dense layer feeds each layer under test (so its
-// backward pass runs) through a view to [h, w, c] or [steps, c]; a view back to rows (or the
-// global pooling itself) feeds the dense output layer.
+// backward pass runs) through a reshape to [h, w, c] or [steps, c]; a flatten (or the global
+// pooling itself) feeds the dense output layer.
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { parseSpec } from '../compiler/model/spec.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { formatSummary, summarize } from '../compiler/model/summary.ts';
-import './fixtures/view_layer.ts';
 import { randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
 
@@ -49,9 +48,9 @@ function specOf(c: LayerCase): unknown {
     input: { shape: [3] },
     layers: [
       { type: 'dense', units: features, activation: 'tanh' },
-      { type: 'view', shape: c.view },
+      { type: 'reshape', targetShape: c.view },
       ...c.layers,
-      ...(c.out.length > 1 ? [{ type: 'view', shape: [size(c.out)] }] : []),
+      ...(c.out.length > 1 ? [{ type: 'flatten' }] : []),
       { type: 'dense', units: 2 },
     ],
     loss: { type: 'mse' },
@@ -77,8 +76,8 @@ describe('image and sequence layers: three-way gradients, full and partial batch
 
 describe('image layer options', () => {
   const spec = (layer: Record<string, unknown>, view: number[] = [4, 4, 2]) => ({
-    input: { shape: [size(view)] },
-    layers: [{ type: 'view', shape: view }, layer, { type: 'global_average_pooling2d' }, { type: 'dense', units: 1 }],
+    input: { shape: view },
+    layers: [layer, { type: 'global_average_pooling2d' }, { type: 'dense', units: 1 }],
     loss: { type: 'mse' },
   });
 
@@ -94,8 +93,8 @@ describe('image layer options', () => {
 describe('batch_normalization on images', () => {
   it('takes its statistics per channel over batch and pixels, and keeps running statistics of shape [c]', async () => {
     const spec = {
-      input: { shape: [12] },
-      layers: [{ type: 'view', shape: [2, 2, 3] }, { type: 'batch_normalization', name: 'bn' }, { type: 'view', shape: [12] }],
+      input: { shape: [2, 2, 3] },
+      layers: [{ type: 'batch_normalization', name: 'bn' }, { type: 'flatten' }],
       loss: { type: 'mse' },
       batchSize: 4,
     };
@@ -127,7 +126,7 @@ describe('merges of images: graph form, three-way', () => {
     inputs: [{ name: 'x', shape: [3] }],
     nodes: [
       { type: 'dense', name: 'd', units: 48, activation: 'tanh', inputs: ['x'] },
-      { type: 'view', name: 'image', shape: [4, 4, 3], inputs: ['d'] },
+      { type: 'reshape', name: 'image', targetShape: [4, 4, 3], inputs: ['d'] },
       ...nodes,
       { type: 'global_average_pooling2d', name: 'gap', inputs: [head] },
       { type: 'dense', name: 'out', units: 2, inputs: ['gap'] },

@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import type { ActivationSpec } from '../compiler/model/activations.ts';
 import { activation, add, batchNormalization, concatenate, dense, input, losses, model as fcModel, multiply, type ModelOutput, type SymbolicTensor } from '../compiler/model/builder.ts';
-import './fixtures/view_layer.ts';
 import { oneHot, randomBits, randomClasses, randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
 
@@ -173,7 +172,7 @@ describe('random graph models', () => {
   });
 });
 
-// Random convolutional models (graph form): a dense layer viewed as an image [h, w, c], then a
+// Random convolutional models (graph form): a dense layer reshaped to an image [h, w, c], then a
 // stack of image layers — conv2d (kernel, strides, padding, activation), max and average pooling
 // (either padding), zero padding, per-channel batch normalization, dropout, residual conv blocks
 // added to their input — then a global pooling or a flatten, and the dense head. Shapes are tracked as the
@@ -191,7 +190,7 @@ const imageBlock = fc.oneof(
 const convModel = fc.record({
   image: fc.tuple(fc.integer({ min: 3, max: 6 }), fc.integer({ min: 3, max: 6 }), fc.integer({ min: 1, max: 3 })),
   blocks: fc.array(imageBlock, { minLength: 1, maxLength: 4 }),
-  flatten: fc.constantFrom('global_average_pooling2d', 'global_max_pooling2d', 'view'),
+  flatten: fc.constantFrom('global_average_pooling2d', 'global_max_pooling2d', 'flatten'),
   units: fc.integer({ min: 2, max: 4 }),
   head,
   batchSize: fc.integer({ min: 3, max: 5 }),
@@ -204,10 +203,10 @@ const windowOut = (size: number, k: number, s: number, padding: 'valid' | 'same'
 type ImageBlock = typeof imageBlock extends fc.Arbitrary<infer T> ? T : never;
 
 /**
- * The drawn stack as graph-form nodes reading `from`, each fitted to the shape before it; the
- * last node's name and its shape.
+ * The drawn stack as graph-form nodes reading `from`, each fitted to the shape before it, and
+ * the last node's name.
  */
-function imageNodes(from: string, start: ImageShape, blocks: readonly ImageBlock[]): { nodes: Record<string, unknown>[]; last: string; shape: ImageShape; training: boolean } {
+function imageNodes(from: string, start: ImageShape, blocks: readonly ImageBlock[]): { nodes: Record<string, unknown>[]; last: string; training: boolean } {
   let [h, w, c] = start;
   let training = false;
   const nodes: Record<string, unknown>[] = [];
@@ -253,7 +252,7 @@ function imageNodes(from: string, start: ImageShape, blocks: readonly ImageBlock
       last = name;
     }
   }
-  return { nodes, last, shape: [h, w, c], training };
+  return { nodes, last, training };
 }
 
 describe('random convolutional models', () => {
@@ -262,14 +261,13 @@ describe('random convolutional models', () => {
       fc.asyncProperty(convModel, async (m) => {
         const [h0, w0, c0] = m.image;
         const stack = imageNodes('image', m.image, m.blocks);
-        const [h, w, c] = stack.shape;
         const spec = {
           inputs: [{ name: 'x', shape: [3] }],
           nodes: [
             { type: 'dense', name: 'd', units: h0 * w0 * c0, activation: 'tanh', inputs: ['x'] },
-            { type: 'view', name: 'image', shape: [h0, w0, c0], inputs: ['d'] },
+            { type: 'reshape', name: 'image', targetShape: [h0, w0, c0], inputs: ['d'] },
             ...stack.nodes,
-            { ...(m.flatten === 'view' ? { type: 'view', shape: [h * w * c] } : { type: m.flatten }), name: 'rows', inputs: [stack.last] },
+            { type: m.flatten, name: 'rows', inputs: [stack.last] },
             { type: 'dense', name: 'out', units: m.units, activation: m.head.activation, inputs: ['rows'] },
           ],
           outputs: [{ node: 'out', loss: m.head.loss }],
