@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/compile.ts';
 import { interpret } from '../../compiler/interpret/interpreter.ts';
-import { parseSpec } from '../../compiler/model/spec.ts';
+import { parseSpec, type SequentialSpec } from '../../compiler/model/spec.ts';
 import '../fixtures/image_layers.ts';
 import { randomClasses, randomMatrix } from '../support/data.ts';
 import { expectThreeWayAgreement } from '../support/three-way.ts';
@@ -55,7 +55,7 @@ describe('conv2d', () => {
     const shapeOf = (image: number[], conv: Record<string, unknown>): readonly number[] => interpret(imageModel(image, [{ type: 'conv2d', name: 'c', ...conv }])).getWeights()['c.weight']!.shape;
     expect(shapeOf([7, 6, 2], { filters: 4, kernelSize: [3, 2] })).toEqual([4, 2, 3, 2]);
     const parsed = (image: number[], conv: Record<string, unknown>): unknown => {
-      const spec = parseSpec(imageModel(image, [{ type: 'conv2d', name: 'c', ...conv }])) as { layers: unknown[] };
+      const spec = parseSpec(imageModel(image, [{ type: 'conv2d', name: 'c', ...conv }])) as SequentialSpec;
       return spec.layers[1];
     };
     expect(parsed([5, 5, 1], { filters: 1, kernelSize: 3 })).toMatchObject({ strides: 1, padding: 'valid', dilationRate: 1, useBias: true, kernelInitializer: { type: 'glorot_uniform' } });
