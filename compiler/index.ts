@@ -6,6 +6,8 @@ export {
   layerNormalization,
   batchNormalization,
   dropout,
+  flatten,
+  reshape,
   input,
   losses,
   optimizers,

@@ -3,17 +3,13 @@
 // raised before any value reaches the model.
 import { InputError } from './errors.ts';
 import type { TensorSpec } from './manifest.ts';
-import { F32_MAX, nonFiniteText, shapeProblem, show, type Feed, type TensorLike } from './tensor.ts';
+import { F32_MAX, flattenNested, nonFiniteText, rowWidth, shapeProblem, show, type Feed, type TensorLike } from './tensor.ts';
 
 export interface Rows {
   readonly rows: number;
   /** Values per row. */
   readonly width: number;
   readonly data: Float64Array;
-}
-
-function rowWidth(spec: TensorSpec): number {
-  return spec.shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);
 }
 
 function describe(spec: TensorSpec, kind: string): string {
@@ -28,7 +24,8 @@ function position(i: number, width: number): string {
 /** Flattens and checks rows of `spec` (batch-first shape). `classes` marks integer class labels in [0, classes). */
 export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'labels', classes?: number): Rows {
   const what = describe(spec, kind);
-  const width = rowWidth(spec);
+  const width = rowWidth(spec.shape);
+  const sample = spec.shape.slice(1) as number[];
   let data: Float64Array;
   if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array) {
     if (value.length % width !== 0) throw new InputError(`${what}: ${value.length} values do not make whole rows of ${width}`);
@@ -40,8 +37,10 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
       data = new Float64Array(value.length * width);
       // Plain loops, no callbacks: this runs on every value of every step.
       for (let r = 0; r < value.length; r++) {
-        const row: unknown = value[r];
-        if (!Array.isArray(row)) throw new InputError(`${what}: row ${r} is not an array`);
+        const given: unknown = value[r];
+        if (!Array.isArray(given)) throw new InputError(`${what}: row ${r} is not an array`);
+        // A sample of an image or sequence input may come nested, as Keras takes it ([h][w][c]).
+        const row: readonly unknown[] = sample.length > 1 && Array.isArray(given[0]) ? nestedSample(given, sample, `${what}: sample ${r}`) : given;
         if (row.length !== width) throw new InputError(`${what}: row ${r} has ${row.length} values, expected ${width}`);
         for (let c = 0; c < width; c++) {
           const v: unknown = row[c];
@@ -86,6 +85,13 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
     }
   }
   return { rows, width, data };
+}
+
+/** One sample given as nested arrays of its shape, flattened row-major. */
+function nestedSample(sample: readonly unknown[], shape: readonly number[], path: string): number[] {
+  const flat: number[] = [];
+  flattenNested(sample, shape, path, flat);
+  return flat;
 }
 
 /** The values of a tensor's `data`: a Float32/Float64/Int32Array or an array of numbers. */

@@ -1,3 +1,5 @@
+import { InputError } from './errors.ts';
+
 /** A tensor handed to or from the user: row-major values and their shape. */
 export interface Tensor<D extends Float32Array | Float64Array = Float32Array | Float64Array> {
   readonly shape: readonly number[];
@@ -19,6 +21,11 @@ export function shapeText(shape: readonly (number | string)[]): string {
 
 export function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Values per sample of a batch-first shape (`['N', h, w, c]` → h·w·c). */
+export function rowWidth(shape: readonly (number | string)[]): number {
+  return product(shape.slice(1) as number[]);
 }
 
 /** The largest finite float32. */
@@ -57,4 +64,16 @@ export function shapeProblem(shape: unknown): string | null {
   if (!Array.isArray(shape)) return `shape ${show(shape)} is not a list of sizes`;
   const bad = shape.findIndex((d) => !(typeof d === 'number' && Number.isSafeInteger(d) && d >= 0));
   return bad < 0 ? null : `shape ${show(shape)}: entry ${bad} is ${show(shape[bad])}, not a non-negative integer`;
+}
+
+/** Appends the numbers of nested arrays of `shape` to `out`; an error names `path` and the index where they do not fit. */
+export function flattenNested(value: unknown, shape: readonly number[], path: string, out: number[]): void {
+  if (shape.length === 0) {
+    if (typeof value !== 'number') throw new InputError(`${path} is ${show(value)}, not a number`);
+    out.push(value);
+    return;
+  }
+  if (!Array.isArray(value)) throw new InputError(`${path} should be an array of ${shape[0]}, got ${show(value)}`);
+  if (value.length !== shape[0]) throw new InputError(`${path} has length ${value.length}, expected ${shape[0]}`);
+  value.forEach((v, i) => flattenNested(v, shape.slice(1), `${path}[${i}]`, out));
 }

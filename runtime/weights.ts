@@ -2,18 +2,7 @@
 // written, so a rejected record leaves the model as it was.
 import { InputError } from './errors.ts';
 import type { ParamSpec } from './manifest.ts';
-import { F32_MAX, isFiniteF32, nonFiniteText, product, shapeProblem, shapeText, show, type TensorLike } from './tensor.ts';
-
-function flattenNested(value: unknown, shape: readonly number[], path: string, out: number[]): void {
-  if (shape.length === 0) {
-    if (typeof value !== 'number') throw new InputError(`${path} is ${show(value)}, not a number`);
-    out.push(value);
-    return;
-  }
-  if (!Array.isArray(value)) throw new InputError(`${path} should be an array of ${shape[0]}, got ${show(value)}`);
-  if (value.length !== shape[0]) throw new InputError(`${path} has length ${value.length}, expected ${shape[0]}`);
-  value.forEach((v, i) => flattenNested(v, shape.slice(1), `${path}[${i}]`, out));
-}
+import { F32_MAX, flattenNested, isFiniteF32, nonFiniteText, product, shapeProblem, shapeText, show, type TensorLike } from './tensor.ts';
 
 /** Flat values of a typed array or a plain array of numbers, checked to be numbers. */
 function flatValues(data: unknown, what: string): Float64Array {

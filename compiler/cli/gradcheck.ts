@@ -2,7 +2,7 @@
 // centered differences), compared per tensor and overall; exit 1 when a pair says "likely a bug".
 import { permutation, Rng } from '../../runtime/prng.ts';
 import { InputError } from '../../runtime/errors.ts';
-import type { TensorLike } from '../../runtime/tensor.ts';
+import { rowWidth, type TensorLike } from '../../runtime/tensor.ts';
 import { ACCEPTABLE, BUG_THRESHOLD, EXCELLENT, pairName, pairs, type Element, type PairName, type PairResult } from '../gradcheck/compare.ts';
 import { gradcheck, type GradcheckReport } from '../gradcheck/gradcheck.ts';
 import { interpret } from '../interpret/interpreter.ts';
@@ -93,8 +93,9 @@ export function reportLines(report: GradcheckReport, dataNote: string): string[]
 function csvBatch(options: GradcheckCliOptions, spec: unknown, seed: number | undefined): { x: TensorLike; y: TensorLike; note: string } {
   const data = loadCsv(options.data!);
   const signature = interpret(spec).signature;
-  if (data.features !== (signature.input.shape[1] as number)) {
-    throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${signature.model}' takes ${signature.input.shape[1]} features`);
+  const inputWidth = rowWidth(signature.input.shape);
+  if (data.features !== inputWidth) {
+    throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${signature.model}' takes ${inputWidth} features`);
   }
   const { y } = prepareLabels(signature, data, options.positiveClass);
   const scaled = standardize({ ...data, y }, fitStandardizer({ ...data, y }));

@@ -5,7 +5,7 @@ import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { NonFiniteError } from '../../runtime/guard.ts';
-import type { TensorLike } from '../../runtime/tensor.ts';
+import { rowWidth, type TensorLike } from '../../runtime/tensor.ts';
 import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
@@ -130,7 +130,7 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
     throw new CliError(`model '${m.model}' has ${parts.join(' and ')}; nabla train feeds one input and one label column from a CSV. Train it through the API: trainer.fit({ x: { name: rows, ... }, y: { name: targets, ... } }) (see README, "Functional API")`);
   }
   io.out(dataLine(data));
-  const inputWidth = m.input.shape[1] as number;
+  const inputWidth = rowWidth(m.input.shape);
   if (data.features !== inputWidth) {
     throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${m.model}' takes ${inputWidth} features`);
   }

@@ -30,6 +30,10 @@ function floatTensor(name: string, shape: readonly number[], data: Float32Array)
   return { name, dims: [...shape], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
+function int64Tensor(name: string, values: readonly number[]): Onnx.ITensorProto {
+  return { name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: [...values] };
+}
+
 function valueInfo(name: string, features: readonly number[]): Onnx.IValueInfoProto {
   return {
     name,
@@ -64,6 +68,11 @@ export function exportOnnx(specInput: unknown, weightsInput: WeightsInput): Uint
       constant: (data, shape = []) => {
         const name = `${node.name}/constant_${count++}`;
         initializers.push(floatTensor(name, shape, Float32Array.from(data)));
+        return name;
+      },
+      integers: (values) => {
+        const name = `${node.name}/integers_${count++}`;
+        initializers.push(int64Tensor(name, values));
         return name;
       },
     };

@@ -13,3 +13,16 @@ export const positiveInt = z.int({ error: 'expected an integer' }).positive({ er
  * any work rather than after hours of compiling.
  */
 export const MAX_LAYERS = 10_000;
+
+/** The most values one sample of a model input may hold (a 2048×2048×4 image): beyond it the arena cannot hold a batch. */
+export const MAX_SAMPLE_SIZE = 1 << 24;
+
+/**
+ * A model input's per-sample shape, channels last as in Keras: `[features]`, `[steps, features]`
+ * or `[height, width, channels]`. The batch dimension is implicit.
+ */
+export const inputShape = z
+  .array(positiveInt)
+  .min(1, { error: 'expected [features], [steps, features] or [height, width, channels]' })
+  .max(3, { error: 'expected [features], [steps, features] or [height, width, channels]: inputs have rank 1 to 3 per sample' })
+  .refine((shape) => shape.reduce((a, d) => a * d, 1) <= MAX_SAMPLE_SIZE, { error: `more than ${MAX_SAMPLE_SIZE} values per sample` });

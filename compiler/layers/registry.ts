@@ -9,9 +9,11 @@ import { conv2dLayer } from './conv2d.ts';
 import { denseLayer } from './dense.ts';
 import { depthwiseConv2dLayer } from './depthwise_conv2d.ts';
 import { dropoutLayer } from './dropout.ts';
+import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
+import { reshapeLayer } from './reshape.ts';
 import { separableConv2dLayer } from './separable_conv2d.ts';
 
 /** The built-in layers, in the order error messages list them. */
@@ -25,6 +27,8 @@ export const builtinLayers = [
   layerNormalizationLayer,
   batchNormalizationLayer,
   dropoutLayer,
+  flattenLayer,
+  reshapeLayer,
   addLayer,
   multiplyLayer,
   concatenateLayer,

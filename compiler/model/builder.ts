@@ -8,8 +8,10 @@ import { batchNormalizationLayer } from '../layers/batch_normalization.ts';
 import { concatenateLayer } from '../layers/concatenate.ts';
 import { denseLayer } from '../layers/dense.ts';
 import { dropoutLayer } from '../layers/dropout.ts';
+import { flattenLayer } from '../layers/flatten.ts';
 import { layerNormalizationLayer } from '../layers/layer_normalization.ts';
 import { multiplyLayer } from '../layers/multiply.ts';
+import { reshapeLayer } from '../layers/reshape.ts';
 import { applicable, SymbolicTensor, type Applicable, type LayerInputOf } from '../layers/symbolic.ts';
 import { symbolicInput } from './functional.ts';
 import { parseSpec, type ActivationSpec, type ModelSpecInput, type SequentialSpec } from './spec.ts';
@@ -47,6 +49,16 @@ export function dropout(rate: number, options: { readonly name?: string } = {}):
   return applicable(dropoutLayer, { type: 'dropout', rate, ...options });
 }
 
+/** Keras's Flatten: each sample as one row of values (an image [h, w, c] → [h·w·c]). */
+export function flatten(options: { readonly name?: string } = {}): Applicable {
+  return applicable(flattenLayer, { type: 'flatten', ...options });
+}
+
+/** Keras's Reshape: `reshape([8, 8, 1])`; one axis may be -1. */
+export function reshape(targetShape: readonly number[], options: { readonly name?: string } = {}): Applicable {
+  return applicable(reshapeLayer, { type: 'reshape', targetShape: [...targetShape], ...options });
+}
+
 /** Elementwise sum of tensors of one shape (a residual connection). */
 export function add(inputs: readonly SymbolicTensor[], options: { readonly name?: string } = {}): SymbolicTensor {
   return applicable(addLayer, { type: 'add' }).apply(inputs, options);
@@ -63,7 +75,8 @@ export function concatenate(inputs: readonly SymbolicTensor[], options: { readon
 }
 
 /**
- * A model input of `shape` = [features]: a Sequential model's `input`, and the symbolic tensor the
+ * A model input of per-sample `shape` — `[features]`, `[steps, features]` or `[height, width,
+ * channels]` (channels last) — a Sequential model's `input`, and the symbolic tensor the
  * functional API starts from (name it there: it keys the data, e.g. `{ wide: ..., deep: ... }`).
  */
 export function input(shape: readonly number[], options: { readonly name?: string } = {}): SymbolicTensor {
@@ -136,7 +149,7 @@ export const optimizers = {
 
 export interface SequentialConfig {
   readonly name?: string;
-  /** `input([features], { name })`, or the plain `{ shape, name }`. */
+  /** `input([features], { name })` (or `[h, w, c]`, `[steps, features]`), or the plain `{ shape, name }`. */
   readonly input: ModelSpecInput['input'];
   /** Layer builders' results (`dense(8)`) or their plain data (`{ type: 'dense', units: 8 }`). */
   readonly layers: ModelSpecInput['layers'];

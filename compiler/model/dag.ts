@@ -97,7 +97,14 @@ function sequentialDag(spec: SequentialSpec): ModelDag {
     if (activationOf(node) === 'softmax' && i !== nodes.length - 1) fail(`${node.path}.activation: softmax is only supported on the last layer`);
   });
   const last = spec.layers.at(-1)!;
+  const lastNode = nodes.at(-1)!;
+  if (lastNode.shape.length !== 1) fail(`${lastNode.path}: ${outputRankText(lastNode)}`);
   return { inputs: [{ name: spec.input.name, shape: spec.input.shape }], nodes, outputs: [{ name: last.name, node: last.name, loss: spec.loss, lossWeight: 1 }], graph: false };
+}
+
+/** Why a node cannot be an output: losses and predictions are rows of values, [N, width]. */
+function outputRankText(node: DagNode): string {
+  return `the output '${node.name}' is ${batchedText(node.shape)}; a model's output is rank 1 per sample ([N, width]): end with flatten, global pooling or dense`;
 }
 
 /** Node indices in dependency order: depth-first in the order written, so a chain keeps its order; a cycle is reported with its path. */
@@ -203,6 +210,8 @@ function graphDag(spec: GraphSpec): ModelDag {
       const what = inputShapes.has(output.node) ? `'${output.node}' is a model input; an output is a node` : `unknown node '${output.node}'`;
       fail(`outputs[${k}].node: ${what}`);
     }
+    const rank = built.get(output.node)!.shape.length;
+    if (rank !== 1) fail(`outputs[${k}].node: ${outputRankText(built.get(output.node)!)}`);
     if (outputNames.has(output.name)) fail(`outputs[${k}].name: duplicate output name '${output.name}' (also outputs[${outputNames.get(output.name)}])`);
     outputNames.set(output.name, k);
   });

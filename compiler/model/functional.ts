@@ -7,7 +7,7 @@ import { parseSpec, type GraphSpec, type GraphSpecInput } from './spec.ts';
 
 export { SymbolicTensor, type Applicable } from '../layers/symbolic.ts';
 
-/** A model input of `shape` (per sample: [features]). */
+/** A model input of per-sample `shape`: [features], [steps, features] or [h, w, c]. */
 export function symbolicInput(shape: readonly number[], name?: string): SymbolicTensor {
   return new SymbolicTensor([...shape], { kind: 'input', name });
 }

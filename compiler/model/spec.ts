@@ -8,7 +8,7 @@ import { Optimizer } from '../optim/spec.ts';
 export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
 import { SpecError } from './spec_error.ts';
 import { modelDag } from './dag.ts';
-import { identifier, MAX_LAYERS, positiveInt } from '../layers/fields.ts';
+import { identifier, inputShape, MAX_LAYERS, positiveInt } from '../layers/fields.ts';
 import { f32NonNegative } from './numbers.ts';
 import { layerDefs, layerTableGeneration, type builtinLayers } from '../layers/registry.ts';
 import { arityOf, type AnyLayerDef } from '../layers/layer.ts';
@@ -72,7 +72,7 @@ function buildSchemas() {
     name: identifier.default('model'),
     input: z.strictObject({
       name: identifier.default('x'),
-      shape: z.array(positiveInt).length(1, { error: 'expected [features]: models take rank-1 rows' }),
+      shape: inputShape,
     }),
     layers: z.array(Layer).min(1, { error: 'a model needs at least one layer' }).max(MAX_LAYERS, { error: `more than ${MAX_LAYERS} layers, the most a model may have` }),
     loss: Loss,
@@ -80,7 +80,7 @@ function buildSchemas() {
   });
   const graph = z.strictObject({
     name: identifier.default('model'),
-    inputs: z.array(z.strictObject({ name: identifier, shape: z.array(positiveInt).length(1, { error: 'expected [features]: inputs are rank-1 rows' }) })).min(1, { error: 'a model needs at least one input' }),
+    inputs: z.array(z.strictObject({ name: identifier, shape: inputShape })).min(1, { error: 'a model needs at least one input' }),
     nodes: z.array(GraphNode).min(1, { error: 'a model needs at least one node' }).max(MAX_LAYERS, { error: `more than ${MAX_LAYERS} nodes, the most a model may have` }),
     outputs: z
       .array(

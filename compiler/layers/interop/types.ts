@@ -59,6 +59,8 @@ export interface OnnxEmitter {
   node(opType: string, inputs: readonly string[], attributes?: Readonly<Record<string, number | readonly number[]>>): string;
   /** A float constant (an initializer), scalar when no shape is given. */
   constant(values: readonly number[], shape?: readonly number[]): string;
+  /** An int64 vector constant (a shape, axes). */
+  integers(values: readonly number[]): string;
 }
 
 export interface OnnxMapping<O> {
