@@ -13,7 +13,7 @@ import { KerasFieldError, type KerasConfig } from './interop/types.ts';
 import { LayerShapeError, type FeatureShape } from './layer.ts';
 
 /** A size per spatial axis: one number for all, or a list of one per axis. */
-const perAxis = z.union([positiveInt, z.array(positiveInt).min(1).max(2)], { error: 'expected a positive integer or a list of them' });
+export const perAxis = z.union([positiveInt, z.array(positiveInt).min(1).max(2)], { error: 'expected a positive integer or a list of them' });
 
 /** Keras's window options of a convolution (and their defaults). */
 export const windowOptions = {
@@ -31,7 +31,7 @@ export interface WindowOptions {
 }
 
 /** `value` as one size per spatial axis, or a LayerShapeError naming the option. */
-function sizes(type: string, option: string, value: number | readonly number[], axes: number): number[] {
+export function sizes(type: string, option: string, value: number | readonly number[], axes: number): number[] {
   if (typeof value === 'number') return Array.from({ length: axes }, () => value);
   if (value.length !== axes) throw new LayerShapeError(`${type}: ${option} needs ${axes} value${axes === 1 ? '' : 's'} (one per spatial axis), got [${value.join(', ')}]`);
   return [...value];
@@ -101,10 +101,15 @@ export function kerasSizes(c: KerasConfig, key: string, fallback?: number): numb
   throw new KerasFieldError(key, `expected ${key} to be a number or a list of numbers, got ${JSON.stringify(value)}`);
 }
 
-/** Keras's channels_last and padding fields, refused where nabla has no equivalent. */
-export function kerasWindow(c: KerasConfig, dilationKey = 'dilation_rate'): Record<string, unknown> {
+/** Keras's data_format field: channels_last (or absent), else refused. */
+export function kerasWindowFormat(c: KerasConfig): void {
   const format = c['data_format'];
   if (format !== undefined && format !== null && format !== 'channels_last') throw new KerasFieldError('data_format', `data_format '${String(format)}' is not supported: nabla's images are channels_last`);
+}
+
+/** Keras's channels_last and padding fields, refused where nabla has no equivalent. */
+export function kerasWindow(c: KerasConfig, dilationKey = 'dilation_rate'): Record<string, unknown> {
+  kerasWindowFormat(c);
   const padding = field<string>(c, 'padding', 'string', 'valid');
   if (padding !== 'valid' && padding !== 'same') throw new KerasFieldError('padding', `padding '${padding}' is not supported: 'valid' or 'same'`);
   return { kernelSize: kerasSizes(c, 'kernel_size'), strides: kerasSizes(c, 'strides', 1), padding, dilationRate: kerasSizes(c, dilationKey, 1) };

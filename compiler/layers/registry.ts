@@ -11,6 +11,14 @@ import { depthwiseConv2dLayer } from './depthwise_conv2d.ts';
 import { dropoutLayer } from './dropout.ts';
 import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
+import { averagePooling1dLayer } from './average_pooling1d.ts';
+import { averagePooling2dLayer } from './average_pooling2d.ts';
+import { globalAveragePooling1dLayer } from './global_average_pooling1d.ts';
+import { globalAveragePooling2dLayer } from './global_average_pooling2d.ts';
+import { globalMaxPooling2dLayer } from './global_max_pooling2d.ts';
+import { maxPooling1dLayer } from './max_pooling1d.ts';
+import { maxPooling2dLayer } from './max_pooling2d.ts';
+import { zeroPadding2dLayer } from './zero_padding2d.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
 import { reshapeLayer } from './reshape.ts';
@@ -23,6 +31,14 @@ export const builtinLayers = [
   conv1dLayer,
   depthwiseConv2dLayer,
   separableConv2dLayer,
+  maxPooling2dLayer,
+  averagePooling2dLayer,
+  maxPooling1dLayer,
+  averagePooling1dLayer,
+  globalAveragePooling2dLayer,
+  globalMaxPooling2dLayer,
+  globalAveragePooling1dLayer,
+  zeroPadding2dLayer,
   activationLayer,
   layerNormalizationLayer,
   batchNormalizationLayer,
