@@ -1,5 +1,6 @@
-// The one loop emitter for every elementwise op. Operands broadcast to the output (any rank, as
-// at most two runs of axes: loopView) by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
+// The one loop emitter for every elementwise op. Operands broadcast to the output (any rank, axes
+// grouped into at most three runs) by stride 0; same-shape operands are walked as one flat f32x4
+// loop with a scalar tail.
 import type { Dim, Node } from '../ir/types.ts';
 import type { Template } from '../ops/op.ts';
 import { STEP } from '../../runtime/ports.ts';
@@ -33,36 +34,38 @@ export function f32Literal(value: number): string {
   return Math.abs(f) < 1e15 ? `<f32>(${text}.0)` : `<f32>(${f.toExponential()})`;
 }
 
-/** Axes merged into one loop dimension: their sizes, and per operand whether it is broadcast along them. */
-interface AxisGroup {
-  readonly dims: readonly Dim[];
-  readonly broadcast: readonly boolean[];
+/**
+ * The output's axes grouped into runs along which every operand either walks or broadcasts
+ * alike: a same-shape kernel is one run, a per-channel operand over [N, H, W, C] makes two
+ * ([N·H·W] broadcast, [C] walked), a per-sample one ([N, 1, 1, C] over [N, H, W, C]) three.
+ * Axes of extent 1 join any run. Each run is an extent (an AssemblyScript product) with, per
+ * operand, whether it broadcasts along it.
+ */
+interface Run {
+  readonly dims: Dim[];
+  readonly broadcast: boolean[];
 }
 
-/**
- * The output's axes as at most two loop dimensions [rows, cols]: size-1 axes dropped, neighbours
- * merged where every operand is broadcast along both or along neither (a channel bias on
- * [N, H, W, C] is [N·H·W rows, C cols]; same-shape operands are one flat run). Operand shapes are
- * right-aligned to the output's rank (numpy rules).
- */
-function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], keepRowsAndColumns: boolean): [AxisGroup, AxisGroup] {
-  const groups: { dims: Dim[]; broadcast: boolean[] }[] = [];
-  shape.forEach((d, axis) => {
-    const broadcast = operands.map((o) => axis < shape.length - o.length || (o[axis - (shape.length - o.length)] === 1 && d !== 1));
-    // Column sums need the [rows, cols] of a rank-2 output as they are: nothing dropped or merged.
-    if (keepRowsAndColumns) return void groups.push({ dims: [d], broadcast });
+function runsOf(out: readonly Dim[], operands: readonly (readonly Dim[])[]): Run[] {
+  const padded = operands.map((s) => [...new Array<Dim>(out.length - s.length).fill(1), ...s]);
+  const runs: Run[] = [];
+  out.forEach((d, axis) => {
     if (d === 1) return;
-    const last = groups.at(-1);
+    const broadcast = padded.map((s) => s[axis] === 1);
+    const last = runs.at(-1);
     if (last && last.broadcast.every((b, k) => b === broadcast[k])) last.dims.push(d);
-    else groups.push({ dims: [d], broadcast });
+    else runs.push({ dims: [d], broadcast });
   });
-  const none: AxisGroup = { dims: [], broadcast: operands.map(() => true) };
-  if (groups.length > 2) {
-    throw new Error(`internal: elementwise codegen broadcasts along at most two runs of axes; got [${shape.join(',')}] from ${operands.map((o) => `[${o.join(',')}]`).join(', ')}`);
-  }
-  if (groups.length === 2) return [groups[0]!, groups[1]!];
-  return [none, groups[0] ?? none];
+  return runs;
 }
+
+/** Each axis its own run (extent-1 axes too). */
+function axesOf(out: readonly Dim[], operands: readonly (readonly Dim[])[]): Run[] {
+  const padded = operands.map((s) => [...new Array<Dim>(out.length - s.length).fill(1), ...s]);
+  return out.map((d, axis) => ({ dims: [d], broadcast: padded.map((s) => s[axis] === 1 && d !== 1) }));
+}
+
+const extent = (dims: readonly Dim[], dim: (d: Dim) => string): string => dims.map(dim).join(' * ') || '1';
 
 /**
  * The loop of one elementwise kernel. With `columnSums` (the address of a [cols] buffer) the
@@ -80,20 +83,27 @@ export function emitElementwise(
   columnSums?: string,
 ): string {
   if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
-  const [rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
-  const size = (dims: readonly Dim[]): string => dims.map(dim).join(' * ') || '1';
-  const R = size(rowAxes.dims);
-  const C = size(colAxes.dims);
-  const hasRows = rowAxes.dims.length > 0;
+  // Column sums need the output's own [rows, cols]: each axis kept apart.
+  const runs = columnSums === undefined ? runsOf(node.shape, inputs.map((i) => (i.op === 'constant' ? [] : i.shape))) : axesOf(node.shape, inputs.map((i) => i.shape));
+  if (runs.length > 3) throw new Error(`internal: elementwise operands ${inputs.map((i) => `[${i.shape.join(',')}]`).join(' ')} broadcast along more than three runs of axes`);
+  // Up to three runs: an outer loop (o) around rows (i) of columns (j).
+  const outer = runs.length === 3 ? runs[0]! : null;
+  const [rowRun, colRun] = runs.length === 3 ? [runs[1], runs[2]] : runs.length === 2 ? [runs[0], runs[1]] : [undefined, runs[0]];
+  const R = rowRun ? extent(rowRun.dims, dim) : '1';
+  const C = colRun ? extent(colRun.dims, dim) : '1';
   const operands: Operand[] = inputs.map((input, k) => {
     if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs.value) };
-    const colBroadcast = colAxes.dims.length > 0 && colAxes.broadcast[k]!;
-    return { kind: 'buffer', ptr: ins[k]!, rowStride: hasRows && rowAxes.broadcast[k] ? null : colBroadcast ? '1' : C, colBroadcast, counter: isCounter(input) };
+    const rowOne = !rowRun || rowRun.broadcast[k]!;
+    const colOne = !colRun || colRun.broadcast[k]!;
+    const c = colOne ? '1' : C;
+    let ptr = ins[k]!;
+    if (outer && !outer.broadcast[k]) ptr = `(${ptr} + ((<usize>o * <usize>${[rowOne ? '1' : R, c].filter((e) => e !== '1').join(' * ') || '1'}) << 2))`;
+    return { kind: 'buffer', ptr, rowStride: rowOne && R !== '1' ? null : c, colBroadcast: colOne && C !== '1', counter: isCounter(input) };
   });
   // Same-shape operands and scalars need no row structure: one flat loop over R·C elements.
   const flat =
     columnSums === undefined &&
-    operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || !hasRows);
+    operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || R === '1');
   const lines: string[] = [];
   const scalars: string[] = [];
   const vectors: string[] = [];
@@ -134,17 +144,20 @@ export function emitElementwise(
     columns(`for (; j < ${count}; j++)`, template.scalar(...scalarArgs), { store: 'store<f32>', load: 'load<f32>', add: (a, b) => `${a} + ${b}` });
   };
 
+  const outBlock = outer ? `(${out} + ((<usize>o * <usize>${[R, C].filter((e) => e !== '1').join(' * ') || '1'}) << 2))` : out;
+  if (outer) lines.push(`  for (let o = 0; o < ${extent(outer.dims, dim)}; o++) {`);
   if (flat) {
-    const total = size([...rowAxes.dims, ...colAxes.dims]);
+    const total = [R, C].filter((d) => d !== '1').join(' * ') || '1';
     lines.push(`  {`);
-    inner(out, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
+    inner(outBlock, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
     lines.push(`  }`);
   } else {
     if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${C} << 2);`);
     lines.push(`  for (let i = 0; i < ${R}; i++) {`);
-    const outBase = `${out} + ((<usize>i * <usize>${C}) << 2)`;
+    const outBase = `${outBlock} + ((<usize>i * <usize>${C}) << 2)`;
     inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), C);
     lines.push(`  }`);
   }
+  if (outer) lines.push(`  }`);
   return lines.join('\n');
 }
