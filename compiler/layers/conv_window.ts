@@ -8,6 +8,8 @@ import type { NodeId } from '../ir/types.ts';
 import { windowCount, type WindowAttrs } from '../ops/im2col.ts';
 import { affine } from './dense.ts';
 import { positiveInt } from './fields.ts';
+import { field } from './interop/keras.ts';
+import { KerasFieldError, type KerasConfig } from './interop/types.ts';
 import { LayerShapeError, type FeatureShape } from './layer.ts';
 
 /** A size per spatial axis: one number for all, or a list of one per axis. */
@@ -89,4 +91,26 @@ export function convolve(b: GraphBuilder, x: NodeId, window: WindowAttrs, weight
   const patches = isPointwise(window) ? x : b.op('im2col', [x], window);
   const rows = b.op('reshape', [weight], { shape: [out!, rest.reduce((a, c) => a * c, 1)] });
   return affine(b, patches, rows, bias);
+}
+
+/** A Keras size field (a number or a list) as nabla's option. */
+export function kerasSizes(c: KerasConfig, key: string, fallback?: number): number | number[] {
+  const value = c[key] ?? fallback;
+  if (typeof value === 'number') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+  throw new KerasFieldError(key, `expected ${key} to be a number or a list of numbers, got ${JSON.stringify(value)}`);
+}
+
+/** Keras's data_format field: channels_last (or absent), else refused. */
+export function kerasWindowFormat(c: KerasConfig): void {
+  const format = c['data_format'];
+  if (format !== undefined && format !== null && format !== 'channels_last') throw new KerasFieldError('data_format', `data_format '${String(format)}' is not supported: nabla's images are channels_last`);
+}
+
+/** Keras's channels_last and padding fields, refused where nabla has no equivalent. */
+export function kerasWindow(c: KerasConfig, dilationKey = 'dilation_rate'): Record<string, unknown> {
+  kerasWindowFormat(c);
+  const padding = field<string>(c, 'padding', 'string', 'valid');
+  if (padding !== 'valid' && padding !== 'same') throw new KerasFieldError('padding', `padding '${padding}' is not supported: 'valid' or 'same'`);
+  return { kernelSize: kerasSizes(c, 'kernel_size'), strides: kerasSizes(c, 'strides', 1), padding, dilationRate: kerasSizes(c, dilationKey, 1) };
 }

@@ -5,7 +5,7 @@
 // window over the whole image, so its gradient goes to the argmax as max pooling's does.
 import { z } from 'zod';
 import { BATCH } from '../ir/types.ts';
-import { kerasWindowFormat } from './conv2d.ts';
+import { kerasWindowFormat } from './conv_window.ts';
 import { field } from './interop/keras.ts';
 import { defineLayer, LayerShapeError, type FeatureShape } from './layer.ts';
 

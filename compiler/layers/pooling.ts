@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ShapeError } from '../ops/op.ts';
 import { pooledShape, window2d, type PoolAttrs } from '../ops/pool_window.ts';
 import { BATCH } from '../ir/types.ts';
-import { kerasSizes, kerasWindowFormat } from './conv2d.ts';
+import { kerasSizes, kerasWindowFormat } from './conv_window.ts';
 import { perAxis, sizes } from './conv_window.ts';
 import { field } from './interop/keras.ts';
 import { KerasFieldError, type KerasConfig, type KerasMapping } from './interop/types.ts';

@@ -4,8 +4,10 @@ import { activationLayer } from './activation.ts';
 import { addLayer } from './add.ts';
 import { batchNormalizationLayer } from './batch_normalization.ts';
 import { concatenateLayer } from './concatenate.ts';
+import { conv1dLayer } from './conv1d.ts';
 import { conv2dLayer } from './conv2d.ts';
 import { denseLayer } from './dense.ts';
+import { depthwiseConv2dLayer } from './depthwise_conv2d.ts';
 import { dropoutLayer } from './dropout.ts';
 import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
@@ -20,11 +22,15 @@ import { zeroPadding2dLayer } from './zero_padding2d.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
 import { reshapeLayer } from './reshape.ts';
+import { separableConv2dLayer } from './separable_conv2d.ts';
 
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
   denseLayer,
   conv2dLayer,
+  conv1dLayer,
+  depthwiseConv2dLayer,
+  separableConv2dLayer,
   maxPooling2dLayer,
   averagePooling2dLayer,
   maxPooling1dLayer,

@@ -3,7 +3,7 @@
 // all four sides, [rows, columns] (each on both sides), or [[top, bottom], [left, right]]. Lowered
 // to im2col with a 1×1 window, whose padding reads as zeros (and whose vjp, col2im, crops back).
 import { z } from 'zod';
-import { kerasWindowFormat } from './conv2d.ts';
+import { kerasWindowFormat } from './conv_window.ts';
 import { KerasFieldError } from './interop/types.ts';
 import { defineLayer, LayerShapeError, type FeatureShape } from './layer.ts';
 
