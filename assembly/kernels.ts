@@ -157,6 +157,30 @@ export function gather_label(out: usize, x: usize, labels: usize, R: i32, C: i32
   }
 }
 
+/** Embedding lookup: row r of out[R, D] is row ids[r] of table[V, D]; an id outside [0, V) reads as zeros (the runtime rejects those first). */
+export function gather_rows(out: usize, table: usize, ids: usize, R: i32, V: i32, D: i32): void {
+  const bytes = <usize>D << 2;
+  for (let r = 0; r < R; r++) {
+    const k = load<i32>(at(ids, r));
+    if (k >= 0 && k < V) memory.copy(at(out, r * D), at(table, k * D), bytes);
+    else memory.fill(at(out, r * D), 0, bytes);
+  }
+}
+
+/** Its adjoint: out[V, D] = Σ over r with ids[r] = v of g[r, :], rows added in order r = 0, 1, …. */
+export function scatter_rows(out: usize, g: usize, ids: usize, R: i32, V: i32, D: i32): void {
+  memory.fill(out, 0, (<usize>V * <usize>D) << 2);
+  for (let r = 0; r < R; r++) {
+    const k = load<i32>(at(ids, r));
+    if (k < 0 || k >= V) continue;
+    const src = at(g, r * D);
+    const dst = at(out, k * D);
+    let c = 0;
+    for (; c + 4 <= D; c += 4) v128.store(at(dst, c), f32x4.add(v128.load(at(dst, c)), v128.load(at(src, c))));
+    for (; c < D; c++) store<f32>(at(dst, c), load<f32>(at(dst, c)) + load<f32>(at(src, c)));
+  }
+}
+
 /** out[R,C] = 0 except out[r, label[r]] = g[r]. */
 export function scatter_label(out: usize, g: usize, labels: usize, R: i32, C: i32): void {
   memory.fill(out, 0, (<usize>R * <usize>C) << 2);

@@ -1,7 +1,7 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
-import pkg from '../package.json' with { type: 'json' };
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { sha256Hex } from '../runtime/hash.ts';
+import { relaxedSimd } from '../runtime/relaxed_simd.ts';
 import { product } from '../runtime/tensor.ts';
 import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
 import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
@@ -20,11 +20,13 @@ import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
 import { SpecError } from './model/spec_error.ts';
 import { signatureOf } from './model/signature.ts';
+import { NABLA_VERSION } from './version.ts';
 
-export const NABLA_VERSION: string = pkg.version;
+export { NABLA_VERSION };
 const PAGE = 65536;
 
-export interface CompiledTrainer {
+/** What `compileToWasm` returns: the trainer's `.wasm` (load it with `loadTrainer`) and what it was built from. */
+export interface CompileResult {
   readonly wasm: Uint8Array<ArrayBuffer>;
   readonly manifest: Manifest;
   /** The training graph that was compiled. */
@@ -112,7 +114,7 @@ export interface CompileOptions {
 }
 
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
-export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompiledTrainer> {
+export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompileResult> {
   const started = performance.now();
   const model = lowerModel(parseSpec(specInput));
   const simplified = simplify(trainingGraphOf(model));
@@ -144,8 +146,12 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs } };
 }
 
-/** Compiles and loads: the trainer is ready to train, initialised from the spec's seed. */
+/**
+ * Compiles and loads: the trainer is ready to train, initialised from the spec's seed. Only the
+ * build this host runs is compiled: where it has no relaxed SIMD (Node 20), the relaxed build a
+ * .wasm file carries for other hosts would never run, and would double the compile time.
+ */
 export async function compile(specInput: unknown, options: CompileOptions = {}): Promise<Trainer> {
-  const { wasm } = await compileToWasm(specInput, options);
+  const { wasm } = await compileToWasm(specInput, { ...options, simd: options.simd ?? (relaxedSimd() ? 'both' : 'baseline') });
   return loadTrainer(wasm);
 }

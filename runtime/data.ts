@@ -21,7 +21,7 @@ function position(i: number, width: number): string {
   return width === 1 ? `row ${i}` : `row ${Math.floor(i / width)}, column ${i % width}`;
 }
 
-/** Flattens and checks rows of `spec` (batch-first shape). `classes` marks integer class labels in [0, classes). */
+/** Flattens and checks rows of `spec` (batch-first shape). `classes` marks integers in [0, classes): class labels, or an input's token ids. */
 export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'labels', classes?: number): Rows {
   const what = describe(spec, kind);
   const width = rowWidth(spec.shape);
@@ -81,7 +81,7 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
     // Finite in float32, as the trainer stores it: 1e39 is +Infinity there and would make every result NaN.
     if (!Number.isFinite(Math.fround(v))) throw new InputError(`${what}: ${position(i, width)} is ${nonFiniteText(v)}; values must be finite in float32 (|x| ≤ ${F32_MAX})`);
     if (classes !== undefined && (!Number.isInteger(v) || v < 0 || v >= classes)) {
-      throw new InputError(`${what}: ${position(i, width)} is ${v}, expected a class index in [0, ${classes})`);
+      throw new InputError(`${what}: ${position(i, width)} is ${v}, expected ${kind === 'input' ? 'a token id' : 'a class index'} in [0, ${classes})`);
     }
   }
   return { rows, width, data };

@@ -14,6 +14,8 @@ export interface TensorSpec {
   /** Leading 'N' is the batch: 1 ≤ n ≤ batchSize rows per call. */
   readonly shape: readonly DimSpec[];
   readonly dtype: 'f32' | 'i32';
+  /** An i32 input of token ids: every id lies in [0, idBound), checked before it reaches the model. */
+  readonly idBound?: number;
 }
 
 export interface ParamSpec {

@@ -46,7 +46,7 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   /** Checked rows of every input, from one tensor or `{ [input name]: tensor }`. */
   inputRows(x: Feed): Rows[] {
     const { inputs } = this.signature;
-    return namedRows(x, inputs, inputs.map((t) => t.name), 'input');
+    return namedRows(x, inputs, inputs.map((t) => t.name), 'input', inputs.map((t) => t.idBound));
   }
 
   /** Checked target rows of every output, from one tensor or `{ [output name]: tensor }`, matched against `rows` input rows. */

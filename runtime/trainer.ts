@@ -20,11 +20,12 @@ interface TrainerExports {
 /** Zero-copy views into the trainer's memory. They stay valid: a trainer never grows its memory. */
 export interface TrainerViews {
   /** The first input, targets and prediction (all there is to a single-input, single-output model). */
-  readonly input: Float32Array;
+  /** An Int32Array for an input of token ids (dtype i32). */
+  readonly input: Float32Array | Int32Array;
   readonly labels: Float32Array | Int32Array;
   readonly prediction: Float32Array;
   /** Every input by name; every output's targets and prediction by output name. */
-  readonly inputs: Readonly<Record<string, Float32Array>>;
+  readonly inputs: Readonly<Record<string, Float32Array | Int32Array>>;
   readonly targets: Readonly<Record<string, Float32Array | Int32Array>>;
   readonly predictions: Readonly<Record<string, Float32Array>>;
   readonly params: Readonly<Record<string, Float32Array>>;
@@ -35,7 +36,7 @@ export interface TrainerViews {
 
 class WasmEngine implements BatchEngine<Float32Array> {
   readonly views: TrainerViews;
-  private readonly x: readonly Float32Array[];
+  private readonly x: readonly (Float32Array | Int32Array)[];
   private readonly y: readonly (Float32Array | Int32Array)[];
   private readonly out: readonly { readonly view: Float32Array; readonly width: number }[];
   private readonly losses: readonly Float32Array[];
@@ -50,7 +51,7 @@ class WasmEngine implements BatchEngine<Float32Array> {
     const f32 = (p: Placed): Float32Array => new Float32Array(buffer, p.offset, p.bytes / 4);
     const b = manifest.buffers;
     const { inputs, outputs } = manifest;
-    this.x = b.inputs.map(f32);
+    this.x = b.inputs.map((p, k) => (inputs[k]!.dtype === 'i32' ? new Int32Array(buffer, p.offset, p.bytes / 4) : f32(p)));
     this.y = b.targets.map((p, k) => (outputs[k]!.labels.dtype === 'i32' ? new Int32Array(buffer, p.offset, p.bytes / 4) : f32(p)));
     this.out = b.predictions.map((p, k) => ({ view: f32(p), width: outputs[k]!.prediction.shape[1] as number }));
     this.losses = outputs.length > 1 ? b.losses.map(f32) : [];

@@ -40,6 +40,7 @@ function width(spec: TensorSpec, where: string): number {
   const rest = spec.shape.slice(1);
   if (!rest.every((d) => isCount(d, 1))) fail(`${where}.shape ${JSON.stringify(spec.shape)}: sizes after "N" must be positive integers`);
   if (spec.dtype !== 'f32' && spec.dtype !== 'i32') fail(`${where}.dtype ${JSON.stringify(spec.dtype)} is not "f32" or "i32"`);
+  if (spec.idBound !== undefined && (spec.dtype !== 'i32' || !isCount(spec.idBound, 1))) fail(`${where}.idBound ${JSON.stringify(spec.idBound)} is not a positive integer bound of i32 ids`);
   return product(rest as number[]);
 }
 

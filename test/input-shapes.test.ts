@@ -6,6 +6,7 @@ import { interpret } from '../compiler/interpret/interpreter.ts';
 import { parseSpec } from '../compiler/model/spec.ts';
 import { summarize } from '../compiler/model/summary.ts';
 import { exportOnnx } from '../compiler/interop/onnx-export.ts';
+import { gradcheck } from '../compiler/gradcheck/gradcheck.ts';
 import { flatten, input, model, dense, reshape, sequential, add } from '../compiler/model/builder.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
@@ -37,6 +38,11 @@ describe('image and sequence inputs', () => {
       ['N', 24],
       ['N', 3],
     ]);
+  });
+
+  it('gradcheck draws its random batch in the input shape', async () => {
+    const report = await gradcheck(image, { batch: 3 });
+    expect(report.verdict).toBe('excellent');
   });
 
   it('takes samples as flat rows, as nested [h][w][c] arrays or as an [n, h, w, c] tensor: the same predictions', async () => {

@@ -68,6 +68,8 @@ const CASES: readonly OpCase[] = [
   { op: 'log_softmax', shapes: [[BATCH, 4]] },
   { op: 'gather_label', shapes: [[BATCH, 4], [BATCH]], labels: { operand: 1, classes: 4 } },
   { op: 'scatter_label', shapes: [[BATCH], [BATCH]], attrs: { classes: 3 }, labels: { operand: 1, classes: 3 } },
+  { op: 'gather_rows', shapes: [[6, 3], [BATCH, 4]], labels: { operand: 1, classes: 6 } },
+  { op: 'scatter_rows', shapes: [[BATCH, 4, 3], [BATCH, 4]], attrs: { rows: 6 }, labels: { operand: 1, classes: 6 } },
   { op: 'softmax_xent_labels_grad', shapes: [[BATCH, 4], [BATCH], [BATCH]], labels: { operand: 1, classes: 4 } },
   { op: 'max_pool', shapes: [[BATCH, 4, 5, 3]], attrs: { pool: [2, 2], strides: [2, 2], padding: 'valid' } },
   { op: 'max_pool', shapes: [[BATCH, 5, 4, 2]], attrs: { pool: [3, 2], strides: [1, 2], padding: 'same' } },

@@ -1,5 +1,5 @@
 // `nabla compile <model.json> -o <out.wasm>`
-import { compileToWasm, type CompiledTrainer, type CompileOptions } from '../compile.ts';
+import { compileToWasm, type CompileResult, type CompileOptions } from '../compile.ts';
 import { SpecError } from '../model/spec.ts';
 import { parseCommand } from './args.ts';
 import { CliError, type Io } from './errors.ts';
@@ -8,12 +8,12 @@ import { bytesText, paramCount } from './format.ts';
 import { usage } from './usage.ts';
 
 /** Reads and compiles a spec file; spec errors name the file. */
-export async function compileFile(path: string, options: CompileOptions = {}): Promise<CompiledTrainer> {
+export async function compileFile(path: string, options: CompileOptions = {}): Promise<CompileResult> {
   return compileSpec(readJson(path), path, options);
 }
 
 /** Compiles a spec read from `path`, naming the file in spec errors. */
-export async function compileSpec(spec: unknown, path: string, options: CompileOptions = {}): Promise<CompiledTrainer> {
+export async function compileSpec(spec: unknown, path: string, options: CompileOptions = {}): Promise<CompileResult> {
   try {
     return await compileToWasm(spec, options);
   } catch (err) {

@@ -1,8 +1,8 @@
 // The `nabla` command: dispatch to a subcommand, and turn every failure into one line on stderr
 // with exit code 1 (bad files, specs, data) or usage and exit code 2 (bad command line).
 import { pathToFileURL } from 'node:url';
-import pkg from '../../package.json' with { type: 'json' };
-import { SpecError } from '../model/spec.ts';
+import { NABLA_VERSION } from '../version.ts';
+import { SpecError } from '../model/spec_error.ts';
 import { ShapeError } from '../ops/op.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { ManifestError } from '../../runtime/manifest.ts';
@@ -16,7 +16,7 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError('missing command');
   if (command === '-h' || command === '--help') return io.out(usage.main);
-  if (command === '-v' || command === '--version') return io.out(pkg.version);
+  if (command === '-v' || command === '--version') return io.out(NABLA_VERSION);
   if (!isCommand(command)) throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
   // Commands load lazily: `nabla inspect` and `nabla help` never load the compiler.
   switch (command) {

@@ -1,22 +1,27 @@
 // AssemblyScript → wasm in process, through asc's API (no shell-out). The generated module is the
 // only entry file; the kernels of assembly/ are served to it as imports, so only the ABI is exported.
-import { readFileSync, readdirSync } from 'node:fs';
-import asc from 'assemblyscript/asc';
-import asconfig from '../../asconfig.json' with { type: 'json' };
+// Everything comes from memory (kernel_sources.ts embeds assembly/ and asconfig.json), so this runs
+// in every host: Node, Deno, Bun, a page, a Worker. asc and binaryen (about 15 MB of JavaScript
+// and wasm) load on the first compile, not when nabla is imported.
+import { ASCONFIG as asconfig, KERNEL_SOURCES } from './kernel_sources.ts';
 import type { KernelExports } from './emit.ts';
 
-const assemblyDir = new URL('../../assembly/', import.meta.url);
+type Asc = typeof import('assemblyscript/asc');
 
-let kernelSources: Map<string, string> | undefined;
+let ascLoading: Promise<Asc> | undefined;
 
-/** The hand-written kernel files (name without .ts → source), read once. */
+/** AssemblyScript's compiler, imported once, on first use. */
+function loadAsc(): Promise<Asc> {
+  ascLoading ??= import('assemblyscript/asc').catch((err: unknown) => {
+    ascLoading = undefined;
+    throw err;
+  });
+  return ascLoading;
+}
+
+/** The hand-written kernel files (name without .ts → source). */
 export function kernelFiles(): Map<string, string> {
-  kernelSources ??= new Map(
-    readdirSync(assemblyDir)
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => [f.slice(0, -3), readFileSync(new URL(f, assemblyDir), 'utf8')]),
-  );
-  return kernelSources;
+  return new Map(Object.entries(KERNEL_SOURCES));
 }
 
 /** Every `export function` of every kernel file, for the generated module's imports. */
@@ -65,6 +70,7 @@ export async function compileAssemblyScript(
   if (relaxed) files.set('madd', RELAXED_MADD);
   let binary: Uint8Array | undefined;
   let stderr = '';
+  const asc = await loadAsc();
   const started = performance.now();
   const result = await asc.main(
     [

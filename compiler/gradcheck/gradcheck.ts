@@ -4,7 +4,7 @@
 import type { OutputSpec, Signature } from '../../runtime/manifest.ts';
 import { Rng } from '../../runtime/prng.ts';
 import { InputError } from '../../runtime/errors.ts';
-import type { Tensor, TensorLike } from '../../runtime/tensor.ts';
+import { rowWidth, type Tensor, type TensorLike } from '../../runtime/tensor.ts';
 import { takeRows, type Rows } from '../../runtime/data.ts';
 import { compile } from '../compile.ts';
 import { loadCheckpoint } from '../../runtime/checkpoint.ts';
@@ -99,8 +99,10 @@ export function randomBatch(signature: Signature, rows: number, seed: number): {
   const uniform = (): number => Math.fround(2 * rng.uniform() - 1);
   const x: NamedFeed = {};
   for (const input of signature.inputs) {
-    const width = input.shape[1] as number;
-    x[input.name] = { shape: [rows, width], data: Float64Array.from({ length: rows * width }, uniform) };
+    const width = rowWidth(input.shape);
+    // Token-id inputs draw ids the model accepts; float inputs draw values in [-1, 1).
+    const draw = input.idBound === undefined ? uniform : (): number => rng.below(input.idBound!);
+    x[input.name] = { shape: [rows, ...(input.shape.slice(1) as number[])], data: Float64Array.from({ length: rows * width }, draw) };
   }
   const y: NamedFeed = {};
   for (const output of signature.outputs) y[output.name] = randomTargets(output, rows, rng, uniform);

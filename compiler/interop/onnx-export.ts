@@ -1,11 +1,11 @@
 // Export to ONNX: the inference graph (batch norm with its running statistics, dropout as the
 // identity) at opset 17, IR version 8, encoded with onnx-proto (ONNX's own onnx.proto compiled by
-// protobufjs). Inputs are float32 [N, features] with a symbolic batch N, named as the spec's
+// protobufjs). Inputs are float32 [N, ...shape] (int32 for token ids) with a symbolic batch N, named as the spec's
 // inputs; outputs are named as the spec's outputs; every parameter is an initializer under its
 // nabla name. Each layer adds its nodes through the `onnx` mapping of its definition.
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
-import pkg from '../../package.json' with { type: 'json' };
+import { NABLA_VERSION } from '../version.ts';
 import { parseSpec } from '../model/spec.ts';
 import { modelDag } from '../model/dag.ts';
 import type { OnnxEmitter } from '../layers/interop/types.ts';
@@ -34,10 +34,10 @@ function int64Tensor(name: string, values: readonly number[]): Onnx.ITensorProto
   return { name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: [...values] };
 }
 
-function valueInfo(name: string, features: readonly number[]): Onnx.IValueInfoProto {
+function valueInfo(name: string, features: readonly number[], dtype: 'float32' | 'int32' = 'float32'): Onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, ...features.map((d) => ({ dimValue: d }))] } } },
+    type: { tensorType: { elemType: dtype === 'int32' ? onnx.TensorProto.DataType.INT32 : onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, ...features.map((d) => ({ dimValue: d }))] } } },
   };
 }
 
@@ -85,12 +85,12 @@ export function exportOnnx(specInput: unknown, weightsInput: WeightsInput): Uint
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'nabla',
-    producerVersion: pkg.version,
+    producerVersion: NABLA_VERSION,
     graph: {
       name: spec.name,
       node: nodes,
       initializer: initializers,
-      input: dag.inputs.map((i) => valueInfo(i.name, i.shape)),
+      input: dag.inputs.map((i) => valueInfo(i.name, i.shape, i.dtype)),
       output: dag.outputs.map((o) => valueInfo(o.name, shapeOf(o.node))),
     },
   });

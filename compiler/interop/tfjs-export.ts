@@ -9,7 +9,7 @@ import { KerasFieldError } from '../layers/interop/types.ts';
 import { formOf, InteropError } from './errors.ts';
 import { permute, toWeights, weightOf, type Weights, type WeightsInput } from './weights.ts';
 import type { KerasWeightSpec } from './import.ts';
-import pkg from '../../package.json' with { type: 'json' };
+import { NABLA_VERSION } from '../version.ts';
 
 export interface TfjsExport {
   /** model.json, with the weights manifest naming `weightsPath`. */
@@ -108,7 +108,7 @@ export function exportTfjs(specInput: unknown, weightsInput: WeightsInput, optio
   }
   const modelTopology = { ...config, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' };
   const { specs, data } = kerasWeights(dag.nodes, weights);
-  const generatedBy = `nabla ${pkg.version}`;
+  const generatedBy = `nabla ${NABLA_VERSION}`;
   const weightsPath = options.weightsPath ?? 'weights.bin';
   return {
     modelJson: { format: 'layers-model', generatedBy, convertedBy: null, modelTopology, weightsManifest: [{ paths: [weightsPath], weights: specs }] },

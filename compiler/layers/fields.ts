@@ -17,6 +17,10 @@ export const MAX_LAYERS = 10_000;
 /** The most values one sample of a model input may hold (a 2048×2048×4 image): beyond it the arena cannot hold a batch. */
 export const MAX_SAMPLE_SIZE = 1 << 24;
 
+/** A model input's element type: float features, or integer token ids (read by embedding layers). */
+export const inputDtype = z.enum(['float32', 'int32'], { error: "expected 'float32' or 'int32' (token ids, for embedding layers)" }).default('float32');
+export type InputDtype = z.output<typeof inputDtype>;
+
 /**
  * A model input's per-sample shape, channels last as in Keras: `[features]`, `[steps, features]`
  * or `[height, width, channels]`. The batch dimension is implicit.

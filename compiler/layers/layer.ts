@@ -77,6 +77,12 @@ export interface LayerDef<S extends z.ZodRawShape = z.ZodRawShape, O = z.output<
   readonly random?: boolean;
   /** The activation the layer applies, where it has one: softmax is refused away from an output, telemetry reports it. */
   activation?(options: O): ActivationSpec;
+  /**
+   * Reads int32 token ids below this bound (embedding: inputDim) instead of float features. Only
+   * such layers may read an int32 input, and they read nothing else; the runtime refuses ids
+   * outside [0, bound).
+   */
+  tokenIds?(options: O): number;
   /** The output shape, or a LayerShapeError saying why these inputs do not fit. */
   outputShape(options: O, inputs: readonly FeatureShape[]): FeatureShape;
   /** The parameters, in the order they are created (it fixes their initial values and their place in the arena). */

@@ -9,6 +9,7 @@ import { conv2dLayer } from './conv2d.ts';
 import { denseLayer } from './dense.ts';
 import { depthwiseConv2dLayer } from './depthwise_conv2d.ts';
 import { dropoutLayer } from './dropout.ts';
+import { embeddingLayer } from './embedding.ts';
 import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
 import { averagePooling1dLayer } from './average_pooling1d.ts';
@@ -32,6 +33,7 @@ export const builtinLayers = [
   batchNormalizationLayer,
   dropoutLayer,
   flattenLayer,
+  embeddingLayer,
   reshapeLayer,
   addLayer,
   multiplyLayer,

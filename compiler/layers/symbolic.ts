@@ -12,7 +12,7 @@ export interface LayerData {
 }
 
 export type Source =
-  | { readonly kind: 'input'; readonly name: string | undefined }
+  | { readonly kind: 'input'; readonly name: string | undefined; readonly dtype?: 'float32' | 'int32' }
   | { readonly kind: 'layer'; readonly layer: LayerData; readonly inputs: readonly SymbolicTensor[]; readonly name: string | undefined };
 
 /**
@@ -33,6 +33,11 @@ export class SymbolicTensor {
 
   get name(): string | undefined {
     return this.source.name;
+  }
+
+  /** A model input's element type (token ids are 'int32'); layer outputs are float32. */
+  get dtype(): 'float32' | 'int32' | undefined {
+    return this.source.kind === 'input' ? this.source.dtype : undefined;
   }
 }
 

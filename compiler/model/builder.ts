@@ -8,6 +8,7 @@ import { batchNormalizationLayer } from '../layers/batch_normalization.ts';
 import { concatenateLayer } from '../layers/concatenate.ts';
 import { denseLayer } from '../layers/dense.ts';
 import { dropoutLayer } from '../layers/dropout.ts';
+import { embeddingLayer } from '../layers/embedding.ts';
 import { flattenLayer } from '../layers/flatten.ts';
 import { layerNormalizationLayer } from '../layers/layer_normalization.ts';
 import { multiplyLayer } from '../layers/multiply.ts';
@@ -97,6 +98,11 @@ export function zeroPadding2d(options: Options<typeof zeroPadding2dLayer> = {}):
   return applicable(zeroPadding2dLayer, { type: 'zero_padding2d', ...options });
 }
 
+/** Keras's Embedding: `embedding(inputDim, outputDim, { embeddingsInitializer, name })`, reading an input of dtype 'int32'. */
+export function embedding(inputDim: number, outputDim: number, options: Options<typeof embeddingLayer, 'inputDim' | 'outputDim'> = {}): Applicable {
+  return applicable(embeddingLayer, { type: 'embedding', inputDim, outputDim, ...options });
+}
+
 /** Keras's Flatten: each sample as one row of values (an image [h, w, c] → [h·w·c]). */
 export function flatten(options: { readonly name?: string } = {}): Applicable {
   return applicable(flattenLayer, { type: 'flatten', ...options });
@@ -127,8 +133,8 @@ export function concatenate(inputs: readonly SymbolicTensor[], options: { readon
  * channels]` (channels last) — a Sequential model's `input`, and the symbolic tensor the
  * functional API starts from (name it there: it keys the data, e.g. `{ wide: ..., deep: ... }`).
  */
-export function input(shape: readonly number[], options: { readonly name?: string } = {}): SymbolicTensor {
-  return symbolicInput(shape, options.name);
+export function input(shape: readonly number[], options: { readonly name?: string; readonly dtype?: 'float32' | 'int32' } = {}): SymbolicTensor {
+  return symbolicInput(shape, options.name, options.dtype);
 }
 
 export interface ResidualOptions {
@@ -210,6 +216,6 @@ export interface SequentialConfig {
 
 /** A validated Sequential model spec, with every default filled in. Throws SpecError naming the bad field. */
 export function sequential(config: SequentialConfig): SequentialSpec {
-  const { shape, name } = config.input;
-  return parseSpec({ ...config, input: { shape: [...shape], ...(name !== undefined ? { name } : {}) }, layers: [...config.layers] }) as SequentialSpec;
+  const { shape, name, dtype } = config.input;
+  return parseSpec({ ...config, input: { shape: [...shape], ...(name !== undefined ? { name } : {}), ...(dtype !== undefined ? { dtype } : {}) }, layers: [...config.layers] }) as SequentialSpec;
 }

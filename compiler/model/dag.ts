@@ -15,10 +15,14 @@ import type { GraphSpec, LayerSpec, ModelSpec, NodeSpec, SequentialSpec } from '
 import { layerDef, layerDefs } from '../layers/registry.ts';
 import { arityOf, batchedText, LayerShapeError, type AnyLayerDef, type FeatureShape, type ParamDecl } from '../layers/layer.ts';
 import { LABELS as LABELS_NAME } from '../../runtime/ports.ts';
+import type { InputDtype } from '../layers/fields.ts';
 
 export interface DagInput {
   readonly name: string;
   readonly shape: FeatureShape;
+  readonly dtype: InputDtype;
+  /** int32 inputs: ids must lie in [0, idBound), the smallest bound of the layers reading them. */
+  readonly idBound?: number;
 }
 
 export interface DagNode {
@@ -66,9 +70,22 @@ function optionsOf(layer: LayerSpec | NodeSpec): Record<string, unknown> {
 }
 
 /** The node of `layer` applied to `inputShapes`; `complain` words a LayerShapeError for where it was written. */
-function buildNode(layer: LayerSpec, name: string, path: string, owner: string, inputs: readonly string[], inputShapes: readonly FeatureShape[], complain: (message: string) => never): DagNode {
+function buildNode(
+  layer: LayerSpec,
+  name: string,
+  path: string,
+  owner: string,
+  inputs: readonly string[],
+  inputShapes: readonly FeatureShape[],
+  inputDtypes: readonly InputDtype[],
+  complain: (message: string) => never,
+): DagNode {
   const def = layerDef(layer.type);
   const options = optionsOf(layer);
+  inputDtypes.forEach((dtype, j) => {
+    if (dtype === 'int32' && !def.tokenIds) complain(`${layer.type} reads float features, and '${inputs[j]}' holds int32 token ids: feed them to an embedding layer first`);
+    if (dtype !== 'int32' && def.tokenIds) complain(`${layer.type} reads int32 token ids, and '${inputs[j]}' is float32: declare the model input with dtype 'int32'`);
+  });
   let shape: FeatureShape;
   try {
     shape = def.outputShape(options, inputShapes);
@@ -88,7 +105,7 @@ function sequentialDag(spec: SequentialSpec): ModelDag {
   let shape: FeatureShape = spec.input.shape;
   const nodes = spec.layers.map((layer, i): DagNode => {
     const path = `layers[${i}]`;
-    const node = buildNode(layer, layer.name, path, layer.name, [previous], [shape], (message) => fail(`${path}: ${message}; given ${batchedText(shape)} (layer '${layer.name}')`));
+    const node = buildNode(layer, layer.name, path, layer.name, [previous], [shape], [i === 0 ? spec.input.dtype : 'float32'], (message) => fail(`${path}: ${message}; given ${batchedText(shape)} (layer '${layer.name}')`));
     previous = layer.name;
     shape = node.shape;
     return node;
@@ -99,7 +116,16 @@ function sequentialDag(spec: SequentialSpec): ModelDag {
   const last = spec.layers.at(-1)!;
   const lastNode = nodes.at(-1)!;
   if (lastNode.shape.length !== 1) fail(`${lastNode.path}: ${outputRankText(lastNode)}`);
-  return { inputs: [{ name: spec.input.name, shape: spec.input.shape }], nodes, outputs: [{ name: last.name, node: last.name, loss: spec.loss, lossWeight: 1 }], graph: false };
+  return { inputs: withIdBounds([{ name: spec.input.name, shape: spec.input.shape, dtype: spec.input.dtype }], nodes), nodes, outputs: [{ name: last.name, node: last.name, loss: spec.loss, lossWeight: 1 }], graph: false };
+}
+
+/** Each int32 input with the bound its ids must stay below: the least of the layers reading it. */
+function withIdBounds(inputs: readonly DagInput[], nodes: readonly DagNode[]): DagInput[] {
+  return inputs.map((input) => {
+    if (input.dtype !== 'int32') return input;
+    const bounds = nodes.filter((n) => n.def.tokenIds && n.inputs.includes(input.name)).map((n) => n.def.tokenIds!(n.options));
+    return bounds.length ? { ...input, idBound: Math.min(...bounds) } : input;
+  });
 }
 
 /** Why a node cannot be an output: losses and predictions are rows of values, [N, width]. */
@@ -163,6 +189,8 @@ function graphDag(spec: GraphSpec): ModelDag {
 
   const built = new Map<string, DagNode>();
   const shapeOfName = (name: string): FeatureShape => inputShapes.get(name) ?? built.get(name)!.shape;
+  const inputDtypes = new Map(spec.inputs.map((input) => [input.name, input.dtype]));
+  const dtypeOfName = (name: string): InputDtype => inputDtypes.get(name) ?? 'float32';
   const nodes = topologicalOrder(spec, index).map((i): DagNode => {
     const written = spec.nodes[i]!;
     const path = `nodes[${i}]`;
@@ -190,7 +218,7 @@ function graphDag(spec: GraphSpec): ModelDag {
           fail(`${path}.inputs[${j}]: layer '${sharedName}' takes ${batchedText(expected)}, '${written.inputs[j]}' is ${batchedText(s)} (node '${written.name}')`);
         }
       });
-      node = { ...buildNode(own.layer, written.name, path, sharedName, written.inputs, shapes, complain), params: own.params };
+      node = { ...buildNode(own.layer, written.name, path, sharedName, written.inputs, shapes, written.inputs.map(dtypeOfName), complain), params: own.params };
     } else {
       const { min, max } = arityOf(layerDef(written.type));
       if (max === 1 && written.inputs.length !== 1) fail(`${path}.inputs: a ${written.type} layer reads one input, given ${written.inputs.length} (node '${written.name}')`);
@@ -198,7 +226,7 @@ function graphDag(spec: GraphSpec): ModelDag {
         fail(`${path}.inputs: a ${written.type} layer reads ${min} to ${max ?? 'any number of'} inputs, given ${written.inputs.length} (node '${written.name}')`);
       }
       const { inputs: _inputs, ...layer } = written;
-      node = buildNode(layer, written.name, path, written.name, written.inputs, shapes, complain);
+      node = buildNode(layer, written.name, path, written.name, written.inputs, shapes, written.inputs.map(dtypeOfName), complain);
     }
     built.set(node.name, node);
     return node;
@@ -242,7 +270,7 @@ function graphDag(spec: GraphSpec): ModelDag {
     }
   }
   return {
-    inputs: spec.inputs.map((input) => ({ name: input.name, shape: input.shape })),
+    inputs: withIdBounds(spec.inputs.map((input) => ({ name: input.name, shape: input.shape, dtype: input.dtype })), nodes),
     nodes,
     outputs: spec.outputs.map((o) => ({ name: o.name, node: o.node, loss: o.loss, lossWeight: o.lossWeight })),
     graph: true,

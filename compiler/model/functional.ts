@@ -8,8 +8,8 @@ import { parseSpec, type GraphSpec, type GraphSpecInput } from './spec.ts';
 export { SymbolicTensor, type Applicable } from '../layers/symbolic.ts';
 
 /** A model input of per-sample `shape`: [features], [steps, features] or [h, w, c]. */
-export function symbolicInput(shape: readonly number[], name?: string): SymbolicTensor {
-  return new SymbolicTensor([...shape], { kind: 'input', name });
+export function symbolicInput(shape: readonly number[], name?: string, dtype?: 'float32' | 'int32'): SymbolicTensor {
+  return new SymbolicTensor([...shape], { kind: 'input', name, ...(dtype ? { dtype } : {}) });
 }
 
 export interface ModelOutput {
@@ -86,7 +86,7 @@ export function model(config: ModelConfig): GraphSpec {
   for (const t of order) {
     const s = t.source;
     if (s.kind === 'input') {
-      inputs.push({ name: claim(t, s.name, 'input'), shape: [...t.shape] });
+      inputs.push({ name: claim(t, s.name, 'input'), shape: [...t.shape], ...(s.dtype ? { dtype: s.dtype } : {}) });
       continue;
     }
     const reads = s.inputs.map((i) => names.get(i)!);

@@ -33,6 +33,8 @@ export interface TensorInfo {
   /** Shape with the batch dimension first, written 'N'. */
   readonly shape: Shape;
   readonly dtype: DType;
+  /** int32 token-id inputs: every id lies in [0, idBound). */
+  readonly idBound?: number;
 }
 
 /** One model output: its prediction, its targets and its loss. */
@@ -73,8 +75,10 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   const params: ParamInfo[] = [];
   const paramPorts: Port[] = [];
   const updates: { target: string; value: NodeId }[] = [];
-  const inputs: TensorInfo[] = dag.inputs.map((input) => ({ name: input.name, shape: [BATCH, ...input.shape], dtype: 'f32' }));
-  const inputIds = inputs.map((input) => b.withLabel(input.name, () => b.input(input.name, input.shape)));
+  const inputs: TensorInfo[] = dag.inputs.map((input) =>
+    input.dtype === 'int32' ? { name: input.name, shape: [BATCH, ...input.shape], dtype: 'i32', idBound: input.idBound! } : { name: input.name, shape: [BATCH, ...input.shape], dtype: 'f32' },
+  );
+  const inputIds = inputs.map((input) => b.withLabel(input.name, () => b.input(input.name, input.shape, input.dtype)));
 
   /** A parameter, created on first use and shared by both passes and by every application of a shared layer. */
   const param = (layer: string, decl: ParamDecl): NodeId => {

@@ -2,7 +2,7 @@
 import type { LossInfo, Signature, TensorSpec } from '../../runtime/manifest.ts';
 import type { LoweredModel, TensorInfo } from './lower.ts';
 
-const tensorSpec = (t: TensorInfo): TensorSpec => ({ name: t.name, shape: [...t.shape], dtype: t.dtype });
+const tensorSpec = (t: TensorInfo): TensorSpec => ({ name: t.name, shape: [...t.shape], dtype: t.dtype, ...(t.idBound === undefined ? {} : { idBound: t.idBound }) });
 
 export function signatureOf(model: LoweredModel): Signature {
   const { spec } = model;

@@ -8,7 +8,7 @@ import { Optimizer } from '../optim/spec.ts';
 export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
 import { SpecError } from './spec_error.ts';
 import { modelDag } from './dag.ts';
-import { identifier, inputShape, MAX_LAYERS, positiveInt } from '../layers/fields.ts';
+import { identifier, inputDtype, inputShape, MAX_LAYERS, positiveInt, type InputDtype } from '../layers/fields.ts';
 import { f32NonNegative } from './numbers.ts';
 import { layerDefs, layerTableGeneration, type builtinLayers } from '../layers/registry.ts';
 import { arityOf, type AnyLayerDef } from '../layers/layer.ts';
@@ -73,6 +73,7 @@ function buildSchemas() {
     input: z.strictObject({
       name: identifier.default('x'),
       shape: inputShape,
+      dtype: inputDtype,
     }),
     layers: z.array(Layer).min(1, { error: 'a model needs at least one layer' }).max(MAX_LAYERS, { error: `more than ${MAX_LAYERS} layers, the most a model may have` }),
     loss: Loss,
@@ -80,7 +81,7 @@ function buildSchemas() {
   });
   const graph = z.strictObject({
     name: identifier.default('model'),
-    inputs: z.array(z.strictObject({ name: identifier, shape: inputShape })).min(1, { error: 'a model needs at least one input' }),
+    inputs: z.array(z.strictObject({ name: identifier, shape: inputShape, dtype: inputDtype })).min(1, { error: 'a model needs at least one input' }),
     nodes: z.array(GraphNode).min(1, { error: 'a model needs at least one node' }).max(MAX_LAYERS, { error: `more than ${MAX_LAYERS} nodes, the most a model may have` }),
     outputs: z
       .array(
@@ -135,13 +136,13 @@ interface SharedInput {
 
 /** What a user may write (defaults optional): the Sequential form. */
 export interface ModelSpecInput extends SharedInput {
-  readonly input: { readonly name?: string; readonly shape: readonly number[] };
+  readonly input: { readonly name?: string; readonly shape: readonly number[]; readonly dtype?: InputDtype };
   readonly layers: readonly (LayerInput | { readonly type: string; readonly name?: string })[];
   readonly loss: z.input<typeof Loss>;
 }
 /** What a user may write in the graph (functional) form. */
 export interface GraphSpecInput extends SharedInput {
-  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype?: InputDtype }[];
   readonly nodes: readonly ({ readonly type: string; readonly name: string; readonly inputs: readonly string[]; readonly [option: string]: unknown })[];
   readonly outputs: readonly { readonly node: string; readonly name?: string; readonly loss: z.input<typeof Loss>; readonly lossWeight?: number }[];
 }
@@ -153,13 +154,13 @@ interface SharedSpec {
 }
 /** A validated Sequential spec with every default filled in and every layer named. */
 export interface SequentialSpec extends SharedSpec {
-  readonly input: { readonly name: string; readonly shape: readonly number[] };
+  readonly input: { readonly name: string; readonly shape: readonly number[]; readonly dtype: InputDtype };
   readonly layers: readonly LayerSpec[];
   readonly loss: LossSpec;
 }
 /** A validated graph spec: defaults filled in, every output named. */
 export interface GraphSpec extends SharedSpec {
-  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype: InputDtype }[];
   readonly nodes: readonly NodeSpec[];
   readonly outputs: readonly OutputSpec[];
 }

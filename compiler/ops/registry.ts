@@ -11,6 +11,7 @@ import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
 import { col2im, im2col } from './im2col.ts';
 import { gather_label, scatter_label } from './labels.ts';
+import { gather_rows, scatter_rows } from './gather_rows.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
 import { max_pool, max_pool_gather, max_pool_scatter } from './max_pool.ts';
@@ -62,6 +63,8 @@ export const ops = {
   log_softmax,
   gather_label,
   scatter_label,
+  gather_rows,
+  scatter_rows,
   softmax_xent_labels_grad,
   max_pool,
   max_pool_scatter,

@@ -24,12 +24,27 @@ const everything = {
   loss: { type: 'categorical_crossentropy' },
 };
 
+/** Token ids through an embedding, a sample reshaped and flattened again. */
+const tokens = {
+  name: 'tokens',
+  input: { name: 'ids', shape: [4], dtype: 'int32' },
+  layers: [
+    { type: 'embedding', inputDim: 7, outputDim: 3 },
+    { type: 'flatten' },
+    { type: 'reshape', targetShape: [3, -1] },
+    { type: 'flatten' },
+    { type: 'dense', units: 2, activation: 'softmax' },
+  ],
+  loss: { type: 'categorical_crossentropy' },
+};
+
 const models: readonly [string, unknown][] = [
   ['iris', example('iris/model.json')],
   ['multi-output wine', example('multi-output/model.json')],
   ['residual digits', example('residual-digits/model.json')],
   ['wide & deep', example('wide-deep/model.json')],
   ['every activation and normalization', everything],
+  ['token ids, embedding, reshape and flatten', tokens],
 ];
 
 /** Largest |a − b| / (1 + |b|). */
@@ -57,7 +72,10 @@ describe('ONNX export', () => {
     expect(Number(decoded.opsetImport[0]!.version)).toEqual(ONNX_OPSET);
 
     const session = await ort.InferenceSession.create(bytes);
-    const feeds = Object.fromEntries(Object.entries(x).map(([name, t]) => [name, new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape])]));
+    const ids = new Set(trainer.signature.inputs.filter((t) => t.dtype === 'i32').map((t) => t.name));
+    const feeds = Object.fromEntries(
+      Object.entries(x).map(([name, t]) => [name, ids.has(name) ? new ort.Tensor('int32', Int32Array.from(t.data), [...t.shape]) : new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape])]),
+    );
     const results = await session.run(feeds);
     const expected = trainer.predictOutputs(x);
     expect(Object.keys(results).sort()).toEqual(Object.keys(expected).sort());

@@ -80,6 +80,20 @@ const models: readonly [string, unknown][] = [
   ['residual digits (batch norm, AdamW, cosine schedule)', example('residual-digits/model.json')],
   ['wide & deep (dropout, concatenate)', example('wide-deep/model.json')],
   ['every activation, merges, a shared layer, clipping, RMSprop, exponential schedule', everything],
+  [
+    'token ids through an embedding, reshape and flatten',
+    {
+      input: { name: 'ids', shape: [4], dtype: 'int32' },
+      layers: [
+        { type: 'embedding', name: 'emb', inputDim: 6, outputDim: 3 },
+        { type: 'reshape', targetShape: [2, 6] },
+        { type: 'flatten' },
+        { type: 'dense', name: 'out', units: 2 },
+      ],
+      loss: { type: 'mse' },
+      optimizer: { type: 'adam', learningRate: 0.01 },
+    },
+  ],
   ['SGD with Nesterov momentum and a step schedule', { ...(example('iris/model.json') as object), optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true, clipValue: 0.1, schedule: { type: 'step', stepSize: 2, gamma: 0.5 } } }],
 ];
 
