@@ -8,7 +8,8 @@ import { median } from './timing.ts';
 
 const W1 = [784, 256, 128, 10];
 const PAGE = 65536;
-const REGION = 4 << 20;
+// Room for the largest operand timed: W5's patch matrix at batch 32 (32·32·32·288 floats, 36 MiB).
+const REGION = 48 << 20;
 const [A, B, C, SCRATCH] = [REGION, 2 * REGION, 3 * REGION, 4 * REGION] as const;
 const CHAINS = 12;
 
@@ -30,15 +31,18 @@ const PRODUCTS: readonly Product[] = [
 const operand = (id: number, shape: Dim[]): Node<'input'> => ({ id, op: 'input', inputs: [], attrs: { name: `x${id}`, shape, dtype: 'f32' }, shape, dtype: 'f32' });
 const product = (shape: Dim[], attrs: MatmulAttrs): Node<'matmul'> => ({ id: 2, op: 'matmul', inputs: [0, 1], attrs: { ...attrs }, shape, dtype: 'f32' });
 
+/** The AssemblyScript of one matmul at these operand shapes, as codegen emits it (operands at A and B, result at C). */
+export function matmulCall(shapes: readonly [Dim[], Dim[]], attrs: MatmulAttrs): string {
+  const inputs = shapes.map((shape, id) => operand(id, shape));
+  const shape = matmul.shape(inputs.map((n) => ({ shape: n.shape, dtype: 'f32' })), attrs).shape;
+  return emitMatmul({ node: product([...shape], attrs), inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) });
+}
+
 function productCalls(p: Product): { code: string; flopsPerRow: number } {
   let flopsPerRow = 0;
   const calls = p.layers.map((l) => {
-    const [sa, sb] = p.shapes(W1[l]!, W1[l + 1]!);
-    const inputs = [operand(0, sa), operand(1, sb)];
-    const shape = matmul.shape(inputs.map((n) => ({ shape: n.shape, dtype: 'f32' })), p.attrs).shape;
     flopsPerRow += 2 * W1[l]! * W1[l + 1]!;
-    const node = product([...shape], p.attrs);
-    return `    ${emitMatmul({ node, inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs: p.attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) })}`;
+    return `    ${matmulCall(p.shapes(W1[l]!, W1[l + 1]!), p.attrs)}`;
   });
   return { code: calls.join('\n'), flopsPerRow };
 }
@@ -60,12 +64,22 @@ function probeSource(): string {
   ].join('\n');
 }
 
-export async function benchGemm(budgetMs: number, simd: SimdFlavour): Promise<string[]> {
+/** A product timed against the probe: `run${k}(n, reps)` of the module, `flops(n)` per rep. */
+export interface TimedProduct {
+  readonly label: string;
+  readonly code: string;
+  readonly flops: (n: number) => number;
+}
+
+/**
+ * Compiles the products (each `run<k>(n, reps)`) with the peak probe into one module, and times
+ * each at each batch against the probe: GFLOPS and % of peak (medians), and the probe's median.
+ */
+export async function timeProducts(products: readonly TimedProduct[], batches: readonly number[], budgetMs: number, simd: SimdFlavour): Promise<{ rows: [string, number, number][]; peak: number }> {
   const imports = Object.entries(kernelExports()).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
-  const built = PRODUCTS.map(productCalls);
   const source = [
     ...imports,
-    ...built.map((b, k) => `export function run${k}(n: i32, reps: i32): void {\n  for (let r = 0; r < reps; r++) {\n${b.code}\n  }\n}`),
+    ...products.map((b, k) => `export function run${k}(n: i32, reps: i32): void {\n  for (let r = 0; r < reps; r++) {\n${b.code}\n  }\n}`),
     probeSource(),
   ].join('\n');
   const memoryBase = SCRATCH + REGION;
@@ -85,12 +99,11 @@ export async function benchGemm(budgetMs: number, simd: SimdFlavour): Promise<st
   };
   const rounds = Math.max(9, Math.round(budgetMs / 40));
   const peaks: number[] = [];
-  const lines: string[] = [];
   const rows: [string, number, number][] = [];
-  for (const batch of [64, 256]) {
-    built.forEach((b, k) => {
+  for (const batch of batches) {
+    products.forEach((b, k) => {
       const run = exports[`run${k}`]!;
-      const flops = b.flopsPerRow * batch;
+      const flops = b.flops(batch);
       const reps = Math.max(1, Math.round(2e7 / flops));
       run(batch, reps);
       const gflops: number[] = [];
@@ -104,10 +117,25 @@ export async function benchGemm(budgetMs: number, simd: SimdFlavour): Promise<st
         gflops.push(g);
         ratios.push(g / peak);
       }
-      rows.push([`  batch ${String(batch).padStart(3)}  ${PRODUCTS[k]!.label.padEnd(20)}`, median(gflops), median(ratios)]);
+      rows.push([`  batch ${String(batch).padStart(3)}  ${b.label}`, median(gflops), median(ratios)]);
     });
   }
-  lines.push(`GEMM at the W1 shapes, ${simd} SIMD: GFLOPS (median) and % of the ${simd === 'relaxed' ? 'f32x4.relaxed_madd' : 'f32x4 mul+add'} peak probe run alternately (median ${median(peaks).toFixed(1)} GFLOPS)`);
-  for (const [label, g, ratio] of rows) lines.push(`${label} ${g.toFixed(1).padStart(5)} GFLOPS  ${(100 * ratio).toFixed(0).padStart(3)} %`);
-  return lines;
+  return { rows, peak: median(peaks) };
+}
+
+/** "12.3 GFLOPS   85 %" table lines under a heading. */
+export function productLines(heading: string, rows: readonly [string, number, number][]): string[] {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return [heading, ...rows.map(([label, g, ratio]) => `${label.padEnd(width)} ${g.toFixed(1).padStart(5)} GFLOPS  ${(100 * ratio).toFixed(0).padStart(3)} %`)];
+}
+
+export const probeName = (simd: SimdFlavour): string => (simd === 'relaxed' ? 'f32x4.relaxed_madd' : 'f32x4 mul+add');
+
+export async function benchGemm(budgetMs: number, simd: SimdFlavour): Promise<string[]> {
+  const products = PRODUCTS.map((p) => {
+    const { code, flopsPerRow } = productCalls(p);
+    return { label: p.label.padEnd(20), code, flops: (n: number) => flopsPerRow * n };
+  });
+  const { rows, peak } = await timeProducts(products, [64, 256], budgetMs, simd);
+  return productLines(`GEMM at the W1 shapes, ${simd} SIMD: GFLOPS (median) and % of the ${probeName(simd)} peak probe run alternately (median ${peak.toFixed(1)} GFLOPS)`, rows);
 }

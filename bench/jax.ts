@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { defaultDevice, init, jit, nn, numpy as np, random, tree, valueAndGrad } from '@jax-js/jax';
+import { defaultDevice, init, jit, lax, nn, numpy as np, random, tree, valueAndGrad } from '@jax-js/jax';
 import { msPerCall } from './timing.ts';
-import { syntheticBatch, type Workload } from './workloads.ts';
+import { convGeometry, syntheticBatch, type Workload } from './workloads.ts';
 
 type Params = { w: np.Array; b: np.Array }[];
 
@@ -42,10 +42,16 @@ export function initJax(): Promise<string> {
 export async function jaxTrainer(w: Workload): Promise<{ step: () => number; device: () => string; dispose: () => void }> {
   await initJax();
   const { x, labels, outputs } = syntheticBatch(w);
-  const xA = np.array(x, { shape: [w.batch, w.inputs] });
+  // jax's convolutions are NCHW with kernels [out, in, kh, kw]: the images are transposed once, outside the step.
+  const xA = w.image ? np.array(x, { shape: [w.batch, ...w.image.shape] }).transpose([0, 3, 1, 2]) : np.array(x, { shape: [w.batch, w.inputs] });
   const yA = labels instanceof Int32Array ? nn.oneHot(np.array(labels, { dtype: np.int32 }), outputs) : np.array(labels, { shape: [w.batch, outputs] });
-  let width = w.inputs;
-  let params: Params = w.layers.map((l, i) => {
+  const { convs, flat } = convGeometry(w);
+  const kernels: Params = convs.map((c) => {
+    const limit = Math.sqrt(6 / (c.kernel * c.kernel * (c.input[2] + c.output[2])));
+    return { w: random.uniform(random.key(100 + c.index), [c.output[2], c.input[2], c.kernel, c.kernel], { minval: -limit, maxval: limit }), b: np.zeros([c.output[2], 1, 1]) };
+  });
+  let width = flat;
+  const params: Params = w.layers.map((l, i) => {
     const limit = Math.sqrt(6 / (width + l.units));
     const layer = { w: random.uniform(random.key(i + 1), [width, l.units], { minval: -limit, maxval: limit }), b: np.zeros([l.units]) };
     width = l.units;
@@ -53,8 +59,27 @@ export async function jaxTrainer(w: Workload): Promise<{ step: () => number; dev
   });
   // Every array passed to a jax-js function is consumed (reference counting): each value is used
   // once, or `.ref` first.
-  const lossOf = (p: Params, xs: np.Array, ys: np.Array): np.Array => {
-    let h = xs;
+  // Conv stages (relu) and 2×2 max pools (a reshape and a max over the window axes), then flatten.
+  const front = (k: Params, xs: np.Array): np.Array => {
+    if (!w.image) return xs;
+    let image = xs;
+    let [h, wd, c] = w.image.shape;
+    let next = 0;
+    for (const s of w.image.stages) {
+      if (s.kind === 'conv') {
+        const { w: kernel, b } = k[next++]!;
+        image = nn.relu(lax.conv(image, kernel, [1, 1], s.padding === 'same' ? 'SAME' : 'VALID').add(b));
+        c = s.filters;
+        if (s.padding === 'valid') [h, wd] = [h - s.kernel + 1, wd - s.kernel + 1];
+      } else {
+        [h, wd] = [h / s.size, wd / s.size];
+        image = np.max(image.reshape([w.batch, c, h, s.size, wd, s.size]), [3, 5]);
+      }
+    }
+    return image.reshape([w.batch, flat]);
+  };
+  const lossOf = ([k, p]: [Params, Params], xs: np.Array, ys: np.Array): np.Array => {
+    let h = front(k, xs);
     p.forEach((layer, i) => {
       const z = np.matmul(h, layer.w).add(layer.b);
       const activation = w.layers[i]!.activation;
@@ -63,22 +88,23 @@ export async function jaxTrainer(w: Workload): Promise<{ step: () => number; dev
     // softmax layers stay logits: log_softmax applies the softmax itself, stably.
     return w.loss === 'mse' ? np.mean(np.square(h.sub(ys))) : np.mean(np.sum(nn.logSoftmax(h, -1).mul(ys), -1)).neg();
   };
-  const trainStep = jit((p: Params, xs: np.Array, ys: np.Array): [np.Array, Params] => {
+  const trainStep = jit((p: [Params, Params], xs: np.Array, ys: np.Array): [np.Array, [Params, Params]] => {
     const [loss, grads] = valueAndGrad(lossOf)(tree.ref(p), xs, ys);
     return [loss, tree.map((v: np.Array, g: np.Array) => v.sub(g.mul(w.learningRate)), p, grads)];
   });
+  let all: [Params, Params] = [kernels, params];
   let device = '';
   return {
     step: () => {
-      const [cost, next] = trainStep(params, xA.ref, yA.ref);
-      params = next;
+      const [cost, next] = trainStep(all, xA.ref, yA.ref);
+      all = next;
       device = cost.device;
       // Reading the loss runs the step's pending kernels (the loss and the new parameters share them).
       return cost.dataSync()[0]!;
     },
     device: () => device,
     dispose: () => {
-      tree.dispose([params, xA, yA]);
+      tree.dispose([all, xA, yA]);
       trainStep.dispose();
     },
   };

@@ -30,6 +30,14 @@ export function msPerCall(step: () => void, budgetMs = 1500): number {
   return median(samples);
 }
 
+/** Milliseconds of one call of `step` after one warm-up call: for steps of seconds, where a median of many is not affordable. */
+export function msOfSlowCall(step: () => void): number {
+  step();
+  const t0 = performance.now();
+  step();
+  return performance.now() - t0;
+}
+
 export interface PairedResult {
   /** Median ms per step of each variant. */
   readonly ms: number[];

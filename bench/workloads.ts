@@ -4,9 +4,17 @@ import { Rng } from '../runtime/prng.ts';
 
 export type Activation = 'relu' | 'tanh' | 'linear' | 'softmax';
 
+/** A stage of a convolutional front: a square conv with relu, or a square max pool (stride = size, 'valid'). */
+export type Stage =
+  | { readonly kind: 'conv'; readonly filters: number; readonly kernel: number; readonly padding: 'same' | 'valid' }
+  | { readonly kind: 'maxpool'; readonly size: number };
+
 export interface Workload {
   readonly name: string;
+  /** Features per sample (h·w·c for an image workload). */
   readonly inputs: number;
+  /** Image workloads: each sample an [h, w, c] image (channels last), through `stages`, flattened into `layers`. */
+  readonly image?: { readonly shape: readonly [number, number, number]; readonly stages: readonly Stage[] };
   readonly layers: readonly { readonly units: number; readonly activation: Activation }[];
   readonly loss: 'sparse_categorical_crossentropy' | 'mse';
   readonly batch: number;
@@ -17,6 +25,20 @@ const mlp = (name: string, widths: readonly number[], batch: number): Workload =
   name,
   inputs: widths[0]!,
   layers: widths.slice(1).map((units, i) => ({ units, activation: i === widths.length - 2 ? 'softmax' : 'relu' })),
+  loss: 'sparse_categorical_crossentropy',
+  batch,
+  learningRate: 0.01,
+});
+
+const conv = (filters: number, kernel: number, padding: 'same' | 'valid'): Stage => ({ kind: 'conv', filters, kernel, padding });
+const pool: Stage = { kind: 'maxpool', size: 2 };
+
+/** A CNN: conv/pool stages over an [h, w, c] image, then relu dense layers and a softmax of the last width. */
+const cnn = (name: string, shape: readonly [number, number, number], stages: readonly Stage[], widths: readonly number[], batch: number): Workload => ({
+  name,
+  inputs: shape[0] * shape[1] * shape[2],
+  image: { shape, stages },
+  layers: widths.map((units, i) => ({ units, activation: i === widths.length - 1 ? 'softmax' : 'relu' })),
   loss: 'sparse_categorical_crossentropy',
   batch,
   learningRate: 0.01,
@@ -34,7 +56,36 @@ export const WORKLOADS: readonly Workload[] = [
     batch: 128,
     learningRate: 0.01,
   },
+  // LeNet-5 style on 28×28×1.
+  cnn('W4', [28, 28, 1], [conv(6, 5, 'same'), pool, conv(16, 5, 'valid'), pool], [120, 84, 10], 64),
+  // A small VGG-style block pair on 32×32×3.
+  cnn('W5', [32, 32, 3], [conv(32, 3, 'same'), conv(32, 3, 'same'), pool, conv(64, 3, 'same'), conv(64, 3, 'same'), pool], [128, 10], 32),
 ];
+
+/** A conv stage with its input and output geometry: [h, w, c] in, [oh, ow, filters] out. */
+export interface ConvGeometry {
+  readonly index: number;
+  readonly kernel: number;
+  readonly input: readonly [number, number, number];
+  readonly output: readonly [number, number, number];
+}
+
+/** The conv stages of an image workload with their geometry, and the flattened width after the last stage. */
+export function convGeometry(w: Workload): { readonly convs: readonly ConvGeometry[]; readonly flat: number } {
+  if (!w.image) return { convs: [], flat: w.inputs };
+  let [h, wd, c] = w.image.shape;
+  const convs: ConvGeometry[] = [];
+  for (const s of w.image.stages) {
+    if (s.kind === 'conv') {
+      const [oh, ow] = s.padding === 'same' ? [h, wd] : [h - s.kernel + 1, wd - s.kernel + 1];
+      convs.push({ index: convs.length, kernel: s.kernel, input: [h, wd, c], output: [oh, ow, s.filters] });
+      [h, wd, c] = [oh, ow, s.filters];
+    } else {
+      [h, wd] = [Math.floor(h / s.size), Math.floor(wd / s.size)];
+    }
+  }
+  return { convs, flat: h * wd * c };
+}
 
 export interface Batch {
   /** [batch, inputs], row-major. */
@@ -58,10 +109,20 @@ export function syntheticBatch(w: Workload, seed = 7): Batch {
 
 /** The workload as a nabla model spec. */
 export function nablaSpec(w: Workload): unknown {
+  const front = w.image
+    ? [
+        ...w.image.stages.map((s, i) =>
+          s.kind === 'conv'
+            ? { type: 'conv2d', name: `c${i}`, filters: s.filters, kernelSize: s.kernel, padding: s.padding, activation: 'relu' }
+            : { type: 'max_pooling2d', name: `p${i}`, poolSize: s.size },
+        ),
+        { type: 'flatten', name: 'flat' },
+      ]
+    : [];
   return {
     name: w.name.replace('/', '_'),
-    input: { name: 'x', shape: [w.inputs] },
-    layers: w.layers.map((l, i) => ({ type: 'dense', name: `d${i}`, units: l.units, activation: l.activation })),
+    input: { name: 'x', shape: w.image ? [...w.image.shape] : [w.inputs] },
+    layers: [...front, ...w.layers.map((l, i) => ({ type: 'dense', name: `d${i}`, units: l.units, activation: l.activation }))],
     loss: { type: w.loss },
     optimizer: { type: 'sgd', learningRate: w.learningRate },
     batchSize: w.batch,
@@ -69,13 +130,19 @@ export function nablaSpec(w: Workload): unknown {
   };
 }
 
+/** FLOPs of one conv stage's product (forward; its input and weight gradients take as many each). */
+export function convFlops(c: ConvGeometry, batch: number): number {
+  return 2 * batch * c.output[0] * c.output[1] * c.output[2] * c.input[2] * c.kernel * c.kernel;
+}
+
 /** FLOPs of one training step's matrix products (forward, input gradient except the first layer's, weight gradient). */
 export function stepGemmFlops(w: Workload): number {
-  let flops = 0;
-  let width = w.inputs;
+  const { convs, flat } = convGeometry(w);
+  let flops = convs.reduce((sum, c) => sum + convFlops(c, w.batch) * (c.index === 0 ? 2 : 3), 0);
+  let width = flat;
   w.layers.forEach((l, i) => {
     const one = 2 * w.batch * width * l.units;
-    flops += one * (i === 0 ? 2 : 3);
+    flops += one * (i === 0 && convs.length === 0 ? 2 : 3);
     width = l.units;
   });
   return flops;

@@ -18,6 +18,8 @@ interface OpCase {
   readonly domain?: 'positive' | 'away-from-zero';
   /** Operand k is integer labels in [0, classes). */
   readonly labels?: { readonly operand: number; readonly classes: number };
+  /** Operands held fixed (inputs, no gradient taken): the argmax-selecting x of the max-pool companions. */
+  readonly fixed?: readonly number[];
 }
 
 const N = 5;
@@ -45,10 +47,20 @@ const CASES: readonly OpCase[] = [
   { op: 'matmul', shapes: [[BATCH, 3], [3, 2]] },
   { op: 'matmul', shapes: [[BATCH, 3], [BATCH, 2]], attrs: { transA: true } },
   { op: 'matmul', shapes: [[3, BATCH], [2, 3]], attrs: { transA: true, transB: true } },
+  { op: 'matmul', shapes: [[BATCH, 2, 3], [4, 3]], attrs: { transB: true } },
+  { op: 'matmul', shapes: [[BATCH, 2, 3], [3, 4]] },
+  { op: 'matmul', shapes: [[BATCH, 2, 3], [BATCH, 2, 4]], attrs: { transA: true } },
+  { op: 'im2col', shapes: [[BATCH, 4, 5, 2]], attrs: { kernel: [3, 2], strides: [1, 2], dilation: [1, 1], pads: [[1, 1], [0, 1]] } },
+  { op: 'im2col', shapes: [[BATCH, 5, 5, 1]], attrs: { kernel: [2, 2], strides: [2, 1], dilation: [2, 1], pads: [[0, 0], [1, 0]] } },
+  { op: 'im2col', shapes: [[BATCH, 6, 2]], attrs: { kernel: [3], strides: [2], dilation: [1], pads: [[1, 1]] } },
+  { op: 'col2im', shapes: [[BATCH, 4, 3, 12]], attrs: { kernel: [3, 2], strides: [1, 2], dilation: [1, 1], pads: [[1, 1], [0, 1]], spatial: [4, 5] } },
+  { op: 'col2im', shapes: [[BATCH, 3, 6]], attrs: { kernel: [3], strides: [2], dilation: [1], pads: [[1, 1]], spatial: [6] } },
   { op: 'sum', shapes: [[BATCH, 3]], attrs: { axes: [0] } },
   { op: 'sum', shapes: [[BATCH, 3]], attrs: { axes: [1] } },
   { op: 'sum', shapes: [[BATCH, 3]], attrs: { axes: [1], keepDims: true } },
   { op: 'sum', shapes: [[BATCH, 3]], attrs: { axes: [0, 1] } },
+  { op: 'sum', shapes: [[BATCH, 2, 3]], attrs: { axes: [0, 1] } },
+  { op: 'sum', shapes: [[BATCH, 2, 3]], attrs: { axes: [1, 2] } },
   { op: 'reshape', shapes: [[BATCH, 1]], attrs: { shape: [BATCH] } },
   { op: 'broadcast', shapes: [[3]], attrs: { shape: [BATCH, 3] } },
   { op: 'concat', shapes: [[BATCH, 2], [BATCH, 3]] },
@@ -59,6 +71,17 @@ const CASES: readonly OpCase[] = [
   { op: 'gather_rows', shapes: [[6, 3], [BATCH, 4]], labels: { operand: 1, classes: 6 } },
   { op: 'scatter_rows', shapes: [[BATCH, 4, 3], [BATCH, 4]], attrs: { rows: 6 }, labels: { operand: 1, classes: 6 } },
   { op: 'softmax_xent_labels_grad', shapes: [[BATCH, 4], [BATCH], [BATCH]], labels: { operand: 1, classes: 4 } },
+  { op: 'max_pool', shapes: [[BATCH, 4, 5, 3]], attrs: { pool: [2, 2], strides: [2, 2], padding: 'valid' } },
+  { op: 'max_pool', shapes: [[BATCH, 5, 4, 2]], attrs: { pool: [3, 2], strides: [1, 2], padding: 'same' } },
+  { op: 'max_pool', shapes: [[BATCH, 7, 2]], attrs: { pool: [3], strides: [2], padding: 'same' } },
+  { op: 'max_pool_scatter', shapes: [[BATCH, 5, 5, 2], [BATCH, 3, 3, 2]], attrs: { pool: [3, 3], strides: [2, 2], padding: 'same' }, fixed: [0] },
+  { op: 'max_pool_gather', shapes: [[BATCH, 4, 4, 3], [BATCH, 4, 4, 3]], attrs: { pool: [2, 2], strides: [1, 1], padding: 'valid' }, fixed: [0] },
+  { op: 'avg_pool', shapes: [[BATCH, 5, 5, 2]], attrs: { pool: [3, 3], strides: [2, 2], padding: 'same' } },
+  { op: 'avg_pool', shapes: [[BATCH, 4, 6, 3]], attrs: { pool: [2, 3], strides: [2, 3], padding: 'valid' } },
+  { op: 'avg_pool', shapes: [[BATCH, 6, 2]], attrs: { pool: [4], strides: [1], padding: 'same' } },
+  { op: 'avg_pool_transpose', shapes: [[BATCH, 3, 3, 2]], attrs: { pool: [3, 3], strides: [2, 2], padding: 'same', input: [BATCH, 5, 5, 2] } },
+  { op: 'sum', shapes: [[BATCH, 3, 2, 4]], attrs: { axes: [1, 2] } },
+  { op: 'sum', shapes: [[BATCH, 3, 2, 4]], attrs: { axes: [0, 1, 2], keepDims: true } },
 ];
 const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count'];
 
@@ -79,11 +102,13 @@ function operandValues(c: OpCase, k: number, rng: Rng): Float64Array {
 /** loss = Σ out ⊙ R for a fixed random R, so every output element carries a different weight. */
 function build(c: OpCase): { graph: Graph; operands: NodeId[]; loss: NodeId; grads: Map<NodeId, NodeId> } {
   const b = new GraphBuilder();
-  const operands = c.shapes.map((shape, k) => (c.labels?.operand === k ? b.input(`in${k}`, shape, 'i32') : b.param(`p${k}`, shape)));
+  const operands = c.shapes.map((shape, k) =>
+    c.labels?.operand === k ? b.input(`in${k}`, shape, 'i32') : c.fixed?.includes(k) ? b.input(`in${k}`, shape) : b.param(`p${k}`, shape),
+  );
   const out = b.op(c.op, operands, c.attrs as never);
   const r = b.param('r', b.node(out).shape);
   const loss = b.op('sum', [b.op('mul', [out, r])], { axes: b.node(out).shape.map((_, i) => i) });
-  const differentiable = operands.filter((_, k) => c.labels?.operand !== k);
+  const differentiable = operands.filter((_, k) => c.labels?.operand !== k && !c.fixed?.includes(k));
   const grads = grad(b, loss, differentiable);
   return { graph: { nodes: b.nodes, inputs: [], params: [], outputs: [], updates: [] }, operands: differentiable, loss, grads };
 }
@@ -98,7 +123,7 @@ describe('every op: vjp vs centered differences (float64)', () => {
     const rng = new Rng(42, 7);
     const { graph, operands, loss, grads } = build(c);
     const values = new Map<string, Tensor64>();
-    c.shapes.forEach((shape, k) => values.set(c.labels?.operand === k ? `in${k}` : `p${k}`, tensor64(bind(shape), operandValues(c, k, rng))));
+    c.shapes.forEach((shape, k) => values.set(c.labels?.operand === k || c.fixed?.includes(k) ? `in${k}` : `p${k}`, tensor64(bind(shape), operandValues(c, k, rng))));
     const outShape = bind(graph.nodes[graph.nodes.findIndex((n) => n.op === c.op)]!.shape);
     values.set('r', tensor64(outShape, Float64Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => 2 * rng.uniform() - 1)));
     const run = (wanted: NodeId[]): Map<NodeId, Tensor64> => evaluateGraph(graph, wanted, (name) => values.get(name)!, N);

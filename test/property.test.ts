@@ -171,3 +171,113 @@ describe('random graph models', () => {
     );
   });
 });
+
+// Random convolutional models (graph form): a dense layer reshaped to an image [h, w, c], then a
+// stack of image layers — conv2d (kernel, strides, padding, activation), max and average pooling
+// (either padding), zero padding, per-channel batch normalization, dropout, residual conv blocks
+// added to their input — then a global pooling or a flatten, and the dense head. Shapes are tracked as the
+// stack is drawn so that every layer fits (a 'valid' window larger than the image becomes 'same').
+type ImageShape = readonly [number, number, number];
+const imageBlock = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('conv' as const), filters: fc.integer({ min: 1, max: 4 }), kernel: fc.integer({ min: 1, max: 3 }), strides: fc.integer({ min: 1, max: 2 }), padding: fc.constantFrom('valid' as const, 'same' as const), activation: hiddenActivation }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('max_pooling2d' as const, 'average_pooling2d' as const), pool: fc.integer({ min: 2, max: 3 }), strides: fc.integer({ min: 1, max: 2 }), padding: fc.constantFrom('valid' as const, 'same' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('zero_padding2d' as const), padding: fc.constantFrom<number | [number, number] | [[number, number], [number, number]]>(1, [0, 1], [[1, 0], [0, 2]]) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('batch_normalization' as const), center: fc.boolean(), scale: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('dropout' as const), rate: fc.constantFrom(0.1, 0.4) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('residual' as const), kernel: fc.constantFrom(1, 3), activation: hiddenActivation }) },
+);
+
+const convModel = fc.record({
+  image: fc.tuple(fc.integer({ min: 3, max: 6 }), fc.integer({ min: 3, max: 6 }), fc.integer({ min: 1, max: 3 })),
+  blocks: fc.array(imageBlock, { minLength: 1, maxLength: 4 }),
+  flatten: fc.constantFrom('global_average_pooling2d', 'global_max_pooling2d', 'flatten'),
+  units: fc.integer({ min: 2, max: 4 }),
+  head,
+  batchSize: fc.integer({ min: 3, max: 5 }),
+  partial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+const windowOut = (size: number, k: number, s: number, padding: 'valid' | 'same'): number => (padding === 'same' ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1);
+
+type ImageBlock = typeof imageBlock extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * The drawn stack as graph-form nodes reading `from`, each fitted to the shape before it, and
+ * the last node's name.
+ */
+function imageNodes(from: string, start: ImageShape, blocks: readonly ImageBlock[]): { nodes: Record<string, unknown>[]; last: string; training: boolean } {
+  let [h, w, c] = start;
+  let training = false;
+  const nodes: Record<string, unknown>[] = [];
+  let last = from;
+  const layers = {
+    push(layer: Record<string, unknown>): void {
+      const name = `l${nodes.length}`;
+      nodes.push({ ...layer, name, inputs: [last] });
+      last = name;
+    },
+  };
+  let normalized = false;
+  for (const b of blocks) {
+    normalized &&= b.kind === 'max_pooling2d' || b.kind === 'average_pooling2d' || b.kind === 'batch_normalization';
+    if (b.kind === 'conv' || b.kind === 'max_pooling2d' || b.kind === 'average_pooling2d') {
+      const k = b.kind === 'conv' ? b.kernel : b.pool;
+      const padding = k > Math.min(h, w) ? 'same' : b.padding;
+      if (b.kind === 'conv') layers.push({ type: 'conv2d', filters: b.filters, kernelSize: k, strides: b.strides, padding, activation: b.activation });
+      else layers.push({ type: b.kind, poolSize: k, strides: b.strides, padding });
+      [h, w] = [windowOut(h, k, b.strides, padding), windowOut(w, k, b.strides, padding)];
+      if (b.kind === 'conv') c = b.filters;
+    } else if (b.kind === 'zero_padding2d') {
+      const p = b.padding;
+      const [[t, bottom], [l, r]] = typeof p === 'number' ? [[p, p], [p, p]] : typeof p[0] === 'number' ? [[p[0], p[0]], [p[1] as number, p[1] as number]] : (p as [[number, number], [number, number]]);
+      layers.push({ type: 'zero_padding2d', padding: p });
+      [h, w] = [h + t + bottom, w + l + r];
+    } else if (b.kind === 'batch_normalization') {
+      // A second normalization with only pooling between would cancel the first one's shift: its
+      // β would have an exactly zero gradient that float noise cannot confirm. Skipped then.
+      if (normalized) continue;
+      layers.push({ type: 'batch_normalization', center: b.center, scale: b.scale });
+      training = true;
+      normalized = true;
+    } else if (b.kind === 'dropout') {
+      layers.push({ type: 'dropout', rate: b.rate });
+      training = true;
+    } else if (b.kind === 'residual') {
+      // x + conv(x): a conv keeping the shape, added to its input.
+      const skip = last;
+      layers.push({ type: 'conv2d', filters: c, kernelSize: b.kernel, padding: 'same', activation: b.activation });
+      const name = `l${nodes.length}`;
+      nodes.push({ type: 'add', name, inputs: [skip, last] });
+      last = name;
+    }
+  }
+  return { nodes, last, training };
+}
+
+describe('random convolutional models', () => {
+  it('agree three ways (fast-check, fixed seed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(convModel, async (m) => {
+        const [h0, w0, c0] = m.image;
+        const stack = imageNodes('image', m.image, m.blocks);
+        const spec = {
+          inputs: [{ name: 'x', shape: [3] }],
+          nodes: [
+            { type: 'dense', name: 'd', units: h0 * w0 * c0, activation: 'tanh', inputs: ['x'] },
+            { type: 'reshape', name: 'image', targetShape: [h0, w0, c0], inputs: ['d'] },
+            ...stack.nodes,
+            { type: m.flatten, name: 'rows', inputs: [stack.last] },
+            { type: 'dense', name: 'out', units: m.units, activation: m.head.activation, inputs: ['rows'] },
+          ],
+          outputs: [{ node: 'out', loss: m.head.loss }],
+          batchSize: m.batchSize,
+          seed: m.seed,
+        };
+        const n = m.partial ? m.batchSize - 1 : m.batchSize;
+        await expectThreeWayAgreement(spec, { x: randomMatrix(n, 3, m.seed + 1, 1.5) }, { out: m.head.labels(n, m.units, m.seed + 2) }, { training: stack.training, perturbSeed: m.seed + 100, nonZero: false });
+      }),
+      { seed: 20261201, numRuns: 5 },
+    );
+  }, 600_000);
+});

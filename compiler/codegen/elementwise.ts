@@ -1,5 +1,5 @@
 // The one loop emitter for every elementwise op. Operands broadcast to the output (any rank, as
-// at most two runs of axes: loopView) by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
+// at most three runs of axes: loopView) by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
 import type { Dim, Node } from '../ir/types.ts';
 import type { Template } from '../ops/op.ts';
 import { STEP } from '../../runtime/ports.ts';
@@ -40,12 +40,13 @@ interface AxisGroup {
 }
 
 /**
- * The output's axes as at most two loop dimensions [rows, cols]: size-1 axes dropped, neighbours
- * merged where every operand is broadcast along both or along neither (a channel bias on
- * [N, H, W, C] is [N·H·W rows, C cols]; same-shape operands are one flat run). Operand shapes are
- * right-aligned to the output's rank (numpy rules).
+ * The output's axes as at most three loop dimensions [outer, rows, cols]: size-1 axes dropped,
+ * neighbours merged where every operand is broadcast along both or along neither (a channel bias
+ * on [N, H, W, C] is [N·H·W rows, C cols]; a per-sample, per-channel [N, 1, 1, C] — a global
+ * pooling's gradient — is [N outer, H·W rows, C cols]; same-shape operands are one flat run).
+ * Operand shapes are right-aligned to the output's rank (numpy rules).
  */
-function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], keepRowsAndColumns: boolean): [AxisGroup, AxisGroup] {
+function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], keepRowsAndColumns: boolean): [AxisGroup | null, AxisGroup, AxisGroup] {
   const groups: { dims: Dim[]; broadcast: boolean[] }[] = [];
   shape.forEach((d, axis) => {
     const broadcast = operands.map((o) => axis < shape.length - o.length || (o[axis - (shape.length - o.length)] === 1 && d !== 1));
@@ -57,11 +58,12 @@ function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], 
     else groups.push({ dims: [d], broadcast });
   });
   const none: AxisGroup = { dims: [], broadcast: operands.map(() => true) };
-  if (groups.length > 2) {
-    throw new Error(`internal: elementwise codegen broadcasts along at most two runs of axes; got [${shape.join(',')}] from ${operands.map((o) => `[${o.join(',')}]`).join(', ')}`);
+  if (groups.length > 3) {
+    throw new Error(`internal: elementwise codegen broadcasts along at most three runs of axes; got [${shape.join(',')}] from ${operands.map((o) => `[${o.join(',')}]`).join(', ')}`);
   }
-  if (groups.length === 2) return [groups[0]!, groups[1]!];
-  return [none, groups[0] ?? none];
+  if (groups.length === 3) return [groups[0]!, groups[1]!, groups[2]!];
+  if (groups.length === 2) return [null, groups[0]!, groups[1]!];
+  return [null, none, groups[0] ?? none];
 }
 
 /**
@@ -80,7 +82,7 @@ export function emitElementwise(
   columnSums?: string,
 ): string {
   if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
-  const [rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
+  const [outerAxes, rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
   const size = (dims: readonly Dim[]): string => dims.map(dim).join(' * ') || '1';
   const R = size(rowAxes.dims);
   const C = size(colAxes.dims);
@@ -88,7 +90,11 @@ export function emitElementwise(
   const operands: Operand[] = inputs.map((input, k) => {
     if (input.op === 'constant') return { kind: 'literal', value: f32Literal(input.attrs.value) };
     const colBroadcast = colAxes.dims.length > 0 && colAxes.broadcast[k]!;
-    return { kind: 'buffer', ptr: ins[k]!, rowStride: hasRows && rowAxes.broadcast[k] ? null : colBroadcast ? '1' : C, colBroadcast, counter: isCounter(input) };
+    const rowStride = hasRows && rowAxes.broadcast[k] ? null : colBroadcast ? '1' : C;
+    // Along the outer loop an operand steps by its whole [rows, cols] block (or stays, broadcast).
+    const block = [rowStride === null ? '1' : R, colBroadcast ? '1' : C].filter((e) => e !== '1').join(' * ') || '1';
+    const ptr = outerAxes && !outerAxes.broadcast[k] ? `(${ins[k]!} + ((<usize>o * <usize>${block}) << 2))` : ins[k]!;
+    return { kind: 'buffer', ptr, rowStride, colBroadcast, counter: isCounter(input) };
   });
   // Same-shape operands and scalars need no row structure: one flat loop over R·C elements.
   const flat =
@@ -134,17 +140,20 @@ export function emitElementwise(
     columns(`for (; j < ${count}; j++)`, template.scalar(...scalarArgs), { store: 'store<f32>', load: 'load<f32>', add: (a, b) => `${a} + ${b}` });
   };
 
+  const outBlock = outerAxes ? `(${out} + ((<usize>o * <usize>${size([...rowAxes.dims, ...colAxes.dims])}) << 2))` : out;
+  if (outerAxes) lines.push(`  for (let o = 0; o < ${size(outerAxes.dims)}; o++) {`);
   if (flat) {
     const total = size([...rowAxes.dims, ...colAxes.dims]);
     lines.push(`  {`);
-    inner(out, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
+    inner(outBlock, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
     lines.push(`  }`);
   } else {
     if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${C} << 2);`);
     lines.push(`  for (let i = 0; i < ${R}; i++) {`);
-    const outBase = `${out} + ((<usize>i * <usize>${C}) << 2)`;
+    const outBase = `${outBlock} + ((<usize>i * <usize>${C}) << 2)`;
     inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), C);
     lines.push(`  }`);
   }
+  if (outerAxes) lines.push(`  }`);
   return lines.join('\n');
 }

@@ -1,10 +1,31 @@
 // The code of a matmul node: the packed GEMM generator (gemm.ts) where every stride is known at
 // compile time, else a call to the simple kernels of assembly/kernels.ts. Also the scratch the
 // packed forms need, which the memory plan reserves.
+//
+// A matrix dimension is a list of axes (ops/matmul.ts): the leading axes of a rank > 2 operand
+// are one row count, n × their compiled sizes.
 import { BATCH, type Dim, type Node } from '../ir/types.ts';
-import { oriented, type MatmulAttrs } from '../ops/matmul.ts';
+import { oriented, type Axes, type MatmulAttrs } from '../ops/matmul.ts';
 import type { EmitArgs } from '../ops/op.ts';
 import { emitGemm, packedBytes, packedColumnsBytes, type GemmDim, type GemmEpilogue, type GemmSpec } from './gemm.ts';
+
+/** The compiled size of a product of axes, or undefined where the batch is one of them. */
+function known(axes: Axes): number | undefined {
+  let size = 1;
+  for (const d of axes) {
+    if (d === BATCH) return undefined;
+    size *= d;
+  }
+  return size;
+}
+
+/** A product of axes as an i32 expression: one axis as `dim` writes it, else n times the compiled rest. */
+function axesExpr(axes: Axes, dim: (d: Dim) => string): string {
+  if (axes.length === 1) return dim(axes[0]!);
+  const size = known(axes.filter((d) => d !== BATCH))!;
+  if (!axes.includes(BATCH)) return String(size);
+  return size === 1 ? dim(BATCH) : `(${dim(BATCH)} * ${size})`;
+}
 
 /** The product's code; an epilogue (bias, activation) is only possible where the GEMM generator runs it. */
 export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue): string {
@@ -22,9 +43,9 @@ export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch }: Emit
   }
   if (epilogue) throw new Error(`internal: no GEMM epilogue for matmul %${node.id}`);
   const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-  const n = node.shape[1]!;
+  const n = node.shape.slice(-1);
   const kernel = `mm_${attrs.transA ? 't' : 'n'}${attrs.transB ? 't' : 'n'}`;
-  return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${dim(m)}, ${dim(k)}, ${dim(n)});`;
+  return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${axesExpr(m, dim)}, ${axesExpr(k, dim)}, ${axesExpr(n, dim)});`;
 }
 
 type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
@@ -35,16 +56,19 @@ type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
  */
 function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((dim: (d: Dim) => string) => GemmShape) & { packed: 'a' | 'b' | null }) | null {
   const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-  const n = node.shape[1]!;
-  const known = (d: Dim): d is number => typeof d === 'number';
-  const gd = (d: Dim, dim: (d: Dim) => string): GemmDim => (known(d) ? { expr: dim(d), value: d } : { expr: dim(d) });
-  const shape = (aRow: number, aK: number) => (dim: (d: Dim) => string): GemmShape => ({ M: gd(m, dim), K: gd(k, dim), N: n as number, aRow, aK });
-  if (!known(n)) return null;
+  const n = known(node.shape.slice(-1));
+  const gd = (axes: Axes, dim: (d: Dim) => string): GemmDim => {
+    const value = known(axes);
+    return value === undefined ? { expr: axesExpr(axes, dim) } : { expr: axesExpr(axes, dim), value };
+  };
+  const shape = (aRow: number, aK: number) => (dim: (d: Dim) => string): GemmShape => ({ M: gd(m, dim), K: gd(k, dim), N: n!, aRow, aK });
+  if (n === undefined) return null;
+  const kSize = known(k);
   // X·Wᵀ packs W into 8-column panels; dYᵀ·X packs dY into 4-column panels (then rows of a
   // panel are 4 bytes apart and k steps 16); dY·W reads both operands in place.
-  if (!attrs.transA && attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: 'b' as const });
-  if (!attrs.transA && !attrs.transB && known(k)) return Object.assign(shape(k * 4, 4), { packed: null });
-  if (attrs.transA && !attrs.transB && known(m)) return Object.assign(shape(4, 16), { packed: 'a' as const });
+  if (!attrs.transA && attrs.transB && kSize !== undefined) return Object.assign(shape(kSize * 4, 4), { packed: 'b' as const });
+  if (!attrs.transA && !attrs.transB && kSize !== undefined) return Object.assign(shape(kSize * 4, 4), { packed: null });
+  if (attrs.transA && !attrs.transB && known(m) !== undefined) return Object.assign(shape(4, 16), { packed: 'a' as const });
   return null;
 }
 
@@ -52,8 +76,8 @@ function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((d
 export function matmulScratchBytes(node: Node, inputs: readonly Node[], attrs: MatmulAttrs, batchSize: number): number {
   const plan = gemmPlan(inputs, node, attrs);
   const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-  const bound = (d: Dim): number => (d === BATCH ? batchSize : d);
-  if (plan?.packed === 'b') return packedBytes(node.shape[1] as number, bound(k));
+  const bound = (axes: Axes): number => axes.reduce<number>((size, d) => size * (d === BATCH ? batchSize : d), 1);
+  if (plan?.packed === 'b') return packedBytes(bound(node.shape.slice(-1)), bound(k));
   if (plan?.packed === 'a') return packedColumnsBytes(bound(m), bound(k));
   return 0;
 }

@@ -65,12 +65,13 @@ export function modelConfigOf(topology: unknown): { className: string; config: u
   return { className: t['class_name'] as string, config: t['config'] };
 }
 
-/** The feature shape of a Keras batch shape `[null, n]`. */
+/** The per-sample shape of a Keras batch shape: `[null, n]`, `[null, steps, n]` or `[null, h, w, c]`. */
 function rowShape(batchShape: unknown, where: string): number[] {
-  if (!Array.isArray(batchShape) || batchShape.length !== 2 || typeof batchShape[1] !== 'number') {
-    return fail(`${where}: input shape ${JSON.stringify(batchShape)} is not supported: nabla models take rows of features, [null, n]`);
+  const dims = Array.isArray(batchShape) ? batchShape.slice(1) : [];
+  if (dims.length < 1 || dims.length > 3 || !dims.every((d) => Number.isInteger(d) && (d as number) > 0)) {
+    return fail(`${where}: input shape ${JSON.stringify(batchShape)} is not supported: nabla models take [null, n], [null, steps, n] or [null, h, w, c] with fixed sizes`);
   }
-  return [batchShape[1] as number];
+  return dims as number[];
 }
 
 const inputShapeOf = (config: KerasConfig): unknown => config['batch_input_shape'] ?? config['batch_shape'];

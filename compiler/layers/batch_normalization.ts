@@ -4,7 +4,7 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { f32Epsilon, f32Fraction } from '../model/numbers.ts';
-import { defineLayer, featureRows } from './layer.ts';
+import { channelsOf, defineLayer } from './layer.ts';
 import { onnxScaleShift, scaleShift, scaleShiftKerasWeights, scaleShiftOptions, scaleShiftParams } from './scale_shift.ts';
 import { KerasFieldError } from './interop/types.ts';
 import { field, lastAxis, refuseExtras } from './interop/keras.ts';
@@ -19,7 +19,8 @@ export interface BatchNormTensors {
 }
 
 /**
- * Batch normalization over the rows of [N, C], as Keras: in training, (x − μ_B)/√(σ²_B + ε)·γ + β
+ * Batch normalization per channel (the last axis) over every other axis — the rows of [N, C], the
+ * pixels of [N, H, W, C], the steps of [N, L, C] — as Keras with axis = −1: in training, (x − μ_B)/√(σ²_B + ε)·γ + β
  * with the statistics of the n rows given (biased variance), differentiated through μ_B and σ²_B,
  * and running ← momentum·running + (1 − momentum)·batch; in inference, the running statistics.
  */
@@ -30,14 +31,16 @@ export function batchNorm(
   options: { readonly epsilon: number; readonly momentum: number },
   training: boolean,
 ): { output: NodeId; updates: { stat: 'running_mean' | 'running_var'; value: NodeId }[] } {
-  const width = b.node(x).shape[1] as number;
+  const shape = b.node(x).shape;
+  const width = shape.at(-1) as number;
+  const reduced = shape.slice(0, -1).map((_, i) => i);
   let mean = t.mean;
   let variance = t.variance;
   const updates: { stat: 'running_mean' | 'running_var'; value: NodeId }[] = [];
   if (training) {
-    // 1/n = C · 1/(n·C): inv_count binds the batch at run time.
+    // 1/(n·H·W) = C · 1/(n·H·W·C): inv_count binds the batch at run time.
     const invRows = b.op('mul', [b.op('inv_count', [x]), b.constant(width)]);
-    const columnMean = (v: NodeId): NodeId => b.op('mul', [b.op('sum', [v], { axes: [0], keepDims: true }), invRows]);
+    const columnMean = (v: NodeId): NodeId => b.op('mul', [b.op('sum', [v], { axes: reduced, keepDims: true }), invRows]);
     mean = columnMean(x);
     const centered0 = b.op('sub', [x, mean]);
     variance = columnMean(b.op('mul', [centered0, centered0]));
@@ -62,12 +65,18 @@ export const batchNormalizationLayer = defineLayer({
   // A second application would update the running statistics twice per step.
   shareable: false,
   trainingDiffers: true,
-  outputShape: (_o, [x]) => featureRows('batch_normalization', x!),
-  params: (o, [x]) => [
-    ...scaleShiftParams(o, x!),
-    { suffix: 'running_mean', shape: x!, init: { type: 'zeros' as const }, trainable: false },
-    { suffix: 'running_var', shape: x!, init: { type: 'ones' as const }, trainable: false },
-  ],
+  outputShape: (_o, [x]) => {
+    channelsOf('batch_normalization', x!);
+    return x!;
+  },
+  params: (o, [x]) => {
+    const channels = [x!.at(-1)!];
+    return [
+      ...scaleShiftParams(o, channels),
+      { suffix: 'running_mean', shape: channels, init: { type: 'zeros' as const }, trainable: false },
+      { suffix: 'running_var', shape: channels, init: { type: 'ones' as const }, trainable: false },
+    ];
+  },
   lower: ({ b, options, inputs, params, training, update }) => {
     const tensors = { gamma: params['weight'] ?? null, beta: params['bias'] ?? null, mean: params['running_mean']!, variance: params['running_var']! };
     const bn = batchNorm(b, inputs[0]!, tensors, options, training);

@@ -132,6 +132,12 @@ export function featureRows(type: string, shape: FeatureShape): FeatureShape {
   return shape;
 }
 
+/** The channels (last axis) of a layer that works per channel or over the last axis, at any rank from 1; a LayerShapeError naming `type` otherwise. */
+export function channelsOf(type: string, shape: FeatureShape): number {
+  if (shape.length < 1) throw new LayerShapeError(`${type} needs an input with a feature axis, got a scalar per sample`);
+  return shape.at(-1)!;
+}
+
 /** Merge layers (add, multiply, concatenate) read two or more tensors. */
 export const TWO_OR_MORE = { min: 2 } as const;
 

@@ -3,19 +3,20 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { f32Epsilon } from '../model/numbers.ts';
-import { defineLayer, featureRows } from './layer.ts';
+import { channelsOf, defineLayer } from './layer.ts';
 import { onnxScaleShift, scaleShift, scaleShiftKerasWeights, scaleShiftOptions, scaleShiftParams } from './scale_shift.ts';
 import { KerasFieldError } from './interop/types.ts';
 import { field, lastAxis, refuseExtras } from './interop/keras.ts';
 import { py } from './interop/torch.ts';
 
 /**
- * Layer normalization over the last axis of [N, C]: (x − μ) / √(σ² + ε), then ·γ + β where given.
+ * Layer normalization over the last axis of [N, C] (and of [N, L, C], [N, H, W, C], each position on its own): (x − μ) / √(σ² + ε), then ·γ + β where given.
  * σ² is the biased variance, as Keras and PyTorch use. Autodiff differentiates through μ and σ².
  */
 export function layerNorm(b: GraphBuilder, x: NodeId, gamma: NodeId | null, beta: NodeId | null, epsilon: number): NodeId {
-  const width = b.node(x).shape[1] as number;
-  const rowMean = (t: NodeId): NodeId => b.op('mul', [b.op('sum', [t], { axes: [1], keepDims: true }), b.constant(1 / width)]);
+  const shape = b.node(x).shape;
+  const width = shape.at(-1) as number;
+  const rowMean = (t: NodeId): NodeId => b.op('mul', [b.op('sum', [t], { axes: [shape.length - 1], keepDims: true }), b.constant(1 / width)]);
   const centered = b.op('sub', [x, rowMean(x)]);
   const variance = rowMean(b.op('mul', [centered, centered]));
   return scaleShift(b, b.op('div', [centered, b.op('sqrt', [b.op('add', [variance, b.constant(epsilon)])])]), gamma, beta);
@@ -27,8 +28,11 @@ export const layerNormalizationLayer = defineLayer({
     epsilon: f32Epsilon.default(1e-3),
     ...scaleShiftOptions,
   },
-  outputShape: (_o, [x]) => featureRows('layer_normalization', x!),
-  params: (o, [x]) => scaleShiftParams(o, x!),
+  outputShape: (_o, [x]) => {
+    channelsOf('layer_normalization', x!);
+    return x!;
+  },
+  params: (o, [x]) => scaleShiftParams(o, [channelsOf('layer_normalization', x!)]),
   lower: ({ b, options, inputs, params }) => layerNorm(b, inputs[0]!, params['weight'] ?? null, params['bias'] ?? null, options.epsilon),
   keras: {
     className: 'LayerNormalization',

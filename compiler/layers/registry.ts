@@ -4,14 +4,26 @@ import { activationLayer } from './activation.ts';
 import { addLayer } from './add.ts';
 import { batchNormalizationLayer } from './batch_normalization.ts';
 import { concatenateLayer } from './concatenate.ts';
+import { conv1dLayer } from './conv1d.ts';
+import { conv2dLayer } from './conv2d.ts';
 import { denseLayer } from './dense.ts';
+import { depthwiseConv2dLayer } from './depthwise_conv2d.ts';
 import { dropoutLayer } from './dropout.ts';
 import { embeddingLayer } from './embedding.ts';
 import { flattenLayer } from './flatten.ts';
 import type { AnyLayerDef } from './layer.ts';
+import { averagePooling1dLayer } from './average_pooling1d.ts';
+import { averagePooling2dLayer } from './average_pooling2d.ts';
+import { globalAveragePooling1dLayer } from './global_average_pooling1d.ts';
+import { globalAveragePooling2dLayer } from './global_average_pooling2d.ts';
+import { globalMaxPooling2dLayer } from './global_max_pooling2d.ts';
+import { maxPooling1dLayer } from './max_pooling1d.ts';
+import { maxPooling2dLayer } from './max_pooling2d.ts';
+import { zeroPadding2dLayer } from './zero_padding2d.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
 import { reshapeLayer } from './reshape.ts';
+import { separableConv2dLayer } from './separable_conv2d.ts';
 
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
@@ -26,6 +38,18 @@ export const builtinLayers = [
   addLayer,
   multiplyLayer,
   concatenateLayer,
+  conv2dLayer,
+  conv1dLayer,
+  depthwiseConv2dLayer,
+  separableConv2dLayer,
+  maxPooling2dLayer,
+  averagePooling2dLayer,
+  maxPooling1dLayer,
+  averagePooling1dLayer,
+  globalAveragePooling2dLayer,
+  globalMaxPooling2dLayer,
+  globalAveragePooling1dLayer,
+  zeroPadding2dLayer,
 ] as const;
 
 const table = new Map<string, AnyLayerDef>(builtinLayers.map((def): [string, AnyLayerDef] => [def.type, def]));

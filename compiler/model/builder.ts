@@ -12,6 +12,14 @@ import { embeddingLayer } from '../layers/embedding.ts';
 import { flattenLayer } from '../layers/flatten.ts';
 import { layerNormalizationLayer } from '../layers/layer_normalization.ts';
 import { multiplyLayer } from '../layers/multiply.ts';
+import { maxPooling2dLayer } from '../layers/max_pooling2d.ts';
+import { averagePooling2dLayer } from '../layers/average_pooling2d.ts';
+import { maxPooling1dLayer } from '../layers/max_pooling1d.ts';
+import { averagePooling1dLayer } from '../layers/average_pooling1d.ts';
+import { globalAveragePooling2dLayer } from '../layers/global_average_pooling2d.ts';
+import { globalMaxPooling2dLayer } from '../layers/global_max_pooling2d.ts';
+import { globalAveragePooling1dLayer } from '../layers/global_average_pooling1d.ts';
+import { zeroPadding2dLayer } from '../layers/zero_padding2d.ts';
 import { reshapeLayer } from '../layers/reshape.ts';
 import { applicable, SymbolicTensor, type Applicable, type LayerInputOf } from '../layers/symbolic.ts';
 import { symbolicInput } from './functional.ts';
@@ -48,6 +56,46 @@ export function batchNormalization(options: Options<typeof batchNormalizationLay
 
 export function dropout(rate: number, options: { readonly name?: string } = {}): Applicable {
   return applicable(dropoutLayer, { type: 'dropout', rate, ...options });
+}
+
+/** Keras's MaxPooling2D: `poolSize` (2), `strides` (the pool size), `padding` ('valid'), `name`. */
+export function maxPooling2d(options: Options<typeof maxPooling2dLayer> = {}): Applicable {
+  return applicable(maxPooling2dLayer, { type: 'max_pooling2d', ...options });
+}
+
+/** Keras's AveragePooling2D: `poolSize` (2), `strides` (the pool size), `padding` ('valid'), `name`. */
+export function averagePooling2d(options: Options<typeof averagePooling2dLayer> = {}): Applicable {
+  return applicable(averagePooling2dLayer, { type: 'average_pooling2d', ...options });
+}
+
+/** Keras's MaxPooling1D: `poolSize` (2), `strides` (the pool size), `padding` ('valid'), `name`. */
+export function maxPooling1d(options: Options<typeof maxPooling1dLayer> = {}): Applicable {
+  return applicable(maxPooling1dLayer, { type: 'max_pooling1d', ...options });
+}
+
+/** Keras's AveragePooling1D: `poolSize` (2), `strides` (the pool size), `padding` ('valid'), `name`. */
+export function averagePooling1d(options: Options<typeof averagePooling1dLayer> = {}): Applicable {
+  return applicable(averagePooling1dLayer, { type: 'average_pooling1d', ...options });
+}
+
+/** Keras's GlobalAveragePooling2D: `keepdims` (false), `name`. */
+export function globalAveragePooling2d(options: Options<typeof globalAveragePooling2dLayer> = {}): Applicable {
+  return applicable(globalAveragePooling2dLayer, { type: 'global_average_pooling2d', ...options });
+}
+
+/** Keras's GlobalMaxPooling2D: `keepdims` (false), `name`. */
+export function globalMaxPooling2d(options: Options<typeof globalMaxPooling2dLayer> = {}): Applicable {
+  return applicable(globalMaxPooling2dLayer, { type: 'global_max_pooling2d', ...options });
+}
+
+/** Keras's GlobalAveragePooling1D: `keepdims` (false), `name`. */
+export function globalAveragePooling1d(options: Options<typeof globalAveragePooling1dLayer> = {}): Applicable {
+  return applicable(globalAveragePooling1dLayer, { type: 'global_average_pooling1d', ...options });
+}
+
+/** Keras's ZeroPadding2D: `padding` (1; `[rows, cols]` or `[[top, bottom], [left, right]]`), `name`. */
+export function zeroPadding2d(options: Options<typeof zeroPadding2dLayer> = {}): Applicable {
+  return applicable(zeroPadding2dLayer, { type: 'zero_padding2d', ...options });
 }
 
 /** Keras's Embedding: `embedding(inputDim, outputDim, { embeddingsInitializer, name })`, reading an input of dtype 'int32'. */

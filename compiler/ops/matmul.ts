@@ -1,7 +1,13 @@
-// Matrix product of two rank-2 tensors, either operand optionally transposed. The three products
-// of a dense layer are all this op: X·Wᵀ forward, dY·W and dYᵀ·X backward, no transposes stored.
+// Matrix product, either operand optionally transposed. The three products of a dense layer are
+// all this op: X·Wᵀ forward, dY·W and dYᵀ·X backward, no transposes stored.
+//
+// An operand of rank > 2 is read as a matrix whose rows are all its leading axes (the batch
+// included) and whose columns are its last axis, like numpy's matmul of a flattened view: a
+// dense product on the last axis of an image or a sequence, and the GEMM a convolution lowers
+// to. X[N,P,K]·W[O,K]ᵀ → [N,P,O] keeps X's leading axes; dY[N,P,O]ᵀ·X[N,P,K] → [O,K] contracts
+// over them (both operands must then have the same leading axes).
 import { tensor64 } from '../ir/tensor.ts';
-import { shapeToString, type Dim } from '../ir/types.ts';
+import { sameShape, shapeToString, type Dim, type Shape } from '../ir/types.ts';
 import { ShapeError, type OpDef } from './op.ts';
 
 export interface MatmulAttrs {
@@ -9,32 +15,39 @@ export interface MatmulAttrs {
   readonly transB?: boolean;
 }
 
-/** [rows, cols] of op(X) for a rank-2 shape. */
-export function oriented(shape: readonly Dim[], transposed: boolean | undefined): [Dim, Dim] {
-  const [r, c] = shape as [Dim, Dim];
-  return transposed ? [c, r] : [r, c];
+/** A matrix dimension as the axes whose product it is (one axis for a rank-2 operand). */
+export type Axes = readonly Dim[];
+
+/** [rows, cols] of op(X) as axis lists: rows are all axes but the last, columns the last. */
+export function oriented(shape: Shape, transposed: boolean | undefined): [Axes, Axes] {
+  const rows = shape.slice(0, -1);
+  const cols = shape.slice(-1);
+  return transposed ? [cols, rows] : [rows, cols];
 }
+
+const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 export const matmul: OpDef<MatmulAttrs> = {
   name: 'matmul',
   arity: 2,
   shape([a, b], attrs) {
-    if (a!.shape.length !== 2 || b!.shape.length !== 2) {
-      throw new ShapeError(`matmul needs rank-2 operands, got ${shapeToString(a!.shape)} and ${shapeToString(b!.shape)}`);
-    }
+    const show = (): string => `${shapeToString(a!.shape)}${attrs.transA ? 'ᵀ' : ''} · ${shapeToString(b!.shape)}${attrs.transB ? 'ᵀ' : ''}`;
+    if (a!.shape.length < 2 || b!.shape.length < 2) throw new ShapeError(`matmul needs operands of rank ≥ 2, got ${show()}`);
+    // Only a product contracting over leading axes (dYᵀ·X) has a right operand of rank > 2.
+    const contractsLeading = attrs.transA && !attrs.transB;
+    if (!contractsLeading && b!.shape.length !== 2) throw new ShapeError(`matmul: a right operand of rank > 2 needs transA (and not transB), got ${show()}`);
+    if (attrs.transA && attrs.transB && a!.shape.length !== 2) throw new ShapeError(`matmul: with both operands transposed the left one must be rank 2, got ${show()}`);
     const [m, k1] = oriented(a!.shape, attrs.transA);
     const [k2, n] = oriented(b!.shape, attrs.transB);
-    if (k1 !== k2) {
-      throw new ShapeError(
-        `matmul inner dimensions differ: ${shapeToString(a!.shape)}${attrs.transA ? 'ᵀ' : ''} · ${shapeToString(b!.shape)}${attrs.transB ? 'ᵀ' : ''}`,
-      );
-    }
-    return { shape: [m, n], dtype: 'f32' };
+    if (!sameShape(k1, k2)) throw new ShapeError(`matmul inner dimensions differ: ${show()}`);
+    return { shape: [...m, ...n], dtype: 'f32' };
   },
-  eval([a, b], attrs) {
-    const [m, k] = attrs.transA ? [a!.shape[1]!, a!.shape[0]!] : [a!.shape[0]!, a!.shape[1]!];
-    const n = attrs.transB ? b!.shape[0]! : b!.shape[1]!;
-    const out = tensor64([m, n]);
+  eval([a, b], attrs, ctx) {
+    const lead = (t: readonly number[]): number => product(t.slice(0, -1));
+    const last = (t: readonly number[]): number => t[t.length - 1]!;
+    const [m, k] = attrs.transA ? [last(a!.shape), lead(a!.shape)] : [lead(a!.shape), last(a!.shape)];
+    const n = attrs.transB ? b!.shape[0]! : last(b!.shape);
+    const out = tensor64(ctx.node.shape.map((d) => (d === 'N' ? ctx.n : d)));
     const aAt = attrs.transA ? (i: number, p: number) => a!.data[p * m + i]! : (i: number, p: number) => a!.data[i * k + p]!;
     const bAt = attrs.transB ? (p: number, j: number) => b!.data[j * k + p]! : (p: number, j: number) => b!.data[p * n + j]!;
     for (let i = 0; i < m; i++) {
@@ -46,7 +59,9 @@ export const matmul: OpDef<MatmulAttrs> = {
     }
     return out;
   },
-  // C = op(A)·op(B): dA and dB are again products of g with the other operand.
+  // C = op(A)·op(B): dA and dB are again products of g with the other operand. With leading
+  // axes every one of them stays a shape the rule above accepts: for X·Wᵀ, dX = g·W keeps them
+  // and dW = gᵀ·X contracts over them; for Aᵀ·B, dA = B·gᵀ and dB = A·g keep them.
   vjp(b, { g, inputs: [x, y], attrs }) {
     const tA = attrs.transA ?? false;
     const tB = attrs.transB ?? false;

@@ -1,6 +1,7 @@
 // The op table. A missing piece of an op is a type error here, not a run-time surprise.
 import { add, div, mul, neg, sub } from './arithmetic.ts';
 import { relu, sigmoid, step, tanh } from './activations.ts';
+import { avg_pool, avg_pool_transpose } from './avg_pool.ts';
 import { bce_logits } from './bce_logits.ts';
 import { concat, slice } from './concat.ts';
 import { broadcast } from './broadcast.ts';
@@ -8,10 +9,12 @@ import { dropout_mask } from './dropout_mask.ts';
 import { erf } from './erf.ts';
 import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
+import { col2im, im2col } from './im2col.ts';
 import { gather_label, scatter_label } from './labels.ts';
 import { gather_rows, scatter_rows } from './gather_rows.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
+import { max_pool, max_pool_gather, max_pool_scatter } from './max_pool.ts';
 import { cos, floor, sin, sqrt } from './math.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
@@ -48,6 +51,8 @@ export const ops = {
   sin,
   bce_logits,
   matmul,
+  im2col,
+  col2im,
   sum,
   reshape,
   broadcast,
@@ -61,6 +66,11 @@ export const ops = {
   gather_rows,
   scatter_rows,
   softmax_xent_labels_grad,
+  max_pool,
+  max_pool_scatter,
+  max_pool_gather,
+  avg_pool,
+  avg_pool_transpose,
 } as const;
 
 export type OpName = keyof typeof ops;

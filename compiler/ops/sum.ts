@@ -55,18 +55,36 @@ export const sum: OpDef<SumAttrs> = {
     const kept = attrs.keepDims ? g : b.op('reshape', [g], { shape: inShape.map((d, i) => (attrs.axes.includes(i) ? 1 : d)) });
     return [b.op('broadcast', [kept], { shape: inShape })];
   },
+  // The summed axes, with any extent-1 axes between them, must be one run: x is then read as
+  // [outer, summed, inner] (the per-channel sums of [N, H, W, C] are [1, N·H·W, C], a global
+  // pooling's [N, H·W, C]), and each outer block is a column sum (or a row sum when inner is 1).
   template: {
     kind: 'kernel',
     emit({ out, ins, inputs, attrs, dim }) {
       const shape = inputs[0]!.shape;
-      const count = shape.map(dim).join(' * ') || '1';
-      const all = shape.every((_, i) => attrs.axes.includes(i));
-      if (all) return `sum_all(${out}, ${ins[0]}, ${count});`;
+      const product = (dims: readonly Dim[]): string => dims.map(dim).join(' * ') || '1';
+      if (shape.every((_, i) => attrs.axes.includes(i))) return `sum_all(${out}, ${ins[0]}, ${product(shape)});`;
+      const summed = (i: number): boolean => attrs.axes.includes(i);
       if (shape.length === 2 && attrs.axes.length === 1) {
         const kernel = attrs.axes[0] === 0 ? 'sum_rows' : 'sum_cols';
         return `${kernel}(${out}, ${ins[0]}, ${dim(shape[0]!)}, ${dim(shape[1]!)});`;
       }
-      throw new Error(`internal: no sum kernel for axes [${attrs.axes.join(',')}] of ${shapeToString(shape)}`);
+      if (attrs.axes.length === 0) return `memory.copy(${out}, ${ins[0]}, <usize>(${product(shape)}) << 2);`;
+      const first = Math.min(...attrs.axes);
+      const last = Math.max(...attrs.axes);
+      if (shape.slice(first, last + 1).some((d, k) => !summed(first + k) && d !== 1)) {
+        throw new Error(`internal: no sum kernel for axes [${attrs.axes.join(',')}] of ${shapeToString(shape)} (not one run of axes)`);
+      }
+      const outer = product(shape.slice(0, first));
+      const rows = product(shape.slice(first, last + 1));
+      const inner = product(shape.slice(last + 1));
+      if (inner === '1') return `sum_cols(${out}, ${ins[0]}, ${outer}, ${rows});`;
+      if (outer === '1') return `sum_rows(${out}, ${ins[0]}, ${rows}, ${inner});`;
+      return [
+        `for (let o = 0; o < ${outer}; o++) {`,
+        `    sum_rows(${out} + ((<usize>o * <usize>(${inner})) << 2), ${ins[0]} + ((<usize>o * <usize>(${rows}) * <usize>(${inner})) << 2), ${rows}, ${inner});`,
+        `  }`,
+      ].join('\n');
     },
   },
 };

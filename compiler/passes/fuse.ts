@@ -165,8 +165,9 @@ function gemmEpilogue(n: Node, { node, private_ }: Fusion): Kernel | null {
   const mm = node(add.inputs[0]!);
   const bias = node(add.inputs[1]!);
   if (mm.op !== 'matmul' || !private_(mm.id) || mm.attrs.transA || !mm.attrs.transB) return null;
-  if (typeof mm.shape[1] !== 'number' || typeof node(mm.inputs[1]!).shape[1] !== 'number') return null;
-  if (bias.shape.length !== 1 || bias.shape[0] !== mm.shape[1] || !sameShape(add.shape, mm.shape)) return null;
+  const columns = mm.shape[mm.shape.length - 1];
+  if (typeof columns !== 'number' || typeof node(mm.inputs[1]!).shape[1] !== 'number') return null;
+  if (bias.shape.length !== 1 || bias.shape[0] !== columns || !sameShape(add.shape, mm.shape)) return null;
   const holds = activation ? [mm.id, add.id, n.id] : [mm.id, add.id];
   return { kind: 'gemm', out: n.id, holds, matmul: mm.id, bias: bias.id, ...(activation ? { activation } : {}) };
 }

@@ -1,6 +1,9 @@
 // The page side of the demo: starts the training worker, draws the live loss / accuracy curve,
 // and turns a drawing on the pad into the 8×8, 0–16 image the digits model was trained on.
-const worker = new Worker('./worker.js', { type: 'module' });
+// `?model=digits-cnn` trains the convolutional network; the dense one otherwise.
+const model = new URLSearchParams(location.search).get('model') === 'digits-cnn' ? 'digits-cnn' : 'digits';
+document.getElementById(model === 'digits-cnn' ? 'pick-cnn' : 'pick-dense').setAttribute('aria-current', 'page');
+const worker = new Worker(`./worker.js?model=${model}`, { type: 'module' });
 const status = document.getElementById('status');
 const curve = document.getElementById('curve');
 const pad = document.getElementById('pad');
@@ -16,6 +19,7 @@ worker.onmessage = ({ data }) => {
     case 'ready':
       info = data;
       status.textContent = `model ${data.model}: ${data.params.toLocaleString('en-US')} parameters, ${data.wasmBytes.toLocaleString('en-US')}-byte trainer; ${data.trainRows} training and ${data.testRows} test images`;
+      document.body.dataset.model = data.model;
       document.body.dataset.state = 'training';
       break;
     case 'epoch':

@@ -1,5 +1,5 @@
 // The training side of the demo, in a Web Worker so the page stays responsive: load the prebuilt
-// trainer, split the digits 80/20 with nabla's seeded shuffle, train epoch by epoch, and report
+// trainer (`?model=digits`, the dense network, or `?model=digits-cnn`, the convolutional one), split the digits 80/20 with nabla's seeded shuffle, train epoch by epoch, and report
 // the loss and the test accuracy after each. Between epochs it answers the page's predictions.
 import { loadTrainer, permutation, Rng } from './build/nabla-runtime.js';
 
@@ -39,21 +39,26 @@ function take(data, order) {
     x.set(data.x.subarray(r * 64, r * 64 + 64), i * 64);
     y[i] = data.y[r];
   });
-  return { x: { shape: [order.length, 64], data: x }, y };
+  return { x: { shape: [order.length, ...sample], data: x }, y };
 }
+
+const MODEL = new URL(self.location.href).searchParams.get('model') === 'digits-cnn' ? 'digits-cnn' : 'digits';
+/** The per-sample input shape the trainer was compiled for: [64] or an 8×8×1 image. */
+let sample = [64];
 
 let trainer;
 self.onmessage = (event) => {
   if (event.data.type === 'predict' && trainer) {
-    const probabilities = trainer.predict({ shape: [1, 64], data: event.data.pixels }).data;
+    const probabilities = trainer.predict({ shape: [1, ...sample], data: event.data.pixels }).data;
     self.postMessage({ type: 'prediction', probabilities });
   }
 };
 
 try {
-  const [wasm, data] = await Promise.all([fetchBytes('./build/digits.wasm'), loadDigits('./digits.csv.gz')]);
+  const [wasm, data] = await Promise.all([fetchBytes(`./build/${MODEL}.wasm`), loadDigits('./digits.csv.gz')]);
   trainer = await loadTrainer(wasm);
   const m = trainer.manifest;
+  sample = m.input.shape.slice(1);
   const order = permutation(data.rows, new Rng(m.seed, 7));
   const testRows = Math.round(data.rows * TEST_FRACTION);
   const test = take(data, order.subarray(0, testRows));

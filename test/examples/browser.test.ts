@@ -1,4 +1,5 @@
-// The browser demo, headless. The page loads the prebuilt trainer,
+// The browser demo, headless. The page loads the prebuilt trainer (the dense network, or with
+// ?model=digits-cnn the convolutional one),
 // trains in a Web Worker within its time budget to ≥ 90 % test accuracy, classifies a drawn
 // stroke, and its screenshot shows the curve — checked on the screenshot's own pixels.
 // NABLA_UPDATE_SCREENSHOT=1 writes the screenshot to docs/browser-demo.png (shown in the README).
@@ -68,6 +69,28 @@ describe.skipIf(skip)('the browser demo (examples/browser), in headless Chromium
         { src: `data:image/png;base64,${png.toString('base64')}`, box },
       );
       expect(columns.blue).toBeGreaterThan(columns.width * 0.6);
+    });
+  });
+
+  it('offers the convolutional network: ?model=digits-cnn trains it to ≥ 95 % test accuracy and classifies a drawing', async () => {
+    await withChromium(async (context) => {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`${served.url}?model=digits-cnn`);
+      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: TIME_BUDGET_MS });
+      const state = await page.evaluate(() => ({ state: document.body.dataset.state, model: document.body.dataset.model, accuracy: Number(document.body.dataset.testAccuracy), status: document.getElementById('status')!.textContent }));
+      expect(errors).toEqual([]);
+      expect(state.state, state.status ?? '').toBe('done');
+      expect(state.model).toBe('digits_cnn');
+      expect(state.accuracy).toBeGreaterThanOrEqual(0.95);
+      const pad = (await page.locator('#pad').boundingBox())!;
+      await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; i++) await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * (0.15 + 0.07 * i));
+      await page.mouse.up();
+      await page.waitForFunction(() => document.getElementById('answer')!.dataset.digit !== undefined, undefined, { timeout: 10_000 });
+      expect(await page.locator('#answer').textContent()).toMatch(/^It looks like a \d \(\d+\.\d %\)\.$/);
     });
   });
 });

@@ -1,0 +1,78 @@
+// Keras's DepthwiseConv2D: each channel of [h, w, c] convolved with depthMultiplier filters of
+// its own → [oh, ow, c·depthMultiplier]. The kernel is [c·M, 1, kh, kw], torch.nn.Conv2d with
+// groups = c (depthwise.ts computes it).
+import { z } from 'zod';
+import { Initializer } from '../init/initializers.ts';
+import { activate, Activation, activationType } from '../model/activations.ts';
+import { convFans, kerasWindow, positions, windowOf, windowOptions } from './conv_window.ts';
+import { depthwise } from './depthwise.ts';
+import { positiveInt } from './fields.ts';
+import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { defineLayer } from './layer.ts';
+
+export const depthwiseConv2dLayer = defineLayer({
+  type: 'depthwise_conv2d',
+  options: {
+    ...windowOptions,
+    depthMultiplier: positiveInt.default(1),
+    activation: Activation.default('linear'),
+    useBias: z.boolean().default(true),
+    depthwiseInitializer: Initializer.default({ type: 'glorot_uniform' }),
+    biasInitializer: Initializer.default({ type: 'zeros' }),
+  },
+  activation: (o) => o.activation,
+  outputShape: (o, [x]) => [...positions(x!, windowOf('depthwise_conv2d', o, x!, 2)), x![2]! * o.depthMultiplier],
+  params: (o, [x]) => {
+    const { kernel } = windowOf('depthwise_conv2d', o, x!, 2);
+    const width = x![2]! * o.depthMultiplier;
+    // Keras's fans of its [kh, kw, c, M] kernel: receptive field × c in, × M out.
+    return [
+      { suffix: 'weight', shape: [width, 1, ...kernel], init: o.depthwiseInitializer, fans: convFans(kernel, x![2]!, o.depthMultiplier) },
+      ...(o.useBias ? [{ suffix: 'bias', shape: [width], init: o.biasInitializer }] : []),
+    ];
+  },
+  lower: ({ b, options, inputs, inputShapes, params }) => {
+    const window = windowOf('depthwise_conv2d', options, inputShapes[0]!, 2);
+    const summed = depthwise(b, inputs[0]!, inputShapes[0]!, window, params['weight']!, options.depthMultiplier);
+    const z = params['bias'] === undefined ? summed : b.op('add', [summed, params['bias']]);
+    return { output: activate(b, z, options.activation), preActivation: z, activation: activationType(options.activation) };
+  },
+  describe: (o) => (activationType(o.activation) === 'linear' ? 'depthwise_conv2d' : `depthwise_conv2d (${activationType(o.activation)})`),
+  keras: {
+    className: 'DepthwiseConv2D',
+    fromKeras: {
+      DepthwiseConv2D: (c) => {
+        refuseExtras(c, ['depthwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'bias_constraint']);
+        return {
+          ...kerasWindow(c),
+          depthMultiplier: field(c, 'depth_multiplier', 'number', 1),
+          activation: activationFromKeras(c),
+          useBias: field(c, 'use_bias', 'boolean', true),
+          depthwiseInitializer: initializerFromKeras(c, 'depthwise_initializer', { type: 'glorot_uniform' }),
+          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
+        };
+      },
+    },
+    toKeras: (o) => ({
+      kernel_size: o.kernelSize,
+      strides: o.strides,
+      padding: o.padding,
+      data_format: 'channels_last',
+      dilation_rate: o.dilationRate,
+      depth_multiplier: o.depthMultiplier,
+      activation: activationToKeras(o.activation),
+      use_bias: o.useBias,
+      depthwise_initializer: initializerToKeras(o.depthwiseInitializer),
+      bias_initializer: initializerToKeras(o.biasInitializer),
+      depthwise_regularizer: null,
+      bias_regularizer: null,
+      activity_regularizer: null,
+      depthwise_constraint: null,
+      bias_constraint: null,
+    }),
+    // Keras's depthwise kernel [kh, kw, c, M] is nabla's [c·M, 1, kh, kw] with axes (2, 3, 0, 1):
+    // the same values in the same order for any M, the same shape for M = 1 (the importer
+    // compares shapes, so a Keras file with depth_multiplier > 1 is refused).
+    weights: (o) => [{ keras: 'depthwise_kernel', suffix: 'weight', permutation: [2, 3, 0, 1] }, ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : [])],
+  },
+});

@@ -1,0 +1,91 @@
+// Keras's SeparableConv2D: a depthwise convolution (depthwise.ts, no bias) then a 1×1 convolution
+// to `filters` channels with the bias and activation (the GEMM with its epilogue). Kernels in
+// PyTorch's layout, as the two torch.nn.Conv2d of a separable block hold them: depthwise
+// [c·M, 1, kh, kw] (groups = c) and pointwise [filters, c·M, 1, 1].
+import { z } from 'zod';
+import { Initializer } from '../init/initializers.ts';
+import { activate, Activation, activationType } from '../model/activations.ts';
+import { convFans, convolve, kerasWindow, positions, windowOf, windowOptions } from './conv_window.ts';
+import { depthwise } from './depthwise.ts';
+import { positiveInt } from './fields.ts';
+import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { defineLayer } from './layer.ts';
+
+const POINTWISE = { kernel: [1, 1], strides: [1, 1], dilation: [1, 1], pads: [[0, 0], [0, 0]] as [number, number][] };
+
+export const separableConv2dLayer = defineLayer({
+  type: 'separable_conv2d',
+  options: {
+    filters: positiveInt,
+    ...windowOptions,
+    depthMultiplier: positiveInt.default(1),
+    activation: Activation.default('linear'),
+    useBias: z.boolean().default(true),
+    depthwiseInitializer: Initializer.default({ type: 'glorot_uniform' }),
+    pointwiseInitializer: Initializer.default({ type: 'glorot_uniform' }),
+    biasInitializer: Initializer.default({ type: 'zeros' }),
+  },
+  activation: (o) => o.activation,
+  outputShape: (o, [x]) => [...positions(x!, windowOf('separable_conv2d', o, x!, 2)), o.filters],
+  params: (o, [x]) => {
+    const { kernel } = windowOf('separable_conv2d', o, x!, 2);
+    const width = x![2]! * o.depthMultiplier;
+    return [
+      { suffix: 'depthwise_weight', shape: [width, 1, ...kernel], init: o.depthwiseInitializer, fans: convFans(kernel, x![2]!, o.depthMultiplier) },
+      { suffix: 'pointwise_weight', shape: [o.filters, width, 1, 1], init: o.pointwiseInitializer, fans: convFans([1, 1], width, o.filters) },
+      ...(o.useBias ? [{ suffix: 'bias', shape: [o.filters], init: o.biasInitializer }] : []),
+    ];
+  },
+  lower: ({ b, options, inputs, inputShapes, params }) => {
+    const window = windowOf('separable_conv2d', options, inputShapes[0]!, 2);
+    const spread = depthwise(b, inputs[0]!, inputShapes[0]!, window, params['depthwise_weight']!, options.depthMultiplier);
+    const z = convolve(b, spread, POINTWISE, params['pointwise_weight']!, params['bias'] ?? null);
+    return { output: activate(b, z, options.activation), preActivation: z, activation: activationType(options.activation) };
+  },
+  describe: (o) => (activationType(o.activation) === 'linear' ? 'separable_conv2d' : `separable_conv2d (${activationType(o.activation)})`),
+  keras: {
+    className: 'SeparableConv2D',
+    fromKeras: {
+      SeparableConv2D: (c) => {
+        refuseExtras(c, ['depthwise_regularizer', 'pointwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'pointwise_constraint', 'bias_constraint']);
+        return {
+          filters: field(c, 'filters', 'number'),
+          ...kerasWindow(c),
+          depthMultiplier: field(c, 'depth_multiplier', 'number', 1),
+          activation: activationFromKeras(c),
+          useBias: field(c, 'use_bias', 'boolean', true),
+          depthwiseInitializer: initializerFromKeras(c, 'depthwise_initializer', { type: 'glorot_uniform' }),
+          pointwiseInitializer: initializerFromKeras(c, 'pointwise_initializer', { type: 'glorot_uniform' }),
+          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
+        };
+      },
+    },
+    toKeras: (o) => ({
+      filters: o.filters,
+      kernel_size: o.kernelSize,
+      strides: o.strides,
+      padding: o.padding,
+      data_format: 'channels_last',
+      dilation_rate: o.dilationRate,
+      depth_multiplier: o.depthMultiplier,
+      activation: activationToKeras(o.activation),
+      use_bias: o.useBias,
+      depthwise_initializer: initializerToKeras(o.depthwiseInitializer),
+      pointwise_initializer: initializerToKeras(o.pointwiseInitializer),
+      bias_initializer: initializerToKeras(o.biasInitializer),
+      depthwise_regularizer: null,
+      pointwise_regularizer: null,
+      bias_regularizer: null,
+      activity_regularizer: null,
+      depthwise_constraint: null,
+      pointwise_constraint: null,
+      bias_constraint: null,
+    }),
+    // Keras: depthwise [kh, kw, c, M] (see depthwise_conv2d.ts), pointwise [1, 1, c·M, filters].
+    weights: (o) => [
+      { keras: 'depthwise_kernel', suffix: 'depthwise_weight', permutation: [2, 3, 0, 1] },
+      { keras: 'pointwise_kernel', suffix: 'pointwise_weight', permutation: [2, 3, 1, 0] },
+      ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : []),
+    ],
+  },
+});
