@@ -20,6 +20,7 @@ import { lowerModel, type LoweredModel } from './model/lower.ts';
 import { parseSpec } from './model/spec.ts';
 import { SpecError } from './model/spec_error.ts';
 import { signatureOf } from './model/signature.ts';
+import { hyperparametersOf } from './optim/hyperparameters.ts';
 
 export const NABLA_VERSION: string = pkg.version;
 const PAGE = 65536;
@@ -52,6 +53,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     nablaVersion: NABLA_VERSION,
     simd,
     ...signatureOf(model),
+    hyperparameters: hyperparametersOf(graph),
     exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict', trainStepChecked: 'train_step_checked' },
     buffers: {
       input: placed(model.input.name, input(model.input.name)),

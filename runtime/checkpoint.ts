@@ -1,6 +1,6 @@
 // A trainer's weights and training state as safetensors: every parameter under its manifest name
 // (`<layer>.weight`, `<layer>.bias`, F32, its shape), every optimizer state buffer the manifest
-// lists under `optimizer.<name>` (none with plain SGD today), and metadata with the step count
+// lists under `optimizer.<name>` (the learning rate `optimizer.optimizer:learning_rate` among them), and metadata with the step count
 // and the SHA-256 of the model spec, so a checkpoint can be matched to the model that wrote it.
 // Loading checks the whole file against the manifest before it writes one byte.
 import { InputError } from './errors.ts';
@@ -120,9 +120,16 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   }
   const writes: [Placed, Uint8Array][] = [];
   m.buffers.params.forEach((placed, i) => writes.push([placed, expectTensor(file.tensors.get(placed.name), placed.name, m.params[i]!.shape, 'parameter').data]));
-  const state = stateBuffers(m);
-  // Weights only (no optimizer.* tensor at all): start the optimizer afresh. Part of the state: refuse.
-  const hasState = [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX));
+  // Hyperparameters (the learning rate) are restored where the file has them; a file of weights
+  // only, or one written before they lived in the arena, leaves the trainer's current values.
+  const hyper = new Set((m.hyperparameters ?? []).map((h) => h.state));
+  for (const placed of stateBuffers(m).filter((p) => hyper.has(p.name))) {
+    const stored = file.tensors.get(STATE_PREFIX + placed.name);
+    if (stored !== undefined) writes.push([placed, expectTensor(stored, STATE_PREFIX + placed.name, [1], 'hyperparameter').data]);
+  }
+  const state = stateBuffers(m).filter((p) => !hyper.has(p.name));
+  // Weights only (no optimizer.* state tensor at all): start the optimizer afresh. Part of the state: refuse.
+  const hasState = state.length > 0 && [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX) && !hyper.has(name.slice(STATE_PREFIX.length)));
   for (const placed of state) {
     const name = STATE_PREFIX + placed.name;
     const data = !hasState ? new Uint8Array(placed.bytes) : placed.dtype === 'u32' ? counterBytes(file.tensors.get(name), name, placed) : expectTensor(file.tensors.get(name), name, [placed.bytes / 4], 'optimizer state').data;

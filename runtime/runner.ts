@@ -35,6 +35,44 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     return this.engine.readDiagnostics?.();
   }
 
+  /**
+   * The base learning rate the next step uses (a compiled schedule multiplies it). Set it
+   * between steps, as Keras's ReduceLROnPlateau does; init() restores the spec's value.
+   */
+  get learningRate(): number {
+    return this.hyperparameter('learningRate');
+  }
+
+  set learningRate(value: number) {
+    this.setHyperparameter('learningRate', value);
+  }
+
+  /** Every host-settable hyperparameter and its current value (see Signature.hyperparameters). */
+  get hyperparameters(): Record<string, number> {
+    return Object.fromEntries((this.signature.hyperparameters ?? []).map((h) => [h.name, this.engine.readState(h.state)]));
+  }
+
+  hyperparameter(name: string): number {
+    return this.engine.readState(this.hyperparameterState(name));
+  }
+
+  /** Sets a hyperparameter for the steps that follow: a finite float32 ≥ 0. */
+  setHyperparameter(name: string, value: number): void {
+    const state = this.hyperparameterState(name);
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(Math.fround(value))) {
+      throw new InputError(`${name} must be a finite number ≥ 0 (in float32), got ${String(value)}`);
+    }
+    this.engine.writeState(state, value);
+  }
+
+  private hyperparameterState(name: string): string {
+    const list = this.signature.hyperparameters;
+    if (list === undefined) throw new InputError(`model '${this.signature.model}' was compiled with its hyperparameters as constants; recompile it to set ${name} at run time`);
+    const held = list.find((h) => h.name === name);
+    if (!held) throw new InputError(`model '${this.signature.model}' has no hyperparameter '${name}'; it has ${list.map((h) => h.name).join(', ')}`);
+    return held.state;
+  }
+
   getWeights(): Record<string, Tensor<D>> {
     return Object.fromEntries(this.signature.params.map((p) => [p.name, { shape: [...p.shape], data: this.engine.readParam(p.name) }]));
   }
