@@ -44,8 +44,15 @@ function memoryBytes(trainer: Trainer, placed: Placed): Uint8Array {
   return new Uint8Array(trainer.views.input.buffer, placed.offset, placed.bytes);
 }
 
+export interface SaveOptions {
+  /** Optimizer steps taken, written as metadata `step`. Default 0. */
+  readonly step?: number;
+  /** More string metadata to store (e.g. the preprocessing the data went through); nabla's own keys are refused. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
 /** The trainer's parameters and optimizer state, with `step` and the spec hash in the metadata. */
-export async function saveCheckpoint(trainer: Trainer, options: { readonly step?: number } = {}): Promise<Uint8Array<ArrayBuffer>> {
+export async function saveCheckpoint(trainer: Trainer, options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   const step = options.step ?? 0;
   if (!Number.isSafeInteger(step) || step < 0) throw new InputError(`checkpoint: step must be a non-negative integer, got ${step}`);
   const m = trainer.manifest;
@@ -54,7 +61,14 @@ export async function saveCheckpoint(trainer: Trainer, options: { readonly step?
   for (const placed of stateBuffers(m)) {
     tensors.set(STATE_PREFIX + placed.name, { dtype: placed.dtype === 'u32' ? 'U32' : 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
   }
+  const own = ['format', 'nabla_version', 'model', 'spec_sha256', 'step', 'optimizer', DATA_HASH];
+  const clash = Object.keys(options.metadata ?? {}).find((key) => own.includes(key));
+  if (clash !== undefined) throw new InputError(`checkpoint: metadata key '${clash}' is nabla's own (${own.join(', ')})`);
+  for (const [key, value] of Object.entries(options.metadata ?? {})) {
+    if (typeof value !== 'string') throw new InputError(`checkpoint: metadata '${key}' must be a string (safetensors metadata is string to string), got ${typeof value}`);
+  }
   const metadata = {
+    ...options.metadata,
     format: 'nabla',
     nabla_version: m.nablaVersion,
     model: m.model,

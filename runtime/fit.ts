@@ -19,7 +19,7 @@ export interface FitData {
 }
 
 export interface FitOptions {
-  /** Passes over the training rows. Default 1. */
+  /** Passes over the training rows. Default 1; 0 trains nothing (an empty history). */
   readonly epochs?: number;
   /** Rows per step, at most the compiled batch size (the default). */
   readonly batchSize?: number;
@@ -46,7 +46,7 @@ function checkOptions(options: FitOptions, signature: Signature, rows: number): 
   const batchSize = options.batchSize ?? signature.batchSize;
   const validationSplit = options.validationSplit ?? 0;
   const seed = options.seed ?? signature.seed;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new InputError(`fit: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be an integer ≥ 0, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > signature.batchSize) {
     throw new InputError(`fit: batchSize must be an integer in [1, ${signature.batchSize}] (the compiled batch size), got ${batchSize}`);
   }

@@ -8,5 +8,5 @@ export { NonFiniteError, type NonFinite } from './guard.ts';
 export type { Diagnostics, ParamDiagnostics, LayerDiagnostics } from './diagnostics.ts';
 export type { Feed, Tensor, TensorLike } from './tensor.ts';
 export { Rng, permutation } from './prng.ts';
-export { saveCheckpoint, loadCheckpoint, specHash, canonicalJson, type CheckpointInfo } from './checkpoint.ts';
+export { saveCheckpoint, loadCheckpoint, specHash, canonicalJson, type CheckpointInfo, type SaveOptions } from './checkpoint.ts';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type Safetensors, type StoredTensor } from './safetensors.ts';

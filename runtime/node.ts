@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, type CheckpointInfo } from './checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, type CheckpointInfo, type SaveOptions } from './checkpoint.ts';
 import type { Trainer } from './trainer.ts';
 
 /** Temp files of this process's saves still in progress: never stale. */
@@ -90,7 +90,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   }
 }
 
-export async function saveCheckpointFile(path: string, trainer: Trainer, options: { readonly step?: number } = {}): Promise<void> {
+export async function saveCheckpointFile(path: string, trainer: Trainer, options: SaveOptions = {}): Promise<void> {
   await writeFileAtomic(path, await saveCheckpoint(trainer, options));
 }
 

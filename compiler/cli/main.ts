@@ -31,6 +31,10 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
       return (await import('./compile.ts')).compileCommand(rest, io);
     case 'train':
       return (await import('./train.ts')).trainCommand(rest, io);
+    case 'predict':
+      return (await import('./predict.ts')).predictCommand(rest, io);
+    case 'evaluate':
+      return (await import('./evaluate.ts')).evaluateCommand(rest, io);
     case 'gradcheck':
       return (await import('./gradcheck.ts')).gradcheckCommand(rest, io);
     case 'inspect':

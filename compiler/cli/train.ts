@@ -6,15 +6,16 @@ import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { NonFiniteError } from '../../runtime/guard.ts';
 import type { TensorLike } from '../../runtime/tensor.ts';
-import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
+import { fraction, nonNegativeInt, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
 import { checkWritable, readBytes, readJson, writeAtomic } from './files.ts';
 import { trainingReport } from '../report/training.ts';
-import { bytesText, paramCount, table } from './format.ts';
-import { prepareLabels } from './labels.ts';
-import { fitStandardizer, standardize, trainTestSplit, type Samples } from './preprocess.ts';
+import { bytesText, evaluationText, lossText, paramCount, table } from './format.ts';
+import { prepareLabels, resolveClass } from './labels.ts';
+import { fitStandardizer, standardize, trainTestSplit, type Samples, type Standardizer } from './preprocess.ts';
+import { decodePreprocessing, encodePreprocessing, scalerOf, type Preprocessing } from './preprocessing.ts';
 import { usage } from './usage.ts';
 
 export interface TrainOptions {
@@ -52,8 +53,6 @@ export interface TrainResult {
 
 const silent: Io = { out: () => {}, err: () => {} };
 
-/** Five significant digits: small losses keep their detail. */
-const lossText = (v: number): string => v.toPrecision(5);
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function epochLine(log: EpochLog, epochs: number): string {
@@ -111,11 +110,13 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   );
   const seed = options.seed ?? m.seed;
   if (options.seed !== undefined) trainer.init(seed);
+  let saved: Preprocessing | undefined;
   if (weights !== undefined) {
     try {
       if (safetensors) {
         const info = await loadCheckpoint(trainer, weights as Uint8Array);
         if (!info.sameSpec) io.err(`warning: ${options.weights} was saved from a different model spec (its tensors fit, so they are loaded)`);
+        saved = decodePreprocessing(info.metadata, options.weights!);
       } else trainer.setWeights(weights as Record<string, TensorLike>);
     } catch (err) {
       if (err instanceof InputError) throw new CliError(`${options.weights}: ${err.message}`);
@@ -134,15 +135,25 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   if (data.features !== inputWidth) {
     throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${m.model}' takes ${inputWidth} features`);
   }
-  const labels = prepareLabels(m, data, options.positiveClass);
+  if (saved && saved.features !== data.features) throw new CliError(`${data.source}: ${data.features} feature columns, but ${options.weights} was trained on ${saved.features}`);
+  const positiveClass = options.positiveClass ?? (saved?.positiveClass !== undefined ? String(saved.positiveClass) : undefined);
+  const labels = prepareLabels(m, data, positiveClass);
   if (labels.note) io.out(`labels    ${labels.note}`);
 
   const split = trainTestSplit({ ...data, y: labels.y }, testSplit, seed);
   let trainSet: Samples = split.train;
   let testSet: Samples = split.test;
   io.out(`split     ${plural(trainSet.rows, 'training row')}, ${plural(testSet.rows, 'test row')} (test split ${testSplit}, seed ${seed})`);
-  if (options.standardize ?? true) {
-    const scaler = fitStandardizer(trainSet);
+  let scaler: Standardizer | undefined;
+  const savedScaler = saved && scalerOf(saved);
+  if ((options.standardize ?? true) && savedScaler) {
+    // The weights were trained on features scaled this way: new data gets the same scaling.
+    scaler = savedScaler;
+    trainSet = standardize(trainSet, scaler);
+    testSet = standardize(testSet, scaler);
+    io.out(`scaling   standardised each feature with the statistics saved in ${options.weights}`);
+  } else if (options.standardize ?? true) {
+    scaler = fitStandardizer(trainSet);
     trainSet = standardize(trainSet, scaler);
     testSet = standardize(testSet, scaler);
     io.out(`scaling   standardised each feature to mean 0, std 1 with the training rows' statistics (--no-standardize to skip)`);
@@ -183,7 +194,15 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   }
   if (options.save !== undefined) {
     const steps = epochs * Math.ceil(Math.floor(trainSet.rows * (1 - (options.validationSplit ?? 0))) / (options.batchSize ?? m.batchSize));
-    writeAtomic(options.save, await saveCheckpoint(trainer, { step: steps }));
+    const preprocessing: Preprocessing = {
+      features: data.features,
+      ...(data.columns ? { columns: [...data.columns] } : {}),
+      ...(scaler ? { standardize: { mean: Array.from(scaler.mean), std: Array.from(scaler.std) } } : {}),
+      ...(data.classNames ? { classNames: [...data.classNames] } : {}),
+      ...(positiveClass !== undefined ? { positiveClass: resolveClass(positiveClass, data) } : {}),
+      ...(testSplit > 0 ? { split: { seed, testFraction: testSplit, rows: data.rows } } : {}),
+    };
+    writeAtomic(options.save, await saveCheckpoint(trainer, { step: steps, metadata: encodePreprocessing(preprocessing) }));
     io.out(`saved     ${options.save} (safetensors, ${plural(steps, 'step')})`);
   }
   if (testSet.rows === 0) {
@@ -192,11 +211,7 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
     return { trainer, history };
   }
   const evaluation = trainer.evaluate({ shape: [testSet.rows, testSet.features], data: testSet.x }, testSet.y);
-  const accuracy =
-    evaluation.accuracy === undefined
-      ? ''
-      : `, accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${Math.round(evaluation.accuracy * testSet.rows)}/${testSet.rows})`;
-  io.out(`test      loss ${lossText(evaluation.loss)}${accuracy}`);
+  io.out(`test      ${evaluationText(evaluation, testSet.rows)}`);
   writeReport(history, { test: evaluation });
   return { trainer, history, test: { ...evaluation, rows: testSet.rows } };
 }
@@ -227,7 +242,7 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
     {
       spec: parsed.positionals[0]!,
       data: v.data,
-      epochs: positiveInt('--epochs', v.epochs, 'train'),
+      epochs: nonNegativeInt('--epochs', v.epochs, 'train'),
       batchSize: positiveInt('--batch-size', v['batch-size'], 'train'),
       testSplit: fraction('--test-split', v['test-split'], 'train'),
       validationSplit: fraction('--validation-split', v['validation-split'], 'train'),
