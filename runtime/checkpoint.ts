@@ -10,7 +10,8 @@ export { canonicalJson } from './canonical_json.ts';
 import type { Manifest, Placed } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor } from './safetensors.ts';
 import { shapeText } from './tensor.ts';
-import type { Trainer } from './trainer.ts';
+import { Trainer } from './trainer.ts';
+import { checkpointCallback, type Callback, type ModelCheckpointOptions } from './callbacks.ts';
 
 export const STATE_PREFIX = 'optimizer.';
 
@@ -57,9 +58,10 @@ export async function saveCheckpoint(trainer: Trainer, options: SaveOptions = {}
   if (!Number.isSafeInteger(step) || step < 0) throw new InputError(`checkpoint: step must be a non-negative integer, got ${step}`);
   const m = trainer.manifest;
   const tensors = new Map<string, StoredTensor>();
-  m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed) }));
+  // Copies, taken now: steps that run while the hashes are computed cannot change the file.
+  m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed).slice() }));
   for (const placed of stateBuffers(m)) {
-    tensors.set(STATE_PREFIX + placed.name, { dtype: placed.dtype === 'u32' ? 'U32' : 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
+    tensors.set(STATE_PREFIX + placed.name, { dtype: placed.dtype === 'u32' ? 'U32' : 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed).slice() });
   }
   const own = ['format', 'nabla_version', 'model', 'spec_sha256', 'step', 'optimizer', DATA_HASH];
   const clash = Object.keys(options.metadata ?? {}).find((key) => own.includes(key));
@@ -172,4 +174,16 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   trainer.weightsReplaced();
   const optimizerState = state.length === 0 ? 'none' : hasState ? 'restored' : 'reset';
   return { step, sameSpec, metadata: file.metadata, optimizerState, ...(specSha256 !== undefined ? { specSha256 } : {}) };
+}
+
+/**
+ * keras.callbacks.ModelCheckpoint for a Trainer: a checkpoint (weights, optimizer state, learning
+ * rate, the step count) every epoch or when the monitored value improves, handed to `write`
+ * (runtime/node's fileCheckpoint writes files atomically). Use with fitAsync, which awaits the writes.
+ */
+export function modelCheckpoint(options: ModelCheckpointOptions): Callback {
+  return checkpointCallback((model) => {
+    if (!(model instanceof Trainer)) throw new InputError('modelCheckpoint: checkpoints are of compiled trainers (the interpreter has no safetensors form)');
+    return saveCheckpoint(model, { step: model.guard.steps });
+  }, options);
 }

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, type CheckpointInfo, type SaveOptions } from './checkpoint.ts';
+import { loadCheckpoint, modelCheckpoint, saveCheckpoint, type CheckpointInfo, type SaveOptions } from './checkpoint.ts';
+import type { Callback, ModelCheckpointOptions } from './callbacks.ts';
 import type { Trainer } from './trainer.ts';
 
 /** Temp files of this process's saves still in progress: never stale. */
@@ -96,4 +97,12 @@ export async function saveCheckpointFile(path: string, trainer: Trainer, options
 
 export async function loadCheckpointFile(path: string, trainer: Trainer): Promise<CheckpointInfo> {
   return loadCheckpoint(trainer, await readFile(path));
+}
+
+/**
+ * modelCheckpoint writing files atomically: `path` may hold `{epoch}` (e.g. 'ckpt-{epoch}.safetensors'),
+ * else each save replaces the one file (with saveBestOnly: the best epoch's). Use with fitAsync.
+ */
+export function fileCheckpoint(path: string, options: Omit<ModelCheckpointOptions, 'write'> = {}): Callback {
+  return modelCheckpoint({ ...options, write: (bytes, log) => writeFileAtomic(path.replaceAll('{epoch}', String(log.epoch)), bytes) });
 }

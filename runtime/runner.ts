@@ -4,7 +4,7 @@
 import { namedRows, type Rows } from './data.ts';
 import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import { InputError } from './errors.ts';
-import { fitLoop, type FitData, type FitOptions, type History } from './fit.ts';
+import { fitLoop, fitLoopAsync, type AsyncFitOptions, type FitData, type FitOptions, type History } from './fit.ts';
 import type { Signature } from './manifest.ts';
 import { checkWeights } from './weights.ts';
 import { StepGuard } from './guard.ts';
@@ -178,8 +178,20 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     return { loss: loss / count, outputs: Object.fromEntries(outputs.map((o, k) => [o.name, { loss: each[k]! / count, ...accuracy(k) }])) };
   }
 
-  /** Trains for some epochs over the data; see FitOptions. Returns the per-epoch history. */
+  /** Set by a callback (or any code between steps) to end fit after the current step, as Keras's model.stop_training. */
+  stopTraining = false;
+
+  /** Trains for some epochs over the data; see FitOptions. Returns the per-epoch history. Runs to the end without yielding: in a page, use fitAsync or a Worker. */
   fit(data: FitData, options: FitOptions = {}): History {
     return fitLoop(this, this.engine, this.batch(data.x, data.y), options);
+  }
+
+  /**
+   * fit that lets the event loop run between steps (every `yieldEveryMs`, default 10 ms), so a
+   * page stays responsive, awaits callbacks that return promises, and stops between two steps
+   * when `signal` aborts (rejecting with its reason; the weights are those of the last step).
+   */
+  fitAsync(data: FitData, options: AsyncFitOptions = {}): Promise<History> {
+    return fitLoopAsync(this, this.engine, this.batch(data.x, data.y), options);
   }
 }
