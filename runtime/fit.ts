@@ -174,7 +174,11 @@ export function fitLoop<D extends Float32Array | Float64Array>(model: TrainingMo
   }
 }
 
-/** A macrotask: timers and input events run before it resolves (setTimeout 0, unclamped through MessageChannel where there is one). */
+/**
+ * A macrotask, so input, rendering and timers get their turn: through MessageChannel (setTimeout 0
+ * is clamped to 4 ms once nested, idling that long each time; scheduler.yield() resumes ahead of
+ * timers, which then starve), setTimeout 0 where there is none.
+ */
 function nextTask(): Promise<void> {
   if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
   return new Promise((resolve) => {
