@@ -55,6 +55,8 @@ export interface Evaluation {
   readonly accuracy?: number;
   /** Each output's loss and accuracy, by output name (models with several outputs). */
   readonly outputs?: Readonly<Record<string, OutputEvaluation>>;
+  /** The metrics asked for, by name (`<output>.<name>` with several outputs). */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 /** Rows of every input and every output's targets, n each. */

@@ -9,6 +9,7 @@ import type { Feed } from './tensor.ts';
 import type { Signature } from './manifest.ts';
 import { NonFiniteError, type StepGuard } from './guard.ts';
 import { DiagnosticsMean } from './diagnostics.ts';
+import { MetricSet, type MetricSpec } from './metric-set.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;
@@ -30,6 +31,8 @@ export interface FitOptions {
   readonly validationSplit?: number;
   /** Shuffle seed. Default: the model spec's seed. */
   readonly seed?: number;
+  /** Metrics to report each epoch besides the loss, on the training steps (`metrics`) and the validation rows (`valMetrics`), as Keras's compile(metrics=...). */
+  readonly metrics?: readonly MetricSpec[];
   /** Hooks called in order at each point of training (earlyStopping, reduceLROnPlateau, ... or your own). */
   readonly callbacks?: readonly Callback[];
   /** Called before every epoch (after the callbacks'). */
@@ -53,7 +56,7 @@ export type { BatchLog, Callback, TrainingModel } from './callbacks.ts';
 interface Evaluator {
   readonly signature: Signature;
   readonly guard: StepGuard;
-  evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number): Evaluation;
+  evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number, metrics?: readonly MetricSpec[]): Evaluation;
 }
 
 type Checked = Pick<Required<FitOptions>, 'epochs' | 'batchSize' | 'shuffle' | 'validationSplit' | 'seed'>;
@@ -106,6 +109,8 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
   const hooks = hooksOf(options);
   const batches = Math.ceil(trainRows / opts.batchSize);
   const hasRate = signature.hyperparameters?.some((h) => h.name === 'learningRate') ?? false;
+  // Checked before the first epoch: a metric that does not fit an output is refused at once.
+  new MetricSet(options.metrics ?? [], signature.outputs);
   model.stopTraining = false;
 
   for (let epoch = 1; epoch <= opts.epochs && !model.stopTraining; epoch++) {
@@ -116,6 +121,7 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
     let seen = 0;
     let correct: number | null = 0;
     const telemetry = new DiagnosticsMean();
+    const metrics = new MetricSet(options.metrics ?? [], signature.outputs);
     for (let batch = 1; batch <= batches && !model.stopTraining; batch++) {
       const start = (batch - 1) * opts.batchSize;
       for (const h of hooks) yield h.onBatchBegin?.(batch, model);
@@ -130,6 +136,7 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
       }
       lossSum += result.loss * n;
       seen += n;
+      metrics.add(result.predictions, yb, n);
       const c = single ? countCorrectAll(signature.outputs, result.predictions, yb, n)[0]! : null;
       correct = c === null || correct === null ? null : correct + c;
       const diagnostics = engine.readDiagnostics?.();
@@ -145,9 +152,11 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
     const diagnostics = telemetry.mean();
     if (diagnostics) log = { ...log, diagnostics };
     if (correct !== null) log = { ...log, accuracy: correct / seen };
+    if (!metrics.empty) log = { ...log, metrics: metrics.results() };
     if (valRows > 0) {
-      const val = model.evaluateRows(data, undefined, trainRows, valRows);
+      const val = model.evaluateRows(data, undefined, trainRows, valRows, options.metrics);
       log = { ...log, valLoss: val.loss, ...(val.accuracy !== undefined ? { valAccuracy: val.accuracy } : {}), ...(val.outputs ? { valOutputs: val.outputs } : {}) };
+      if (val.metrics) log = { ...log, valMetrics: val.metrics };
     }
     if (hasRate) log = { ...log, learningRate: model.learningRate };
     log = { ...log, seconds: (performance.now() - started) / 1000 };

@@ -7,6 +7,7 @@ import { InputError } from './errors.ts';
 import { fitLoop, fitLoopAsync, type AsyncFitOptions, type FitData, type FitOptions, type History } from './fit.ts';
 import type { Signature } from './manifest.ts';
 import { checkWeights } from './weights.ts';
+import { MetricSet, type MetricSpec } from './metric-set.ts';
 import { StepGuard } from './guard.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Feed, Tensor, TensorLike } from './tensor.ts';
@@ -154,13 +155,14 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     return this.predictOutputs(x)[outputs[0]!.name]!;
   }
 
-  /** Mean loss over all rows (and accuracy for classification), in inference mode. */
-  evaluate(x: Feed, y: Feed): Evaluation {
-    return this.evaluateRows(this.batch(x, y));
+  /** Mean loss over all rows (and accuracy for classification), in inference mode; `metrics` adds those (see MetricSpec). */
+  evaluate(x: Feed, y: Feed, options: { readonly metrics?: readonly MetricSpec[] } = {}): Evaluation {
+    return this.evaluateRows(this.batch(x, y), undefined, 0, undefined, options.metrics);
   }
 
-  evaluateRows(data: Batch, order?: Uint32Array, start = 0, count = data.rows): Evaluation {
+  evaluateRows(data: Batch, order?: Uint32Array, start = 0, count = data.rows, metrics: readonly MetricSpec[] = []): Evaluation {
     const { outputs, batchSize: B } = this.signature;
+    const set = new MetricSet(metrics, outputs);
     let loss = 0;
     const each = outputs.map(() => 0);
     let correct: (number | null)[] = outputs.map(() => 0);
@@ -170,12 +172,14 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
       const result = this.engine.evaluateBatch(takeBatch(data.x, start + at, n, order), yb, n);
       loss += result.loss * n;
       result.losses?.forEach((l, k) => (each[k]! += l * n));
+      set.add(result.predictions, yb, n);
       const c = countCorrectAll(outputs, result.predictions, yb, n);
       correct = correct.map((sum, k) => (sum === null || c[k] === null ? null : sum + c[k]!));
     }
     const accuracy = (k: number): { accuracy?: number } => (correct[k] === null ? {} : { accuracy: correct[k]! / count });
-    if (outputs.length === 1) return { loss: loss / count, ...accuracy(0) };
-    return { loss: loss / count, outputs: Object.fromEntries(outputs.map((o, k) => [o.name, { loss: each[k]! / count, ...accuracy(k) }])) };
+    const extra = set.empty ? {} : { metrics: set.results() };
+    if (outputs.length === 1) return { loss: loss / count, ...accuracy(0), ...extra };
+    return { loss: loss / count, outputs: Object.fromEntries(outputs.map((o, k) => [o.name, { loss: each[k]! / count, ...accuracy(k) }])), ...extra };
   }
 
   /** Set by a callback (or any code between steps) to end fit after the current step, as Keras's model.stop_training. */

@@ -1,5 +1,6 @@
 // `nabla evaluate <model.json|trainer.wasm> --weights w.safetensors --data x.csv [--rows test]`:
 // loss and metrics of saved weights on a labelled CSV, preprocessed as train did; no training.
+import type { MetricSpec } from '../../runtime/metric-set.ts';
 import { parseCommand } from './args.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
 import { evaluationText } from './format.ts';
@@ -7,6 +8,15 @@ import { prepareLabels } from './labels.ts';
 import { subsetOf } from './predict.ts';
 import { loadSavedModel, modelRows } from './saved-model.ts';
 import { usage } from './usage.ts';
+
+/** What evaluate reports besides the loss (and accuracy), by the model's loss. */
+const METRICS_BY_LOSS: Readonly<Record<string, readonly MetricSpec[]>> = {
+  binary_crossentropy: ['precision', 'recall', 'auc'],
+  sparse_categorical_crossentropy: [{ name: 'top_k_accuracy', k: 2 }],
+  mse: ['mae', 'rmse', 'r2'],
+  mae: ['mae', 'rmse', 'r2'],
+  huber: ['mae', 'rmse', 'r2'],
+};
 
 const flags = {
   weights: { type: 'string' },
@@ -27,6 +37,8 @@ export async function evaluateCommand(args: readonly string[], io: Io): Promise<
   if (!labelled) throw new CliError(`${v.data}: no label column (${saved.preprocessing.features} columns of features only); evaluate needs the labels`);
   const p = saved.preprocessing;
   const labels = prepareLabels(saved.trainer.manifest, { source: data.source, y: samples.y, ...(p.classNames ? { classNames: p.classNames } : {}) }, p.positiveClass === undefined ? undefined : String(p.positiveClass));
-  const evaluation = saved.trainer.evaluate({ shape: [samples.rows, samples.features], data: samples.x }, labels.y);
+  const metrics = METRICS_BY_LOSS[saved.trainer.manifest.loss.type] ?? [];
+  const evaluation = saved.trainer.evaluate({ shape: [samples.rows, samples.features], data: samples.x }, labels.y, { metrics });
   io.out(`${subset === 'all' ? 'all rows' : `${subset} rows`} (${samples.rows})  ${evaluationText(evaluation, samples.rows)}`);
+  if (evaluation.metrics) io.out(`metrics   ${Object.entries(evaluation.metrics).map(([name, value]) => `${name} ${value.toPrecision(5)}`).join('  ')}`);
 }

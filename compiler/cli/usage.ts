@@ -97,7 +97,8 @@ Options:
   evaluate: `Usage: nabla evaluate <model.json|trainer.wasm> --weights <file.safetensors> --data <file.csv> [options]
 
 Loss and accuracy of weights saved by 'nabla train --save' on a labelled CSV, preprocessed as
-train did. Nothing is trained.
+train did, and metrics by the loss: precision, recall and ROC AUC (binary), top-2 accuracy
+(classes), MAE, RMSE and R² (regression). Nothing is trained.
 
 Options:
   --weights <file>        weights and preprocessing written by 'train --save' (required)

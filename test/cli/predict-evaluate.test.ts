@@ -54,7 +54,9 @@ describe('nabla predict and evaluate', () => {
     const test = /test {6}(loss .*)$/m.exec(trained.out)![1]!;
     const evaluated = await runCli(['evaluate', wasm, '--weights', weights, '--data', data, '--rows', 'test']);
     expect(evaluated.err).toBe('');
-    expect(evaluated.out).toBe(`test rows (30)  ${test}`);
+    const [line, metrics] = evaluated.out.split('\n');
+    expect(line).toBe(`test rows (30)  ${test}`);
+    expect(metrics).toMatch(/^metrics {3}top_2_accuracy \d\.\d{4}/);
     const proba = await runCli(['predict', wasm, '--weights', weights, '--data', data, '--proba']);
     const lines = proba.out.split('\n');
     expect(lines[0]).toBe('prediction,p_setosa,p_versicolor,p_virginica');
