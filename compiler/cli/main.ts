@@ -54,7 +54,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
   // --verbose, anywhere on the line, shows the stack of an internal error.
   const verbose = argv.includes('--verbose') || Boolean(process.env.NABLA_DEBUG);
   try {
-    await dispatch(argv.filter((arg) => arg !== '--verbose'), io);
+    await dispatch(argv.filter((arg) => arg !== '--verbose'), argv.includes('--verbose') ? { ...io, verbose: true } : io);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

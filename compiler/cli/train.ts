@@ -1,5 +1,5 @@
 // `nabla train <model.json> --data <file.csv>`: compile, split, standardise, fit, test.
-import type { EpochLog, History } from '../../runtime/fit.ts';
+import type { BatchLog, EpochLog, History } from '../../runtime/fit.ts';
 import type { Evaluation } from '../../runtime/runner.ts';
 import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
@@ -42,6 +42,8 @@ export interface TrainOptions {
   readonly report?: string;
   /** In the report, show the training curve shifted half an epoch left at first. */
   readonly shiftTrain?: boolean;
+  /** Print only the test result. */
+  readonly quiet?: boolean;
 }
 
 export interface TrainResult {
@@ -89,7 +91,19 @@ function dataLine(data: Dataset): string {
 }
 
 /** Runs a whole training session, reporting through `io` (silent by default). */
-export async function train(options: TrainOptions, io: Io = silent): Promise<TrainResult> {
+/** How many epoch lines to print at most without --verbose: then one every few epochs, and the last. */
+const EPOCH_LINES = 50;
+
+/** The live line within an epoch: batches done, rows per second, time left in the epoch, running loss. */
+function batchStatus(log: BatchLog, epochs: number, rowsPerSecond: number, batchSize: number): string {
+  const left = ((log.batches - log.batch) * batchSize) / Math.max(rowsPerSecond, 1e-9);
+  return `epoch ${log.epoch}/${epochs}  batch ${log.batch}/${log.batches}  ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s  ETA ${left.toFixed(1)} s  loss ${lossText(log.meanLoss)}`;
+}
+
+export async function train(options: TrainOptions, given: Io = silent): Promise<TrainResult> {
+  // --quiet: the test line alone (train prints it through `result`); errors still go to stderr.
+  const io: Io = options.quiet ? { out: () => {}, err: given.err } : given;
+  const result = (line: string): void => given.out(line);
   // Every file is read, and every output place checked, before the (slower) compile and training, so a typo fails at once.
   if (options.save !== undefined) checkWritable(options.save, '--save');
   if (options.report !== undefined) checkWritable(options.report, '--report');
@@ -101,7 +115,15 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
 
   const diagnostics = options.diagnostics ?? options.report !== undefined;
-  const compiled = await compileSpec(spec, options.spec, { diagnostics });
+  const compileStarted = performance.now();
+  io.out(`compile   ${options.spec} ...`);
+  const ticking = io.status ? setInterval(() => io.status!(`compile   ${options.spec}: ${((performance.now() - compileStarted) / 1000).toFixed(1)} s`), 250) : undefined;
+  let compiled;
+  try {
+    compiled = await compileSpec(spec, options.spec, { diagnostics });
+  } finally {
+    clearInterval(ticking);
+  }
   const trainer = await loadTrainer(compiled.wasm);
   const m = trainer.manifest;
   io.out(
@@ -173,6 +195,11 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
     io.out(`report    ${options.report}`);
   };
   let history: History;
+  const batchSize = options.batchSize ?? m.batchSize;
+  const every = Math.max(1, Math.ceil(epochs / EPOCH_LINES));
+  if (every > 1 && !io.verbose) io.out(`progress  one line every ${every} epochs (--verbose: every epoch)`);
+  let epochStarted = 0;
+  let lastStatus = 0;
   try {
     history = trainer.fit(
       { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
@@ -181,8 +208,18 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
         seed,
         batchSize: options.batchSize,
         validationSplit: options.validationSplit,
+        onEpochBegin: () => {
+          epochStarted = performance.now();
+        },
+        onBatchEnd: (log) => {
+          const now = performance.now();
+          if (!io.status || now - lastStatus < 100) return;
+          lastStatus = now;
+          const rows = (log.batch - 1) * batchSize + log.size;
+          io.status(batchStatus(log, epochs, rows / ((now - epochStarted) / 1000), batchSize));
+        },
         onEpochEnd: (log) => {
-          io.out(epochLine(log, epochs));
+          if (io.verbose || log.epoch % every === 0 || log.epoch === epochs || log.epoch === 1) io.out(epochLine(log, epochs));
           if (options.diagnostics) for (const line of diagnosticsLines(log)) io.out(line);
         },
       },
@@ -206,12 +243,12 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
     io.out(`saved     ${options.save} (safetensors, ${plural(steps, 'step')})`);
   }
   if (testSet.rows === 0) {
-    io.out('test      none (--test-split 0)');
+    result('test      none (--test-split 0)');
     writeReport(history);
     return { trainer, history };
   }
   const evaluation = trainer.evaluate({ shape: [testSet.rows, testSet.features], data: testSet.x }, testSet.y);
-  io.out(`test      ${evaluationText(evaluation, testSet.rows)}`);
+  result(`test      ${evaluationText(evaluation, testSet.rows)}`);
   writeReport(history, { test: evaluation });
   return { trainer, history, test: { ...evaluation, rows: testSet.rows } };
 }
@@ -230,6 +267,7 @@ const flags = {
   diagnostics: { type: 'boolean' },
   report: { type: 'string' },
   'shift-train': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -254,6 +292,7 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
       ...(v.diagnostics !== undefined ? { diagnostics: v.diagnostics } : {}),
       report: v.report,
       shiftTrain: v['shift-train'] ?? false,
+      quiet: v.quiet ?? false,
     },
     io,
   );

@@ -24,7 +24,8 @@ Commands:
 Options:
   -h, --help       show help
   -v, --version    show nabla's version
-  --verbose        with any command: the stack trace of an internal error
+  --verbose        with any command: the stack trace of an internal error; with train,
+                   every epoch's line
 
 Exit status: 0 success, 1 bad input (spec, data, files), 2 bad command line,
 70 internal error (a bug in nabla: please report it).
@@ -72,7 +73,12 @@ Options:
                              and update ratios (log scale), layer statistics (implies
                              telemetry; --diagnostics also prints it)
   --shift-train              in the report, show the training loss half an epoch left
+  --quiet                    print only the test result (and errors)
   -h, --help                 show this help
+
+Progress: a line while the model compiles, and on a terminal a live line within each epoch
+(batch, rows/s, ETA, running loss). One line per epoch up to 50 epochs, else every few and the
+last (--verbose: every epoch).
 
 A step whose loss, gradients or new weights are NaN or ±Inf stops training with an error
 naming the step and the tensor; the weights stay as they were before that step.`,
