@@ -22,6 +22,13 @@ const PreprocessingRecord = z.strictObject({
   classNames: z.array(z.string()).optional(),
   /** binary_crossentropy one-vs-rest: this class index is 1, every other 0. */
   positiveClass: z.number().int().nonnegative().optional(),
+  /** The CSV's column layout (feature columns, their kinds and vocabularies, imputation, the target and its classes). */
+  schema: z
+    .strictObject({
+      features: z.array(z.strictObject({ name: z.string(), kind: z.enum(['number', 'category']), categories: z.array(z.string()).optional(), fill: z.union([finite, z.string()]).optional() })),
+      target: z.strictObject({ name: z.string(), classes: z.array(z.string()).optional() }),
+    })
+    .optional(),
   /** The test split train held out: the same seed and fraction pick the same rows of the same file. */
   split: z.strictObject({ seed: z.number().int().nonnegative(), testFraction: z.number().min(0).max(1), rows: z.number().int().positive() }).optional(),
 });
@@ -76,7 +83,10 @@ export function applyPreprocessing(p: Preprocessing, data: Samples, subset: Subs
   return scaler ? standardize(rows, scaler) : rows;
 }
 
-/** The feature columns of `data` as the model takes them: with or without the label column, checked by count and, with a header, by name. */
+/**
+ * The feature columns of `data` as the model takes them, for weights saved without a column
+ * layout: with or without the label column, checked by count and, with a header, by name.
+ */
 export function featureRows(p: Preprocessing, data: Dataset): { samples: Samples; labelled: boolean } {
   const names = p.columns ? ` (${p.columns.slice(0, p.features).join(', ')})` : '';
   if (data.columns && p.columns) {

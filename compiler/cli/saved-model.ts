@@ -57,8 +57,9 @@ export interface ModelRows {
 
 /** The CSV's rows (the subset asked for) as the model's inputs. */
 export function modelRows(saved: SavedModel, path: string, subset: Subset): ModelRows {
-  const data = loadCsv(path);
-  const { samples, labelled } = featureRows(saved.preprocessing, data);
+  const { schema } = saved.preprocessing;
+  const data = loadCsv(path, schema ? { schema } : {});
+  const { samples, labelled } = schema ? { samples: data as Samples, labelled: data.labelled } : featureRows(saved.preprocessing, data);
   if (!labelled && subset !== 'all') throw new CliError(`--rows ${subset}: ${path} has no label column, so it is not the file train split`);
   return { data, samples: applyPreprocessing(saved.preprocessing, samples, subset, path), labelled };
 }

@@ -3,6 +3,7 @@ import type { BatchLog, EpochLog, History } from '../../runtime/fit.ts';
 import type { Evaluation } from '../../runtime/runner.ts';
 import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
+import { decodeSafetensors } from '../../runtime/safetensors.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { NonFiniteError } from '../../runtime/guard.ts';
 import type { TensorLike } from '../../runtime/tensor.ts';
@@ -32,6 +33,10 @@ export interface TrainOptions {
   /** Default true. */
   readonly standardize?: boolean;
   readonly positiveClass?: string;
+  /** The target column, by header name or 1-based number. Default: the last column. */
+  readonly target?: string;
+  /** Fill missing feature values (the column's mean; the most frequent category) instead of refusing them. */
+  readonly impute?: boolean;
   /** Initial weights: .json (nested arrays by name) or .safetensors. */
   readonly weights?: string;
   /** Write the trained weights (and step count) here as safetensors. */
@@ -90,6 +95,16 @@ function dataLine(data: Dataset): string {
   return `data      ${data.source}: ${plural(data.rows, 'row')} × ${plural(data.features, 'feature')}${classes}`;
 }
 
+/** A safetensors file's metadata, read before the compile (the file is checked whole when loaded). */
+function metadataOf(bytes: Uint8Array, path: string): Readonly<Record<string, string>> {
+  try {
+    return decodeSafetensors(bytes).metadata;
+  } catch (err) {
+    if (err instanceof InputError) throw new CliError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Runs a whole training session, reporting through `io` (silent by default). */
 /** How many epoch lines to print at most without --verbose: then one every few epochs, and the last. */
 const EPOCH_LINES = 50;
@@ -108,9 +123,12 @@ export async function train(options: TrainOptions, given: Io = silent): Promise<
   if (options.save !== undefined) checkWritable(options.save, '--save');
   if (options.report !== undefined) checkWritable(options.report, '--report');
   const spec = readJson(options.spec);
-  const data = loadCsv(options.data);
   const safetensors = options.weights?.endsWith('.safetensors') ?? false;
   const weights = options.weights === undefined ? undefined : safetensors ? readBytes(options.weights) : readJson(options.weights);
+  // Weights saved by train carry the column layout they were trained on: new data is read the same way.
+  const layout = safetensors ? decodePreprocessing(metadataOf(weights as Uint8Array, options.weights!), options.weights!)?.schema : undefined;
+  const data = loadCsv(options.data, layout ? { schema: layout } : { ...(options.target !== undefined ? { target: options.target } : {}), impute: options.impute ?? false });
+  if (!data.labelled) throw new CliError(`${data.source}: no target column ('${layout!.target.name}'); train needs the targets`);
   const testSplit = options.testSplit ?? 0.2;
   if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
 
@@ -234,6 +252,7 @@ export async function train(options: TrainOptions, given: Io = silent): Promise<
     const preprocessing: Preprocessing = {
       features: data.features,
       ...(data.columns ? { columns: [...data.columns] } : {}),
+      schema: data.schema as Preprocessing['schema'] & object,
       ...(scaler ? { standardize: { mean: Array.from(scaler.mean), std: Array.from(scaler.std) } } : {}),
       ...(data.classNames ? { classNames: [...data.classNames] } : {}),
       ...(positiveClass !== undefined ? { positiveClass: resolveClass(positiveClass, data) } : {}),
@@ -262,6 +281,8 @@ const flags = {
   seed: { type: 'string' },
   'no-standardize': { type: 'boolean' },
   'positive-class': { type: 'string' },
+  target: { type: 'string' },
+  impute: { type: 'boolean' },
   weights: { type: 'string' },
   save: { type: 'string' },
   diagnostics: { type: 'boolean' },
@@ -287,6 +308,8 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
       seed: seedValue('--seed', v.seed, 'train'),
       standardize: !v['no-standardize'],
       positiveClass: v['positive-class'],
+      ...(v.target !== undefined ? { target: v.target } : {}),
+      impute: v.impute ?? false,
       weights: v.weights,
       save: v.save,
       ...(v.diagnostics !== undefined ? { diagnostics: v.diagnostics } : {}),

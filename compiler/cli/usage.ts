@@ -45,8 +45,11 @@ Options:
   train: `Usage: nabla train <model.json> --data <file.csv> [options]
 
 Compiles the model, holds out a seeded test set, trains, and reports test loss and accuracy.
-The CSV is numeric with the label in the last column; it may start with scikit-learn's
-'n_samples,n_features,class names...' line or a header of column names, and may be gzipped.
+The CSV (parsed by csv-parse: quoted fields, a BOM; gzipped or not) may start with a header of
+column names or scikit-learn's 'n_samples,n_features,class names...' line. The target is the
+last column unless --target names another. String columns are categories: a string target is
+label-encoded (classes sorted), a string feature one-hot encoded. Missing values (empty, NA,
+NaN, ?) are refused with their line and column, unless --impute.
 
 Options:
   --data <file>              training data, CSV or CSV.gz (required)
@@ -61,6 +64,9 @@ Options:
                              std 1 with the training rows' statistics)
   --positive-class <k>       binary_crossentropy only: train class k (index or class name)
                              against the rest
+  --target <column>          the target column: a header name or a 1-based number (default: last)
+  --impute                   fill missing feature values: the column's mean (numbers), its most
+                             frequent value (categories); saved for predict and evaluate
   --weights <file>           start from these weights: .json {"<layer>.weight": [[...]], ...}
                              or .safetensors (as --save writes, or PyTorch's names and layout);
                              they see standardised features unless --no-standardize
@@ -88,7 +94,8 @@ naming the step and the tensor; the weights stay as they were before that step.`
 Predicts with weights saved by 'nabla train --save': the CSV's features get the preprocessing
 train applied (standardisation statistics, columns), stored with the weights. One output row per
 input row: the class (its name where the CSV header gave class names) or the value(s).
-The CSV may hold the label column (last) or only the features.
+The CSV is read with the columns train saw (by header name, in any order, or by position);
+it may hold the target column or only the features.
 
 Options:
   --weights <file>       weights and preprocessing written by 'train --save' (required)
