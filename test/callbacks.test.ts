@@ -4,11 +4,15 @@
 // under test sees it as it would a loss. Early stopping stops at the epoch the rule says and puts
 // back the best epoch's weights bit for bit; reduceLROnPlateau's rate is read back from the
 // trainer; modelCheckpoint's files load; hooks run in order; stopTraining ends fit.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { earlyStopping, learningRateScheduler, reduceLROnPlateau, type Callback, type TrainingModel } from '../runtime/callbacks.ts';
 import { loadCheckpoint, modelCheckpoint } from '../runtime/checkpoint.ts';
 import type { EpochLog } from '../runtime/history.ts';
+import { fileCheckpoint, loadCheckpointFile } from '../runtime/node.ts';
 import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
 
@@ -130,6 +134,20 @@ describe('callbacks on a compiled trainer', () => {
       expect(info.step).toBe(file.epoch * 4);
     }
     expect(() => trainer.fit(data, { callbacks: [modelCheckpoint({ write: () => {} })] })).toThrow(/a callback returned a promise, which fit\(\) cannot wait for; use fitAsync\(\)/);
+  });
+
+  it('fileCheckpoint writes {epoch} files atomically, each a checkpoint that loads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-file-checkpoint-'));
+    try {
+      trainer.init();
+      await trainer.fitAsync(data, { epochs: 2, callbacks: [fileCheckpoint(join(dir, 'ckpt-{epoch}.safetensors'))] });
+      expect(readdirSync(dir).sort()).toEqual(['ckpt-1.safetensors', 'ckpt-2.safetensors']);
+      const fresh = await loadTrainer(trainer.module);
+      expect((await loadCheckpointFile(join(dir, 'ckpt-2.safetensors'), fresh)).step).toBe(8);
+      expect(Object.values(fresh.getWeights()).map((t) => t.data)).toEqual(Object.values(trainer.getWeights()).map((t) => t.data));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('hooks run in order: epoch begin, batch begin/end per step, epoch end; stopTraining from a batch ends the epoch there', () => {
