@@ -105,7 +105,6 @@ function metadataOf(bytes: Uint8Array, path: string): Readonly<Record<string, st
   }
 }
 
-/** Runs a whole training session, reporting through `io` (silent by default). */
 /** How many epoch lines to print at most without --verbose: then one every few epochs, and the last. */
 const EPOCH_LINES = 50;
 
@@ -115,6 +114,7 @@ function batchStatus(log: BatchLog, epochs: number, rowsPerSecond: number, batch
   return `epoch ${log.epoch}/${epochs}  batch ${log.batch}/${log.batches}  ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s  ETA ${left.toFixed(1)} s  loss ${lossText(log.meanLoss)}`;
 }
 
+/** Runs a whole training session, reporting through `io` (silent by default). */
 export async function train(options: TrainOptions, given: Io = silent): Promise<TrainResult> {
   // --quiet: the test line alone (train prints it through `result`); errors still go to stderr.
   const io: Io = options.quiet ? { out: () => {}, err: given.err } : given;
