@@ -9,7 +9,7 @@ import type { Feed } from './tensor.ts';
 import type { Signature } from './manifest.ts';
 import { NonFiniteError, type StepGuard } from './guard.ts';
 import { DiagnosticsMean } from './diagnostics.ts';
-import { MetricSet, type MetricSpec } from './metric-set.ts';
+import { MetricSet, type MetricSpec } from './metric_set.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;

@@ -16,7 +16,7 @@ export {
 } from './callbacks.ts';
 export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manifest, type Signature, type TensorSpec, type ParamSpec, type OutputSpec, type HyperparameterSpec } from './manifest.ts';
 export { InputError } from './errors.ts';
-export { MetricSet, METRIC_NAMES, metricLabel, type MetricName, type MetricSpec } from './metric-set.ts';
+export { MetricSet, METRIC_NAMES, metricLabel, type MetricName, type MetricSpec } from './metric_set.ts';
 export { NonFiniteError, type NonFinite } from './guard.ts';
 export type { Diagnostics, ParamDiagnostics, LayerDiagnostics } from './diagnostics.ts';
 export type { Feed, Tensor, TensorLike } from './tensor.ts';

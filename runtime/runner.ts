@@ -7,7 +7,7 @@ import { InputError } from './errors.ts';
 import { fitLoop, fitLoopAsync, type AsyncFitOptions, type FitData, type FitOptions, type History } from './fit.ts';
 import type { Signature } from './manifest.ts';
 import { checkWeights } from './weights.ts';
-import { MetricSet, type MetricSpec } from './metric-set.ts';
+import { MetricSet, type MetricSpec } from './metric_set.ts';
 import { StepGuard } from './guard.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Feed, Tensor, TensorLike } from './tensor.ts';

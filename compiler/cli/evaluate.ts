@@ -1,6 +1,6 @@
 // `nabla evaluate <model.json|trainer.wasm> --weights w.safetensors --data x.csv [--rows test]`:
 // loss and metrics of saved weights on a labelled CSV, preprocessed as train did; no training.
-import type { MetricSpec } from '../../runtime/metric-set.ts';
+import type { MetricSpec } from '../../runtime/metric_set.ts';
 import { parseCommand } from './args.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
 import { evaluationText } from './format.ts';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import type { OutputSpec } from '../runtime/manifest.ts';
-import { MetricSet, type MetricSpec } from '../runtime/metric-set.ts';
+import { MetricSet, type MetricSpec } from '../runtime/metric_set.ts';
 import { Rng } from '../runtime/prng.ts';
 import { randomMatrix } from './support/data.ts';
 
