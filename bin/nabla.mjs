@@ -16,7 +16,10 @@ if (existsSync(source)) {
   // tsx's loader rewrites the dynamic imports of every module it loads, and on binaryen's 13 MB
   // index.js (under assemblyscript) that alone takes about 7 s. Modules already loaded do not pass
   // through the loader again, so the commands that compile load the compiler natively first.
-  if (['compile', 'train', 'gradcheck'].includes(process.argv[2])) await import('assemblyscript/asc');
+  // predict and evaluate compile only when given a spec, not a trainer .wasm.
+  const [command, model] = process.argv.slice(2);
+  const compiles = ['compile', 'train', 'gradcheck'].includes(command) || (['predict', 'evaluate'].includes(command) && !model?.endsWith('.wasm'));
+  if (compiles) await import('assemblyscript/asc');
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import(source.href));

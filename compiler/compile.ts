@@ -21,6 +21,7 @@ import { parseSpec } from './model/spec.ts';
 import { SpecError } from './model/spec_error.ts';
 import { signatureOf } from './model/signature.ts';
 import { NABLA_VERSION } from './version.ts';
+import { hyperparametersOf } from './optim/hyperparameters.ts';
 
 export { NABLA_VERSION };
 const PAGE = 65536;
@@ -54,6 +55,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     nablaVersion: NABLA_VERSION,
     simd,
     ...signatureOf(model),
+    hyperparameters: hyperparametersOf(graph),
     exports: { init: 'init', trainStep: 'train_step', gradients: 'gradients', evaluate: 'evaluate', predict: 'predict', trainStepChecked: 'train_step_checked' },
     buffers: {
       input: placed(model.input.name, input(model.input.name)),

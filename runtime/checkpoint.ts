@@ -1,6 +1,6 @@
 // A trainer's weights and training state as safetensors: every parameter under its manifest name
 // (`<layer>.weight`, `<layer>.bias`, F32, its shape), every optimizer state buffer the manifest
-// lists under `optimizer.<name>` (none with plain SGD today), and metadata with the step count
+// lists under `optimizer.<name>` (the learning rate `optimizer.optimizer:learning_rate` among them), and metadata with the step count
 // and the SHA-256 of the model spec, so a checkpoint can be matched to the model that wrote it.
 // Loading checks the whole file against the manifest before it writes one byte.
 import { InputError } from './errors.ts';
@@ -10,7 +10,8 @@ export { canonicalJson } from './canonical_json.ts';
 import type { Manifest, Placed } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor } from './safetensors.ts';
 import { shapeText } from './tensor.ts';
-import type { Trainer } from './trainer.ts';
+import { Trainer } from './trainer.ts';
+import { checkpointCallback, type Callback, type ModelCheckpointOptions } from './callbacks.ts';
 
 export const STATE_PREFIX = 'optimizer.';
 
@@ -44,17 +45,32 @@ function memoryBytes(trainer: Trainer, placed: Placed): Uint8Array {
   return new Uint8Array(trainer.views.input.buffer, placed.offset, placed.bytes);
 }
 
+export interface SaveOptions {
+  /** Optimizer steps taken, written as metadata `step`. Default 0. */
+  readonly step?: number;
+  /** More string metadata to store (e.g. the preprocessing the data went through); nabla's own keys are refused. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
 /** The trainer's parameters and optimizer state, with `step` and the spec hash in the metadata. */
-export async function saveCheckpoint(trainer: Trainer, options: { readonly step?: number } = {}): Promise<Uint8Array<ArrayBuffer>> {
+export async function saveCheckpoint(trainer: Trainer, options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   const step = options.step ?? 0;
   if (!Number.isSafeInteger(step) || step < 0) throw new InputError(`checkpoint: step must be a non-negative integer, got ${step}`);
   const m = trainer.manifest;
   const tensors = new Map<string, StoredTensor>();
-  m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed) }));
+  // Copies, taken now: steps that run while the hashes are computed cannot change the file.
+  m.buffers.params.forEach((placed, i) => tensors.set(placed.name, { dtype: 'F32', shape: m.params[i]!.shape, data: memoryBytes(trainer, placed).slice() }));
   for (const placed of stateBuffers(m)) {
-    tensors.set(STATE_PREFIX + placed.name, { dtype: placed.dtype === 'u32' ? 'U32' : 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed) });
+    tensors.set(STATE_PREFIX + placed.name, { dtype: placed.dtype === 'u32' ? 'U32' : 'F32', shape: [placed.bytes / 4], data: memoryBytes(trainer, placed).slice() });
+  }
+  const own = ['format', 'nabla_version', 'model', 'spec_sha256', 'step', 'optimizer', DATA_HASH];
+  const clash = Object.keys(options.metadata ?? {}).find((key) => own.includes(key));
+  if (clash !== undefined) throw new InputError(`checkpoint: metadata key '${clash}' is nabla's own (${own.join(', ')})`);
+  for (const [key, value] of Object.entries(options.metadata ?? {})) {
+    if (typeof value !== 'string') throw new InputError(`checkpoint: metadata '${key}' must be a string (safetensors metadata is string to string), got ${typeof value}`);
   }
   const metadata = {
+    ...options.metadata,
     format: 'nabla',
     nabla_version: m.nablaVersion,
     model: m.model,
@@ -120,9 +136,16 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   }
   const writes: [Placed, Uint8Array][] = [];
   m.buffers.params.forEach((placed, i) => writes.push([placed, expectTensor(file.tensors.get(placed.name), placed.name, m.params[i]!.shape, 'parameter').data]));
-  const state = stateBuffers(m);
-  // Weights only (no optimizer.* tensor at all): start the optimizer afresh. Part of the state: refuse.
-  const hasState = [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX));
+  // Hyperparameters (the learning rate) are restored where the file has them; a file of weights
+  // only, or one written before they lived in the arena, leaves the trainer's current values.
+  const hyper = new Set((m.hyperparameters ?? []).map((h) => h.state));
+  for (const placed of stateBuffers(m).filter((p) => hyper.has(p.name))) {
+    const stored = file.tensors.get(STATE_PREFIX + placed.name);
+    if (stored !== undefined) writes.push([placed, expectTensor(stored, STATE_PREFIX + placed.name, [1], 'hyperparameter').data]);
+  }
+  const state = stateBuffers(m).filter((p) => !hyper.has(p.name));
+  // Weights only (no optimizer.* state tensor at all): start the optimizer afresh. Part of the state: refuse.
+  const hasState = state.length > 0 && [...file.tensors.keys()].some((name) => name.startsWith(STATE_PREFIX) && !hyper.has(name.slice(STATE_PREFIX.length)));
   for (const placed of state) {
     const name = STATE_PREFIX + placed.name;
     const data = !hasState ? new Uint8Array(placed.bytes) : placed.dtype === 'u32' ? counterBytes(file.tensors.get(name), name, placed) : expectTensor(file.tensors.get(name), name, [placed.bytes / 4], 'optimizer state').data;
@@ -151,4 +174,16 @@ export async function loadCheckpoint(trainer: Trainer, bytes: Uint8Array): Promi
   trainer.weightsReplaced();
   const optimizerState = state.length === 0 ? 'none' : hasState ? 'restored' : 'reset';
   return { step, sameSpec, metadata: file.metadata, optimizerState, ...(specSha256 !== undefined ? { specSha256 } : {}) };
+}
+
+/**
+ * keras.callbacks.ModelCheckpoint for a Trainer: a checkpoint (weights, optimizer state, learning
+ * rate, the step count) every epoch or when the monitored value improves, handed to `write`
+ * (runtime/node's fileCheckpoint writes files atomically). Use with fitAsync, which awaits the writes.
+ */
+export function modelCheckpoint(options: ModelCheckpointOptions): Callback {
+  return checkpointCallback((model) => {
+    if (!(model instanceof Trainer)) throw new InputError('modelCheckpoint: checkpoints are of compiled trainers (the interpreter has no safetensors form)');
+    return saveCheckpoint(model, { step: model.guard.steps });
+  }, options);
 }

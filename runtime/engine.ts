@@ -34,6 +34,10 @@ export interface BatchEngine<D extends Float32Array | Float64Array> {
   gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D> & { readonly grads: ReadonlyMap<string, D> };
   evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D>;
   predictBatch(x: readonly Float64Array[], n: number): readonly D[];
+  /** A scalar state tensor (a hyperparameter's, see Signature.hyperparameters), as the step reads it. */
+  readState(name: string): number;
+  /** Sets a scalar state tensor; the next step reads the new value. */
+  writeState(name: string, value: number): void;
   /** Telemetry of the last training step, for engines compiled with diagnostics. */
   readDiagnostics?(): Diagnostics | undefined;
 }
@@ -51,6 +55,8 @@ export interface Evaluation {
   readonly accuracy?: number;
   /** Each output's loss and accuracy, by output name (models with several outputs). */
   readonly outputs?: Readonly<Record<string, OutputEvaluation>>;
+  /** The metrics asked for, by name (`<output>.<name>` with several outputs). */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 /** Rows of every input and every output's targets, n each. */

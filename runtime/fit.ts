@@ -4,10 +4,12 @@ import { InputError } from './errors.ts';
 import { permutation, Rng } from './prng.ts';
 import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import type { EpochLog, History } from './history.ts';
+import type { BatchLog, Callback, TrainingModel } from './callbacks.ts';
 import type { Feed } from './tensor.ts';
 import type { Signature } from './manifest.ts';
 import { NonFiniteError, type StepGuard } from './guard.ts';
 import { DiagnosticsMean } from './diagnostics.ts';
+import { MetricSet, type MetricSpec } from './metric_set.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;
@@ -19,7 +21,7 @@ export interface FitData {
 }
 
 export interface FitOptions {
-  /** Passes over the training rows. Default 1. */
+  /** Passes over the training rows. Default 1; 0 trains nothing (an empty history). */
   readonly epochs?: number;
   /** Rows per step, at most the compiled batch size (the default). */
   readonly batchSize?: number;
@@ -29,24 +31,42 @@ export interface FitOptions {
   readonly validationSplit?: number;
   /** Shuffle seed. Default: the model spec's seed. */
   readonly seed?: number;
-  /** Called after every epoch, e.g. to print progress. */
-  readonly onEpochEnd?: (log: EpochLog) => void;
+  /** Metrics to report each epoch besides the loss, on the training steps (`metrics`) and the validation rows (`valMetrics`), as Keras's compile(metrics=...). */
+  readonly metrics?: readonly MetricSpec[];
+  /** Hooks called in order at each point of training (earlyStopping, reduceLROnPlateau, ... or your own). */
+  readonly callbacks?: readonly Callback[];
+  /** Called before every epoch (after the callbacks'). */
+  readonly onEpochBegin?: Callback['onEpochBegin'];
+  /** Called after every epoch, e.g. to print progress (after the callbacks'). */
+  readonly onEpochEnd?: Callback['onEpochEnd'];
+  readonly onBatchBegin?: Callback['onBatchBegin'];
+  readonly onBatchEnd?: Callback['onBatchEnd'];
+}
+
+export interface AsyncFitOptions extends FitOptions {
+  /** Aborting stops training between two steps: fitAsync rejects with the signal's reason, the weights those of the last whole step. */
+  readonly signal?: AbortSignal;
+  /** Yield to the event loop when a run of steps has taken this long. Default 10 ms. */
+  readonly yieldEveryMs?: number;
 }
 
 export type { EpochLog, History } from './history.ts';
+export type { BatchLog, Callback, TrainingModel } from './callbacks.ts';
 
 interface Evaluator {
   readonly signature: Signature;
   readonly guard: StepGuard;
-  evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number): Evaluation;
+  evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number, metrics?: readonly MetricSpec[]): Evaluation;
 }
 
-function checkOptions(options: FitOptions, signature: Signature, rows: number): Required<Omit<FitOptions, 'onEpochEnd'>> {
+type Checked = Pick<Required<FitOptions>, 'epochs' | 'batchSize' | 'shuffle' | 'validationSplit' | 'seed'>;
+
+function checkOptions(options: FitOptions, signature: Signature, rows: number): Checked {
   const epochs = options.epochs ?? 1;
   const batchSize = options.batchSize ?? signature.batchSize;
   const validationSplit = options.validationSplit ?? 0;
   const seed = options.seed ?? signature.seed;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new InputError(`fit: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`fit: epochs must be an integer ≥ 0, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > signature.batchSize) {
     throw new InputError(`fit: batchSize must be an integer in [1, ${signature.batchSize}] (the compiled batch size), got ${batchSize}`);
   }
@@ -57,12 +77,28 @@ function checkOptions(options: FitOptions, signature: Signature, rows: number): 
   return { epochs, batchSize, shuffle: options.shuffle ?? true, validationSplit, seed };
 }
 
-export function fitLoop<D extends Float32Array | Float64Array>(
-  evaluator: Evaluator,
+/** The callbacks of a fit, the option shorthands last, each point called in order. */
+function hooksOf(options: FitOptions): Callback[] {
+  const own: Callback = {
+    ...(options.onEpochBegin ? { onEpochBegin: options.onEpochBegin } : {}),
+    ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
+    ...(options.onBatchBegin ? { onBatchBegin: options.onBatchBegin } : {}),
+    ...(options.onBatchEnd ? { onBatchEnd: options.onBatchEnd } : {}),
+  };
+  return [...(options.callbacks ?? []), own];
+}
+
+/**
+ * The training loop as a generator: it yields after every step (where fitAsync may let the event
+ * loop run or stop on an abort) and returns the history. Callbacks may return a promise: the
+ * generator yields it, fitAsync awaits it, fit refuses it.
+ */
+export function* fitSteps<D extends Float32Array | Float64Array>(
+  model: TrainingModel & Evaluator,
   engine: BatchEngine<D>,
   data: Batch,
   options: FitOptions,
-): History {
+): Generator<unknown, History, undefined> {
   const signature = engine.signature;
   const opts = checkOptions(options, signature, data.rows);
   const trainRows = Math.floor(data.rows * (1 - opts.validationSplit));
@@ -70,40 +106,120 @@ export function fitLoop<D extends Float32Array | Float64Array>(
   const single = signature.outputs.length === 1;
   const rng = new Rng(opts.seed, SHUFFLE_STREAM);
   const epochs: EpochLog[] = [];
+  const hooks = hooksOf(options);
+  const batches = Math.ceil(trainRows / opts.batchSize);
+  const hasRate = signature.hyperparameters?.some((h) => h.name === 'learningRate') ?? false;
+  // Checked before the first epoch: a metric that does not fit an output is refused at once.
+  new MetricSet(options.metrics ?? [], signature.outputs);
+  model.stopTraining = false;
 
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+  for (let epoch = 1; epoch <= opts.epochs && !model.stopTraining; epoch++) {
+    for (const h of hooks) yield h.onEpochBegin?.(epoch, model);
     const started = performance.now();
     const order = opts.shuffle ? permutation(trainRows, rng) : undefined;
     let lossSum = 0;
+    let seen = 0;
     let correct: number | null = 0;
     const telemetry = new DiagnosticsMean();
-    for (let start = 0; start < trainRows; start += opts.batchSize) {
+    const metrics = new MetricSet(options.metrics ?? [], signature.outputs);
+    for (let batch = 1; batch <= batches && !model.stopTraining; batch++) {
+      const start = (batch - 1) * opts.batchSize;
+      for (const h of hooks) yield h.onBatchBegin?.(batch, model);
       const n = Math.min(opts.batchSize, trainRows - start);
       const yb = takeBatch(data.y, start, n, order);
       let result;
       try {
-        result = evaluator.guard.step(engine, takeBatch(data.x, start, n, order), yb, n);
+        result = model.guard.step(engine, takeBatch(data.x, start, n, order), yb, n);
       } catch (err) {
         if (!(err instanceof NonFiniteError)) throw err;
-        throw err.at(`epoch ${epoch}, batch ${start / opts.batchSize + 1} of ${Math.ceil(trainRows / opts.batchSize)}`, { epochs: [...epochs] });
+        throw err.at(`epoch ${epoch}, batch ${batch} of ${batches}`, { epochs: [...epochs] });
       }
       lossSum += result.loss * n;
+      seen += n;
+      metrics.add(result.predictions, yb, n);
       const c = single ? countCorrectAll(signature.outputs, result.predictions, yb, n)[0]! : null;
       correct = c === null || correct === null ? null : correct + c;
       const diagnostics = engine.readDiagnostics?.();
       if (diagnostics) telemetry.add(diagnostics);
+      const log: BatchLog = { epoch, batch, batches, size: n, loss: result.loss, meanLoss: lossSum / seen };
+      for (const h of hooks) yield h.onBatchEnd?.(log, model);
+      yield undefined;
     }
-    let log: EpochLog = { epoch, loss: lossSum / trainRows, seconds: 0 };
+    // Stopped before its first step (from onEpochBegin): nothing to log. Stopped part-way (from a
+    // batch hook): as Keras, the epoch is logged, its means over the rows it trained on.
+    if (seen === 0) break;
+    let log: EpochLog = { epoch, loss: lossSum / seen, seconds: 0 };
     const diagnostics = telemetry.mean();
     if (diagnostics) log = { ...log, diagnostics };
-    if (correct !== null) log = { ...log, accuracy: correct / trainRows };
+    if (correct !== null) log = { ...log, accuracy: correct / seen };
+    if (!metrics.empty) log = { ...log, metrics: metrics.results() };
     if (valRows > 0) {
-      const val = evaluator.evaluateRows(data, undefined, trainRows, valRows);
+      const val = model.evaluateRows(data, undefined, trainRows, valRows, options.metrics);
       log = { ...log, valLoss: val.loss, ...(val.accuracy !== undefined ? { valAccuracy: val.accuracy } : {}), ...(val.outputs ? { valOutputs: val.outputs } : {}) };
+      if (val.metrics) log = { ...log, valMetrics: val.metrics };
     }
+    if (hasRate) log = { ...log, learningRate: model.learningRate };
     log = { ...log, seconds: (performance.now() - started) / 1000 };
     epochs.push(log);
-    options.onEpochEnd?.(log);
+    for (const h of hooks) yield h.onEpochEnd?.(log, model);
   }
-  return { epochs };
+  const history = { epochs };
+  for (const h of hooks) yield h.onTrainEnd?.(history, model);
+  return history;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/** Runs fitSteps to the end without yielding to the event loop. */
+export function fitLoop<D extends Float32Array | Float64Array>(model: TrainingModel & Evaluator, engine: BatchEngine<D>, data: Batch, options: FitOptions): History {
+  const steps = fitSteps(model, engine, data, options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (isThenable(next.value)) {
+      void Promise.resolve(next.value).catch(() => {});
+      throw new InputError('fit: a callback returned a promise, which fit() cannot wait for; use fitAsync()');
+    }
+  }
+}
+
+/**
+ * A macrotask, so input, rendering and timers get their turn: through MessageChannel (setTimeout 0
+ * is clamped to 4 ms once nested, idling that long each time; scheduler.yield() resumes ahead of
+ * timers, which then starve), setTimeout 0 where there is none.
+ */
+function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Runs fitSteps, awaiting the callbacks' promises and yielding to the event loop every `yieldEveryMs`; stops between steps on abort. */
+export async function fitLoopAsync<D extends Float32Array | Float64Array>(model: TrainingModel & Evaluator, engine: BatchEngine<D>, data: Batch, options: AsyncFitOptions): Promise<History> {
+  const every = options.yieldEveryMs ?? 10;
+  if (!(every >= 0)) throw new InputError(`fitAsync: yieldEveryMs must be ≥ 0, got ${every}`);
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const steps = fitSteps(model, engine, data, options);
+  let last = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (isThenable(next.value)) await next.value;
+    if (performance.now() - last >= every) {
+      await nextTask();
+      last = performance.now();
+    }
+    // Between two steps: the weights are those of the last whole step.
+    if (signal?.aborted) {
+      steps.return({ epochs: [] });
+      signal.throwIfAborted();
+    }
+  }
 }

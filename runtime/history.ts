@@ -14,6 +14,12 @@ export interface EpochLog {
   readonly valAccuracy?: number;
   /** Validation loss and accuracy of each output (models with several outputs). */
   readonly valOutputs?: Evaluation['outputs'];
+  /** The base learning rate at the end of the epoch (trainers whose rate is a hyperparameter). */
+  readonly learningRate?: number;
+  /** The metrics fit was asked for, on the epoch's training steps (each step's predictions, before its update), by name; `<output>.<name>` with several outputs. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** The same on the validation rows, after the epoch. */
+  readonly valMetrics?: Readonly<Record<string, number>>;
   /** Gradient-flow telemetry averaged over the epoch's steps (trainers compiled with `diagnostics: true`). */
   readonly diagnostics?: Diagnostics;
   readonly seconds: number;

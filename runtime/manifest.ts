@@ -66,6 +66,21 @@ export interface Signature {
   readonly loss: LossInfo;
   /** The optimizer spec: type, learningRate and its options (momentum, betas, schedule, clipping...). */
   readonly optimizer: { readonly type: string; readonly learningRate: number; readonly [option: string]: unknown };
+  /**
+   * Scalars the host may change between steps (`learningRate`; AdamW's `weightDecay`), each held
+   * in the state tensor `state` (a scalar f32 of buffers.state) that init() sets to `initial`.
+   * Absent in trainers built when the learning rate was compiled in as a constant.
+   */
+  readonly hyperparameters?: readonly HyperparameterSpec[];
+}
+
+export interface HyperparameterSpec {
+  /** The optimizer spec's option name: 'learningRate' or 'weightDecay'. */
+  readonly name: string;
+  /** Its state tensor (buffers.state). */
+  readonly state: string;
+  /** The spec's value, set by init(). */
+  readonly initial: number;
 }
 
 export interface Placed {

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, type CheckpointInfo } from './checkpoint.ts';
+import { loadCheckpoint, modelCheckpoint, saveCheckpoint, type CheckpointInfo, type SaveOptions } from './checkpoint.ts';
+import type { Callback, ModelCheckpointOptions } from './callbacks.ts';
 import type { Trainer } from './trainer.ts';
 
 /** Temp files of this process's saves still in progress: never stale. */
@@ -90,10 +91,18 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   }
 }
 
-export async function saveCheckpointFile(path: string, trainer: Trainer, options: { readonly step?: number } = {}): Promise<void> {
+export async function saveCheckpointFile(path: string, trainer: Trainer, options: SaveOptions = {}): Promise<void> {
   await writeFileAtomic(path, await saveCheckpoint(trainer, options));
 }
 
 export async function loadCheckpointFile(path: string, trainer: Trainer): Promise<CheckpointInfo> {
   return loadCheckpoint(trainer, await readFile(path));
+}
+
+/**
+ * modelCheckpoint writing files atomically: `path` may hold `{epoch}` (e.g. 'ckpt-{epoch}.safetensors'),
+ * else each save replaces the one file (with saveBestOnly: the best epoch's). Use with fitAsync.
+ */
+export function fileCheckpoint(path: string, options: Omit<ModelCheckpointOptions, 'write'> = {}): Callback {
+  return modelCheckpoint({ ...options, write: (bytes, log) => writeFileAtomic(path.replaceAll('{epoch}', String(log.epoch)), bytes) });
 }

@@ -40,6 +40,14 @@ export const slotName = (slot: Slot, param: string): string => `${slot}:${param}
 /** Optimizer state: steps taken so far, 0 before the first. */
 export const STEP = 'optimizer:step';
 
+/**
+ * Hyperparameters the host may change between steps (Keras users lower the learning rate
+ * mid-training): each a scalar state tensor the step reads and never writes, set by init() to
+ * the spec's value and listed in the manifest's `hyperparameters`. Keyed by the spec's option name.
+ */
+export const HYPERPARAMETER = { learningRate: 'optimizer:learning_rate', weightDecay: 'optimizer:weight_decay' } as const;
+export type HyperparameterName = keyof typeof HYPERPARAMETER;
+
 interface NamedId {
   readonly name: string;
   readonly id: number;

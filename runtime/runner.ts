@@ -4,9 +4,10 @@
 import { namedRows, type Rows } from './data.ts';
 import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import { InputError } from './errors.ts';
-import { fitLoop, type FitData, type FitOptions, type History } from './fit.ts';
+import { fitLoop, fitLoopAsync, type AsyncFitOptions, type FitData, type FitOptions, type History } from './fit.ts';
 import type { Signature } from './manifest.ts';
 import { checkWeights } from './weights.ts';
+import { MetricSet, type MetricSpec } from './metric_set.ts';
 import { StepGuard } from './guard.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { Feed, Tensor, TensorLike } from './tensor.ts';
@@ -33,6 +34,44 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   /** Gradient-flow telemetry of the last training step: only for trainers compiled with `diagnostics: true`. */
   lastDiagnostics(): Diagnostics | undefined {
     return this.engine.readDiagnostics?.();
+  }
+
+  /**
+   * The base learning rate the next step uses (a compiled schedule multiplies it). Set it
+   * between steps, as Keras's ReduceLROnPlateau does; init() restores the spec's value.
+   */
+  get learningRate(): number {
+    return this.hyperparameter('learningRate');
+  }
+
+  set learningRate(value: number) {
+    this.setHyperparameter('learningRate', value);
+  }
+
+  /** Every host-settable hyperparameter and its current value (see Signature.hyperparameters). */
+  get hyperparameters(): Record<string, number> {
+    return Object.fromEntries((this.signature.hyperparameters ?? []).map((h) => [h.name, this.engine.readState(h.state)]));
+  }
+
+  hyperparameter(name: string): number {
+    return this.engine.readState(this.hyperparameterState(name));
+  }
+
+  /** Sets a hyperparameter for the steps that follow: a finite float32 ≥ 0. */
+  setHyperparameter(name: string, value: number): void {
+    const state = this.hyperparameterState(name);
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(Math.fround(value))) {
+      throw new InputError(`${name} must be a finite number ≥ 0 (in float32), got ${String(value)}`);
+    }
+    this.engine.writeState(state, value);
+  }
+
+  private hyperparameterState(name: string): string {
+    const list = this.signature.hyperparameters;
+    if (list === undefined) throw new InputError(`model '${this.signature.model}' was compiled with its hyperparameters as constants; recompile it to set ${name} at run time`);
+    const held = list.find((h) => h.name === name);
+    if (!held) throw new InputError(`model '${this.signature.model}' has no hyperparameter '${name}'; it has ${list.map((h) => h.name).join(', ')}`);
+    return held.state;
   }
 
   getWeights(): Record<string, Tensor<D>> {
@@ -116,13 +155,14 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     return this.predictOutputs(x)[outputs[0]!.name]!;
   }
 
-  /** Mean loss over all rows (and accuracy for classification), in inference mode. */
-  evaluate(x: Feed, y: Feed): Evaluation {
-    return this.evaluateRows(this.batch(x, y));
+  /** Mean loss over all rows (and accuracy for classification), in inference mode; `metrics` adds those (see MetricSpec). */
+  evaluate(x: Feed, y: Feed, options: { readonly metrics?: readonly MetricSpec[] } = {}): Evaluation {
+    return this.evaluateRows(this.batch(x, y), undefined, 0, undefined, options.metrics);
   }
 
-  evaluateRows(data: Batch, order?: Uint32Array, start = 0, count = data.rows): Evaluation {
+  evaluateRows(data: Batch, order?: Uint32Array, start = 0, count = data.rows, metrics: readonly MetricSpec[] = []): Evaluation {
     const { outputs, batchSize: B } = this.signature;
+    const set = new MetricSet(metrics, outputs);
     let loss = 0;
     const each = outputs.map(() => 0);
     let correct: (number | null)[] = outputs.map(() => 0);
@@ -132,16 +172,30 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
       const result = this.engine.evaluateBatch(takeBatch(data.x, start + at, n, order), yb, n);
       loss += result.loss * n;
       result.losses?.forEach((l, k) => (each[k]! += l * n));
+      set.add(result.predictions, yb, n);
       const c = countCorrectAll(outputs, result.predictions, yb, n);
       correct = correct.map((sum, k) => (sum === null || c[k] === null ? null : sum + c[k]!));
     }
     const accuracy = (k: number): { accuracy?: number } => (correct[k] === null ? {} : { accuracy: correct[k]! / count });
-    if (outputs.length === 1) return { loss: loss / count, ...accuracy(0) };
-    return { loss: loss / count, outputs: Object.fromEntries(outputs.map((o, k) => [o.name, { loss: each[k]! / count, ...accuracy(k) }])) };
+    const extra = set.empty ? {} : { metrics: set.results() };
+    if (outputs.length === 1) return { loss: loss / count, ...accuracy(0), ...extra };
+    return { loss: loss / count, outputs: Object.fromEntries(outputs.map((o, k) => [o.name, { loss: each[k]! / count, ...accuracy(k) }])), ...extra };
   }
 
-  /** Trains for some epochs over the data; see FitOptions. Returns the per-epoch history. */
+  /** Set by a callback (or any code between steps) to end fit after the current step, as Keras's model.stop_training. */
+  stopTraining = false;
+
+  /** Trains for some epochs over the data; see FitOptions. Returns the per-epoch history. Runs to the end without yielding: in a page, use fitAsync or a Worker. */
   fit(data: FitData, options: FitOptions = {}): History {
     return fitLoop(this, this.engine, this.batch(data.x, data.y), options);
+  }
+
+  /**
+   * fit that lets the event loop run between steps (every `yieldEveryMs`, default 10 ms), so a
+   * page stays responsive, awaits callbacks that return promises, and stops between two steps
+   * when `signal` aborts (rejecting with its reason; the weights are those of the last step).
+   */
+  fitAsync(data: FitData, options: AsyncFitOptions = {}): Promise<History> {
+    return fitLoopAsync(this, this.engine, this.batch(data.x, data.y), options);
   }
 }

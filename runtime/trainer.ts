@@ -96,6 +96,14 @@ class WasmEngine implements BatchEngine<Float32Array> {
     this.forgetSteps();
   }
 
+  readState(name: string): number {
+    return this.views.state[name]![0]!;
+  }
+
+  writeState(name: string, value: number): void {
+    this.views.state[name]![0] = value;
+  }
+
   private feed(x: readonly Float64Array[], y: readonly Float64Array[] | null): void {
     x.forEach((data, k) => this.x[k]!.set(data));
     y?.forEach((data, k) => this.y[k]!.set(data));

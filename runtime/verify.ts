@@ -119,6 +119,10 @@ export function verifyManifest(m: Manifest, memoryBytes: number): void {
     place(g, `buffers.grads[${k}] ('${g.name}')`, paramBytes.get(g.name)!);
   });
   b.state.forEach((s, k) => place(s, `buffers.state[${k}] ('${s.name}')`, null));
+  (m.hyperparameters ?? []).forEach((h, k) => {
+    const held = b.state.find((s) => s.name === h.state);
+    if (!held || held.bytes !== 4 || held.dtype !== undefined) fail(`hyperparameters[${k}] ('${h.name}') names state '${h.state}', which is not a scalar f32 of buffers.state`);
+  });
   if (b.guard !== undefined) {
     place(b.guard, 'buffers.guard', null, 4 + 4 * b.grads.length);
     if (!Array.isArray(m.guard?.checks) || m.guard.checks.length === 0) fail('buffers.guard is given but guard.checks is not a list of tensors');

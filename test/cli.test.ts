@@ -53,7 +53,7 @@ describe('the ways it is used wrongly', () => {
     ['unknown command', ['fly'], 2, /unknown command 'fly'/],
     ['unknown flag', ['compile', 'examples/seed/model.json', '--fast'], 2, /--fast/],
     ['missing --data', ['train', 'examples/iris/model.json'], 2, /--data/],
-    ['bad epochs', ['train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--epochs', '0'], 2, /epochs/],
+    ['bad epochs', ['train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--epochs', '1.5'], 2, /--epochs: expected an integer ≥ 0, got '1.5'/],
     ['missing file', ['compile', join(dir, 'nope.json')], 1, /nope\.json/],
     ['bad spec names the field', ['compile', bad], 1, /layers\[0\]\.units: expected a positive integer, got -1/],
     ['ragged CSV names the line', ['train', 'examples/iris/model.json', '--data', ragged], 1, /ragged\.csv:2: 4 columns, expected 5/],

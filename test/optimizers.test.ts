@@ -182,10 +182,11 @@ describe.each(CASES)('%s', (_name, config, triggers) => {
 });
 
 describe('optimizer state', () => {
-  it('lives in the arena, is listed in the manifest, and init() zeroes it', async () => {
+  it('lives in the arena, is listed in the manifest, and init() zeroes it (and restores the learning rate)', async () => {
     const { manifest } = await compileToWasm(spec({ type: 'adam', learningRate: 0.01 }));
     expect(manifest.buffers.state.map((s) => s.name)).toEqual([
       'optimizer:step',
+      'optimizer:learning_rate',
       'm:hidden.weight',
       'v:hidden.weight',
       'm:hidden.bias',
@@ -200,12 +201,17 @@ describe('optimizer state', () => {
     for (let s = 0; s < 3; s++) trainer.trainStep(x, y);
     expect(Array.from(trainer.views.state['optimizer:step']!)).toEqual([3]);
     expect(trainer.views.state['m:out.bias']!.some((v) => v !== 0)).toBe(true);
+    trainer.learningRate = 0.5;
     trainer.init(21);
-    for (const [name, view] of Object.entries(trainer.views.state)) expect(view.every((v) => v === 0), name).toBe(true);
+    for (const [name, view] of Object.entries(trainer.views.state)) {
+      if (name !== 'optimizer:learning_rate') expect(view.every((v) => v === 0), name).toBe(true);
+    }
+    expect(trainer.learningRate).toBe(Math.fround(0.01));
   });
 
-  it('plain SGD has no state', async () => {
+  it('plain SGD keeps only its learning rate, a hyperparameter the manifest lists', async () => {
     const { manifest } = await compileToWasm(spec({ type: 'sgd', learningRate: 0.01 }));
-    expect(manifest.buffers.state).toEqual([]);
+    expect(manifest.buffers.state.map((s) => [s.name, s.bytes])).toEqual([['optimizer:learning_rate', 4]]);
+    expect(manifest.hyperparameters).toEqual([{ name: 'learningRate', state: 'optimizer:learning_rate', initial: 0.01 }]);
   });
 });

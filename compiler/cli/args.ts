@@ -54,6 +54,12 @@ export function positiveInt(flag: string, text: string | undefined, command: str
   return Number(text);
 }
 
+export function nonNegativeInt(flag: string, text: string | undefined, command: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected an integer ≥ 0, got '${text}'`, command);
+  return Number(text);
+}
+
 export function seedValue(flag: string, text: string | undefined, command: string): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new UsageError(`${flag}: expected an integer in [0, 2^32), got '${text}'`, command);

@@ -22,9 +22,35 @@ export class CliError extends Error {
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** A line that the next one replaces (progress within an epoch): present only on a terminal. */
+  readonly status?: (line: string) => void;
+  /** --verbose was given: every epoch's line, not one every few. */
+  readonly verbose?: boolean;
 }
 
+/** stdout is a terminal: a status line is written over with a carriage return, and cleared before the next line. */
+const terminal = process.stdout.isTTY === true;
+let statusShown = false;
+const clearStatus = (): void => {
+  if (statusShown) process.stdout.write('\r\x1b[K');
+  statusShown = false;
+};
+
 export const consoleIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => {
+    clearStatus();
+    process.stdout.write(`${line}\n`);
+  },
+  err: (line) => {
+    clearStatus();
+    process.stderr.write(`${line}\n`);
+  },
+  ...(terminal
+    ? {
+        status: (line: string) => {
+          process.stdout.write(`\r${line.slice(0, (process.stdout.columns ?? 100) - 1)}\x1b[K`);
+          statusShown = true;
+        },
+      }
+    : {}),
 };

@@ -1,5 +1,6 @@
 // Small formatting helpers shared by the commands.
 import type { Signature, TensorSpec } from '../../runtime/manifest.ts';
+import type { Evaluation } from '../../runtime/runner.ts';
 
 export function bytesText(n: number): string {
   const exact = `${n.toLocaleString('en-US')} bytes`;
@@ -20,4 +21,13 @@ export function table(rows: readonly (readonly string[])[], indent = '  '): stri
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+}
+
+/** Five significant digits: small losses keep their detail. */
+export const lossText = (v: number): string => v.toPrecision(5);
+
+/** `loss 0.12345, accuracy 96.67% (29/30)`: how train's test line and evaluate report an evaluation. */
+export function evaluationText(evaluation: Evaluation, rows: number): string {
+  const accuracy = evaluation.accuracy === undefined ? '' : `, accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${Math.round(evaluation.accuracy * rows)}/${rows})`;
+  return `loss ${lossText(evaluation.loss)}${accuracy}`;
 }

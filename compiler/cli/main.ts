@@ -31,6 +31,10 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
       return (await import('./compile.ts')).compileCommand(rest, io);
     case 'train':
       return (await import('./train.ts')).trainCommand(rest, io);
+    case 'predict':
+      return (await import('./predict.ts')).predictCommand(rest, io);
+    case 'evaluate':
+      return (await import('./evaluate.ts')).evaluateCommand(rest, io);
     case 'gradcheck':
       return (await import('./gradcheck.ts')).gradcheckCommand(rest, io);
     case 'inspect':
@@ -50,7 +54,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
   // --verbose, anywhere on the line, shows the stack of an internal error.
   const verbose = argv.includes('--verbose') || Boolean(process.env.NABLA_DEBUG);
   try {
-    await dispatch(argv.filter((arg) => arg !== '--verbose'), io);
+    await dispatch(argv.filter((arg) => arg !== '--verbose'), argv.includes('--verbose') ? { ...io, verbose: true } : io);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

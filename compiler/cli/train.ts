@@ -1,20 +1,22 @@
 // `nabla train <model.json> --data <file.csv>`: compile, split, standardise, fit, test.
-import type { EpochLog, History } from '../../runtime/fit.ts';
+import type { BatchLog, EpochLog, History } from '../../runtime/fit.ts';
 import type { Evaluation } from '../../runtime/runner.ts';
 import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
+import { decodeSafetensors } from '../../runtime/safetensors.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { NonFiniteError } from '../../runtime/guard.ts';
 import { rowWidth, type TensorLike } from '../../runtime/tensor.ts';
-import { fraction, parseCommand, positiveInt, seedValue } from './args.ts';
+import { fraction, nonNegativeInt, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
 import { checkWritable, readBytes, readJson, writeAtomic } from './files.ts';
 import { trainingReport } from '../report/training.ts';
-import { bytesText, paramCount, table } from './format.ts';
-import { prepareLabels } from './labels.ts';
-import { fitStandardizer, standardize, trainTestSplit, type Samples } from './preprocess.ts';
+import { bytesText, evaluationText, lossText, paramCount, table } from './format.ts';
+import { prepareLabels, resolveClass } from './labels.ts';
+import { fitStandardizer, standardize, trainTestSplit, type Samples, type Standardizer } from './preprocess.ts';
+import { decodePreprocessing, encodePreprocessing, scalerOf, type Preprocessing } from './preprocessing.ts';
 import { usage } from './usage.ts';
 
 export interface TrainOptions {
@@ -31,6 +33,10 @@ export interface TrainOptions {
   /** Default true. */
   readonly standardize?: boolean;
   readonly positiveClass?: string;
+  /** The target column, by header name or 1-based number. Default: the last column. */
+  readonly target?: string;
+  /** Fill missing feature values (the column's mean; the most frequent category) instead of refusing them. */
+  readonly impute?: boolean;
   /** Initial weights: .json (nested arrays by name) or .safetensors. */
   readonly weights?: string;
   /** Write the trained weights (and step count) here as safetensors. */
@@ -41,6 +47,8 @@ export interface TrainOptions {
   readonly report?: string;
   /** In the report, show the training curve shifted half an epoch left at first. */
   readonly shiftTrain?: boolean;
+  /** Print only the test result. */
+  readonly quiet?: boolean;
 }
 
 export interface TrainResult {
@@ -52,8 +60,6 @@ export interface TrainResult {
 
 const silent: Io = { out: () => {}, err: () => {} };
 
-/** Five significant digits: small losses keep their detail. */
-const lossText = (v: number): string => v.toPrecision(5);
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function epochLine(log: EpochLog, epochs: number): string {
@@ -89,20 +95,53 @@ function dataLine(data: Dataset): string {
   return `data      ${data.source}: ${plural(data.rows, 'row')} × ${plural(data.features, 'feature')}${classes}`;
 }
 
+/** A safetensors file's metadata, read before the compile (the file is checked whole when loaded). */
+function metadataOf(bytes: Uint8Array, path: string): Readonly<Record<string, string>> {
+  try {
+    return decodeSafetensors(bytes).metadata;
+  } catch (err) {
+    if (err instanceof InputError) throw new CliError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** How many epoch lines to print at most without --verbose: then one every few epochs, and the last. */
+const EPOCH_LINES = 50;
+
+/** The live line within an epoch: batches done, rows per second, time left in the epoch, running loss. */
+function batchStatus(log: BatchLog, epochs: number, rowsPerSecond: number, batchSize: number): string {
+  const left = ((log.batches - log.batch) * batchSize) / Math.max(rowsPerSecond, 1e-9);
+  return `epoch ${log.epoch}/${epochs}  batch ${log.batch}/${log.batches}  ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s  ETA ${left.toFixed(1)} s  loss ${lossText(log.meanLoss)}`;
+}
+
 /** Runs a whole training session, reporting through `io` (silent by default). */
-export async function train(options: TrainOptions, io: Io = silent): Promise<TrainResult> {
+export async function train(options: TrainOptions, given: Io = silent): Promise<TrainResult> {
+  // --quiet: the test line alone (train prints it through `result`); errors still go to stderr.
+  const io: Io = options.quiet ? { out: () => {}, err: given.err } : given;
+  const result = (line: string): void => given.out(line);
   // Every file is read, and every output place checked, before the (slower) compile and training, so a typo fails at once.
   if (options.save !== undefined) checkWritable(options.save, '--save');
   if (options.report !== undefined) checkWritable(options.report, '--report');
   const spec = readJson(options.spec);
-  const data = loadCsv(options.data);
   const safetensors = options.weights?.endsWith('.safetensors') ?? false;
   const weights = options.weights === undefined ? undefined : safetensors ? readBytes(options.weights) : readJson(options.weights);
+  // Weights saved by train carry the column layout they were trained on: new data is read the same way.
+  const layout = safetensors ? decodePreprocessing(metadataOf(weights as Uint8Array, options.weights!), options.weights!)?.schema : undefined;
+  const data = loadCsv(options.data, layout ? { schema: layout } : { ...(options.target !== undefined ? { target: options.target } : {}), impute: options.impute ?? false });
+  if (!data.labelled) throw new CliError(`${data.source}: no target column ('${layout!.target.name}'); train needs the targets`);
   const testSplit = options.testSplit ?? 0.2;
   if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
 
   const diagnostics = options.diagnostics ?? options.report !== undefined;
-  const compiled = await compileSpec(spec, options.spec, { diagnostics });
+  const compileStarted = performance.now();
+  io.out(`compile   ${options.spec} ...`);
+  const ticking = io.status ? setInterval(() => io.status!(`compile   ${options.spec}: ${((performance.now() - compileStarted) / 1000).toFixed(1)} s`), 250) : undefined;
+  let compiled;
+  try {
+    compiled = await compileSpec(spec, options.spec, { diagnostics });
+  } finally {
+    clearInterval(ticking);
+  }
   const trainer = await loadTrainer(compiled.wasm);
   const m = trainer.manifest;
   io.out(
@@ -111,11 +150,13 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   );
   const seed = options.seed ?? m.seed;
   if (options.seed !== undefined) trainer.init(seed);
+  let saved: Preprocessing | undefined;
   if (weights !== undefined) {
     try {
       if (safetensors) {
         const info = await loadCheckpoint(trainer, weights as Uint8Array);
         if (!info.sameSpec) io.err(`warning: ${options.weights} was saved from a different model spec (its tensors fit, so they are loaded)`);
+        saved = decodePreprocessing(info.metadata, options.weights!);
       } else trainer.setWeights(weights as Record<string, TensorLike>);
     } catch (err) {
       if (err instanceof InputError) throw new CliError(`${options.weights}: ${err.message}`);
@@ -134,15 +175,25 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   if (data.features !== inputWidth) {
     throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${m.model}' takes ${inputWidth} features`);
   }
-  const labels = prepareLabels(m, data, options.positiveClass);
+  if (saved && saved.features !== data.features) throw new CliError(`${data.source}: ${data.features} feature columns, but ${options.weights} was trained on ${saved.features}`);
+  const positiveClass = options.positiveClass ?? (saved?.positiveClass !== undefined ? String(saved.positiveClass) : undefined);
+  const labels = prepareLabels(m, data, positiveClass);
   if (labels.note) io.out(`labels    ${labels.note}`);
 
   const split = trainTestSplit({ ...data, y: labels.y }, testSplit, seed);
   let trainSet: Samples = split.train;
   let testSet: Samples = split.test;
   io.out(`split     ${plural(trainSet.rows, 'training row')}, ${plural(testSet.rows, 'test row')} (test split ${testSplit}, seed ${seed})`);
-  if (options.standardize ?? true) {
-    const scaler = fitStandardizer(trainSet);
+  let scaler: Standardizer | undefined;
+  const savedScaler = saved && scalerOf(saved);
+  if ((options.standardize ?? true) && savedScaler) {
+    // The weights were trained on features scaled this way: new data gets the same scaling.
+    scaler = savedScaler;
+    trainSet = standardize(trainSet, scaler);
+    testSet = standardize(testSet, scaler);
+    io.out(`scaling   standardised each feature with the statistics saved in ${options.weights}`);
+  } else if (options.standardize ?? true) {
+    scaler = fitStandardizer(trainSet);
     trainSet = standardize(trainSet, scaler);
     testSet = standardize(testSet, scaler);
     io.out(`scaling   standardised each feature to mean 0, std 1 with the training rows' statistics (--no-standardize to skip)`);
@@ -162,6 +213,11 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
     io.out(`report    ${options.report}`);
   };
   let history: History;
+  const batchSize = options.batchSize ?? m.batchSize;
+  const every = Math.max(1, Math.ceil(epochs / EPOCH_LINES));
+  if (every > 1 && !io.verbose) io.out(`progress  one line every ${every} epochs (--verbose: every epoch)`);
+  let epochStarted = 0;
+  let lastStatus = 0;
   try {
     history = trainer.fit(
       { x: { shape: [trainSet.rows, trainSet.features], data: trainSet.x }, y: trainSet.y },
@@ -170,8 +226,18 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
         seed,
         batchSize: options.batchSize,
         validationSplit: options.validationSplit,
+        onEpochBegin: () => {
+          epochStarted = performance.now();
+        },
+        onBatchEnd: (log) => {
+          const now = performance.now();
+          if (!io.status || now - lastStatus < 100) return;
+          lastStatus = now;
+          const rows = (log.batch - 1) * batchSize + log.size;
+          io.status(batchStatus(log, epochs, rows / ((now - epochStarted) / 1000), batchSize));
+        },
         onEpochEnd: (log) => {
-          io.out(epochLine(log, epochs));
+          if (io.verbose || log.epoch % every === 0 || log.epoch === epochs || log.epoch === 1) io.out(epochLine(log, epochs));
           if (options.diagnostics) for (const line of diagnosticsLines(log)) io.out(line);
         },
       },
@@ -183,20 +249,25 @@ export async function train(options: TrainOptions, io: Io = silent): Promise<Tra
   }
   if (options.save !== undefined) {
     const steps = epochs * Math.ceil(Math.floor(trainSet.rows * (1 - (options.validationSplit ?? 0))) / (options.batchSize ?? m.batchSize));
-    writeAtomic(options.save, await saveCheckpoint(trainer, { step: steps }));
+    const preprocessing: Preprocessing = {
+      features: data.features,
+      ...(data.columns ? { columns: [...data.columns] } : {}),
+      schema: data.schema as Preprocessing['schema'] & object,
+      ...(scaler ? { standardize: { mean: Array.from(scaler.mean), std: Array.from(scaler.std) } } : {}),
+      ...(data.classNames ? { classNames: [...data.classNames] } : {}),
+      ...(positiveClass !== undefined ? { positiveClass: resolveClass(positiveClass, data) } : {}),
+      ...(testSplit > 0 ? { split: { seed, testFraction: testSplit, rows: data.rows } } : {}),
+    };
+    writeAtomic(options.save, await saveCheckpoint(trainer, { step: steps, metadata: encodePreprocessing(preprocessing) }));
     io.out(`saved     ${options.save} (safetensors, ${plural(steps, 'step')})`);
   }
   if (testSet.rows === 0) {
-    io.out('test      none (--test-split 0)');
+    result('test      none (--test-split 0)');
     writeReport(history);
     return { trainer, history };
   }
   const evaluation = trainer.evaluate({ shape: [testSet.rows, testSet.features], data: testSet.x }, testSet.y);
-  const accuracy =
-    evaluation.accuracy === undefined
-      ? ''
-      : `, accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${Math.round(evaluation.accuracy * testSet.rows)}/${testSet.rows})`;
-  io.out(`test      loss ${lossText(evaluation.loss)}${accuracy}`);
+  result(`test      ${evaluationText(evaluation, testSet.rows)}`);
   writeReport(history, { test: evaluation });
   return { trainer, history, test: { ...evaluation, rows: testSet.rows } };
 }
@@ -210,11 +281,14 @@ const flags = {
   seed: { type: 'string' },
   'no-standardize': { type: 'boolean' },
   'positive-class': { type: 'string' },
+  target: { type: 'string' },
+  impute: { type: 'boolean' },
   weights: { type: 'string' },
   save: { type: 'string' },
   diagnostics: { type: 'boolean' },
   report: { type: 'string' },
   'shift-train': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -227,18 +301,21 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
     {
       spec: parsed.positionals[0]!,
       data: v.data,
-      epochs: positiveInt('--epochs', v.epochs, 'train'),
+      epochs: nonNegativeInt('--epochs', v.epochs, 'train'),
       batchSize: positiveInt('--batch-size', v['batch-size'], 'train'),
       testSplit: fraction('--test-split', v['test-split'], 'train'),
       validationSplit: fraction('--validation-split', v['validation-split'], 'train'),
       seed: seedValue('--seed', v.seed, 'train'),
       standardize: !v['no-standardize'],
       positiveClass: v['positive-class'],
+      ...(v.target !== undefined ? { target: v.target } : {}),
+      impute: v.impute ?? false,
       weights: v.weights,
       save: v.save,
       ...(v.diagnostics !== undefined ? { diagnostics: v.diagnostics } : {}),
       report: v.report,
       shiftTrain: v['shift-train'] ?? false,
+      quiet: v.quiet ?? false,
     },
     io,
   );

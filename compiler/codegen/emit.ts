@@ -4,6 +4,7 @@ import { drawOf, paramStream } from '../init/initializers.ts';
 import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type Node, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
 import { opDef, type OpName } from '../ops/registry.ts';
+import { stateInitial } from '../ops/sources.ts';
 import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
 import type { Template } from '../ops/op.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
@@ -156,8 +157,14 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     const count = p.shape.reduce((a, b) => a * b, 1);
     return `  ${initCall(drawOf(p), ptr, count, paramStream(k))} // ${p.name}`;
   });
-  // Optimizer state starts at zero, whatever the seed.
-  const stateLines = (graph.state ?? []).map((s) => `  memory.fill(${plan.offsets.get(s.id)!}, 0, ${plan.sizes.get(s.id)!}); // ${s.name}`);
+  // Optimizer state starts at zero, whatever the seed; a hyperparameter at the spec's value.
+  const stateLines = (graph.state ?? []).map((s) => {
+    const initial = stateInitial(graph.nodes[s.id]!);
+    const at = plan.offsets.get(s.id)!;
+    if (initial === 0) return `  memory.fill(${at}, 0, ${plan.sizes.get(s.id)!}); // ${s.name}`;
+    if (plan.sizes.get(s.id) !== 4) throw new Error(`internal: state '${s.name}' with an initial value is not a scalar`);
+    return `  store<f32>(${at}, ${f32Literal(initial)}); // ${s.name}`;
+  });
   const applyUpdates = graph.updates.map((u) => commitUpdate(graph, plan, u));
 
   const constantsRead = new Set<NodeId>();

@@ -14,6 +14,8 @@ import { lowerModel, type LoweredModel } from '../model/lower.ts';
 import { parseSpec } from '../model/spec.ts';
 import { signatureOf } from '../model/signature.ts';
 import { evaluateGraph } from './evaluate.ts';
+import { stateInitial } from '../ops/sources.ts';
+import { hyperparametersOf } from '../optim/hyperparameters.ts';
 import { layerOutputs, type LayerOutput } from '../model/layer-output.ts';
 import { layerDiagnostics, paramDiagnostics, type Diagnostics } from '../../runtime/diagnostics.ts';
 
@@ -27,7 +29,7 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   readonly signature: Signature;
   readonly training: Graph;
   private readonly params = new Map<string, Float64Array>();
-  /** Optimizer state by name, zeroed by init as the trainer's init() does. */
+  /** Optimizer state and hyperparameters by name, set by init as the trainer's init() does. */
   private readonly state = new Map<string, Tensor64>();
   /** Gradient norms of the last step whose values were all finite, for the non-finite guard. */
   private lastNorms: ReadonlyMap<string, number> | null = null;
@@ -39,8 +41,8 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     readonly model: LoweredModel,
     diagnostics: boolean,
   ) {
-    this.signature = signatureOf(model);
     this.training = trainingGraphOf(model);
+    this.signature = { ...signatureOf(model), hyperparameters: hyperparametersOf(this.training) };
     this.layers = diagnostics ? layerOutputs(this.training, model.spec) : [];
     this.init(model.spec.seed);
   }
@@ -51,8 +53,10 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
       this.params.set(p.name, initialValues(drawOf(p), size, seed, paramStream(k)));
     });
     for (const s of this.training.state ?? []) {
-      const shape = this.training.nodes[s.id]!.shape as number[];
-      this.state.set(s.name, tensor64(shape));
+      const node = this.training.nodes[s.id]!;
+      const value = tensor64(node.shape as number[]);
+      value.data.fill(stateInitial(node));
+      this.state.set(s.name, value);
     }
     this.forgetSteps();
   }
@@ -70,6 +74,14 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   writeParams(values: ReadonlyMap<string, Float64Array>): void {
     for (const [name, data] of values) this.params.set(name, data.slice());
     this.forgetSteps();
+  }
+
+  readState(name: string): number {
+    return this.state.get(name)!.data[0]!;
+  }
+
+  writeState(name: string, value: number): void {
+    this.state.get(name)!.data[0] = value;
   }
 
   private port(name: string): NodeId {

@@ -8,6 +8,8 @@ export interface SourceAttrs {
   readonly name: string;
   readonly shape: Shape;
   readonly dtype: DType;
+  /** State only: the value init() writes to every element (default 0), e.g. a hyperparameter's. */
+  readonly initial?: number;
 }
 
 function source(name: string): OpDef<SourceAttrs> {
@@ -25,8 +27,14 @@ function source(name: string): OpDef<SourceAttrs> {
 
 export const input = source('input');
 export const param = source('param');
-/** Optimizer state and counters: persistent like parameters, zeroed by init, never differentiated. */
+/** Optimizer state, counters and hyperparameters: persistent like parameters, set by init (to 0 or `initial`), never differentiated. */
 export const state = source('state');
+
+/** The value init() gives every element of a state node: its `initial`, else 0. */
+export function stateInitial(node: { readonly op: string; readonly attrs: unknown }): number {
+  if (node.op !== 'state') throw new Error(`internal: ${node.op} node is not state`);
+  return (node.attrs as SourceAttrs).initial ?? 0;
+}
 
 export const constant: OpDef<{ readonly value: number }> = {
   name: 'constant',

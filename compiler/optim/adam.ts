@@ -7,7 +7,7 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import type { OptimizerSpec } from './spec.ts';
 import type { UpdateContext } from './state.ts';
-import { SLOT, slotName } from '../../runtime/ports.ts';
+import { HYPERPARAMETER, SLOT, slotName } from '../../runtime/ports.ts';
 
 export type AdamConfig = Extract<OptimizerSpec, { type: 'adam' | 'adamw' }>;
 
@@ -25,6 +25,10 @@ export function adamUpdate(b: GraphBuilder, { name, weight, grad, lr, t, state }
   const correction = b.op('div', [b.op('sqrt', [b.op('sub', [c(1), power(config.beta2)])]), b.op('sub', [c(1), power(config.beta1)])]);
   const alpha = b.op('mul', [lr(), correction]);
   const step = b.op('div', [b.op('mul', [alpha, m]), b.op('add', [b.op('sqrt', [v]), c(config.epsilon)])]);
-  const decayed = config.type === 'adamw' && config.weightDecay > 0 ? b.op('sub', [weight, b.op('mul', [b.op('mul', [lr(), c(config.weightDecay)]), weight])]) : weight;
+  // The decay rate is a hyperparameter the host may change, unless the spec turned decay off.
+  const decayed =
+    config.type === 'adamw' && config.weightDecay > 0
+      ? b.op('sub', [weight, b.op('mul', [b.op('mul', [lr(), state.hyperparameter(HYPERPARAMETER.weightDecay, config.weightDecay)]), weight])])
+      : weight;
   return b.op('sub', [decayed, step]);
 }

@@ -10,7 +10,7 @@ import { scheduledRate } from './schedule.ts';
 import { sgdUpdate } from './sgd.ts';
 import type { OptimizerSpec } from './spec.ts';
 import type { OptimizerState, UpdateContext } from './state.ts';
-import { STEP } from '../../runtime/ports.ts';
+import { HYPERPARAMETER, STEP } from '../../runtime/ports.ts';
 
 function rule(b: GraphBuilder, ctx: UpdateContext, config: OptimizerSpec): NodeId {
   switch (config.type) {
@@ -36,14 +36,14 @@ export function optimizerStep(
     if (config.schedule !== undefined || config.type === 'adam' || config.type === 'adamw') {
       [t] = state.carry(STEP, [], (old) => b.op('add', [old, b.constant(1)]));
     }
-    const scheduled = config.schedule && t !== null ? scheduledRate(b, config.learningRate, config.schedule, t) : null;
+    const base = state.hyperparameter(HYPERPARAMETER.learningRate, config.learningRate);
+    const scheduled = config.schedule && t !== null ? scheduledRate(b, base, config.schedule, t) : base;
     let clipped = params.map((p) => grads.get(p.id)!);
     if (config.clipValue !== undefined) clipped = clipByValue(b, clipped, config.clipValue);
     if (config.clipNorm !== undefined) clipped = clipByGlobalNorm(b, clipped, config.clipNorm);
     return { t, scheduled, clipped };
   });
-  // A constant rate is made inside each update, where plain SGD always made it.
-  const lr = (): NodeId => scheduled ?? b.constant(config.learningRate);
+  const lr = (): NodeId => scheduled;
   return params.map((p, k) => ({
     target: p.name,
     value: b.withLabel(`update(${p.name})`, () => {

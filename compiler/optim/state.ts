@@ -21,6 +21,18 @@ export class OptimizerState {
     return id;
   }
 
+  /**
+   * A scalar the step reads and the host may set between steps (see HYPERPARAMETER): a state
+   * tensor with no update, set to `value` by init. Made once per name.
+   */
+  hyperparameter(name: string, value: number): NodeId {
+    const held = this.ports.find((p) => p.name === name);
+    if (held) return held.id;
+    const id = this.b.op('state', [], { name, shape: [], dtype: 'f32', initial: value });
+    this.ports.push({ name, id });
+    return id;
+  }
+
   /** After the step, state `name` takes `value`. */
   set(name: string, value: NodeId): void {
     this.updates.push({ target: name, value });
@@ -43,7 +55,7 @@ export interface UpdateContext {
   readonly weight: NodeId;
   /** Its gradient, clipped and with L2 decay added. */
   readonly grad: NodeId;
-  /** The learning rate of this step: a constant, or the schedule's value. */
+  /** The learning rate of this step: the learning-rate hyperparameter, times the schedule's factor. */
   readonly lr: () => NodeId;
   /** Steps already taken (0 on the first step); present for the rules that asked for it. */
   readonly t: NodeId | null;

@@ -1,6 +1,7 @@
 // The training side of the demo, in a Web Worker so the page stays responsive: load the prebuilt
-// trainer (`?model=digits`, the dense network, or `?model=digits-cnn`, the convolutional one), split the digits 80/20 with nabla's seeded shuffle, train epoch by epoch, and report
-// the loss and the test accuracy after each. Between epochs it answers the page's predictions.
+// trainer (`?model=digits`, the dense network, or `?model=digits-cnn`, the convolutional one),
+// split the digits 80/20 with nabla's seeded shuffle, train epoch by epoch, and report the loss
+// and the test accuracy after each. While it trains it answers the page's predictions.
 import { loadTrainer, permutation, Rng } from './build/nabla-runtime.js';
 
 const EPOCHS = 30;
@@ -66,12 +67,16 @@ try {
   const params = m.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
   self.postMessage({ type: 'ready', model: m.model, params, trainRows: data.rows - testRows, testRows, epochs: EPOCHS, wasmBytes: wasm.length });
   const started = performance.now();
-  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
-    const [log] = trainer.fit(train, { epochs: 1, seed: m.seed + epoch }).epochs;
-    const evaluation = trainer.evaluate(test.x, test.y);
-    self.postMessage({ type: 'epoch', epoch, loss: log.loss, accuracy: log.accuracy, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy });
-    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-  }
+  // fitAsync lets this worker answer the page's messages (predict) while it trains; a hook that
+  // returns a promise (the pause) is awaited before the next epoch.
+  await trainer.fitAsync(train, {
+    epochs: EPOCHS,
+    onEpochEnd: (log) => {
+      const evaluation = trainer.evaluate(test.x, test.y);
+      self.postMessage({ type: 'epoch', epoch: log.epoch, loss: log.loss, accuracy: log.accuracy, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy });
+      return new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+    },
+  });
   self.postMessage({ type: 'done', seconds: (performance.now() - started) / 1000 });
 } catch (err) {
   self.postMessage({ type: 'error', message: String(err && err.stack || err) });

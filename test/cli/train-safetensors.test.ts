@@ -17,7 +17,8 @@ describe('nabla train with safetensors', () => {
     const saved = join(dir, 'iris.safetensors');
     const first = await train({ spec: model, data, epochs: 2, save: saved });
     const file = decodeSafetensors(new Uint8Array(readFileSync(saved)));
-    expect([...file.tensors.keys()]).toEqual(first.trainer.manifest.params.map((p) => p.name));
+    expect([...file.tensors.keys()]).toEqual([...first.trainer.manifest.params.map((p) => p.name), 'optimizer.optimizer:learning_rate']);
+    expect(JSON.parse(file.metadata.nabla_preprocessing!)).toMatchObject({ features: 4, classNames: ['setosa', 'versicolor', 'virginica'], split: { seed: 42, testFraction: 0.2, rows: 150 } });
     // 120 training rows, batch 16: 8 steps an epoch.
     expect(file.metadata.step).toBe(String(2 * Math.ceil(120 / first.trainer.manifest.batchSize)));
     for (const [name, t] of Object.entries(first.trainer.getWeights())) {

@@ -39,7 +39,7 @@ describe('CLI', () => {
   it('--epochs -1 is the flag check\'s usage error (was "argument is ambiguous")', async () => {
     const result = await run(['train', at('model.json'), '--data', at('data.csv'), '--epochs', '-1']);
     expect(result.code).toBe(EXIT.usage);
-    expect(result.err).toMatch(/--epochs: expected a positive integer, got '-1'/);
+    expect(result.err).toMatch(/--epochs: expected an integer ≥ 0, got '-1'/);
   });
 
   it('a CSV cell of 1e999 names its line and column (was -Infinity at the wrong line)', async () => {
