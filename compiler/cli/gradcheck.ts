@@ -98,14 +98,15 @@ function csvBatch(options: GradcheckCliOptions, spec: unknown, seed: number | un
     throw new CliError(`${data.source}: ${data.features} feature columns (plus the label), but model '${signature.model}' takes ${inputWidth} features`);
   }
   const { y } = prepareLabels(signature, data, options.positiveClass);
-  const scaled = standardize({ ...data, y }, fitStandardizer({ ...data, y }));
+  // Token ids are categories: scaling them would make them other ids.
+  const scaled = signature.input.dtype === 'i32' ? { ...data, y } : standardize({ ...data, y }, fitStandardizer({ ...data, y }));
   const rows = Math.min(options.batch ?? signature.batchSize, data.rows, signature.batchSize);
   const picked = takeSamples(scaled, permutation(data.rows, new Rng(seed ?? signature.seed, SPLIT_STREAM)).subarray(0, rows));
   const width = signature.prediction.shape[1] as number;
   return {
     x: { shape: [rows, picked.features], data: picked.x },
     y: signature.labels.dtype === 'i32' ? picked.y : { shape: [rows, width], data: picked.y },
-    note: `a seeded random pick of ${data.source}'s ${data.rows} rows, features standardised`,
+    note: `a seeded random pick of ${data.source}'s ${data.rows} rows, ${signature.input.dtype === 'i32' ? 'token ids as given' : 'features standardised'}`,
   };
 }
 

@@ -186,7 +186,11 @@ export async function train(options: TrainOptions, given: Io = silent): Promise<
   io.out(`split     ${plural(trainSet.rows, 'training row')}, ${plural(testSet.rows, 'test row')} (test split ${testSplit}, seed ${seed})`);
   let scaler: Standardizer | undefined;
   const savedScaler = saved && scalerOf(saved);
-  if ((options.standardize ?? true) && savedScaler) {
+  // Token ids are categories, not measurements: scaling them would make them other ids.
+  const tokenIds = m.input.dtype === 'i32';
+  if (tokenIds) {
+    io.out(`scaling   none: input '${m.input.name}' holds token ids`);
+  } else if ((options.standardize ?? true) && savedScaler) {
     // The weights were trained on features scaled this way: new data gets the same scaling.
     scaler = savedScaler;
     trainSet = standardize(trainSet, scaler);
