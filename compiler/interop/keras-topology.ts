@@ -65,12 +65,12 @@ export function modelConfigOf(topology: unknown): { className: string; config: u
   return { className: t['class_name'] as string, config: t['config'] };
 }
 
-/** The feature shape of a Keras batch shape `[null, n]`. */
+/** The per-sample shape of a Keras batch shape: `[null, n]`, `[null, steps, c]` or `[null, h, w, c]`. */
 function rowShape(batchShape: unknown, where: string): number[] {
-  if (!Array.isArray(batchShape) || batchShape.length !== 2 || typeof batchShape[1] !== 'number') {
-    return fail(`${where}: input shape ${JSON.stringify(batchShape)} is not supported: nabla models take rows of features, [null, n]`);
+  if (!Array.isArray(batchShape) || batchShape.length < 2 || batchShape.length > 4 || !batchShape.slice(1).every((d) => typeof d === 'number')) {
+    return fail(`${where}: input shape ${JSON.stringify(batchShape)} is not supported: nabla models take [null, n], [null, steps, c] or [null, h, w, c] with every size given`);
   }
-  return [batchShape[1] as number];
+  return batchShape.slice(1) as number[];
 }
 
 const inputShapeOf = (config: KerasConfig): unknown => config['batch_input_shape'] ?? config['batch_shape'];
