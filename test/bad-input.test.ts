@@ -20,7 +20,7 @@ const good = {
 
 describe('bad model specs name the field', () => {
   const cases: [string, unknown, RegExp][] = [
-    ['unknown layer type', { ...good, layers: [{ type: 'conv2d', units: 3 }] }, /layers\[0\]\.type: unknown layer type "conv2d"; expected one of dense, activation/],
+    ['unknown layer type', { ...good, layers: [{ type: 'conv3d', units: 3 }] }, /layers\[0\]\.type: unknown layer type "conv3d"; expected one of dense, activation/],
     ['negative unit count', { ...good, layers: [{ type: 'dense', units: -3 }] }, /layers\[0\]\.units: expected a positive integer, got -3/],
     ['fractional unit count', { ...good, layers: [{ type: 'dense', units: 2.5 }] }, /layers\[0\]\.units: expected an integer, got 2\.5/],
     ['missing input shape', { ...good, input: { name: 'x' } }, /input\.shape: missing/],

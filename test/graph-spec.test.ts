@@ -37,7 +37,7 @@ describe('bad graph specs name the node and the field', () => {
     ['a merge of one input', withNodes([good.nodes[0]!, { type: 'add', name: 'sum', inputs: ['h'] }, good.nodes[2]!]), /nodes\[1\]\.inputs: add reads at least 2 inputs/],
     ['a dense layer of two inputs', withNodes([{ ...good.nodes[0], inputs: ['a', 'b'] }, ...good.nodes.slice(1)]), /nodes\[0\]\.inputs: a dense layer reads one input, given 2 \(node 'h'\)/],
     ['a node without inputs', withNodes([{ type: 'dense', name: 'h', units: 3 }, ...good.nodes.slice(1)]), /nodes\[0\]\.inputs: missing/],
-    ['an unknown node type', withNodes([{ type: 'conv2d', name: 'h', inputs: ['b'] }, ...good.nodes.slice(1)]), /nodes\[0\]\.type: unknown node type "conv2d"; expected one of dense, .*add, multiply, concatenate, apply/],
+    ['an unknown node type', withNodes([{ type: 'conv3d', name: 'h', inputs: ['b'] }, ...good.nodes.slice(1)]), /nodes\[0\]\.type: unknown node type "conv3d"; expected one of dense, .*add, multiply, concatenate, .*apply/],
     ['a bad field of a node', withNodes([{ ...good.nodes[0], units: 0 }, ...good.nodes.slice(1)]), /nodes\[0\]\.units: expected a positive integer, got 0/],
     ['sharing an unknown layer', withNodes([...good.nodes.slice(0, 2), { type: 'apply', name: 'out', layer: 'nope', inputs: ['sum'] }]), /nodes\[2\]\.layer: unknown node 'nope' \(node 'out'\)/],
     [

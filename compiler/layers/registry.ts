@@ -27,6 +27,15 @@ import { separableConv2dLayer } from './separable_conv2d.ts';
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
   denseLayer,
+  activationLayer,
+  layerNormalizationLayer,
+  batchNormalizationLayer,
+  dropoutLayer,
+  flattenLayer,
+  reshapeLayer,
+  addLayer,
+  multiplyLayer,
+  concatenateLayer,
   conv2dLayer,
   conv1dLayer,
   depthwiseConv2dLayer,
@@ -39,15 +48,6 @@ export const builtinLayers = [
   globalMaxPooling2dLayer,
   globalAveragePooling1dLayer,
   zeroPadding2dLayer,
-  activationLayer,
-  layerNormalizationLayer,
-  batchNormalizationLayer,
-  dropoutLayer,
-  flattenLayer,
-  reshapeLayer,
-  addLayer,
-  multiplyLayer,
-  concatenateLayer,
 ] as const;
 
 const table = new Map<string, AnyLayerDef>(builtinLayers.map((def): [string, AnyLayerDef] => [def.type, def]));
