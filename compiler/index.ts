@@ -2,6 +2,10 @@
 export {
   sequential,
   dense,
+  conv2d,
+  conv1d,
+  depthwiseConv2d,
+  separableConv2d,
   activation,
   layerNormalization,
   batchNormalization,

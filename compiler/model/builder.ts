@@ -7,8 +7,12 @@ import { addLayer } from '../layers/add.ts';
 import { batchNormalizationLayer } from '../layers/batch_normalization.ts';
 import { concatenateLayer } from '../layers/concatenate.ts';
 import { denseLayer } from '../layers/dense.ts';
+import { conv1dLayer } from '../layers/conv1d.ts';
+import { conv2dLayer } from '../layers/conv2d.ts';
+import { depthwiseConv2dLayer } from '../layers/depthwise_conv2d.ts';
 import { dropoutLayer } from '../layers/dropout.ts';
 import { embeddingLayer } from '../layers/embedding.ts';
+import { separableConv2dLayer } from '../layers/separable_conv2d.ts';
 import { flattenLayer } from '../layers/flatten.ts';
 import { layerNormalizationLayer } from '../layers/layer_normalization.ts';
 import { multiplyLayer } from '../layers/multiply.ts';
@@ -37,6 +41,26 @@ export type DenseOptions = Options<typeof denseLayer, 'units'>;
 /** Keras's Dense: `dense(units, { activation, useBias, kernelInitializer, biasInitializer, name })`. */
 export function dense(units: number, options: DenseOptions = {}): Applicable {
   return applicable(denseLayer, { type: 'dense', units, ...options });
+}
+
+/** Keras's Conv2D: `conv2d(32, { kernelSize: 3, padding: 'same', activation: 'relu' })`; kernel [filters, in, kh, kw]. */
+export function conv2d(filters: number, options: Options<typeof conv2dLayer, 'filters'>): Applicable {
+  return applicable(conv2dLayer, { type: 'conv2d', filters, ...options });
+}
+
+/** Keras's Conv1D on [steps, channels]: `conv1d(16, { kernelSize: 3 })`; kernel [filters, in, k]. */
+export function conv1d(filters: number, options: Options<typeof conv1dLayer, 'filters'>): Applicable {
+  return applicable(conv1dLayer, { type: 'conv1d', filters, ...options });
+}
+
+/** Keras's DepthwiseConv2D: `depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 })`; kernel [c·M, 1, kh, kw]. */
+export function depthwiseConv2d(options: Options<typeof depthwiseConv2dLayer>): Applicable {
+  return applicable(depthwiseConv2dLayer, { type: 'depthwise_conv2d', ...options });
+}
+
+/** Keras's SeparableConv2D: a depthwise convolution then a 1×1 convolution to `filters`. */
+export function separableConv2d(filters: number, options: Options<typeof separableConv2dLayer, 'filters'>): Applicable {
+  return applicable(separableConv2dLayer, { type: 'separable_conv2d', filters, ...options });
 }
 
 /** Keras's Activation layer: `activation('gelu')`, `activation({ type: 'leaky_relu', alpha: 0.2 })`. */

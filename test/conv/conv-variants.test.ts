@@ -105,3 +105,26 @@ describe('separable_conv2d', () => {
     for (const rows of [5, 3]) await expectThreeWayAgreement(classifier([5, 5, 2], [{ type: 'separable_conv2d', name: 's', ...conv }]), randomMatrix(rows, 50, 110 + rows, 1.5), randomClasses(rows, 3, 120 + rows));
   });
 });
+
+describe('builders', () => {
+  it('conv2d, conv1d, depthwiseConv2d and separableConv2d build the spec layers with Keras defaults', async () => {
+    const { conv1d, conv2d, depthwiseConv2d, flatten, input, losses, separableConv2d, sequential } = await import('../../compiler/index.ts');
+    const image = sequential({
+      input: input([6, 6, 2]),
+      layers: [conv2d(4, { kernelSize: 3, padding: 'same', activation: 'relu' }), depthwiseConv2d({ kernelSize: 2, depthMultiplier: 2 }), separableConv2d(3, { kernelSize: 3 }), flatten()],
+      loss: losses.mse(),
+    });
+    expect(image.layers.map((l) => l.type)).toEqual(['conv2d', 'depthwise_conv2d', 'separable_conv2d', 'flatten']);
+    expect(Object.entries(interpret(image).getWeights()).map(([name, t]) => [name, t.shape])).toEqual([
+      ['conv2d.weight', [4, 2, 3, 3]],
+      ['conv2d.bias', [4]],
+      ['depthwise_conv2d.weight', [8, 1, 2, 2]],
+      ['depthwise_conv2d.bias', [8]],
+      ['separable_conv2d.depthwise_weight', [8, 1, 3, 3]],
+      ['separable_conv2d.pointwise_weight', [3, 8, 1, 1]],
+      ['separable_conv2d.bias', [3]],
+    ]);
+    const sequence = sequential({ input: input([10, 3]), layers: [conv1d(5, { kernelSize: 4, strides: 2 }), flatten()], loss: losses.mse() });
+    expect(interpret(sequence).getWeights()['conv1d.weight']!.shape).toEqual([5, 3, 4]);
+  });
+});
