@@ -113,21 +113,32 @@ export interface CompileOptions {
    * activation statistics, every checked step). Default false; off, nothing of it is generated.
    */
   readonly diagnostics?: boolean;
+  /** Called as each stage of the compile begins, with its name (a progress line; `nabla train` shows it). */
+  readonly onStage?: (stage: CompileStage) => void;
 }
+
+/** The stages of compileToWasm, in order; `asc` runs once per SIMD build. */
+export type CompileStage = 'lower' | 'autodiff' | 'fuse' | 'plan' | 'emit' | 'asc relaxed' | 'asc baseline';
 
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
 export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompileResult> {
   const started = performance.now();
+  const stage = options.onStage ?? ((): void => {});
+  stage('lower');
   const model = lowerModel(parseSpec(specInput));
+  stage('autodiff');
   const simplified = simplify(trainingGraphOf(model));
   // Telemetry reads every layer's activations at the end of the step: pinned, they keep their buffers.
   const layers = options.diagnostics ? layerOutputs(simplified, model.spec) : [];
   const graph = options.diagnostics ? pinActivations(simplified, layers) : simplified;
+  stage('fuse');
   const program = options.fuse === false ? unfused(graph) : fuse(graph);
+  stage('plan');
   const plan = planMemory(program, model.spec.batchSize);
   // The guard's status word and norms, then the telemetry block, sit right after the planned arena.
   const guard = guardLayout(graph, Math.ceil(plan.end / 16) * 16);
   const diagnostics = options.diagnostics ? diagnosticsLayout(graph, layers, Math.ceil((guard.offset + guard.bytes) / 16) * 16) : undefined;
+  stage('emit');
   const source = emitModule(model, program, plan, kernelExports(), { guard, ...(diagnostics ? { diagnostics } : {}) });
   const end = diagnostics ? diagnostics.offset + diagnostics.bytes : guard.offset + guard.bytes;
   const memoryBase = Math.ceil(end / 16) * 16;
@@ -135,6 +146,7 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   const pages = Math.ceil(memoryBase / PAGE) + 1;
   checkMemoryLimit(model, pages * PAGE);
   const build = async (simd: SimdFlavour, relaxedSha256?: string) => {
+    stage(`asc ${simd}`);
     const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
     const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), ...(relaxedSha256 ? { relaxedSha256 } : {}) };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };

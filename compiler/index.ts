@@ -47,7 +47,7 @@ export {
 export { applicable, type LayerData } from './layers/symbolic.ts';
 export { parseSpec, SpecError, type GraphSpec, type GraphSpecInput, type ModelSpec, type ModelSpecInput, type SequentialSpec } from './model/spec.ts';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './model/summary.ts';
-export { compile, compileToWasm, NABLA_VERSION, type CompileResult, type CompileOptions } from './compile.ts';
+export { compile, compileToWasm, NABLA_VERSION, type CompileResult, type CompileOptions, type CompileStage } from './compile.ts';
 export { interpret, Interpreter } from './interpret/interpreter.ts';
 export { ShapeError } from './ops/op.ts';
 export { printGraph } from './ir/print.ts';

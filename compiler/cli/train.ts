@@ -9,6 +9,7 @@ import { NonFiniteError } from '../../runtime/guard.ts';
 import { rowWidth, type TensorLike } from '../../runtime/tensor.ts';
 import { fraction, nonNegativeInt, parseCommand, positiveInt, seedValue } from './args.ts';
 import { compileSpec } from './compile.ts';
+import type { CompileStage } from '../compile.ts';
 import { loadCsv, type Dataset } from './csv.ts';
 import { CliError, UsageError, type Io } from './errors.ts';
 import { checkWritable, readBytes, readJson, writeAtomic } from './files.ts';
@@ -135,10 +136,20 @@ export async function train(options: TrainOptions, given: Io = silent): Promise<
   const diagnostics = options.diagnostics ?? options.report !== undefined;
   const compileStarted = performance.now();
   io.out(`compile   ${options.spec} ...`);
-  const ticking = io.status ? setInterval(() => io.status!(`compile   ${options.spec}: ${((performance.now() - compileStarted) / 1000).toFixed(1)} s`), 250) : undefined;
+  // On a terminal: the stage running and the time so far, redrawn as each stage begins (most
+  // stages are synchronous, so a timer alone would only fire between them) and every 250 ms.
+  let stage: CompileStage = 'lower';
+  const show = (): void => io.status?.(`compile   ${options.spec}: ${stage}, ${((performance.now() - compileStarted) / 1000).toFixed(1)} s`);
+  const ticking = io.status ? setInterval(show, 250) : undefined;
   let compiled;
   try {
-    compiled = await compileSpec(spec, options.spec, { diagnostics });
+    compiled = await compileSpec(spec, options.spec, {
+      diagnostics,
+      onStage: (next) => {
+        stage = next;
+        show();
+      },
+    });
   } finally {
     clearInterval(ticking);
   }
