@@ -1,6 +1,7 @@
 // The ONNX export: onnxruntime-node runs the exported inference graph and gives the predictions
 // of nabla's compiled float32 trainer within float32 rounding, for the example models (batch norm
-// with running statistics, dropout, several inputs and outputs) one using every activation, and the convolutional models of conv-models.ts.
+// with running statistics, dropout, several inputs and outputs), one using every activation, and
+// the convolutional models of conv-models.ts.
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -1,8 +1,9 @@
 // The PyTorch export: the generated module, given nabla's weights as safetensors, predicts, computes
 // the loss and its gradients, and trains with the generated optimizer as nabla's float64
 // interpreter does (≤ 1e-6 relative), for the example models, one using every activation, the
-// merges, a shared layer and gradient clipping, and the convolutional models of conv-models.ts. It needs Python with torch (Debian: python3-torch);
-// without them it is skipped with a message, except under CI=true, where it fails.
+// merges, a shared layer and gradient clipping, and the convolutional models of conv-models.ts. It
+// needs Python with torch (Debian: python3-torch); without them it is skipped with a message, except
+// under CI=true, where it fails.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
