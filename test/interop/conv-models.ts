@@ -14,7 +14,7 @@ export const imageStack = {
     { type: 'batch_normalization', momentum: 0.5 },
     { type: 'depthwise_conv2d', kernelSize: 2, padding: 'same', depthMultiplier: 2, activation: 'tanh' }, // (0, 1) → [5, 5, 8]
     { type: 'max_pooling2d', poolSize: 2, padding: 'same' }, // (0, 1): the last window holds one row → [3, 3, 8]
-    { type: 'separable_conv2d', filters: 3, kernelSize: 2, dilationRate: 2, padding: 'same', activation: 'elu' }, // (1, 1) → [3, 3, 3]
+    { type: 'separable_conv2d', filters: 3, kernelSize: 2, dilationRate: 2, padding: 'same', depthMultiplier: 2, activation: 'elu' }, // (1, 1) → [3, 3, 3]
     { type: 'average_pooling2d', poolSize: 2, strides: 1, padding: 'same' }, // (0, 1): the edge divides by fewer cells → [3, 3, 3]
     { type: 'conv2d', filters: 3, kernelSize: [2, 3], strides: [1, 2], dilationRate: [2, 1], padding: 'same' }, // rows (1, 1), columns (1, 1) → [3, 2, 3]
     { type: 'average_pooling2d', poolSize: [2, 1] }, // valid → [1, 2, 3]
@@ -25,7 +25,7 @@ export const imageStack = {
   optimizer: { type: 'adam', learningRate: 0.01 },
 };
 
-/** A residual convolution block on [6, 6, 3] with batch norm, odd max pooling and both global 2-D pools. */
+/** A residual convolution block on [6, 6, 3] with batch norm, odd max pooling, a strided 'valid' convolution and both global 2-D pools. */
 export const residualBlock = {
   name: 'residual_block',
   inputs: [{ name: 'image', shape: [6, 6, 3] }],
@@ -36,7 +36,8 @@ export const residualBlock = {
     { type: 'batch_normalization', name: 'bn', inputs: ['sum'] },
     { type: 'max_pooling2d', name: 'pool', poolSize: 3, strides: 2, inputs: ['bn'] }, // valid → [2, 2, 3]
     { type: 'global_average_pooling2d', name: 'gap', inputs: ['pool'] },
-    { type: 'global_max_pooling2d', name: 'gmp', inputs: ['bn'] },
+    { type: 'conv2d', name: 'c3', filters: 3, kernelSize: 2, strides: 2, activation: 'sigmoid', inputs: ['bn'] }, // valid → [3, 3, 3]
+    { type: 'global_max_pooling2d', name: 'gmp', inputs: ['c3'] },
     { type: 'concatenate', name: 'cat', inputs: ['gap', 'gmp'] },
     { type: 'dense', name: 'out', units: 2, inputs: ['cat'] },
   ],
