@@ -118,7 +118,7 @@ export const batchNormalizationLayer = defineLayer({
   // Keras's momentum and the biased batch variance in the running statistics, where
   // nn.BatchNorm1d would use 1 − momentum and the unbiased variance.
   torch: {
-    module: (o, [x]) => `BatchNorm(${x![0]}, momentum=${py(o.momentum)}, eps=${py(o.epsilon)}, center=${o.center ? 'True' : 'False'}, scale=${o.scale ? 'True' : 'False'})`,
+    module: (o, [x]) => `BatchNorm(${x!.at(-1)}, momentum=${py(o.momentum)}, eps=${py(o.epsilon)}, center=${o.center ? 'True' : 'False'}, scale=${o.scale ? 'True' : 'False'})`,
     forward: (_o, [x], self) => `${self}(${x})`,
   },
   onnx: {

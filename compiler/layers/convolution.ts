@@ -10,6 +10,8 @@ import { convFans, convolve, kerasWindow, positions, windowOf, windowOptions } f
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
 import { KerasFieldError } from './interop/types.ts';
+import { onnxActivation } from './interop/onnx.ts';
+import { onnxPads, onnxWindowed, pyTuple, torchWindowed } from './interop/windowed.ts';
 import { defineLayer } from './layer.ts';
 
 /** The convolution layer over `axes` spatial axes, named `type` in specs and `className` in Keras. */
@@ -77,6 +79,22 @@ export function convolutionLayer<const T extends string>(type: T, axes: 1 | 2, c
         { keras: 'kernel', suffix: 'weight', permutation: axes === 2 ? [2, 3, 1, 0] : [2, 1, 0] },
         ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : []),
       ],
+    },
+    // nn.Conv1d / nn.Conv2d without padding of its own: the forward pads per side (TensorFlow's 'same').
+    torch: {
+      module: (o, [x]) => {
+        const w = windowOf(type, o, x!, axes);
+        return `nn.Conv${axes}d(${x![axes]}, ${o.filters}, ${pyTuple(w.kernel)}, stride=${pyTuple(w.strides)}, dilation=${pyTuple(w.dilation)}, bias=${o.useBias ? 'True' : 'False'})`;
+      },
+      forward: (o, [x], self, [shape]) => ({ pre: torchWindowed(self, x!, windowOf(type, o, shape!, axes).pads), activation: o.activation }),
+    },
+    onnx: {
+      lower: (g, o, [x], params, [shape]) => {
+        const w = windowOf(type, o, shape!, axes);
+        const inputs = [params['weight']!, ...(params['bias'] === undefined ? [] : [params['bias']])];
+        const z = onnxWindowed(g, x!, axes, (t) => g.node('Conv', [t, ...inputs], { kernel_shape: w.kernel, strides: w.strides, dilations: w.dilation, pads: onnxPads(w.pads) }));
+        return onnxActivation(g, o.activation, z);
+      },
     },
   });
 }

@@ -8,6 +8,8 @@ import { convFans, kerasWindow, positions, windowOf, windowOptions } from './con
 import { depthwise } from './depthwise.ts';
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { onnxActivation } from './interop/onnx.ts';
+import { onnxPads, onnxWindowed, pyTuple, torchWindowed } from './interop/windowed.ts';
 import { defineLayer } from './layer.ts';
 
 export const depthwiseConv2dLayer = defineLayer({
@@ -74,5 +76,22 @@ export const depthwiseConv2dLayer = defineLayer({
     // the same values in the same order for any M, the same shape for M = 1 (the importer
     // compares shapes, so a Keras file with depth_multiplier > 1 is refused).
     weights: (o) => [{ keras: 'depthwise_kernel', suffix: 'weight', permutation: [2, 3, 0, 1] }, ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : [])],
+  },
+  // nn.Conv2d with groups = channels, its weight [c·M, 1, kh, kw] nabla's; padded per side by the forward.
+  torch: {
+    module: (o, [x]) => {
+      const w = windowOf('depthwise_conv2d', o, x!, 2);
+      const channels = x![2]!;
+      return `nn.Conv2d(${channels}, ${channels * o.depthMultiplier}, ${pyTuple(w.kernel)}, stride=${pyTuple(w.strides)}, dilation=${pyTuple(w.dilation)}, groups=${channels}, bias=${o.useBias ? 'True' : 'False'})`;
+    },
+    forward: (o, [x], self, [shape]) => ({ pre: torchWindowed(self, x!, windowOf('depthwise_conv2d', o, shape!, 2).pads), activation: o.activation }),
+  },
+  onnx: {
+    lower: (g, o, [x], params, [shape]) => {
+      const w = windowOf('depthwise_conv2d', o, shape!, 2);
+      const inputs = [params['weight']!, ...(params['bias'] === undefined ? [] : [params['bias']])];
+      const attributes = { kernel_shape: w.kernel, strides: w.strides, dilations: w.dilation, pads: onnxPads(w.pads), group: shape![2]! };
+      return onnxActivation(g, o.activation, onnxWindowed(g, x!, 2, (t) => g.node('Conv', [t, ...inputs], attributes)));
+    },
   },
 });

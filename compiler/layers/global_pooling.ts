@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { BATCH } from '../ir/types.ts';
 import { kerasWindowFormat } from './conv_window.ts';
 import { field } from './interop/keras.ts';
+import { pyTuple } from './interop/windowed.ts';
 import { defineLayer, LayerShapeError, type FeatureShape } from './layer.ts';
 
 function spatialOf(type: string, input: FeatureShape, axes: 1 | 2): number[] {
@@ -46,6 +47,16 @@ export function globalPoolingLayer<const T extends string>(type: T, kind: 'avera
       },
       toKeras: (o) => ({ data_format: 'channels_last', keepdims: o.keepdims }),
       weights: () => [],
+    },
+    // Reductions over the spatial axes of the channels-last tensor: no transpose.
+    torch: {
+      forward: (o, [x]) => {
+        const spatial = Array.from({ length: axes }, (_, i) => i + 1);
+        return `${x}.${kind === 'average' ? 'mean' : 'amax'}(${pyTuple(spatial)}, keepdim=${o.keepdims ? 'True' : 'False'})`;
+      },
+    },
+    onnx: {
+      lower: (g, o, [x]) => g.node(kind === 'average' ? 'ReduceMean' : 'ReduceMax', [x!], { axes: Array.from({ length: axes }, (_, i) => i + 1), keepdims: o.keepdims ? 1 : 0 }),
     },
   });
 }

@@ -58,7 +58,7 @@ export const layerNormalizationLayer = defineLayer({
   },
   // nn.LayerNorm has γ and β both or neither; the generated LayerNorm takes each on its own.
   torch: {
-    module: (o, [x]) => `LayerNorm(${x![0]}, eps=${py(o.epsilon)}, center=${o.center ? 'True' : 'False'}, scale=${o.scale ? 'True' : 'False'})`,
+    module: (o, [x]) => `LayerNorm(${x!.at(-1)}, eps=${py(o.epsilon)}, center=${o.center ? 'True' : 'False'}, scale=${o.scale ? 'True' : 'False'})`,
     forward: (_o, [x], self) => `${self}(${x})`,
   },
   onnx: {

@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { ShapeError } from '../ops/op.ts';
 import { pooledShape, window2d, type PoolAttrs } from '../ops/pool_window.ts';
 import { BATCH } from '../ir/types.ts';
-import { kerasSizes, kerasWindowFormat } from './conv_window.ts';
-import { perAxis, sizes } from './conv_window.ts';
+import { kerasSizes, kerasWindowFormat, perAxis, samePads, sizes } from './conv_window.ts';
 import { field } from './interop/keras.ts';
 import { KerasFieldError, type KerasConfig, type KerasMapping } from './interop/types.ts';
+import { onnxPads, onnxWindowed, pyPads, pyTuple, type SidePads } from './interop/windowed.ts';
 import { defineLayer, LayerShapeError, type FeatureShape } from './layer.ts';
 
 export const poolOptions = {
@@ -37,6 +37,11 @@ export function poolAttrs(type: string, o: PoolOptions, input: FeatureShape, axe
     throw e;
   }
   return attrs;
+}
+
+/** The (before, after) padding per spatial axis: TensorFlow's 'same' rule, or none. */
+function poolPads(attrs: PoolAttrs, input: FeatureShape): SidePads {
+  return attrs.pool.map((k, a) => (attrs.padding === 'same' ? samePads(input[a]!, k, attrs.strides[a]!, 1) : ([0, 0] as const)));
 }
 
 /** The pooled per-sample shape. */
@@ -75,5 +80,20 @@ export function poolingLayer<const T extends string>(type: T, op: 'max_pool' | '
       return `${type} (${pool.join('×')}${o.padding === 'same' ? ', same' : ''})`;
     },
     keras: poolKeras(className, axes),
+    // The generated preamble's max_pool pads with −∞, its average_pool divides by the cells inside the image.
+    torch: {
+      forward: (o, [x], _self, [shape]) => {
+        const attrs = poolAttrs(type, o, shape!, axes);
+        return `${op === 'max_pool' ? 'max_pool' : 'average_pool'}(${x}, ${pyTuple(attrs.pool)}, ${pyTuple(attrs.strides)}, ${pyPads(poolPads(attrs, shape!))})`;
+      },
+    },
+    // MaxPool's padding never wins; AveragePool with count_include_pad = 0 divides by the cells inside the image, as TensorFlow.
+    onnx: {
+      lower: (g, o, [x], _params, [shape]) => {
+        const attrs = poolAttrs(type, o, shape!, axes);
+        const common = { kernel_shape: attrs.pool, strides: attrs.strides, pads: onnxPads(poolPads(attrs, shape!)) };
+        return onnxWindowed(g, x!, axes, (t) => (op === 'max_pool' ? g.node('MaxPool', [t], common) : g.node('AveragePool', [t], { ...common, count_include_pad: 0 })));
+      },
+    },
   });
 }

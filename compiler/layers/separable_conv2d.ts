@@ -9,6 +9,8 @@ import { convFans, convolve, kerasWindow, positions, windowOf, windowOptions } f
 import { depthwise } from './depthwise.ts';
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { onnxActivation } from './interop/onnx.ts';
+import { onnxPads, onnxWindowed, pyTuple, torchWindowed } from './interop/windowed.ts';
 import { defineLayer } from './layer.ts';
 
 const POINTWISE = { kernel: [1, 1], strides: [1, 1], dilation: [1, 1], pads: [[0, 0], [0, 0]] as [number, number][] };
@@ -87,5 +89,22 @@ export const separableConv2dLayer = defineLayer({
       { keras: 'pointwise_kernel', suffix: 'pointwise_weight', permutation: [2, 3, 1, 0] },
       ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : []),
     ],
+  },
+  // The generated file's SeparableConv2d (compiler/interop/torch/preamble.ts) holds nabla's two kernels and bias by their names.
+  torch: {
+    module: (o, [x]) => {
+      const w = windowOf('separable_conv2d', o, x!, 2);
+      return `SeparableConv2d(${x![2]}, ${o.depthMultiplier}, ${o.filters}, ${pyTuple(w.kernel)}, ${pyTuple(w.strides)}, ${pyTuple(w.dilation)}, bias=${o.useBias ? 'True' : 'False'})`;
+    },
+    forward: (o, [x], self, [shape]) => ({ pre: torchWindowed(self, x!, windowOf('separable_conv2d', o, shape!, 2).pads), activation: o.activation }),
+  },
+  onnx: {
+    lower: (g, o, [x], params, [shape]) => {
+      const w = windowOf('separable_conv2d', o, shape!, 2);
+      const depthwise = { kernel_shape: w.kernel, strides: w.strides, dilations: w.dilation, pads: onnxPads(w.pads), group: shape![2]! };
+      const bias = params['bias'] === undefined ? [] : [params['bias']];
+      const z = onnxWindowed(g, x!, 2, (t) => g.node('Conv', [g.node('Conv', [t, params['depthwise_weight']!], depthwise), params['pointwise_weight']!, ...bias], { kernel_shape: [1, 1] }));
+      return onnxActivation(g, o.activation, z);
+    },
   },
 });

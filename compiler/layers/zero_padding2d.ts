@@ -53,4 +53,18 @@ export const zeroPadding2dLayer = defineLayer({
     toKeras: (o) => ({ padding: paddingPairs(o.padding), data_format: 'channels_last' }),
     weights: () => [],
   },
+  // Padded where it lies, channels last: F.pad takes (before, after) from the last axis (channels) back.
+  torch: {
+    forward: (o, [x]) => {
+      const [[t, bottom], [l, r]] = paddingPairs(o.padding);
+      return `F.pad(${x}, (0, 0, ${l}, ${r}, ${t}, ${bottom}))`;
+    },
+  },
+  // Pad's pads: every axis's before ([N, H, W, C]), then every axis's after.
+  onnx: {
+    lower: (g, o, [x]) => {
+      const [[t, bottom], [l, r]] = paddingPairs(o.padding);
+      return g.node('Pad', [x!, g.integers([0, t, l, 0, 0, bottom, r, 0])]);
+    },
+  },
 });

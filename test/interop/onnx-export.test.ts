@@ -1,11 +1,13 @@
 // The ONNX export: onnxruntime-node runs the exported inference graph and gives the predictions
 // of nabla's compiled float32 trainer within float32 rounding, for the example models (batch norm
-// with running statistics, dropout, several inputs and outputs) and one using every activation.
+// with running statistics, dropout, several inputs and outputs), one using every activation, and
+// the convolutional models of conv-models.ts.
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile, exportOnnx, ONNX_OPSET, randomBatch } from '../../compiler/index.ts';
 import onnxProto from 'onnx-proto';
+import { convModels } from './conv-models.ts';
 
 const example = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../examples/${path}`, import.meta.url), 'utf8'));
 
@@ -45,6 +47,7 @@ const models: readonly [string, unknown][] = [
   ['wide & deep', example('wide-deep/model.json')],
   ['every activation and normalization', everything],
   ['token ids, embedding, reshape and flatten', tokens],
+  ...convModels,
 ];
 
 /** Largest |a − b| / (1 + |b|). */

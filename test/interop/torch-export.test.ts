@@ -1,8 +1,9 @@
 // The PyTorch export: the generated module, given nabla's weights as safetensors, predicts, computes
 // the loss and its gradients, and trains with the generated optimizer as nabla's float64
-// interpreter does (≤ 1e-6 relative), for the example models and one using every activation, the
-// merges, a shared layer and gradient clipping. It needs Python with torch (Debian: python3-torch);
-// without them it is skipped with a message, except under CI=true, where it fails.
+// interpreter does (≤ 1e-6 relative), for the example models, one using every activation, the
+// merges, a shared layer and gradient clipping, and the convolutional models of conv-models.ts. It
+// needs Python with torch (Debian: python3-torch); without them it is skipped with a message, except
+// under CI=true, where it fails.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile, exportTorch, interpret, loadCheckpoint, randomBatch, relativeDifference, weightsFromSafetensors, weightsToSafetensors } from '../../compiler/index.ts';
 import { toWeights } from '../../compiler/interop/weights.ts';
+import { convModels } from './conv-models.ts';
 
 const STEPS = 3;
 const TOLERANCE = 1e-6;
@@ -94,6 +96,7 @@ const models: readonly [string, unknown][] = [
       optimizer: { type: 'adam', learningRate: 0.01 },
     },
   ],
+  ...convModels,
   ['SGD with Nesterov momentum and a step schedule', { ...(example('iris/model.json') as object), optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true, clipValue: 0.1, schedule: { type: 'step', stepSize: 2, gamma: 0.5 } } }],
 ];
 
@@ -101,6 +104,14 @@ const dir = mkdtempSync(join(tmpdir(), 'nabla-torch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const plain = (t: { data: ArrayLike<number> }): number[] => Array.from(t.data);
+
+/** Row-major values as nested lists of `shape` (an image batch [N, H, W, C] as torch.tensor reads it). */
+type Nested = number | Nested[];
+function nested(values: readonly number[], shape: readonly number[]): Nested[] {
+  if (shape.length <= 1) return [...values];
+  const size = values.length / shape[0]!;
+  return Array.from({ length: shape[0]! }, (_, i) => nested(values.slice(i * size, (i + 1) * size), shape.slice(1)));
+}
 
 describe.skipIf(python === null)('PyTorch export', () => {
   it.each(models)('%s: outputs, gradients and optimizer steps match the float64 interpreter', (_name, model) => {
@@ -122,8 +133,7 @@ describe.skipIf(python === null)('PyTorch export', () => {
     const folder = mkdtempSync(join(dir, 'model-'));
     writeFileSync(join(folder, 'model.py'), exportTorch(withoutDropout(spec)));
     writeFileSync(join(folder, 'weights.safetensors'), bytes);
-    const rows = (t: { shape: readonly number[]; data: ArrayLike<number> }) =>
-      t.shape.length === 1 ? plain(t) : Array.from({ length: t.shape[0]! }, (_, i) => plain(t).slice(i * t.shape[1]!, (i + 1) * t.shape[1]!));
+    const rows = (t: { shape: readonly number[]; data: ArrayLike<number> }) => nested(plain(t), t.shape);
     const batch = { x: Object.fromEntries(Object.entries(x).map(([k, t]) => [k, rows(t)])), y: Object.fromEntries(Object.entries(y).map(([k, t]) => [k, rows(t)])) };
     writeFileSync(join(folder, 'batch.json'), JSON.stringify(batch));
     const script = new URL('./torch-check.py', import.meta.url).pathname;

@@ -44,6 +44,7 @@ export function exportTorch(specInput: unknown): string {
       node.options,
       node.inputs.map((i) => `v_${i}`),
       `self.${node.owner}`,
+      node.inputShapes,
     );
     if (typeof value === 'string') {
       body.push(`v_${node.name} = ${value}`);

@@ -45,7 +45,7 @@ def save_safetensors(path, tensors, metadata=None):
 
 
 class BatchNorm(nn.Module):
-    """Keras's BatchNormalization over [N, C], as nabla computes it."""
+    """Keras's BatchNormalization over [N, ..., C] (channels last), as nabla computes it."""
 
     def __init__(self, features, momentum=0.99, eps=1e-3, center=True, scale=True):
         super().__init__()
@@ -57,8 +57,10 @@ class BatchNorm(nn.Module):
 
     def forward(self, x):
         if self.training:
-            mean = x.mean(0)
-            var = ((x - mean) ** 2).mean(0)
+            # Per channel (the last axis) over every other axis: the rows, pixels or steps.
+            others = tuple(range(x.dim() - 1))
+            mean = x.mean(others)
+            var = ((x - mean) ** 2).mean(others)
             with torch.no_grad():
                 self.running_mean.mul_(self.momentum).add_((1 - self.momentum) * mean)
                 self.running_var.mul_(self.momentum).add_((1 - self.momentum) * var)
@@ -89,4 +91,48 @@ class LayerNorm(nn.Module):
         if self.bias is not None:
             y = y + self.bias
         return y
+
+
+
+def windowed(fn, x, pads, value=0.0):
+    """fn (a torch convolution or pooling, channels first) over channels-last x ([N, H, W, C] or
+    [N, L, C]) and back to channels last, after padding each spatial axis by its (before, after)
+    pair: TensorFlow's 'same' puts the odd one after, which torch's own padding cannot."""
+    x = x.permute(0, x.dim() - 1, *range(1, x.dim() - 1))
+    if any(p for pair in pads for p in pair):
+        x = F.pad(x, [p for pair in reversed(pads) for p in pair], value=value)
+    y = fn(x)
+    return y.permute(0, *range(2, y.dim()), 1)
+
+
+def max_pool(x, kernel, stride, pads):
+    """Keras's max pooling over channels-last x; padding never wins."""
+    pool = F.max_pool2d if len(kernel) == 2 else F.max_pool1d
+    return windowed(lambda t: pool(t, kernel, stride), x, pads, value=-math.inf)
+
+
+def average_pool(x, kernel, stride, pads):
+    """Keras's average pooling over channels-last x: a padded window is divided by the cells
+    inside the image (TensorFlow), the average of the padded sums over that of a mask of ones."""
+    pool = F.avg_pool2d if len(kernel) == 2 else F.avg_pool1d
+    averaged = windowed(lambda t: pool(t, kernel, stride), x, pads)
+    if not any(p for pair in pads for p in pair):
+        return averaged
+    return averaged / windowed(lambda t: pool(t, kernel, stride), torch.ones_like(x[..., :1]), pads)
+
+
+class SeparableConv2d(nn.Module):
+    """Keras's SeparableConv2D on channels-first x: a depthwise convolution (groups = channels, no
+    bias) then a 1×1 convolution with the bias, parameters named as nabla's."""
+
+    def __init__(self, channels, multiplier, filters, kernel, stride, dilation, bias=True):
+        super().__init__()
+        self.channels, self.stride, self.dilation = channels, stride, dilation
+        self.depthwise_weight = nn.Parameter(torch.zeros(channels * multiplier, 1, *kernel))
+        self.pointwise_weight = nn.Parameter(torch.zeros(filters, channels * multiplier, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(filters)) if bias else None
+
+    def forward(self, x):
+        spread = F.conv2d(x, self.depthwise_weight, None, self.stride, 0, self.dilation, self.channels)
+        return F.conv2d(spread, self.pointwise_weight, self.bias)
 `;

@@ -6,4 +6,4 @@ export const keywords = new Set([
   'while', 'with', 'yield',
 ]);
 
-export const generatedNames = new Set(['self', 'targets', 'heads', 'json', 'math', 'struct', 'torch', 'nn', 'F']);
+export const generatedNames = new Set(['self', 'targets', 'heads', 'json', 'math', 'struct', 'torch', 'nn', 'F', 'windowed', 'max_pool', 'average_pool']);

@@ -50,8 +50,8 @@ export type TorchValue = string | { readonly pre: string; readonly activation: A
 export interface TorchMapping<O> {
   /** The submodule holding its parameters (`nn.Linear(3, 4)`), assigned as `self.<layer>`; absent for layers without parameters. */
   module?(options: O, inputShapes: readonly (readonly number[])[]): string;
-  /** Its forward pass over Python expressions of its inputs; `self` is the submodule's expression. */
-  forward(options: O, inputs: readonly string[], self: string): TorchValue;
+  /** Its forward pass over Python expressions of its inputs; `self` is the submodule's expression; `inputShapes` per sample. */
+  forward(options: O, inputs: readonly string[], self: string, inputShapes: readonly (readonly number[])[]): TorchValue;
 }
 
 /** Adds nodes to an ONNX graph; every method returns the name of the value it produced. */
@@ -64,6 +64,6 @@ export interface OnnxEmitter {
 }
 
 export interface OnnxMapping<O> {
-  /** The inference pass as ONNX nodes; `params` names each parameter's initializer by suffix. */
-  lower(g: OnnxEmitter, options: O, inputs: readonly string[], params: Readonly<Record<string, string>>): string;
+  /** The inference pass as ONNX nodes; `params` names each parameter's initializer by suffix; `inputShapes` per sample. */
+  lower(g: OnnxEmitter, options: O, inputs: readonly string[], params: Readonly<Record<string, string>>, inputShapes: readonly (readonly number[])[]): string;
 }
