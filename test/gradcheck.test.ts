@@ -110,7 +110,8 @@ describe('gradcheck on every example model', () => {
       expect(t.pairs['compiled-vs-interpreted'].relativeDifference, t.name).toBeLessThan(1e-5);
     }
     expect(report.tensors.filter((t) => t.zero).map((t) => t.name)).toEqual(biasesBeforeBatchNorm(spec));
-  });
+    // The convolutional example compiles for about 25 s (each layer's GEMMs are specialised).
+  }, 240_000);
 });
 
 describe('a broken vjp', () => {
