@@ -107,6 +107,11 @@ export function kerasWindowFormat(c: KerasConfig): void {
   if (format !== undefined && format !== null && format !== 'channels_last') throw new KerasFieldError('data_format', `data_format '${String(format)}' is not supported: nabla's images are channels_last`);
 }
 
+/** The window options as Keras's config fields (kerasWindow's inverse). */
+export function kerasWindowConfig(o: { readonly kernelSize: unknown; readonly strides: unknown; readonly padding: unknown; readonly dilationRate: unknown }): Record<string, unknown> {
+  return { kernel_size: o.kernelSize, strides: o.strides, padding: o.padding, data_format: 'channels_last', dilation_rate: o.dilationRate };
+}
+
 /** Keras's channels_last and padding fields, refused where nabla has no equivalent. */
 export function kerasWindow(c: KerasConfig, dilationKey = 'dilation_rate'): Record<string, unknown> {
   kerasWindowFormat(c);

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Initializer } from '../init/initializers.ts';
 import { activate, Activation, activationType } from '../model/activations.ts';
-import { convFans, convolve, kerasWindow, positions, windowOf, windowOptions } from './conv_window.ts';
+import { convFans, convolve, kerasWindow, kerasWindowConfig, positions, windowOf, windowOptions } from './conv_window.ts';
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
 import { KerasFieldError } from './interop/types.ts';
@@ -59,11 +59,7 @@ export function convolutionLayer<const T extends string>(type: T, axes: 1 | 2, c
       },
       toKeras: (o) => ({
         filters: o.filters,
-        kernel_size: o.kernelSize,
-        strides: o.strides,
-        padding: o.padding,
-        data_format: 'channels_last',
-        dilation_rate: o.dilationRate,
+        ...kerasWindowConfig(o),
         activation: activationToKeras(o.activation),
         use_bias: o.useBias,
         kernel_initializer: initializerToKeras(o.kernelInitializer),

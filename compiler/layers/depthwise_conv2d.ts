@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { Initializer } from '../init/initializers.ts';
 import { activate, Activation, activationType } from '../model/activations.ts';
-import { convFans, kerasWindow, positions, windowOf, windowOptions } from './conv_window.ts';
+import { convFans, kerasWindow, kerasWindowConfig, positions, windowOf, windowOptions } from './conv_window.ts';
 import { depthwise } from './depthwise.ts';
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
@@ -56,11 +56,7 @@ export const depthwiseConv2dLayer = defineLayer({
       },
     },
     toKeras: (o) => ({
-      kernel_size: o.kernelSize,
-      strides: o.strides,
-      padding: o.padding,
-      data_format: 'channels_last',
-      dilation_rate: o.dilationRate,
+      ...kerasWindowConfig(o),
       depth_multiplier: o.depthMultiplier,
       activation: activationToKeras(o.activation),
       use_bias: o.useBias,

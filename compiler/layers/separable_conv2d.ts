@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { Initializer } from '../init/initializers.ts';
 import { activate, Activation, activationType } from '../model/activations.ts';
-import { convFans, convolve, kerasWindow, positions, windowOf, windowOptions } from './conv_window.ts';
+import { convFans, convolve, kerasWindow, kerasWindowConfig, positions, windowOf, windowOptions } from './conv_window.ts';
 import { depthwise } from './depthwise.ts';
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
@@ -64,11 +64,7 @@ export const separableConv2dLayer = defineLayer({
     },
     toKeras: (o) => ({
       filters: o.filters,
-      kernel_size: o.kernelSize,
-      strides: o.strides,
-      padding: o.padding,
-      data_format: 'channels_last',
-      dilation_rate: o.dilationRate,
+      ...kerasWindowConfig(o),
       depth_multiplier: o.depthMultiplier,
       activation: activationToKeras(o.activation),
       use_bias: o.useBias,

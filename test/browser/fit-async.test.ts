@@ -100,10 +100,11 @@ describe.skipIf(skip)('fitAsync in headless Chromium', () => {
       expect(errors).toEqual([]);
       expect(result.reason).toBe('AbortError');
       expect(result.steps).toBeGreaterThan(10);
-      // The page stayed responsive: the timer fired all along, never held up for long (training
-      // ran about 0.6 s; fit would have held it the whole time).
-      expect(result.ticks).toBeGreaterThan(result.trainedMs / 100);
-      expect(result.longestGap).toBeLessThan(100);
+      // The page stayed responsive: the timer fired all along the ~0.6 s of training, and no
+      // pause took a large share of it (fit would hold the timer for the whole run: no tick, one
+      // gap as long as the training). Relative bounds: a busy machine stretches every gap alike.
+      expect(result.ticks).toBeGreaterThanOrEqual(10);
+      expect(result.longestGap).toBeLessThan(result.trainedMs / 4);
       expect(result.finite).toBe(true);
       expect(result.same).toBe(true);
     });
