@@ -12,18 +12,12 @@ import { exportOnnx, exportTfjs, exportTorch, importKerasModel, interpret, parse
 import '../fixtures/scale_layer.ts';
 import { modelFiles, randomRows, saveToMemory, sequentialModel } from './tfjs-models.ts';
 import { runCli } from '../support/cli.ts';
+import { maxRelativeError } from '../support/compare.ts';
 
 const run = (...argv: string[]) => runCli(argv);
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 const dir = mkdtempSync(join(tmpdir(), 'nabla-interop-cli-'));
-
-function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  return worst;
-}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, exportOnnx, ONNX_OPSET, randomBatch } from '../../compiler/index.ts';
 import onnxProto from 'onnx-proto';
 import { convModels } from './conv-models.ts';
+import { maxRelativeError } from '../support/compare.ts';
 
 const example = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../examples/${path}`, import.meta.url), 'utf8'));
 
@@ -49,14 +50,6 @@ const models: readonly [string, unknown][] = [
   ['token ids, embedding, reshape and flatten', tokens],
   ...convModels,
 ];
-
-/** Largest |a − b| / (1 + |b|). */
-function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  return worst;
-}
 
 describe('ONNX export', () => {
   it('refuses weights that do not fit the spec, naming the tensor', () => {

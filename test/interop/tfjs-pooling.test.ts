@@ -6,15 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile, exportTfjs, importKerasModel, interpret } from '../../compiler/index.ts';
 import { randomRows, saveToMemory } from './tfjs-models.ts';
+import { maxRelativeError } from '../support/compare.ts';
 
 const FLOAT32 = 1e-5;
-
-function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  return worst;
-}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -4,14 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile, exportTfjs, importKerasModel, interpret, parseSpec, type KerasArtifacts, type SequentialSpec } from '../../compiler/index.ts';
 import { functionalModel, randomRows, saveToMemory, sequentialModel } from './tfjs-models.ts';
-
-/** Largest |a − b| / (1 + |b|): float32 rounding of values of order one leaves ~1e-6. */
-function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
-  return worst;
-}
+import { maxRelativeError } from '../support/compare.ts';
 
 const FLOAT32 = 1e-5;
 
