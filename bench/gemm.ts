@@ -71,6 +71,24 @@ function probeSource(): string {
   ].join('\n');
 }
 
+/** GFLOPS of one short run (about 1 ms) of a compiled probe's `peak(iters)`. */
+function peakTimer(peak: (iters: number) => number): () => number {
+  const iters = 20_000;
+  return () => {
+    const t0 = performance.now();
+    peak(iters);
+    return (CHAINS * 8 * iters) / (performance.now() - t0) / 1e6;
+  };
+}
+
+/** The peak probe alone, compiled for one SIMD build: each call times one short run, in GFLOPS. */
+export async function compiledProbe(simd: SimdFlavour): Promise<() => number> {
+  const imports = Object.entries(kernelExports()).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
+  const { binary } = await compileAssemblyScript([...imports, probeSource()].join('\n'), { memoryBase: 65536, initialPages: 2, simd });
+  const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as { peak: (iters: number) => number };
+  return peakTimer(exports.peak);
+}
+
 /** A product timed against the probe: `run${k}(n, reps)` of the module, `flops(n)` per rep. */
 export interface TimedProduct {
   readonly label: string;
@@ -97,12 +115,7 @@ export async function timeProducts(products: readonly TimedProduct[], batches: r
 
   // Peak and GEMM alternate in short rounds, and each round gives a ratio: on a shared machine
   // the load changes from second to second, and the ratio of neighbours is what stays put.
-  const iters = 20_000;
-  const peakOnce = (): number => {
-    const t0 = performance.now();
-    exports['peak']!(iters);
-    return (CHAINS * 8 * iters) / (performance.now() - t0) / 1e6;
-  };
+  const peakOnce = peakTimer(exports['peak']!);
   const rounds = Math.max(9, Math.round(budgetMs / 40));
   const peaks: number[] = [];
   const rows: [string, number, number][] = [];
