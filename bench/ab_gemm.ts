@@ -64,12 +64,14 @@ const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary 
 const f32 = new Float32Array(exports.memory.buffer);
 for (let i = 0; i < f32.length; i++) f32[i] = ((i * 7919) % 1000) / 1000 - 0.5;
 
-console.log(`A = ${git('log', '-1', '--format=%h %s', commit).slice(0, 72)}\nB = working tree\n${simd} SIMD; GFLOPS of B (median) and ratio of times B/A per round, median (25th–75th percentile) of 21 rounds\n`);
+console.log(`A = ${git('log', '-1', '--format=%h %s', commit).slice(0, 72)}\nB = working tree\n${simd} SIMD; GFLOPS of B (median, and of its fastest round) and ratio of times B/A per round, median (25th–75th percentile) of 41 rounds, and of the fastest rounds (a loaded machine interrupts most rounds)\n`);
 const width = Math.max(...chosen.map((c) => c.label.length));
 chosen.forEach((c, k) => {
   const [a, b] = [exports[`a${k}`]!, exports[`b${k}`]!];
   const reps = Math.max(1, Math.round(5e6 / c.flops));
-  const result = pairedRounds([() => a(c.batch, reps), () => b(c.batch, reps)], 1, 21, 3);
+  const result = pairedRounds([() => a(c.batch, reps), () => b(c.batch, reps)], 1, 41, 3);
   const gflops = (c.flops * reps) / result.ms[1]! / 1e6;
-  console.log(`${c.label.padEnd(width)}  B ${gflops.toFixed(1).padStart(5)} GFLOPS  B/A ${formatRatio(result.ratios[1]!)}`);
+  const fastest = (c.flops * reps) / result.fastest[1]! / 1e6;
+  const ratio = (result.fastest[1]! / result.fastest[0]!).toFixed(3);
+  console.log(`${c.label.padEnd(width)}  B ${gflops.toFixed(1).padStart(5)} GFLOPS (fastest ${fastest.toFixed(1).padStart(5)})  B/A ${formatRatio(result.ratios[1]!)}, fastest rounds ×${ratio}`);
 });

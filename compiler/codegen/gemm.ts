@@ -75,7 +75,7 @@ interface Blocking {
 }
 
 /** Bytes of L1 the B panel and the A rows of one k block may fill, and of L2 one A block. */
-const L1_BLOCK_BYTES = 32 << 10;
+const L1_BLOCK_BYTES = 40 << 10;
 const L2_BLOCK_BYTES = 192 << 10;
 
 export function gemmBlocking(s: Pick<GemmSpec, 'M' | 'K' | 'bLayout'>): Blocking {
@@ -230,13 +230,15 @@ function emitDirect(s: GemmSpec): string[] {
       const out: string[] = [];
       for (const r of R) out.push(`const x${r} = ${s.a} + <usize>(i + ${r}) * ${s.aRow};`);
       for (const r of R) for (let q = 0; q < 4; q++) out.push(`let c${r}_${q} = f32x4.splat(0);`);
-      out.push(`for (let k: usize = 0; k < ${K4 * 4}; k += 16) {`);
-      for (let q = 0; q < 4; q++) out.push(`  const b${q} = v128.load(w${q} + k);`);
-      for (const r of R) {
-        out.push(`  const a${r} = v128.load(x${r} + k);`);
-        for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = madd(a${r}, b${q}, c${r}_${q});`);
+      if (K4 > 0) {
+        out.push(`for (let k: usize = 0; k < ${K4 * 4}; k += 16) {`);
+        for (let q = 0; q < 4; q++) out.push(`  const b${q} = v128.load(w${q} + k);`);
+        for (const r of R) {
+          out.push(`  const a${r} = v128.load(x${r} + k);`);
+          for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = madd(a${r}, b${q}, c${r}_${q});`);
+        }
+        out.push(`}`);
       }
-      out.push(`}`);
       const ep = s.epilogue;
       if (ep?.bias) out.push(`const bias = v128.load(${ep.bias} + (<usize>j << 2));`);
       for (const r of R) {
