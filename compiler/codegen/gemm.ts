@@ -14,7 +14,12 @@
 // Nothing is inlined across calls: each product is one straight loop nest (an inlined micro-kernel
 // loses its register allocation; docs/architecture.md, "GEMM", has the measurements).
 //
-// An epilogue adds a bias row and applies an activation before the store (forward fusion).
+// Around the micro-kernel, loops over K blocks and row blocks keep the B panel in L1 and a block
+// of A in L2 for the large products (gemmBlocking). X·Wᵀ on fewer than DIRECT_ROWS rows skips
+// the packing and takes dot products of X's rows with W's rows in place (emitDirect).
+//
+// An epilogue adds a bias row and applies an activation before the store (forward fusion); with
+// K in blocks, on the last block only.
 
 /** A dimension: its AssemblyScript expression, and its value when known at compile time. */
 export interface GemmDim {
