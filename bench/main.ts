@@ -39,8 +39,10 @@ const relaxed = relaxedSimd();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(`nabla bench · ${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · relaxed SIMD ${relaxed ? 'on' : 'off'}`);
-console.log(`median ms per training step (forward + backward + SGD, loss read back), same data and batch for every system`);
-console.log(`nabla = the build loadTrainer picks here (${relaxed ? 'relaxed SIMD' : 'baseline SIMD'}); ratios are system ms / nabla ms\n`);
+if (!values['sweep-only']) {
+  console.log(`median ms per training step (forward + backward + SGD, loss read back), same data and batch for every system`);
+  console.log(`nabla = the build loadTrainer picks here (${relaxed ? 'relaxed SIMD' : 'baseline SIMD'}); ratios are system ms / nabla ms\n`);
+}
 
 /** The W1 batch sweep, on the build loadTrainer picks here. */
 async function sweep(): Promise<void> {

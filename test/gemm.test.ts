@@ -40,31 +40,44 @@ async function expectAgreement(model: typeof spec, n: number): Promise<void> {
   }
 }
 
-// Widths 701 → 38 → 15 → 6: K ≡ 1, 2, 3 (mod 4) and column groups with 2, 3, 2 columns left
-// over in the direct form; a 701-wide X·Wᵀ and a weight gradient over more rows than one K
-// block hold run in K blocks, the last one short; X·Wᵀ rows run in row blocks.
+// The shapes follow the blocking: a first layer one input past a packed K block (so X·Wᵀ runs
+// in two K blocks, the last one short, and in row blocks), and a batch past an in-place K block
+// (so the weight gradient, whose K is the batch, runs in two K blocks). Widths K → 38 → 15 → 6
+// give K ≡ 1, 2, 3 (mod 4) and column groups with 2, 3, 2 columns left over in the direct form.
+const packedKc = gemmBlocking({ M: { expr: 'n' }, K: { expr: 'n' }, bLayout: { kind: 'packed', scratch: '0' } }).kc!;
+const inPlaceKc = gemmBlocking({ M: { expr: 'n' }, K: { expr: 'n' }, bLayout: { kind: 'rows' } }).kc!;
+const inputs = packedKc + 5;
+const batch = inPlaceKc + 18;
 const wide = {
-  input: { shape: [701] },
+  input: { shape: [inputs] },
   layers: [
     { type: 'dense', units: 38, activation: 'tanh' },
     { type: 'dense', units: 15, activation: 'relu' },
     { type: 'dense', units: 6, activation: 'softmax' },
   ],
   loss: { type: 'sparse_categorical_crossentropy' },
-  batchSize: 437,
+  batchSize: batch,
   seed: 3,
+};
+const rowBlock = gemmBlocking({ M: { expr: 'n' }, K: { expr: String(inputs), value: inputs }, bLayout: { kind: 'packed', scratch: '0' } }).mc!;
+/** The largest row count past one in-place K block whose last row block ends in `tail` rows past the 4s. */
+const rowsEndingIn = (tail: number): number => {
+  let n = batch;
+  while ((n % rowBlock) % 4 !== tail) n--;
+  return n;
 };
 
 describe('cache-blocked and direct GEMM', () => {
   it('the wide model reaches the blocked loops', () => {
-    const forward = gemmBlocking({ M: { expr: 'n' }, K: { expr: '701', value: 701 }, bLayout: { kind: 'packed', scratch: '0' } });
-    expect(forward.kc).toBeLessThan(701);
-    expect(forward.mc).toBeLessThan(437);
-    expect(gemmBlocking({ M: { expr: '38', value: 38 }, K: { expr: 'n' }, bLayout: { kind: 'rows' } }).kc).toBeLessThan(437);
+    const forward = gemmBlocking({ M: { expr: 'n' }, K: { expr: String(inputs), value: inputs }, bLayout: { kind: 'packed', scratch: '0' } });
+    expect(forward.kc).toBeLessThan(inputs);
+    expect(forward.mc).toBeLessThan(rowsEndingIn(3));
+    expect(inputs % 4).toBe(1);
+    expect(gemmBlocking({ M: { expr: '38', value: 38 }, K: { expr: 'n' }, bLayout: { kind: 'rows' } }).kc).toBeLessThan(rowsEndingIn(3));
   });
-  // 437, 430, 415 rows: the last row block ends in 1, 2 and 3 rows past the 4s; each a
-  // weight-gradient K past one block. Below DIRECT_ROWS, X·Wᵀ reads W in place.
-  it.each([437, 430, 415, DIRECT_ROWS, DIRECT_ROWS - 1, 2, 1])('gradients agree with the interpreter on %i rows', async (n) => {
+  // The last row block ends in 1, 2 and 3 rows past the 4s; each count a weight-gradient K past
+  // one block. Below DIRECT_ROWS, X·Wᵀ reads W in place.
+  it.each([rowsEndingIn(1), rowsEndingIn(2), rowsEndingIn(3), DIRECT_ROWS, DIRECT_ROWS - 1, 2, 1])('gradients agree with the interpreter on %i rows', async (n) => {
     await expectAgreement(wide, n);
   });
 });

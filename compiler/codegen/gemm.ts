@@ -81,7 +81,7 @@ interface Blocking {
 
 /** Bytes of L1 the B panel and the A rows of one k block may fill, and of L2 one A block. */
 const L1_BLOCK_BYTES = 40 << 10;
-const L2_BLOCK_BYTES = 192 << 10;
+const L2_BLOCK_BYTES = 512 << 10;
 
 export function gemmBlocking(s: Pick<GemmSpec, 'M' | 'K' | 'bLayout'>): Blocking {
   // Per step of k: a packed B panel reads 32 contiguous bytes; an in-place one 32 bytes of a
