@@ -102,14 +102,11 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   const R = [...Array(rows).keys()];
   const V = [...Array(vectors).keys()];
   const offset = (r: number, v: number): number => r * s.N * 4 + v * 16;
-  for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
-  // A later k block adds to what the earlier ones stored (lanes past a narrow panel's columns
-  // are read from in-bounds memory and never stored back).
-  if (kBlocked) {
-    lines.push(`if (k0 > 0) {`);
-    for (const r of R) for (const v of V) lines.push(`  ${acc(r, v)} = v128.load(cBase, ${offset(r, v)});`);
-    lines.push(`}`);
-  }
+  // A later k block adds to what the earlier ones stored, the first to nothing: C masked by
+  // `later` (all ones after the first block), which costs less than a branch on a short block
+  // (lanes past a narrow panel's columns are read from in-bounds memory and never stored back).
+  if (kBlocked) for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = v128.and(v128.load(cBase, ${offset(r, v)}), later);`);
+  else for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
   lines.push(`let ap = aBase; let bp = bBase;`);
   lines.push(kBlocked ? `const aEnd = aBase + kLen * ${s.aK};` : `const aEnd = aBase + <usize>${s.K.expr} * ${s.aK};`);
   lines.push(`while (ap < aEnd) {`);
@@ -306,6 +303,7 @@ function emitBlocked(s: GemmSpec): string[] {
   if (kBlocked) {
     lines.push(`  for (let k0: usize = 0; k0 < <usize>${s.K.expr}; k0 += ${blocking.kc}) {`);
     lines.push(`  const kLen = min<usize>(${blocking.kc}, <usize>${s.K.expr} - k0);`);
+    lines.push(`  const later = i32x4.splat(k0 > 0 ? -1 : 0);`);
   }
   if (blocking.mc !== undefined) {
     lines.push(`  for (let i0 = 0; i0 < ${s.M.expr}; i0 += ${blocking.mc}) {`);
