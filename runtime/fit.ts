@@ -2,7 +2,7 @@
 // per-epoch history. Written once for every engine.
 import { InputError } from './errors.ts';
 import { permutation, Rng } from './prng.ts';
-import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
+import { countCorrectAll, StepLabels, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import type { EpochLog, History } from './history.ts';
 import type { BatchLog, Callback, TrainingModel } from './callbacks.ts';
 import type { Feed } from './tensor.ts';
@@ -111,6 +111,8 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
   const hasRate = signature.hyperparameters?.some((h) => h.name === 'learningRate') ?? false;
   // Checked before the first epoch: a metric that does not fit an output is refused at once.
   new MetricSet(options.metrics ?? [], signature.outputs);
+  const labels = new StepLabels(data.y, opts.batchSize);
+  const batchEnd = hooks.some((h) => h.onBatchEnd);
   model.stopTraining = false;
 
   for (let epoch = 1; epoch <= opts.epochs && !model.stopTraining; epoch++) {
@@ -124,25 +126,29 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
     const metrics = new MetricSet(options.metrics ?? [], signature.outputs);
     for (let batch = 1; batch <= batches && !model.stopTraining; batch++) {
       const start = (batch - 1) * opts.batchSize;
-      for (const h of hooks) yield h.onBatchBegin?.(batch, model);
+      // Only hooks that are there are called and yielded: an absent one would do nothing.
+      for (const h of hooks) if (h.onBatchBegin) yield h.onBatchBegin(batch, model);
       const n = Math.min(opts.batchSize, trainRows - start);
-      const yb = takeBatch(data.y, start, n, order);
       let result;
       try {
-        result = model.guard.step(engine, takeBatch(data.x, start, n, order), yb, n);
+        // The engine copies this step's rows, in the shuffled order, straight from the checked data.
+        result = model.guard.step(engine, data, start, n, order);
       } catch (err) {
         if (!(err instanceof NonFiniteError)) throw err;
         throw err.at(`epoch ${epoch}, batch ${batch} of ${batches}`, { epochs: [...epochs] });
       }
       lossSum += result.loss * n;
       seen += n;
+      const yb = labels.take(start, n, order);
       metrics.add(result.predictions, yb, n);
       const c = single ? countCorrectAll(signature.outputs, result.predictions, yb, n)[0]! : null;
       correct = c === null || correct === null ? null : correct + c;
       const diagnostics = engine.readDiagnostics?.();
       if (diagnostics) telemetry.add(diagnostics);
-      const log: BatchLog = { epoch, batch, batches, size: n, loss: result.loss, meanLoss: lossSum / seen };
-      for (const h of hooks) yield h.onBatchEnd?.(log, model);
+      if (batchEnd) {
+        const log: BatchLog = { epoch, batch, batches, size: n, loss: result.loss, meanLoss: lossSum / seen };
+        for (const h of hooks) if (h.onBatchEnd) yield h.onBatchEnd(log, model);
+      }
       yield undefined;
     }
     // Stopped before its first step (from onEpochBegin): nothing to log. Stopped part-way (from a

@@ -1,7 +1,8 @@
 // The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
 import { ManifestError, RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
-import type { BatchEngine, BatchResult } from './engine.ts';
+import type { Batch, BatchEngine, BatchResult } from './engine.ts';
+import { gatherRows, type Rows } from './data.ts';
 import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 import { verifyManifest, verifyModule, verifyRelaxed } from './verify.ts';
@@ -35,6 +36,7 @@ export interface TrainerViews {
 }
 
 class WasmEngine implements BatchEngine<Float32Array> {
+  readonly precision = 'float32';
   readonly views: TrainerViews;
   private readonly x: readonly (Float32Array | Int32Array)[];
   private readonly y: readonly (Float32Array | Int32Array)[];
@@ -104,17 +106,19 @@ class WasmEngine implements BatchEngine<Float32Array> {
     this.views.state[name]![0] = value;
   }
 
-  private feed(x: readonly Float64Array[], y: readonly Float64Array[] | null): void {
-    x.forEach((data, k) => this.x[k]!.set(data));
-    y?.forEach((data, k) => this.y[k]!.set(data));
+  /** Rows [start, start+n) of every input (and target), in `order` where given, copied straight into the trainer's buffers. */
+  private feed(x: readonly Rows[], y: readonly Rows[] | null, start: number, n: number, order?: Uint32Array): void {
+    for (let k = 0; k < x.length; k++) gatherRows(x[k]!, start, n, order, this.x[k]!);
+    if (y) for (let k = 0; k < y.length; k++) gatherRows(y[k]!, start, n, order, this.y[k]!);
   }
 
+  /** Views of the n rows each output computed: valid until the next call, which overwrites them. */
   private predictions(n: number): Float32Array[] {
-    return this.out.map((o) => o.view.slice(0, n * o.width));
+    return this.out.map((o) => o.view.subarray(0, n * o.width));
   }
 
-  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> {
-    this.feed(x, y);
+  trainBatch(data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<Float32Array> {
+    this.feed(data.x, data.y, start, n, order);
     const guard = this.manifest.buffers.guard;
     if (!this.exports.train_step_checked || !guard) return { loss: this.exports.train_step(n), predictions: this.predictions(n) };
     const loss = this.exports.train_step_checked(n);
@@ -135,15 +139,15 @@ class WasmEngine implements BatchEngine<Float32Array> {
     return { loss, predictions: this.predictions(n), nonFinite: { tensor: this.manifest.guard!.checks[status]!, lastFiniteGradNorms } };
   }
 
-  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
-    this.feed(x, y);
+  gradientsBatch(data: Batch, start: number, n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
+    this.feed(data.x, data.y, start, n);
     const loss = this.exports.gradients(n);
     const grads = new Map(Object.entries(this.views.grads).map(([name, view]) => [name, view.slice()]));
     return { loss, predictions: this.predictions(n), grads };
   }
 
-  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> {
-    this.feed(x, y);
+  evaluateBatch(data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<Float32Array> {
+    this.feed(data.x, data.y, start, n, order);
     const loss = this.exports.evaluate(n);
     return { loss, predictions: this.predictions(n), ...(this.losses.length ? { losses: this.losses.map((view) => view[0]!) } : {}) };
   }
@@ -152,8 +156,8 @@ class WasmEngine implements BatchEngine<Float32Array> {
     return this.finiteSteps ? readDiagnostics(this.manifest, this.exports.memory.buffer) : undefined;
   }
 
-  predictBatch(x: readonly Float64Array[], n: number): Float32Array[] {
-    this.feed(x, null);
+  predictBatch(x: readonly Rows[], start: number, n: number): Float32Array[] {
+    this.feed(x, null, start, n);
     this.exports.predict(n);
     return this.predictions(n);
   }
