@@ -78,20 +78,19 @@ export interface Batch {
  * gathered into buffers of the compiled batch size that every step of a call reuses.
  */
 export class StepLabels {
-  private readonly buffers: Float64Array[];
+  private readonly buffers: readonly Float64Array[];
 
   constructor(
     private readonly y: readonly Rows[],
-    batchSize: number,
+    private readonly batchSize: number,
   ) {
     this.buffers = y.map((r) => new Float64Array(batchSize * r.width));
   }
 
-  take(start: number, n: number, order?: Uint32Array): Float64Array[] {
-    return this.y.map((r, k) => {
-      gatherRows(r, start, n, order, this.buffers[k]!, r.given ?? r.data);
-      return this.buffers[k]!.subarray(0, n * r.width);
-    });
+  /** Valid until the next call, which overwrites them. */
+  take(start: number, n: number, order?: Uint32Array): readonly Float64Array[] {
+    for (let k = 0; k < this.y.length; k++) gatherRows(this.y[k]!, start, n, order, this.buffers[k]!, this.y[k]!.given ?? this.y[k]!.data);
+    return n === this.batchSize ? this.buffers : this.y.map((r, k) => this.buffers[k]!.subarray(0, n * r.width));
   }
 }
 

@@ -2,7 +2,8 @@
 // per-epoch history. Written once for every engine.
 import { InputError } from './errors.ts';
 import { permutation, Rng } from './prng.ts';
-import { countCorrectAll, StepLabels, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
+import { countCorrect } from './metrics.ts';
+import { StepLabels, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import type { EpochLog, History } from './history.ts';
 import type { BatchLog, Callback, TrainingModel } from './callbacks.ts';
 import type { Feed } from './tensor.ts';
@@ -141,7 +142,7 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
       seen += n;
       const yb = labels.take(start, n, order);
       metrics.add(result.predictions, yb, n);
-      const c = single ? countCorrectAll(signature.outputs, result.predictions, yb, n)[0]! : null;
+      const c = single ? countCorrect(signature.outputs[0]!.loss, result.predictions[0]!, yb[0]!, n) : null;
       correct = c === null || correct === null ? null : correct + c;
       const diagnostics = engine.readDiagnostics?.();
       if (diagnostics) telemetry.add(diagnostics);

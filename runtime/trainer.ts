@@ -42,6 +42,10 @@ class WasmEngine implements BatchEngine<Float32Array> {
   private readonly y: readonly (Float32Array | Int32Array)[];
   private readonly out: readonly { readonly view: Float32Array; readonly width: number }[];
   private readonly losses: readonly Float32Array[];
+  /** Every output's whole prediction buffer: the predictions of a full batch, without a view per step. */
+  private readonly fullPredictions: readonly Float32Array[];
+  /** The guard's status word (buffers.guard), where the trainer has the guarded step. */
+  private readonly guardStatus: Int32Array | null;
   /** Guarded steps that completed: the guard's norms are meaningful once there is one. */
   private finiteSteps = 0;
 
@@ -57,6 +61,8 @@ class WasmEngine implements BatchEngine<Float32Array> {
     this.y = b.targets.map((p, k) => (outputs[k]!.labels.dtype === 'i32' ? new Int32Array(buffer, p.offset, p.bytes / 4) : f32(p)));
     this.out = b.predictions.map((p, k) => ({ view: f32(p), width: outputs[k]!.prediction.shape[1] as number }));
     this.losses = outputs.length > 1 ? b.losses.map(f32) : [];
+    this.fullPredictions = this.out.map((o) => o.view.subarray(0, manifest.batchSize * o.width));
+    this.guardStatus = b.guard && exports.train_step_checked ? new Int32Array(buffer, b.guard.offset, 1) : null;
     this.views = {
       input: this.x[0]!,
       labels: this.y[0]!,
@@ -113,28 +119,27 @@ class WasmEngine implements BatchEngine<Float32Array> {
   }
 
   /** Views of the n rows each output computed: valid until the next call, which overwrites them. */
-  private predictions(n: number): Float32Array[] {
-    return this.out.map((o) => o.view.subarray(0, n * o.width));
+  private predictions(n: number): readonly Float32Array[] {
+    return n === this.manifest.batchSize ? this.fullPredictions : this.out.map((o) => o.view.subarray(0, n * o.width));
   }
 
   trainBatch(data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<Float32Array> {
     this.feed(data.x, data.y, start, n, order);
-    const guard = this.manifest.buffers.guard;
-    if (!this.exports.train_step_checked || !guard) return { loss: this.exports.train_step(n), predictions: this.predictions(n) };
-    const loss = this.exports.train_step_checked(n);
-    const buffer = this.exports.memory.buffer;
-    const status = new Int32Array(buffer, guard.offset, 1)[0]!;
+    if (!this.guardStatus) return { loss: this.exports.train_step(n), predictions: this.predictions(n) };
+    const loss = this.exports.train_step_checked!(n);
+    const status = this.guardStatus[0]!;
+    if (status === -1) {
+      this.finiteSteps++;
+      return { loss, predictions: this.predictions(n) };
+    }
+    const guard = this.manifest.buffers.guard!;
     const checks = this.manifest.guard?.checks ?? [];
     if (status < -1 || status >= checks.length) {
       throw new ManifestError(`the guard status word at ${guard.offset} holds ${status}, not -1 or an index of guard.checks: the manifest's buffers.guard does not match the module`);
     }
-    if (status < 0) {
-      this.finiteSteps++;
-      return { loss, predictions: this.predictions(n) };
-    }
     // One norm per gradient buffer (trained parameters), in the order of buffers.grads.
     const grads = this.manifest.buffers.grads;
-    const norms = new Float32Array(buffer, guard.offset + 4, grads.length);
+    const norms = new Float32Array(this.exports.memory.buffer, guard.offset + 4, grads.length);
     const lastFiniteGradNorms = this.finiteSteps ? new Map(grads.map((p, k) => [p.name, norms[k]!])) : null;
     return { loss, predictions: this.predictions(n), nonFinite: { tensor: this.manifest.guard!.checks[status]!, lastFiniteGradNorms } };
   }
@@ -153,10 +158,11 @@ class WasmEngine implements BatchEngine<Float32Array> {
   }
 
   readDiagnostics(): Diagnostics | undefined {
-    return this.finiteSteps ? readDiagnostics(this.manifest, this.exports.memory.buffer) : undefined;
+    // Trainers without telemetry answer at once: fit asks after every step.
+    return this.finiteSteps && this.manifest.diagnostics ? readDiagnostics(this.manifest, this.exports.memory.buffer) : undefined;
   }
 
-  predictBatch(x: readonly Rows[], start: number, n: number): Float32Array[] {
+  predictBatch(x: readonly Rows[], start: number, n: number): readonly Float32Array[] {
     this.feed(x, null, start, n);
     this.exports.predict(n);
     return this.predictions(n);
