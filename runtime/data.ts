@@ -51,13 +51,34 @@ function valueFits(v: number, classes: number | undefined): boolean {
 /** Index of the first value that does not fit (see valueFits), or -1. */
 function firstMisfit(values: ArrayLike<number>, classes: number | undefined): number {
   // Plain loops, no callbacks: this runs on every value of every call.
-  if (classes === undefined && values instanceof Float32Array) {
-    // A float32 is finite in float32 when it is finite: v - v is NaN for ±Infinity and NaN.
-    for (let i = 0; i < values.length; i++) if (values[i]! - values[i]! !== 0) return i;
-    return -1;
-  }
+  // Float32 values fit when they are finite: one fast pass, and the one below only to say where.
+  if (classes === undefined && values instanceof Float32Array && allFinite(values)) return -1;
   for (let i = 0; i < values.length; i++) if (!valueFits(values[i]!, classes)) return i;
   return -1;
+}
+
+/**
+ * No NaN or ±Infinity among float32 values, read as their bits: a float32 is not finite when its
+ * exponent bits are all ones, and then (bits & exponent) + one exponent step sets the sign bit.
+ * Integer ops in four independent lanes: this pass over a whole data set runs on every fit call.
+ */
+function allFinite(values: Float32Array): boolean {
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+  const EXP = 0x7f800000;
+  const STEP = 0x00800000;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const end = bits.length & ~3;
+  for (let i = 0; i < end; i += 4) {
+    a |= (bits[i]! & EXP) + STEP;
+    b |= (bits[i + 1]! & EXP) + STEP;
+    c |= (bits[i + 2]! & EXP) + STEP;
+    d |= (bits[i + 3]! & EXP) + STEP;
+  }
+  for (let i = end; i < bits.length; i++) a |= (bits[i]! & EXP) + STEP;
+  return (a | b | c | d) >= 0;
 }
 
 /** The complaint about value `v` at element i, which valueFits refused. */
