@@ -1,10 +1,12 @@
 // `npm run bench`: median ms per training step of nabla vs TensorFlow.js (wasm SIMD one thread,
 // cpu) and jax-js (wasm device) on the same workloads and data, then GEMM GFLOPS at the W1 shapes
-// and at each conv layer of the image workloads (W4, W5) vs a peak probe.
-// Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm, --no-relaxed.
+// and at each conv layer of the image workloads (W4, W5) vs a peak probe, then what fit and
+// trainStep cost against the bare train_step loop (bench/fit.ts; also `npm run bench:fit`).
+// Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm, --no-fit, --no-relaxed.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchConvGemm } from './conv.ts';
+import { benchFit } from './fit.ts';
 import { benchGemm } from './gemm.ts';
 import { benchJax, initJax, jaxThreads, jaxVersion } from './jax.ts';
 import { benchNabla } from './nabla.ts';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     'no-tfjs': { type: 'boolean' },
     'no-jax': { type: 'boolean' },
     'no-gemm': { type: 'boolean' },
+    'no-fit': { type: 'boolean' },
     'no-relaxed': { type: 'boolean' },
   },
 });
@@ -97,4 +100,9 @@ if (!values['no-gemm']) {
     if (!only || workloads.some((w) => w.name.startsWith('W1'))) for (const line of await benchGemm(budget, simd)) console.log(line);
     if (images.length) for (const line of await benchConvGemm(budget, simd, images)) console.log(line);
   }
+}
+
+if (!values['no-fit']) {
+  console.log('\nfit and trainStep against the bare train_step loop (bench/fit.ts)');
+  for (const line of await benchFit()) console.log(line);
 }
