@@ -207,16 +207,47 @@ export function gatherRows(source: Rows, start: number, count: number, order: Ui
     return;
   }
   if (w < 16) {
-    // Narrow rows value by value: a block copy per row would allocate a view per row.
-    for (let i = 0; i < count; i++) {
-      const at = order[start + i]! * w;
-      for (let c = 0; c < w; c++) into[i * w + c] = from[at + c]!;
-    }
+    // Narrow rows value by value (a block copy per row would allocate a view per row), in a loop of
+    // their own types: loads and stores that meet one type each compile to plain memory accesses;
+    // one loop for every type would be compiled polymorphic, with a type dispatch per value.
+    if (from instanceof Float32Array && into instanceof Float32Array) gatherFloat32(from, into, start, count, order, w);
+    else if (from instanceof Int32Array && into instanceof Int32Array) gatherInt32(from, into, start, count, order, w);
+    else if (into instanceof Float64Array) gatherIntoFloat64(from, into, start, count, order, w);
+    else gatherConverting(from, into, start, count, order, w);
     return;
   }
   for (let i = 0; i < count; i++) {
     const at = order[start + i]! * w;
     into.set(from.subarray(at, at + w), i * w);
+  }
+}
+
+function gatherFloat32(from: Float32Array, into: Float32Array, start: number, count: number, order: Uint32Array, w: number): void {
+  for (let i = 0; i < count; i++) {
+    const at = order[start + i]! * w;
+    for (let c = 0; c < w; c++) into[i * w + c] = from[at + c]!;
+  }
+}
+
+function gatherInt32(from: Int32Array, into: Int32Array, start: number, count: number, order: Uint32Array, w: number): void {
+  for (let i = 0; i < count; i++) {
+    const at = order[start + i]! * w;
+    for (let c = 0; c < w; c++) into[i * w + c] = from[at + c]!;
+  }
+}
+
+/** Targets as fit's metrics read them (StepLabels), or an interpreter's rows. */
+function gatherIntoFloat64(from: RowData, into: Float64Array, start: number, count: number, order: Uint32Array, w: number): void {
+  for (let i = 0; i < count; i++) {
+    const at = order[start + i]! * w;
+    for (let c = 0; c < w; c++) into[i * w + c] = from[at + c]!;
+  }
+}
+
+function gatherConverting(from: RowData, into: RowData, start: number, count: number, order: Uint32Array, w: number): void {
+  for (let i = 0; i < count; i++) {
+    const at = order[start + i]! * w;
+    for (let c = 0; c < w; c++) into[i * w + c] = from[at + c]!;
   }
 }
 
