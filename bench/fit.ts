@@ -10,13 +10,14 @@
 // and as nested arrays (number[][] rows); `trainStep` with one typed-array batch per call.
 //
 //   npm run bench -- --only W1/64 --no-tfjs --no-jax --no-gemm   (prints this table at the end; --no-fit skips it)
-//   npm run bench:fit [-- --base <rev>]
+//   npm run bench:fit [-- --base <rev>] [--only W1/64,iris]
 //
 // --base adds the same fit calls through the runtime of another git revision (checked out under
 // .bench-ab/<commit>/ as bench:ab does), on the same trainer bytes: before and after, in one process.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { compileToWasm } from '../compiler/compile.ts';
 import { loadCsv } from '../compiler/cli/csv.ts';
 import { fitStandardizer, standardize } from '../compiler/cli/preprocess.ts';
@@ -57,14 +58,15 @@ interface StepExports {
   readonly memory: WebAssembly.Memory;
   init(seed: number): void;
   train_step(n: number): number;
+  train_step_checked(n: number): number;
 }
 
 type Load = (bytes: Uint8Array) => Promise<Trainer>;
 
 /** One line per variant: median ms per fit call (or per epoch of steps) and its paired ratio to the bare loop. */
-export async function benchFit(options: { readonly base?: { readonly label: string; readonly load: Load } } = {}): Promise<string[]> {
+export async function benchFit(options: { readonly base?: { readonly label: string; readonly load: Load }; readonly only?: readonly string[] } = {}): Promise<string[]> {
   const lines: string[] = [];
-  for (const c of [w1Case(), irisCase()]) {
+  for (const c of [w1Case(), irisCase()].filter((x) => !options.only || options.only.includes(x.name))) {
     const compiled = await compileToWasm(c.spec);
     const trainer = await loadTrainer(compiled.wasm);
     const { manifest } = trainer;
@@ -78,11 +80,16 @@ export async function benchFit(options: { readonly base?: { readonly label: stri
     const bareEpoch = (): void => {
       for (const n of sizes) bare.train_step(n);
     };
+    // The guarded step fit and trainStep run: the least either can cost.
+    const checkedEpoch = (): void => {
+      for (const n of sizes) bare.train_step_checked(n);
+    };
     const typed = { x: c.x, y: c.y };
     const rows = { x: nested(c), y: Array.from(c.y) };
     const batches = sizes.map((n, b) => ({ x: c.x.slice(b * B * c.features, (b * B + n) * c.features), y: c.y.slice(b * B, b * B + n) }));
     const variants: [string, () => void][] = [
       ['train_step loop (bare)', bareEpoch],
+      ['train_step_checked loop (the guard)', checkedEpoch],
       ['fit, typed arrays', () => trainer.fit(typed)],
       ['fit, nested arrays', () => trainer.fit(rows)],
       ['trainStep per batch, typed arrays', () => batches.forEach((b) => trainer.trainStep(b.x, b.y))],
@@ -117,8 +124,8 @@ async function baseRuntime(rev: string): Promise<{ label: string; load: Load }> 
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const rev = process.argv.includes('--base') ? process.argv[process.argv.indexOf('--base') + 1] : undefined;
-  const base = rev === undefined ? undefined : await baseRuntime(rev);
+  const { values } = parseArgs({ options: { base: { type: 'string' }, only: { type: 'string' } } });
+  const base = values.base === undefined ? undefined : await baseRuntime(values.base);
   console.log(`fit and trainStep against the bare train_step loop · ${new Date().toISOString().slice(0, 16)} · Node ${process.version}`);
-  for (const line of await benchFit(base ? { base } : {})) console.log(line);
+  for (const line of await benchFit({ ...(base ? { base } : {}), ...(values.only ? { only: values.only.split(',') } : {}) })) console.log(line);
 }
