@@ -60,6 +60,8 @@ interface Evaluator {
   evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number, metrics?: readonly MetricSpec[]): Evaluation;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 type Checked = Pick<Required<FitOptions>, 'epochs' | 'batchSize' | 'shuffle' | 'validationSplit' | 'seed'>;
 
 function checkOptions(options: FitOptions, signature: Signature, rows: number): Checked {
@@ -91,8 +93,8 @@ function hooksOf(options: FitOptions): Callback[] {
 
 /**
  * The training loop as a generator: it yields after every step (where fitAsync may let the event
- * loop run or stop on an abort) and returns the history. Callbacks may return a promise: the
- * generator yields it, fitAsync awaits it, fit refuses it.
+ * loop run or stop on an abort) and after every hook a callback has, and returns the history.
+ * Callbacks may return a promise: the generator yields it, fitAsync awaits it, fit refuses it.
  */
 export function* fitSteps<D extends Float32Array | Float64Array>(
   model: TrainingModel & Evaluator,
@@ -117,7 +119,7 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
   model.stopTraining = false;
 
   for (let epoch = 1; epoch <= opts.epochs && !model.stopTraining; epoch++) {
-    for (const h of hooks) yield h.onEpochBegin?.(epoch, model);
+    for (const h of hooks) if (h.onEpochBegin) yield h.onEpochBegin(epoch, model);
     const started = performance.now();
     const order = opts.shuffle ? permutation(trainRows, rng) : undefined;
     let lossSum = 0;
@@ -127,7 +129,6 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
     const metrics = new MetricSet(options.metrics ?? [], signature.outputs);
     for (let batch = 1; batch <= batches && !model.stopTraining; batch++) {
       const start = (batch - 1) * opts.batchSize;
-      // Only hooks that are there are called and yielded: an absent one would do nothing.
       for (const h of hooks) if (h.onBatchBegin) yield h.onBatchBegin(batch, model);
       const n = Math.min(opts.batchSize, trainRows - start);
       let result;
@@ -155,23 +156,26 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
     // Stopped before its first step (from onEpochBegin): nothing to log. Stopped part-way (from a
     // batch hook): as Keras, the epoch is logged, its means over the rows it trained on.
     if (seen === 0) break;
-    let log: EpochLog = { epoch, loss: lossSum / seen, seconds: 0 };
+    // Written field by field, in the order the log's readers see: seconds first held in its place.
+    const log: Mutable<EpochLog> = { epoch, loss: lossSum / seen, seconds: 0 };
     const diagnostics = telemetry.mean();
-    if (diagnostics) log = { ...log, diagnostics };
-    if (correct !== null) log = { ...log, accuracy: correct / seen };
-    if (!metrics.empty) log = { ...log, metrics: metrics.results() };
+    if (diagnostics) log.diagnostics = diagnostics;
+    if (correct !== null) log.accuracy = correct / seen;
+    if (!metrics.empty) log.metrics = metrics.results();
     if (valRows > 0) {
       const val = model.evaluateRows(data, undefined, trainRows, valRows, options.metrics);
-      log = { ...log, valLoss: val.loss, ...(val.accuracy !== undefined ? { valAccuracy: val.accuracy } : {}), ...(val.outputs ? { valOutputs: val.outputs } : {}) };
-      if (val.metrics) log = { ...log, valMetrics: val.metrics };
+      log.valLoss = val.loss;
+      if (val.accuracy !== undefined) log.valAccuracy = val.accuracy;
+      if (val.outputs) log.valOutputs = val.outputs;
+      if (val.metrics) log.valMetrics = val.metrics;
     }
-    if (hasRate) log = { ...log, learningRate: model.learningRate };
-    log = { ...log, seconds: (performance.now() - started) / 1000 };
+    if (hasRate) log.learningRate = model.learningRate;
+    log.seconds = (performance.now() - started) / 1000;
     epochs.push(log);
-    for (const h of hooks) yield h.onEpochEnd?.(log, model);
+    for (const h of hooks) if (h.onEpochEnd) yield h.onEpochEnd(log, model);
   }
   const history = { epochs };
-  for (const h of hooks) yield h.onTrainEnd?.(history, model);
+  for (const h of hooks) if (h.onTrainEnd) yield h.onTrainEnd(history, model);
   return history;
 }
 
