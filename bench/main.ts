@@ -104,5 +104,6 @@ if (!values['no-gemm']) {
 
 if (!values['no-fit']) {
   console.log('\nfit and trainStep against the bare train_step loop (bench/fit.ts)');
-  for (const line of await benchFit()) console.log(line);
+  // --only applies here too: W1/64 and iris (not a table workload) are the names.
+  for (const line of await benchFit(only ? { only } : {})) console.log(line);
 }
