@@ -4,10 +4,12 @@
 // trainStep cost against the bare train_step loop (bench/fit.ts; also `npm run bench:fit`),
 // then the W1 batch sweep (batch 1 to 2048, step time against its FLOP time at the probe's rate).
 // Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm,
-// --no-fit, --no-sweep, --sweep-only (the sweep alone), --no-relaxed.
+// --no-fit, --no-sweep, --sweep-only (the sweep alone), --no-depth, --no-relaxed.
+// Last, the depth sweep: compile time and .wasm size at depth 1, 10, 100, 1000 (bench/depth.ts).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchConvGemm } from './conv.ts';
+import { benchDepth } from './depth.ts';
 import { benchFit } from './fit.ts';
 import { benchGemm } from './gemm.ts';
 import { benchJax, initJax, jaxThreads, jaxVersion } from './jax.ts';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     'no-gemm': { type: 'boolean' },
     'no-fit': { type: 'boolean' },
     'no-sweep': { type: 'boolean' },
+    'no-depth': { type: 'boolean' },
     'sweep-only': { type: 'boolean' },
     'no-relaxed': { type: 'boolean' },
   },
@@ -127,3 +130,8 @@ if (!values['no-fit']) {
 }
 
 await sweep();
+
+if (!values['no-depth']) {
+  console.log('');
+  for (const line of await benchDepth()) console.log(line);
+}
