@@ -6,6 +6,7 @@
 // step 0), as Keras does.
 import { z } from 'zod';
 import { defineLayer, LayerShapeError } from './layer.ts';
+import { bidirectionalOnnx, bidirectionalTorch } from './interop/recurrent.ts';
 import { gruCell, gruOptions } from './gru.ts';
 import { lstmCell } from './lstm.ts';
 import { gatedOptions, recurrentOptions, recurrentOutputShape, recurrentParams, unroll, type Cell, type RecurrentOptions } from './recurrent.ts';
@@ -45,4 +46,6 @@ export const bidirectionalLayer = defineLayer({
     return b.op('concat', [forward, backward]);
   },
   describe: ({ layer }) => `bidirectional ${layer.type} (2×${layer.units})`,
+  torch: bidirectionalTorch((o) => cellOf(o.layer)),
+  onnx: bidirectionalOnnx((o) => cellOf(o.layer)),
 });

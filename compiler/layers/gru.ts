@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
 import { defineLayer } from './layer.ts';
+import { recurrentKeras, recurrentOnnx, recurrentTorch } from './interop/recurrent.ts';
 import { activate, gatedOptions, matrixRows, plus, recurrentActivationOf, recurrentOutputShape, recurrentParams, unroll, type Cell, type RecurrentOptions } from './recurrent.ts';
 
 export interface GruOptions extends RecurrentOptions {
@@ -60,4 +61,7 @@ export const gruLayer = defineLayer({
   lower: ({ b, options, inputs, inputShapes, params }) =>
     unroll({ b, cell: gruCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards }),
   describe: (o) => `gru (${o.units}${o.resetAfter ? '' : ', reset before'})`,
+  keras: recurrentKeras(gruCell, 'GRU'),
+  torch: recurrentTorch(gruCell),
+  onnx: recurrentOnnx(gruCell),
 });

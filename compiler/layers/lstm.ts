@@ -4,6 +4,7 @@
 //   c_t = f·c_{t−1} + i·g,  h_t = o·tanh(c_t)
 // σ is recurrentActivation (sigmoid), tanh is activation; h and c start at zero.
 import { defineLayer } from './layer.ts';
+import { recurrentKeras, recurrentOnnx, recurrentTorch } from './interop/recurrent.ts';
 import { activate, gatedOptions, plus, recurrentActivationOf, recurrentOutputShape, recurrentParams, unroll, type Cell } from './recurrent.ts';
 
 export const lstmCell: Cell = {
@@ -30,4 +31,7 @@ export const lstmLayer = defineLayer({
   lower: ({ b, options, inputs, inputShapes, params }) =>
     unroll({ b, cell: lstmCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards }),
   describe: (o) => `lstm (${o.units})`,
+  keras: recurrentKeras(lstmCell, 'LSTM'),
+  torch: recurrentTorch(lstmCell),
+  onnx: recurrentOnnx(lstmCell),
 });

@@ -1,6 +1,7 @@
 // Keras's SimpleRNN, PyTorch's nn.RNN: h_t = activation(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh),
 // unrolled over the compiled steps (recurrent.ts). Weights in PyTorch's names and layout.
 import { defineLayer } from './layer.ts';
+import { recurrentKeras, recurrentOnnx, recurrentTorch } from './interop/recurrent.ts';
 import { activate, plus, recurrentOptions, recurrentOutputShape, recurrentParams, unroll, type Cell } from './recurrent.ts';
 
 export const simpleRnnCell: Cell = {
@@ -17,4 +18,7 @@ export const simpleRnnLayer = defineLayer({
   lower: ({ b, options, inputs, inputShapes, params }) =>
     unroll({ b, cell: simpleRnnCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards }),
   describe: (o) => `simple_rnn (${o.units})`,
+  keras: recurrentKeras(simpleRnnCell, 'SimpleRNN'),
+  torch: recurrentTorch(simpleRnnCell),
+  onnx: recurrentOnnx(simpleRnnCell),
 });
