@@ -1,6 +1,7 @@
 // `npm run bench`: median ms per training step of nabla vs TensorFlow.js (wasm SIMD one thread,
 // cpu) and jax-js (wasm device) on the same workloads and data, then GEMM GFLOPS at the W1 shapes
-// and at each conv layer of the image workloads (W4, W5) vs a peak probe, then what fit and
+// and at each conv layer of the image workloads (W4, W5) vs a peak probe (W6, an LSTM, prints its
+// GEMM GFLOPS per step), then what fit and
 // trainStep cost against the bare train_step loop (bench/fit.ts; also `npm run bench:fit`),
 // then the W1 batch sweep (batch 1 to 2048, step time against its FLOP time at the probe's rate).
 // Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm,
@@ -17,7 +18,7 @@ import { benchNabla } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { benchW1Sweep } from './sweep.ts';
 import { benchTfjs, loadedWasm } from './tfjs.ts';
-import { WORKLOADS } from './workloads.ts';
+import { stepGemmFlops, WORKLOADS } from './workloads.ts';
 
 const { values } = parseArgs({
   options: {
@@ -94,12 +95,14 @@ for (const w of workloads) {
   const cpuMs = values['no-tfjs'] ? undefined : (await benchTfjs(w, 'cpu', budget / 2, w.image !== undefined)).ms;
   if (cpuMs !== undefined && w.image) notes.push(`tfjs-cpu ${w.name}: one step timed after one warm-up step (${(cpuMs / 1000).toFixed(1)} s)`);
   let jax: number | undefined;
-  if (!jaxSkipped) {
+  if (!jaxSkipped && w.lstm) notes.push(`jax-js ${w.name}: the recurrent workload is not written for jax-js`);
+  if (!jaxSkipped && !w.lstm) {
     const r = await benchJax(w, budget);
     if (r.device !== jaxDevice) throw new Error(`jax-js ${w.name}: ran on ${r.device}, not ${jaxDevice}`);
     jax = r.ms;
     jaxLosses.push(`${w.name} ${r.first.toFixed(3)} → ${r.loss.toFixed(3)}`);
   }
+  if (w.lstm) notes.push(`${w.name}: ${(stepGemmFlops(w) / 1e6).toFixed(0)} MFLOP of matrix products per step (input projection, recurrent products, their gradients): ${(stepGemmFlops(w) / best / 1e6).toFixed(2)} GFLOPS at nabla's step time`);
   const ratio = (ms: number | undefined): string => (ms === undefined ? '—' : `${(ms / best).toFixed(1)}×`);
   rows.push([w.name, fmt(best), fmt(nabla.ms.baseline), fmt(wasm), fmt(cpuMs), fmt(jax), ratio(wasm), ratio(cpuMs), ratio(jax), nabla.compileMs.toFixed(0), (nabla.wasmBytes / 1024).toFixed(1)]);
 }

@@ -24,6 +24,11 @@ import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
 import { reshapeLayer } from './reshape.ts';
 import { separableConv2dLayer } from './separable_conv2d.ts';
+import { simpleRnnLayer } from './simple_rnn.ts';
+import { lstmLayer } from './lstm.ts';
+import { gruLayer } from './gru.ts';
+import { bidirectionalLayer } from './bidirectional.ts';
+import { repeatVectorLayer } from './repeat_vector.ts';
 
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
@@ -50,6 +55,11 @@ export const builtinLayers = [
   globalMaxPooling2dLayer,
   globalAveragePooling1dLayer,
   zeroPadding2dLayer,
+  simpleRnnLayer,
+  lstmLayer,
+  gruLayer,
+  bidirectionalLayer,
+  repeatVectorLayer,
 ] as const;
 
 const table = new Map<string, AnyLayerDef>(builtinLayers.map((def): [string, AnyLayerDef] => [def.type, def]));

@@ -1,13 +1,14 @@
 // The ONNX export: onnxruntime-node runs the exported inference graph and gives the predictions
 // of nabla's compiled float32 trainer within float32 rounding, for the example models (batch norm
 // with running statistics, dropout, several inputs and outputs), one using every activation, and
-// the convolutional models of conv-models.ts.
+// the convolutional models of conv-models.ts and the recurrent ones of recurrent-models.ts.
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile, exportOnnx, ONNX_OPSET, randomBatch } from '../../compiler/index.ts';
 import onnxProto from 'onnx-proto';
 import { convModels } from './conv-models.ts';
+import { recurrentModels } from './recurrent-models.ts';
 import { maxRelativeError } from '../support/compare.ts';
 
 const example = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../examples/${path}`, import.meta.url), 'utf8'));
@@ -49,6 +50,7 @@ const models: readonly [string, unknown][] = [
   ['every activation and normalization', everything],
   ['token ids, embedding, reshape and flatten', tokens],
   ...convModels,
+  ...recurrentModels,
 ];
 
 describe('ONNX export', () => {

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile, exportTorch, interpret, loadCheckpoint, randomBatch, relativeDifference, weightsFromSafetensors, weightsToSafetensors } from '../../compiler/index.ts';
 import { toWeights } from '../../compiler/interop/weights.ts';
 import { convModels } from './conv-models.ts';
+import { recurrentModels } from './recurrent-models.ts';
 
 const STEPS = 3;
 const TOLERANCE = 1e-6;
@@ -97,6 +98,7 @@ const models: readonly [string, unknown][] = [
     },
   ],
   ...convModels,
+  ...recurrentModels,
   ['SGD with Nesterov momentum and a step schedule', { ...(example('iris/model.json') as object), optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true, clipValue: 0.1, schedule: { type: 'step', stepSize: 2, gamma: 0.5 } } }],
 ];
 
