@@ -88,7 +88,7 @@ export const transformerBlockLayer = defineLayer({
     },
     forward: (o, [x], self, [shape]) => {
       const steps = shape![0]!;
-      return o.useCausalMask ? `${self}(${x}, src_mask=torch.ones(${steps}, ${steps}, dtype=torch.bool, device=${x}.device).triu(1), is_causal=True)` : `${self}(${x})`;
+      return o.useCausalMask ? `${self}(${x}, src_mask=torch.ones(${steps}, ${steps}, dtype=torch.bool, device=${x}.device).triu(1))` : `${self}(${x})`;
     },
   },
 });

@@ -25,6 +25,9 @@ import { globalMaxPooling2dLayer } from '../layers/global_max_pooling2d.ts';
 import { globalAveragePooling1dLayer } from '../layers/global_average_pooling1d.ts';
 import { zeroPadding2dLayer } from '../layers/zero_padding2d.ts';
 import { reshapeLayer } from '../layers/reshape.ts';
+import { multiHeadAttentionLayer } from '../layers/multi_head_attention.ts';
+import { positionEmbeddingLayer } from '../layers/position_embedding.ts';
+import { transformerBlockLayer } from '../layers/transformer_block.ts';
 import { applicable, SymbolicTensor, type Applicable, type LayerInputOf } from '../layers/symbolic.ts';
 import { symbolicInput } from './functional.ts';
 import { parseSpec, type ActivationSpec, type ModelSpecInput, type SequentialSpec } from './spec.ts';
@@ -125,6 +128,29 @@ export function zeroPadding2d(options: Options<typeof zeroPadding2dLayer> = {}):
 /** Keras's Embedding: `embedding(inputDim, outputDim, { embeddingsInitializer, name })`, reading an input of dtype 'int32'. */
 export function embedding(inputDim: number, outputDim: number, options: Options<typeof embeddingLayer, 'inputDim' | 'outputDim'> = {}): Applicable {
   return applicable(embeddingLayer, { type: 'embedding', inputDim, outputDim, ...options });
+}
+
+/**
+ * Keras's MultiHeadAttention on [steps, features]: `multiHeadAttention(4, { useCausalMask: true })`;
+ * applied to one tensor it is self-attention, to [query, value] or [query, value, key] cross-attention.
+ * Parameters as torch.nn.MultiheadAttention's: `in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias`.
+ */
+export function multiHeadAttention(numHeads: number, options: Options<typeof multiHeadAttentionLayer, 'numHeads'> = {}): Applicable {
+  return applicable(multiHeadAttentionLayer, { type: 'multi_head_attention', numHeads, ...options });
+}
+
+/** A learned position embedding added to [steps, features] (keras_hub's PositionEmbedding); table `weight` [sequenceLength, features]. */
+export function positionEmbedding(options: Options<typeof positionEmbeddingLayer> = {}): Applicable {
+  return applicable(positionEmbeddingLayer, { type: 'position_embedding', ...options });
+}
+
+/**
+ * A pre-norm transformer block on [steps, features]: LN → (causal) multi-head attention → add →
+ * LN → MLP (mlpDim, default 4 × features; gelu) → add. One layer of the spec (`transformer_block`),
+ * its parameters named as torch.nn.TransformerEncoderLayer's.
+ */
+export function transformerBlock(options: Options<typeof transformerBlockLayer>): Applicable {
+  return applicable(transformerBlockLayer, { type: 'transformer_block', ...options });
 }
 
 /** Keras's Flatten: each sample as one row of values (an image [h, w, c] → [h·w·c]). */
