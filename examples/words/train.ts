@@ -89,6 +89,8 @@ export interface WordsResult {
   readonly epochs: readonly EpochLog[];
   readonly compileSeconds: number;
   readonly wasmBytes: number;
+  /** The trained model, for more samples. */
+  readonly trainer: Trainer;
 }
 
 export interface WordsOptions {
@@ -128,7 +130,7 @@ export async function trainWords(options: WordsOptions = {}): Promise<WordsResul
   const samples = sample(trainer, 10, 7);
   print(`validation: ${validationNats.toFixed(4)} nats/char (bigram ${baseline.toFixed(4)})`);
   print(`samples: ${samples.join(' ')}`);
-  return { validationNats, bigramNats: baseline, samples, epochs: history.epochs, compileSeconds, wasmBytes: compiled.wasm.length };
+  return { validationNats, bigramNats: baseline, samples, epochs: history.epochs, compileSeconds, wasmBytes: compiled.wasm.length, trainer };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
