@@ -12,6 +12,7 @@ import { BATCH, type NodeId } from '../ir/types.ts';
 import type { InitializerSpec } from '../init/initializers.ts';
 import { affine } from './dense.ts';
 import { LayerShapeError, type FeatureShape, type ParamDecl } from './layer.ts';
+import type { OnnxEmitter } from './interop/types.ts';
 
 export interface AttentionShape {
   readonly numHeads: number;
@@ -90,4 +91,38 @@ export function multiHeadAttention(b: GraphBuilder, query: NodeId, key: NodeId, 
   const weights = b.op('softmax', [b.op('batch_matmul', [q, k], { transB: true })], { causal });
   const heads = mergeHeads(b, b.op('batch_matmul', [weights, v]), tq, H, a.valueDim);
   return affine(b, heads, p.outWeight, p.outBias);
+}
+
+/** ONNX (opset 17) names of the four parameters' initializers, the biases absent without useBias. */
+export interface OnnxAttentionParams {
+  readonly inWeight: string;
+  readonly inBias?: string | undefined;
+  readonly outWeight: string;
+  readonly outBias?: string | undefined;
+}
+
+/** The same attention as ONNX nodes: MatMul by the transposed weights, heads by Reshape and Transpose, the causal mask as −1e9 added above the diagonal. */
+export function onnxMultiHeadAttention(g: OnnxEmitter, query: string, key: string, value: string, p: OnnxAttentionParams, a: AttentionShape, causal: boolean, tq: number, tk: number): string {
+  const H = a.numHeads;
+  const linear = (x: string, w: string, bias: string | undefined): string => {
+    const product = g.node('MatMul', [x, g.node('Transpose', [w], { perm: [1, 0] })]);
+    return bias === undefined ? product : g.node('Add', [product, bias]);
+  };
+  const projected = new Map<string, string>();
+  const project = (x: string): string => {
+    let all = projected.get(x);
+    if (all === undefined) projected.set(x, (all = linear(x, p.inWeight, p.inBias)));
+    return all;
+  };
+  const columns = (x: string, start: number, size: number): string => g.node('Slice', [project(x), g.integers([start]), g.integers([start + size]), g.integers([-1])]);
+  const split = (x: string, steps: number, d: number): string => g.node('Transpose', [g.node('Reshape', [x, g.integers([0, steps, H, d])])], { perm: [0, 2, 1, 3] });
+  const qWidth = H * a.keyDim;
+  const q = split(g.node('Mul', [columns(query, 0, qWidth), g.constant([1 / Math.sqrt(a.keyDim)])]), tq, a.keyDim);
+  const k = split(columns(key, qWidth, qWidth), tk, a.keyDim);
+  const v = split(columns(value, 2 * qWidth, H * a.valueDim), tk, a.valueDim);
+  let scores = g.node('MatMul', [q, g.node('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+  if (causal) scores = g.node('Add', [scores, g.constant(Array.from({ length: tq * tk }, (_, i) => (i % tk > Math.floor(i / tk) ? -1e9 : 0)), [tq, tk])]);
+  const heads = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
+  const merged = g.node('Reshape', [g.node('Transpose', [heads], { perm: [0, 2, 1, 3] }), g.integers([0, tq, H * a.valueDim])]);
+  return linear(merged, p.outWeight, p.outBias);
 }

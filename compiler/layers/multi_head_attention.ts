@@ -5,10 +5,10 @@
 // numHeads·keyDim = features and valueDim = keyDim (the default keyDim is features / numHeads), a
 // checkpoint loads into `nn.MultiheadAttention(features, numHeads, batch_first=True)` as it is.
 // Keras's per-role kernels [E, H, d] are other tensors (query/key/value/attention_output): the
-// Keras import and export are not offered for this layer.
+// Keras import and export are not offered for this layer. ONNX: the same nodes, opset 17.
 import { z } from 'zod';
 import { Initializer } from '../init/initializers.ts';
-import { attentionInputs, attentionParams, attentionSuffixes, multiHeadAttention, type AttentionShape } from './attention.ts';
+import { attentionInputs, attentionParams, attentionSuffixes, multiHeadAttention, onnxMultiHeadAttention, type AttentionShape } from './attention.ts';
 import { positiveInt } from './fields.ts';
 import { defineLayer, LayerShapeError, type FeatureShape } from './layer.ts';
 
@@ -76,6 +76,13 @@ export const multiHeadAttentionLayer = defineLayer({
       const key = k ?? value;
       const mask = o.useCausalMask ? `, attn_mask=torch.ones(${shapes[0]![0]}, ${(shapes[1] ?? shapes[0]!)[0]}, dtype=torch.bool, device=${q}.device).triu(1)` : '';
       return `${self}(${q}, ${key}, ${value}, need_weights=False${mask})[0]`;
+    },
+  },
+  onnx: {
+    lower: (g, o, [q, v, k], params, shapes) => {
+      const value = v ?? q!;
+      const p = { inWeight: params[suffixes.inWeight]!, inBias: params[suffixes.inBias], outWeight: params[suffixes.outWeight]!, outBias: params[suffixes.outBias] };
+      return onnxMultiHeadAttention(g, q!, k ?? value, value, p, headShape('multi_head_attention', o, width(shapes)), o.useCausalMask, shapes[0]![0]!, (shapes[1] ?? shapes[0]!)[0]!);
     },
   },
 });

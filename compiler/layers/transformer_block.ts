@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { Initializer } from '../init/initializers.ts';
 import { activate, Activation } from '../model/activations.ts';
 import { f32Epsilon } from '../model/numbers.ts';
-import { attentionInputs, attentionParams, attentionSuffixes, multiHeadAttention } from './attention.ts';
+import { attentionInputs, attentionParams, attentionSuffixes, multiHeadAttention, onnxMultiHeadAttention } from './attention.ts';
+import { onnxActivation } from './interop/onnx.ts';
 import { affine } from './dense.ts';
 import { positiveInt } from './fields.ts';
 import { py } from './interop/torch.ts';
@@ -89,6 +90,24 @@ export const transformerBlockLayer = defineLayer({
     forward: (o, [x], self, [shape]) => {
       const steps = shape![0]!;
       return o.useCausalMask ? `${self}(${x}, src_mask=torch.ones(${steps}, ${steps}, dtype=torch.bool, device=${x}.device).triu(1))` : `${self}(${x})`;
+    },
+  },
+  onnx: {
+    lower: (g, o, [x], params, shapes) => {
+      const p = (suffix: string) => params[suffix]!;
+      const norm = (t: string, gamma: string, beta: string): string => {
+        const mean = (u: string): string => g.node('ReduceMean', [u], { axes: [-1], keepdims: 1 });
+        const centered = g.node('Sub', [t, mean(t)]);
+        const scaled = g.node('Div', [centered, g.node('Sqrt', [g.node('Add', [mean(g.node('Mul', [centered, centered])), g.constant([o.epsilon])])])]);
+        return g.node('Add', [g.node('Mul', [scaled, p(gamma)]), p(beta)]);
+      };
+      const linear = (t: string, w: string, b: string): string => g.node('Add', [g.node('MatMul', [t, g.node('Transpose', [p(w)], { perm: [1, 0] })]), p(b)]);
+      const steps = shapes[0]![0]!;
+      const normed = norm(x!, 'norm1.weight', 'norm1.bias');
+      const attentionParams = { inWeight: p(attention.inWeight), inBias: p(attention.inBias), outWeight: p(attention.outWeight), outBias: p(attention.outBias) };
+      const h = g.node('Add', [x!, onnxMultiHeadAttention(g, normed, normed, normed, attentionParams, headShape('transformer_block', o, width(shapes)), o.useCausalMask, steps, steps)]);
+      const hidden = onnxActivation(g, o.activation, linear(norm(h, 'norm2.weight', 'norm2.bias'), 'linear1.weight', 'linear1.bias'));
+      return g.node('Add', [h, linear(hidden, 'linear2.weight', 'linear2.bias')]);
     },
   },
 });
