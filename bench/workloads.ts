@@ -147,3 +147,16 @@ export function stepGemmFlops(w: Workload): number {
   });
   return flops;
 }
+
+/** The depth sweep's model: 32 → depth × Dense(64, tanh) → 1, MSE, SGD, batch 32. */
+export function deepSpec(depth: number): unknown {
+  return {
+    name: `deep${depth}`,
+    input: { name: 'x', shape: [32] },
+    layers: [...Array.from({ length: depth }, (_, i) => ({ type: 'dense', name: `h${i}`, units: 64, activation: 'tanh' })), { type: 'dense', name: 'out', units: 1 }],
+    loss: { type: 'mse' },
+    optimizer: { type: 'sgd', learningRate: 0.01 },
+    batchSize: 32,
+    seed: 1,
+  };
+}
