@@ -325,5 +325,5 @@ describe('random attention models', () => {
       }),
       { seed: 20261201, numRuns: 6 },
     );
-  });
+  }, 300_000);
 });
