@@ -16,7 +16,8 @@ export const loadedWasm: string[] = [];
 
 let wasmReady = false;
 
-async function useBackend(backend: TfjsBackend): Promise<void> {
+/** Makes `backend` tfjs's current one (the wasm backend loaded once, one thread). */
+export async function useTfjsBackend(backend: TfjsBackend): Promise<void> {
   if (backend === 'wasm' && !wasmReady) {
     const require = createRequire(import.meta.url);
     const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
@@ -40,7 +41,7 @@ async function useBackend(backend: TfjsBackend): Promise<void> {
 }
 
 export async function benchTfjs(w: Workload, backend: TfjsBackend, budgetMs: number, slowSteps = false): Promise<{ ms: number; loss: number }> {
-  await useBackend(backend);
+  await useTfjsBackend(backend);
   const { x, labels, outputs } = syntheticBatch(w);
   const xT = w.image ? tf.tensor4d(x, [w.batch, ...w.image.shape]) : tf.tensor2d(x, [w.batch, w.inputs]);
   const yT = labels instanceof Int32Array ? tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), outputs), 'float32') : tf.tensor2d(labels, [w.batch, outputs]);

@@ -22,6 +22,9 @@ import { maxPooling2dLayer } from './max_pooling2d.ts';
 import { zeroPadding2dLayer } from './zero_padding2d.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
+import { multiHeadAttentionLayer } from './multi_head_attention.ts';
+import { positionEmbeddingLayer } from './position_embedding.ts';
+import { transformerBlockLayer } from './transformer_block.ts';
 import { reshapeLayer } from './reshape.ts';
 import { separableConv2dLayer } from './separable_conv2d.ts';
 import { simpleRnnLayer } from './simple_rnn.ts';
@@ -60,6 +63,9 @@ export const builtinLayers = [
   gruLayer,
   bidirectionalLayer,
   repeatVectorLayer,
+  multiHeadAttentionLayer,
+  positionEmbeddingLayer,
+  transformerBlockLayer,
 ] as const;
 
 const table = new Map<string, AnyLayerDef>(builtinLayers.map((def): [string, AnyLayerDef] => [def.type, def]));

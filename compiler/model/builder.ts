@@ -30,6 +30,9 @@ import { lstmLayer } from '../layers/lstm.ts';
 import { gruLayer } from '../layers/gru.ts';
 import { bidirectionalLayer } from '../layers/bidirectional.ts';
 import { repeatVectorLayer } from '../layers/repeat_vector.ts';
+import { multiHeadAttentionLayer } from '../layers/multi_head_attention.ts';
+import { positionEmbeddingLayer } from '../layers/position_embedding.ts';
+import { transformerBlockLayer } from '../layers/transformer_block.ts';
 import { applicable, SymbolicTensor, type Applicable, type LayerInputOf } from '../layers/symbolic.ts';
 import { symbolicInput } from './functional.ts';
 import { parseSpec, type ActivationSpec, type ModelSpecInput, type SequentialSpec } from './spec.ts';
@@ -157,6 +160,29 @@ export function bidirectional(layer: Applicable, options: { readonly name?: stri
 /** Keras's RepeatVector: [features] → [n, features]. */
 export function repeatVector(n: number, options: { readonly name?: string } = {}): Applicable {
   return applicable(repeatVectorLayer, { type: 'repeat_vector', n, ...options });
+}
+
+/**
+ * Keras's MultiHeadAttention on [steps, features]: `multiHeadAttention(4, { useCausalMask: true })`;
+ * applied to one tensor it is self-attention, to [query, value] or [query, value, key] cross-attention.
+ * Parameters as torch.nn.MultiheadAttention's: `in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias`.
+ */
+export function multiHeadAttention(numHeads: number, options: Options<typeof multiHeadAttentionLayer, 'numHeads'> = {}): Applicable {
+  return applicable(multiHeadAttentionLayer, { type: 'multi_head_attention', numHeads, ...options });
+}
+
+/** A learned position embedding added to [steps, features] (keras_hub's PositionEmbedding); table `weight` [sequenceLength, features]. */
+export function positionEmbedding(options: Options<typeof positionEmbeddingLayer> = {}): Applicable {
+  return applicable(positionEmbeddingLayer, { type: 'position_embedding', ...options });
+}
+
+/**
+ * A pre-norm transformer block on [steps, features]: LN → (causal) multi-head attention → add →
+ * LN → MLP (mlpDim, default 4 × features; gelu) → add. One layer of the spec (`transformer_block`),
+ * its parameters named as torch.nn.TransformerEncoderLayer's.
+ */
+export function transformerBlock(options: Options<typeof transformerBlockLayer>): Applicable {
+  return applicable(transformerBlockLayer, { type: 'transformer_block', ...options });
 }
 
 /** Keras's Flatten: each sample as one row of values (an image [h, w, c] → [h·w·c]). */

@@ -42,6 +42,22 @@ const tokens = {
   loss: { type: 'categorical_crossentropy' },
 };
 
+/** Token ids, position embedding, causal self-attention, a cross-attention of other head widths and a transformer block. */
+const attention = {
+  name: 'attention',
+  inputs: [{ name: 'ids', shape: [5], dtype: 'int32' }],
+  nodes: [
+    { type: 'embedding', name: 'emb', inputDim: 7, outputDim: 6, inputs: ['ids'] },
+    { type: 'position_embedding', name: 'pos', sequenceLength: 8, inputs: ['emb'] },
+    { type: 'multi_head_attention', name: 'self', numHeads: 2, useCausalMask: true, inputs: ['pos'] },
+    { type: 'multi_head_attention', name: 'cross', numHeads: 3, keyDim: 2, valueDim: 3, inputs: ['self', 'pos'] },
+    { type: 'transformer_block', name: 'block', numHeads: 2, mlpDim: 8, inputs: ['cross'] },
+    { type: 'flatten', name: 'flat', inputs: ['block'] },
+    { type: 'dense', name: 'out', units: 3, activation: 'softmax', inputs: ['flat'] },
+  ],
+  outputs: [{ node: 'out', loss: { type: 'categorical_crossentropy' } }],
+};
+
 const models: readonly [string, unknown][] = [
   ['iris', example('iris/model.json')],
   ['multi-output wine', example('multi-output/model.json')],
@@ -49,6 +65,7 @@ const models: readonly [string, unknown][] = [
   ['wide & deep', example('wide-deep/model.json')],
   ['every activation and normalization', everything],
   ['token ids, embedding, reshape and flatten', tokens],
+  ['position embedding, attention and a transformer block', attention],
   ...convModels,
   ...recurrentModels,
 ];
