@@ -3,7 +3,7 @@
 // trainers run the same spec, data and SIMD flavour; rounds alternate between them (pairedRounds),
 // so a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
 //
-//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64] [--baseline] [--activation elu]
+//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64,W1/1] [--baseline] [--activation elu]
 //
 // --activation swaps every hidden layer's activation (any the spec accepts: sigmoid, elu, gelu,
 // swish, ...), to measure a change to an activation on the benchmark's shapes.
@@ -18,7 +18,7 @@ import { compileToWasm } from '../compiler/compile.ts';
 import { fedInstance, relaxedBuild } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
-import { nablaSpec, WORKLOADS, type Workload } from './workloads.ts';
+import { nablaSpec, workloadNamed, WORKLOADS, type Workload } from './workloads.ts';
 
 const { values } = parseArgs({
   options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' } },
@@ -48,7 +48,12 @@ function spec(w: Workload): unknown {
 }
 if (values.activation) console.log(`hidden layers: ${values.activation}`);
 
-for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
+// --only also takes W1 at any batch (W1/1, W1/2048...).
+const chosen = only ? only.map((name) => workloadNamed(name) ?? fail(`unknown workload ${name}`)) : WORKLOADS;
+function fail(message: string): never {
+  throw new Error(message);
+}
+for (const w of chosen) {
   const trainer = async (compile: typeof compileToWasm) => {
     const module = await WebAssembly.compile((await compile(spec(w))).wasm);
     const built = useRelaxed ? await relaxedBuild(module) : module;

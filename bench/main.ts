@@ -1,16 +1,21 @@
 // `npm run bench`: median ms per training step of nabla vs TensorFlow.js (wasm SIMD one thread,
 // cpu) and jax-js (wasm device) on the same workloads and data, then GEMM GFLOPS at the W1 shapes
 // and at each conv layer of the image workloads (W4, W5) vs a peak probe, then what fit and
-// trainStep cost against the bare train_step loop (bench/fit.ts; also `npm run bench:fit`).
-// Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm, --no-fit, --no-relaxed.
+// trainStep cost against the bare train_step loop (bench/fit.ts; also `npm run bench:fit`),
+// then the W1 batch sweep (batch 1 to 2048, step time against its FLOP time at the probe's rate).
+// Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm,
+// --no-fit, --no-sweep, --sweep-only (the sweep alone), --no-depth, --no-relaxed.
+// Last, the depth sweep: compile time and .wasm size at depth 1, 10, 100, 1000 (bench/depth.ts).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchConvGemm } from './conv.ts';
+import { benchDepth } from './depth.ts';
 import { benchFit } from './fit.ts';
 import { benchGemm } from './gemm.ts';
 import { benchJax, initJax, jaxThreads, jaxVersion } from './jax.ts';
 import { benchNabla } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
+import { benchW1Sweep } from './sweep.ts';
 import { benchTfjs, loadedWasm } from './tfjs.ts';
 import { WORKLOADS } from './workloads.ts';
 
@@ -22,6 +27,9 @@ const { values } = parseArgs({
     'no-jax': { type: 'boolean' },
     'no-gemm': { type: 'boolean' },
     'no-fit': { type: 'boolean' },
+    'no-sweep': { type: 'boolean' },
+    'no-depth': { type: 'boolean' },
+    'sweep-only': { type: 'boolean' },
     'no-relaxed': { type: 'boolean' },
   },
 });
@@ -37,8 +45,21 @@ const relaxed = relaxedSimd();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(`nabla bench · ${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · relaxed SIMD ${relaxed ? 'on' : 'off'}`);
-console.log(`median ms per training step (forward + backward + SGD, loss read back), same data and batch for every system`);
-console.log(`nabla = the build loadTrainer picks here (${relaxed ? 'relaxed SIMD' : 'baseline SIMD'}); ratios are system ms / nabla ms\n`);
+if (!values['sweep-only']) {
+  console.log(`median ms per training step (forward + backward + SGD, loss read back), same data and batch for every system`);
+  console.log(`nabla = the build loadTrainer picks here (${relaxed ? 'relaxed SIMD' : 'baseline SIMD'}); ratios are system ms / nabla ms\n`);
+}
+
+/** The W1 batch sweep, on the build loadTrainer picks here. */
+async function sweep(): Promise<void> {
+  if (values['no-sweep']) return;
+  console.log('');
+  for (const line of await benchW1Sweep(budget, relaxed ? 'relaxed' : 'baseline')) console.log(line);
+}
+if (values['sweep-only']) {
+  await sweep();
+  process.exit(0);
+}
 
 // jax-js runs only if its wasm device starts here; otherwise its columns show '—' and one line says why.
 let jaxSkipped: string | undefined = values['no-jax'] ? '--no-jax' : undefined;
@@ -106,4 +127,11 @@ if (!values['no-fit']) {
   console.log('\nfit and trainStep against the bare train_step loop (bench/fit.ts)');
   // --only applies here too: W1/64 and iris (not a table workload) are the names.
   for (const line of await benchFit(only ? { only } : {})) console.log(line);
+}
+
+await sweep();
+
+if (!values['no-depth']) {
+  console.log('');
+  for (const line of await benchDepth()) console.log(line);
 }

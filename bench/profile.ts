@@ -1,12 +1,13 @@
 // Where a training step's time goes: every kernel of the fused program exported and timed on
 // its own, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed]
+// (any workload of bench/workloads.ts, or W1 at any batch: W1/1, W1/2048...)
 import { parseArgs } from 'node:util';
 import { compileAssemblyScript } from '../compiler/codegen/asc.ts';
 import { compileToWasm } from '../compiler/compile.ts';
 import { printProgram } from '../compiler/passes/fuse.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { msPerCall } from './timing.ts';
-import { nablaSpec, syntheticBatch, WORKLOADS } from './workloads.ts';
+import { nablaSpec, syntheticBatch, workloadNamed, WORKLOADS } from './workloads.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { relaxed: { type: 'boolean' } } });
 // Node 20 runs relaxed SIMD only behind a flag (refused in NODE_OPTIONS): run again with it, as bench/main.ts does.
@@ -15,8 +16,8 @@ if (values.relaxed && !relaxedSimd()) {
   if (status !== null) process.exit(status);
   throw new Error('--relaxed: this host does not run relaxed SIMD, even with --experimental-wasm-relaxed-simd');
 }
-const w = WORKLOADS.find((x) => x.name === (positionals[0] ?? 'W1/64'));
-if (!w) throw new Error(`unknown workload ${positionals[0]}; one of ${WORKLOADS.map((x) => x.name).join(', ')}`);
+const w = workloadNamed(positionals[0] ?? 'W1/64');
+if (!w) throw new Error(`unknown workload ${positionals[0]}; one of ${WORKLOADS.map((x) => x.name).join(', ')}, or W1/<batch>`);
 
 const compiled = await compileToWasm(nablaSpec(w), { simd: 'baseline' });
 const source = compiled.source.replace(/^function kernel(\d+)/gm, 'export function kernel$1');

@@ -44,9 +44,17 @@ const cnn = (name: string, shape: readonly [number, number, number], stages: rea
   learningRate: 0.01,
 });
 
+const W1_WIDTHS = [784, 256, 128, 10];
+
+/** W1 (784 → 256 → 128 → 10, relu, softmax) at any batch: the batch sweep's workloads. */
+export const w1 = (batch: number): Workload => mlp(`W1/${batch}`, W1_WIDTHS, batch);
+
+/** The batches of the W1 sweep: one row to past the L2-sized products. */
+export const W1_SWEEP = [1, 8, 64, 256, 2048] as const;
+
 export const WORKLOADS: readonly Workload[] = [
-  mlp('W1/64', [784, 256, 128, 10], 64),
-  mlp('W1/256', [784, 256, 128, 10], 256),
+  w1(64),
+  w1(256),
   mlp('W2', [64, 128, 64, 10], 32),
   {
     name: 'W3',
@@ -61,6 +69,12 @@ export const WORKLOADS: readonly Workload[] = [
   // A small VGG-style block pair on 32×32×3.
   cnn('W5', [32, 32, 3], [conv(32, 3, 'same'), conv(32, 3, 'same'), pool, conv(64, 3, 'same'), conv(64, 3, 'same'), pool], [128, 10], 32),
 ];
+
+/** A workload of the table by name, or W1 at any batch (`W1/<batch>`). */
+export function workloadNamed(name: string): Workload | undefined {
+  const batch = /^W1\/(\d+)$/.exec(name)?.[1];
+  return WORKLOADS.find((w) => w.name === name) ?? (batch ? w1(Number(batch)) : undefined);
+}
 
 /** A conv stage with its input and output geometry: [h, w, c] in, [oh, ow, filters] out. */
 export interface ConvGeometry {
