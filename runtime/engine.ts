@@ -2,7 +2,7 @@
 // over, a batch of checked rows, an evaluation. Engines implement BatchEngine: the compiled
 // trainer (trainer.ts) and the float64 interpreter. A step names its rows of the whole checked
 // data (start, count and the shuffled order): the engine copies them straight to where it reads them.
-import { gatherRows, type Precision, type Rows } from './data.ts';
+import { gatherRows, type Precision, type RowData, type Rows } from './data.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { OutputSpec, Signature } from './manifest.ts';
 import { countCorrect } from './metrics.ts';
@@ -45,6 +45,8 @@ export interface BatchEngine<D extends Float32Array | Float64Array> {
   readState(name: string): number;
   /** Sets a scalar state tensor; the next step reads the new value. */
   writeState(name: string, value: number): void;
+  /** True when `data` lies in the engine's own memory (a trainer's views), which every step overwrites. */
+  holds?(data: RowData): boolean;
   /** Telemetry of the last training step, for engines compiled with diagnostics. */
   readDiagnostics?(): Diagnostics | undefined;
 }

@@ -85,14 +85,19 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   /** Checked rows of every input, from one tensor or `{ [input name]: tensor }`. */
   inputRows(x: Feed): Rows[] {
     const { inputs } = this.signature;
-    return namedRows(x, inputs, inputs.map((t) => t.name), 'input', inputs.map((t) => t.idBound), this.engine.precision);
+    return this.apart(namedRows(x, inputs, inputs.map((t) => t.name), 'input', inputs.map((t) => t.idBound), this.engine.precision));
+  }
+
+  /** Rows handed in that lie in the engine's own memory (a trainer's views), copied once: every step overwrites that memory. */
+  private apart(rows: Rows[]): Rows[] {
+    return rows.map((r) => (this.engine.holds?.(r.data) ? { ...r, data: r.data.slice() } : r));
   }
 
   /** Checked target rows of every output, from one tensor or `{ [output name]: tensor }`, matched against `rows` input rows. */
   labelRows(y: Feed, rows: number): Rows[] {
     const { outputs } = this.signature;
     const classes = outputs.map((o) => (o.labels.dtype === 'i32' ? (o.prediction.shape[1] as number) : undefined));
-    const checked = namedRows(y, outputs.map((o) => o.labels), outputs.map((o) => o.name), 'labels', classes, this.engine.precision);
+    const checked = this.apart(namedRows(y, outputs.map((o) => o.labels), outputs.map((o) => o.name), 'labels', classes, this.engine.precision));
     if (checked[0]!.rows !== rows) throw new InputError(`labels '${outputs[0]!.labels.name}': ${checked[0]!.rows} rows for ${rows} input rows`);
     return checked;
   }

@@ -2,7 +2,7 @@
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
 import { ManifestError, RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
 import type { Batch, BatchEngine, BatchResult } from './engine.ts';
-import { gatherRows, type Rows } from './data.ts';
+import { gatherRows, type RowData, type Rows } from './data.ts';
 import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 import { verifyManifest, verifyModule, verifyRelaxed } from './verify.ts';
@@ -116,6 +116,10 @@ class WasmEngine implements BatchEngine<Float32Array> {
   private feed(x: readonly Rows[], y: readonly Rows[] | null, start: number, n: number, order?: Uint32Array): void {
     for (let k = 0; k < x.length; k++) gatherRows(x[k]!, start, n, order, this.x[k]!);
     if (y) for (let k = 0; k < y.length; k++) gatherRows(y[k]!, start, n, order, this.y[k]!);
+  }
+
+  holds(data: RowData): boolean {
+    return data.buffer === this.exports.memory.buffer;
   }
 
   /** Views of the n rows each output computed: valid until the next call, which overwrites them. */

@@ -66,6 +66,18 @@ describe('fit data in any form', () => {
     expect(Array.from(i32)).toEqual(labels);
   });
 
+  it("data in the trainer's own input and label buffers trains as a copy of it does", () => {
+    const x = Float32Array.from(nested.slice(0, 8).flat());
+    const y = Int32Array.from(labels.slice(0, 8));
+    trainer.init();
+    const copied = untimed(trainer.fit({ x, y }, { epochs: 2, batchSize: 3 }).epochs);
+    trainer.init();
+    trainer.views.input.set(x);
+    trainer.views.labels.set(y);
+    const inPlace = untimed(trainer.fit({ x: trainer.views.input, y: trainer.views.labels }, { epochs: 2, batchSize: 3 }).epochs);
+    expect(inPlace).toEqual(copied);
+  });
+
   it('a tensor with an array of numbers trains as the typed array does', () => {
     const tensor = { shape: [rows, 3], data: nested.flat() };
     trainer.init();
