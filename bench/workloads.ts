@@ -15,6 +15,8 @@ export interface Workload {
   readonly inputs: number;
   /** Image workloads: each sample an [h, w, c] image (channels last), through `stages`, flattened into `layers`. */
   readonly image?: { readonly shape: readonly [number, number, number]; readonly stages: readonly Stage[] };
+  /** Sequence workloads: each sample [steps, features] through an LSTM of `units` (PyTorch's gates i, f, g, o), its last h into `layers`. */
+  readonly lstm?: { readonly steps: number; readonly features: number; readonly units: number };
   readonly layers: readonly { readonly units: number; readonly activation: Activation }[];
   readonly loss: 'sparse_categorical_crossentropy' | 'mse';
   readonly batch: number;
@@ -68,6 +70,16 @@ export const WORKLOADS: readonly Workload[] = [
   cnn('W4', [28, 28, 1], [conv(6, 5, 'same'), pool, conv(16, 5, 'valid'), pool], [120, 84, 10], 64),
   // A small VGG-style block pair on 32×32×3.
   cnn('W5', [32, 32, 3], [conv(32, 3, 'same'), conv(32, 3, 'same'), pool, conv(64, 3, 'same'), conv(64, 3, 'same'), pool], [128, 10], 32),
+  // An LSTM of 128 units over 32 steps of 32 features, regression on the last step.
+  {
+    name: 'W6',
+    inputs: 32 * 32,
+    lstm: { steps: 32, features: 32, units: 128 },
+    layers: [{ units: 1, activation: 'linear' }],
+    loss: 'mse',
+    batch: 32,
+    learningRate: 0.01,
+  },
 ];
 
 /** A workload of the table by name, or W1 at any batch (`W1/<batch>`). */
@@ -86,6 +98,7 @@ export interface ConvGeometry {
 
 /** The conv stages of an image workload with their geometry, and the flattened width after the last stage. */
 export function convGeometry(w: Workload): { readonly convs: readonly ConvGeometry[]; readonly flat: number } {
+  if (w.lstm) return { convs: [], flat: w.lstm.units };
   if (!w.image) return { convs: [], flat: w.inputs };
   let [h, wd, c] = w.image.shape;
   const convs: ConvGeometry[] = [];
@@ -123,7 +136,7 @@ export function syntheticBatch(w: Workload, seed = 7): Batch {
 
 /** The workload as a nabla model spec. */
 export function nablaSpec(w: Workload): unknown {
-  const front = w.image
+  const front: Record<string, unknown>[] = w.image
     ? [
         ...w.image.stages.map((s, i) =>
           s.kind === 'conv'
@@ -133,9 +146,10 @@ export function nablaSpec(w: Workload): unknown {
         { type: 'flatten', name: 'flat' },
       ]
     : [];
+  if (w.lstm) front.push({ type: 'lstm', name: 'lstm', units: w.lstm.units });
   return {
     name: w.name.replace('/', '_'),
-    input: { name: 'x', shape: w.image ? [...w.image.shape] : [w.inputs] },
+    input: { name: 'x', shape: w.image ? [...w.image.shape] : w.lstm ? [w.lstm.steps, w.lstm.features] : [w.inputs] },
     layers: [...front, ...w.layers.map((l, i) => ({ type: 'dense', name: `d${i}`, units: l.units, activation: l.activation }))],
     loss: { type: w.loss },
     optimizer: { type: 'sgd', learningRate: w.learningRate },
@@ -154,6 +168,12 @@ export function stepGemmFlops(w: Workload): number {
   const { convs, flat } = convGeometry(w);
   let flops = convs.reduce((sum, c) => sum + convFlops(c, w.batch) * (c.index === 0 ? 2 : 3), 0);
   let width = flat;
+  if (w.lstm) {
+    // The input projection (no input gradient: it reads the data) and the recurrent products (none at the first step, h = 0).
+    const { steps, features, units } = w.lstm;
+    flops += 2 * 2 * w.batch * steps * features * 4 * units + 3 * 2 * w.batch * (steps - 1) * units * 4 * units;
+    width = units;
+  }
   w.layers.forEach((l, i) => {
     const one = 2 * w.batch * width * l.units;
     flops += one * (i === 0 && convs.length === 0 ? 2 : 3);
