@@ -14,7 +14,7 @@ import { initCall } from './init.ts';
 import { emitMatmul } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
-import { commitUpdate } from './counter.ts';
+import { commitUpdates } from './counter.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 
 /** Names the generated module imports from each file of assembly/. */
@@ -42,17 +42,44 @@ function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
 
 /** A fused elementwise tree as one elementwise template over the kernel's inputs. */
 function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): ElementwiseTemplate {
-  const held = new Set(kernel.holds);
+  return expressionTemplate(graph, new Set(kernel.holds), kernel.out, leaves);
+}
+
+/** The elementwise expression of `root` over the `held` nodes, as one template over `leaves`. */
+function expressionTemplate(graph: Graph, held: ReadonlySet<NodeId>, root: NodeId, leaves: readonly NodeId[]): ElementwiseTemplate {
   const build = (mode: 'scalar' | 'simd', operands: readonly string[]): string => {
     const expr = (id: NodeId): string => {
       const t = elementwiseTemplate(graph.nodes[id]!.op);
       const args = graph.nodes[id]!.inputs.map((i) => (held.has(i) ? `(${expr(i)})` : operands[leaves.indexOf(i)]!));
       return mode === 'scalar' ? t.scalar(...args) : t.simd!(...args);
     };
-    return expr(kernel.out);
+    return expr(root);
   };
-  const simd = kernel.holds.every((id) => elementwiseTemplate(graph.nodes[id]!.op).simd);
+  const simd = [...held].every((id) => elementwiseTemplate(graph.nodes[id]!.op).simd);
   return simd ? { kind: 'elementwise', scalar: (...o) => build('scalar', o), simd: (...o) => build('simd', o) } : { kind: 'elementwise', scalar: (...o) => build('scalar', o) };
+}
+
+/**
+ * `finite<id>(n)`: whether every element of an update value written in place would be finite,
+ * computed from the old values and stored nowhere (the guard asks before anything is written). A
+ * value that reads another in-place value (Adam's weight reads its new moments) recomputes that one
+ * too, since its buffer still holds the old value at that point.
+ */
+function emitFiniteCheck(program: Program, plan: MemoryPlan, value: NodeId): string {
+  const { graph } = program;
+  const kernelOf = new Map(program.kernels.map((k) => [k.out, k]));
+  const held = new Set<NodeId>();
+  const take = (id: NodeId): void => {
+    const kernel = kernelOf.get(id)!;
+    kernel.holds.forEach((h) => held.add(h));
+    for (const i of kernelInputs(graph, kernel)) if (plan.inPlace.has(i)) take(i);
+  };
+  take(value);
+  const leaves = [...new Set([...held].flatMap((id) => graph.nodes[id]!.inputs))].filter((i) => !held.has(i));
+  const operand = (i: NodeId): string => (graph.nodes[i]!.op === 'constant' ? 'literal' : String(plan.offsets.get(i)!));
+  const template = expressionTemplate(graph, held, value, leaves);
+  const body = emitElementwise(template, graph.nodes[value]!, leaves.map((i) => graph.nodes[i]!), '0', leaves.map(operand), dim, undefined, 'finite');
+  return `function finite${value}(n: i32): bool {\n${body}\n}`;
 }
 
 /**
@@ -165,7 +192,8 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     if (plan.sizes.get(s.id) !== 4) throw new Error(`internal: state '${s.name}' with an initial value is not a scalar`);
     return `  store<f32>(${at}, ${f32Literal(initial)}); // ${s.name}`;
   });
-  const applyUpdates = graph.updates.map((u) => commitUpdate(graph, plan, u));
+  const applyUpdates = commitUpdates(graph, plan);
+  const inPlace = [...plan.inPlace.keys()];
 
   const constantsRead = new Set<NodeId>();
   const kernelCode = computed.map((k) => emitKernel(program, plan, k, constantsRead));
@@ -175,6 +203,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     '',
     ...[...constantsRead].map((id) => constantData(graph.nodes[id]!)),
     ...kernelCode,
+    ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
     '',
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
     `export function init(seed: u32): void {`,
@@ -222,7 +251,9 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
             batchSize: B,
             loss: trainLoss,
             predictions,
-            calls: (wanted) => schedule(program, wanted).map((k) => `  kernel${k.out}(n);`),
+            // Everything but the in-place updates, which run once every value is known finite.
+            calls: (wanted) => schedule(program, wanted).filter((k) => !plan.inPlace.has(k.out)).map((k) => `  kernel${k.out}(n);`),
+            inPlace: program.kernels.filter((k) => plan.inPlace.has(k.out)).map((k) => `  kernel${k.out}(n);`),
             ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
           }),
           '',
