@@ -3,12 +3,12 @@
 import { drawOf, paramStream } from '../init/initializers.ts';
 import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type Node, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
-import { opDef, type OpName } from '../ops/registry.ts';
+import { opDef } from '../ops/registry.ts';
 import { stateInitial } from '../ops/sources.ts';
 import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
-import type { Template } from '../ops/op.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
+import { elementwiseTemplate, expressionTemplate, type ElementwiseTemplate } from './expression.ts';
 import { emitGenerated } from './generators.ts';
 import { initCall } from './init.ts';
 import { emitMatmul } from './matmul.ts';
@@ -22,16 +22,7 @@ export interface KernelExports {
   readonly [file: string]: readonly string[];
 }
 
-type ElementwiseTemplate = Extract<Template<unknown>, { kind: 'elementwise' }>;
-
 const dim = (d: Dim): string => (d === BATCH ? 'n' : String(d));
-
-/** The template of an op that fusion put in an elementwise tree or a GEMM epilogue. */
-function elementwiseTemplate(op: OpName): ElementwiseTemplate {
-  const template = opDef(op).template;
-  if (template.kind !== 'elementwise') throw new Error(`internal: ${op} fused as elementwise, but its template is ${template.kind}`);
-  return template;
-}
 
 /** Kernels that `wanted` needs, in program order. */
 function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
@@ -43,20 +34,6 @@ function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
 /** A fused elementwise tree as one elementwise template over the kernel's inputs. */
 function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): ElementwiseTemplate {
   return expressionTemplate(graph, new Set(kernel.holds), kernel.out, leaves);
-}
-
-/** The elementwise expression of `root` over the `held` nodes, as one template over `leaves`. */
-function expressionTemplate(graph: Graph, held: ReadonlySet<NodeId>, root: NodeId, leaves: readonly NodeId[]): ElementwiseTemplate {
-  const build = (mode: 'scalar' | 'simd', operands: readonly string[]): string => {
-    const expr = (id: NodeId): string => {
-      const t = elementwiseTemplate(graph.nodes[id]!.op);
-      const args = graph.nodes[id]!.inputs.map((i) => (held.has(i) ? `(${expr(i)})` : operands[leaves.indexOf(i)]!));
-      return mode === 'scalar' ? t.scalar(...args) : t.simd!(...args);
-    };
-    return expr(root);
-  };
-  const simd = [...held].every((id) => elementwiseTemplate(graph.nodes[id]!.op).simd);
-  return simd ? { kind: 'elementwise', scalar: (...o) => build('scalar', o), simd: (...o) => build('simd', o) } : { kind: 'elementwise', scalar: (...o) => build('scalar', o) };
 }
 
 /**

@@ -14,7 +14,8 @@
 // Nothing is inlined across calls: each product is one straight loop nest (an inlined micro-kernel
 // loses its register allocation; docs/architecture.md, "GEMM", has the measurements).
 //
-// An epilogue adds a bias row and applies an activation before the store (forward fusion).
+// An epilogue adds a bias row and applies an activation before the store (forward fusion), or
+// combines the product with what C holds (an optimizer update written over the weights).
 
 /** A dimension: its AssemblyScript expression, and its value when known at compile time. */
 export interface GemmDim {
@@ -27,6 +28,10 @@ export interface GemmEpilogue {
   readonly bias?: string;
   /** f32x4 expression of the activation applied to `v`. */
   readonly activation?: (v: string) => string;
+  /** The f32x4 stored, from the computed `value` and `old`, what C holds there: an update written in place (w − η·g). */
+  readonly combine?: (value: string, old: string) => string;
+  /** Statements run once before the product: operands of `combine` hoisted out of the loops. */
+  readonly setup?: readonly string[];
 }
 
 export interface GemmSpec {
@@ -91,6 +96,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
       if (ep?.bias) value = `f32x4.add(${value}, bias${v})`;
       if (ep?.activation && !heavy) value = ep.activation(value);
       const offset = r * s.N * 4 + v * 16;
+      if (ep?.combine) value = ep.combine(value, `v128.load(cBase, ${offset})`);
       const lanes = Math.min(4, width - v * 4);
       if (lanes === 4) lines.push(`v128.store(cBase, ${value}, ${offset});`);
       else if (lanes > 0) {
@@ -149,7 +155,7 @@ function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): str
 
 /** The whole product as AssemblyScript statements (the body of the node's function). */
 export function emitGemm(s: GemmSpec): string {
-  const lines: string[] = [];
+  const lines: string[] = [...(s.epilogue?.setup ?? []).map((l) => `  ${l}`)];
   const K = s.K.value;
   if (s.aPacked) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
   let panelBase: (j: string) => string;
