@@ -3,10 +3,11 @@
 // trainers run the same spec, data and SIMD flavour; rounds alternate between them (pairedRounds),
 // so a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
 //
-//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64] [--baseline] [--activation elu]
+//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64] [--baseline] [--activation elu] [--batch 1]
 //
 // --activation swaps every hidden layer's activation (any the spec accepts: sigmoid, elu, gelu,
-// swish, ...), to measure a change to an activation on the benchmark's shapes.
+// swish, ...), to measure a change to an activation on the benchmark's shapes. --batch runs every
+// chosen workload at that batch size instead of its own (W1 at batch 1: --only W1/64 --batch 1).
 //
 // The base revision is checked out once as a detached worktree under .bench-ab/<commit>/ (inside
 // the repository, so it resolves this checkout's node_modules) and its compiler imported from there.
@@ -21,7 +22,7 @@ import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
 import { nablaSpec, WORKLOADS, type Workload } from './workloads.ts';
 
 const { values } = parseArgs({
-  options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' } },
+  options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' }, batch: { type: 'string' } },
 });
 if (!values.baseline) {
   const status = rerunWithRelaxedSimd();
@@ -48,7 +49,10 @@ function spec(w: Workload): unknown {
 }
 if (values.activation) console.log(`hidden layers: ${values.activation}`);
 
-for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
+const batch = values.batch === undefined ? undefined : Number(values.batch);
+if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`--batch: expected a positive integer, got ${values.batch}`);
+const chosen = WORKLOADS.filter((x) => !only || only.includes(x.name)).map((x) => (batch === undefined ? x : { ...x, name: `${x.name.split('/')[0]}/${batch}`, batch }));
+for (const w of chosen) {
   const trainer = async (compile: typeof compileToWasm) => {
     const module = await WebAssembly.compile((await compile(spec(w))).wasm);
     const built = useRelaxed ? await relaxedBuild(module) : module;

@@ -15,6 +15,7 @@ import { emitMatmul } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
 import { commitUpdates } from './counter.ts';
+import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 
 /** Names the generated module imports from each file of assembly/. */
@@ -170,6 +171,13 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     return `  store<f32>(${at}, ${f32Literal(initial)}); // ${s.name}`;
   });
   const applyUpdates = commitUpdates(graph, plan);
+  // train_step alone runs the weight-gradient GEMMs that update the weights in their epilogue.
+  const fused = fusedUpdates(program, plan);
+  const replaced = new Set([...fused.values()].map((f) => f.update));
+  const stepCalls = schedule(program, [...predictions, trainLoss, ...grads, ...updates])
+    .filter((k) => !replaced.has(k.out))
+    .map((k) => `  ${fused.has(k.out) ? 'fused' : 'kernel'}${k.out}(n);`)
+    .join('\n');
   const inPlace = [...plan.inPlace.keys()];
 
   const constantsRead = new Set<NodeId>();
@@ -180,6 +188,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     '',
     ...[...constantsRead].map((id) => constantData(graph.nodes[id]!)),
     ...kernelCode,
+    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim)),
     ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
     '',
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
@@ -212,7 +221,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `/** One optimizer step on n rows. Returns the loss before the update. */`,
     `export function train_step(n: i32): f32 {`,
     guard,
-    calls([...predictions, trainLoss, ...grads, ...updates]),
+    stepCalls,
     ...applyUpdates,
     trainLossValue,
     `}`,
