@@ -101,6 +101,7 @@ describe('memory plan', () => {
     expect(manifest.memory.peakBytes).toBe(plan.end - 64);
     const lines = describeTrainer(inspectWasm(wasm, 'deep.wasm'));
     expect(lines.find((l) => l.startsWith('memory plan'))).toMatch(/^memory plan {3}peak .+ live \(.+ with one buffer per tensor\)$/);
+    expect(lines.find((l) => l.startsWith('memory floor'))).toMatch(/^memory floor {2}.+: parameters \+ gradients \+ optimizer state \+ peak live activations$/);
     expect(lines.find((l) => l.startsWith('nabla'))).toMatch(/simd baseline \+ relaxed-SIMD build of .+\)$/);
   });
 });
