@@ -30,7 +30,10 @@ export interface GemmEpilogue {
   readonly activation?: (v: string) => string;
   /** The f32x4 stored, from the computed `value` and `old`, what C holds there: an update written in place (w − η·g). */
   readonly combine?: (value: string, old: string) => string;
-  /** Statements run once before the product: operands of `combine` hoisted out of the loops. */
+  /**
+   * Statements run after each block's k loop, before its stores: operands of `combine` (loaded
+   * there, not before the product, so they hold no register while the 8 accumulators do).
+   */
   readonly setup?: readonly string[];
 }
 
@@ -85,6 +88,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   lines.push(`  ap += ${s.aK}; bp += ${bK};`);
   lines.push(`}`);
   const ep = s.epilogue;
+  lines.push(...(ep?.setup ?? []));
   if (ep?.bias) for (const v of V) lines.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
   // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
   // over the stored block instead of at each of its MR·2 stores: one copy of its body per block
@@ -155,7 +159,7 @@ function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): str
 
 /** The whole product as AssemblyScript statements (the body of the node's function). */
 export function emitGemm(s: GemmSpec): string {
-  const lines: string[] = [...(s.epilogue?.setup ?? []).map((l) => `  ${l}`)];
+  const lines: string[] = [];
   const K = s.K.value;
   if (s.aPacked) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
   let panelBase: (j: string) => string;
