@@ -172,7 +172,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   });
   const applyUpdates = commitUpdates(graph, plan);
   // train_step alone runs the weight-gradient GEMMs that update the weights in their epilogue.
-  const fused = fusedUpdates(program, plan);
+  const fused = fusedUpdates(program, plan, B);
   const replaced = new Set([...fused.values()].map((f) => f.update));
   const stepCalls = schedule(program, [...predictions, trainLoss, ...grads, ...updates])
     .filter((k) => !replaced.has(k.out))

@@ -5,6 +5,8 @@
 // stored, no second pass over the parameters. Only `train_step` runs these: `gradients()`, the
 // guard and the telemetry read the gradient, and the guard must check it before any weight is
 // written; after `train_step` the gradient buffers of fused layers hold nothing meaningful.
+// Only at small batches (FUSED_UPDATE_MAX_BATCH), where the pass over the parameters is most of
+// what a step costs beyond the products.
 //
 // The GEMM then runs where the gradient's kernel ran, earlier than the update's: every other
 // kernel that reads the old weights must come before it, and the scalars it reads must be made.
@@ -26,9 +28,18 @@ export interface FusedUpdate {
   readonly target: NodeId;
 }
 
+/**
+ * The largest compiled batch at which the fused form is used. Against the same updates in place
+ * but unfused (`npm run bench:ab`, docs/architecture.md): W1 at batch 1 ×0.73–0.74, at batch 16
+ * ×0.98; at batch 32 and more the epilogue's read-modify-write of the weights, a column panel at
+ * a time, costs more than the streaming pass it replaces (W2 ×1.12, W1/64 ×1.05–1.08).
+ */
+export const FUSED_UPDATE_MAX_BATCH = 16;
+
 /** The in-place updates the weight-gradient GEMM can take over, by the GEMM's kernel. */
-export function fusedUpdates(program: Program, plan: MemoryPlan): Map<NodeId, FusedUpdate> {
+export function fusedUpdates(program: Program, plan: MemoryPlan, batchSize: number): Map<NodeId, FusedUpdate> {
   const { graph } = program;
+  if (batchSize > FUSED_UPDATE_MAX_BATCH) return new Map();
   const position = new Map(program.kernels.map((k, t) => [k.out, t]));
   const readers = (id: NodeId): Kernel[] => program.kernels.filter((k) => kernelInputs(graph, k).includes(id));
   const fused = new Map<NodeId, FusedUpdate>();
