@@ -3,11 +3,10 @@
 // trainers run the same spec, data and SIMD flavour; rounds alternate between them (pairedRounds),
 // so a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
 //
-//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64] [--baseline] [--activation elu] [--batch 1] [--checked]
+//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64,W1/1] [--baseline] [--activation elu] [--checked]
 //
 // --activation swaps every hidden layer's activation (any the spec accepts: sigmoid, elu, gelu,
-// swish, ...), to measure a change to an activation on the benchmark's shapes. --batch runs every
-// chosen workload at that batch size instead of its own (W1 at batch 1: --only W1/64 --batch 1).
+// swish, ...), to measure a change to an activation on the benchmark's shapes.
 // --checked times train_step_checked (the guarded step nabla's runtime calls) instead of train_step.
 //
 // The base revision is checked out once as a detached worktree under .bench-ab/<commit>/ (inside
@@ -20,10 +19,10 @@ import { compileToWasm } from '../compiler/compile.ts';
 import { fedInstance, relaxedBuild } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
-import { nablaSpec, WORKLOADS, type Workload } from './workloads.ts';
+import { nablaSpec, workloadNamed, WORKLOADS, type Workload } from './workloads.ts';
 
 const { values } = parseArgs({
-  options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' }, batch: { type: 'string' }, checked: { type: 'boolean' } },
+  options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' }, checked: { type: 'boolean' } },
 });
 if (!values.baseline) {
   const status = rerunWithRelaxedSimd();
@@ -51,9 +50,11 @@ function spec(w: Workload): unknown {
 }
 if (values.activation) console.log(`hidden layers: ${values.activation}`);
 
-const batch = values.batch === undefined ? undefined : Number(values.batch);
-if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`--batch: expected a positive integer, got ${values.batch}`);
-const chosen = WORKLOADS.filter((x) => !only || only.includes(x.name)).map((x) => (batch === undefined ? x : { ...x, name: `${x.name.split('/')[0]}/${batch}`, batch }));
+// --only also takes W1 at any batch (W1/1, W1/2048...).
+const chosen = only ? only.map((name) => workloadNamed(name) ?? fail(`unknown workload ${name}`)) : WORKLOADS;
+function fail(message: string): never {
+  throw new Error(message);
+}
 for (const w of chosen) {
   const trainer = async (compile: typeof compileToWasm) => {
     const module = await WebAssembly.compile((await compile(spec(w))).wasm);

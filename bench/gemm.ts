@@ -11,6 +11,8 @@ const PAGE = 65536;
 // Room for the largest operand timed: W5's patch matrix at batch 32 (32·32·32·288 floats, 36 MiB).
 const REGION = 48 << 20;
 const [A, B, C, SCRATCH] = [REGION, 2 * REGION, 3 * REGION, 4 * REGION] as const;
+/** Where AssemblyScript's own data goes in a module of timed products: above the four operand regions. */
+export const GEMM_MEMORY_BASE = SCRATCH + REGION;
 const CHAINS = 12;
 
 interface Product {
@@ -22,7 +24,7 @@ interface Product {
 }
 
 // The three products of a dense layer; the first layer needs no input gradient.
-const PRODUCTS: readonly Product[] = [
+export const PRODUCTS: readonly Product[] = [
   { label: 'X·Wᵀ (forward)', attrs: { transB: true }, shapes: (i, u) => [[BATCH, i], [u, i]], layers: [0, 1, 2] },
   { label: 'dY·W (input grad)', attrs: {}, shapes: (i, u) => [[BATCH, u], [u, i]], layers: [1, 2] },
   { label: 'dYᵀ·X (weight grad)', attrs: { transA: true }, shapes: (i, u) => [[BATCH, u], [BATCH, i]], layers: [0, 1, 2] },
@@ -36,6 +38,11 @@ export function matmulCall(shapes: readonly [Dim[], Dim[]], attrs: MatmulAttrs):
   const inputs = shapes.map((shape, id) => operand(id, shape));
   const shape = matmul.shape(inputs.map((n) => ({ shape: n.shape, dtype: 'f32' })), attrs).shape;
   return emitMatmul({ node: product([...shape], attrs), inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) });
+}
+
+/** The W1 layers each product runs on: fan-in and units. */
+export function w1Products(): { label: string; attrs: MatmulAttrs; shapes: Product['shapes']; layers: { fanIn: number; units: number }[] }[] {
+  return PRODUCTS.map((p) => ({ ...p, layers: p.layers.map((l) => ({ fanIn: W1[l]!, units: W1[l + 1]! })) }));
 }
 
 function productCalls(p: Product): { code: string; flopsPerRow: number } {
@@ -64,6 +71,24 @@ function probeSource(): string {
   ].join('\n');
 }
 
+/** GFLOPS of one short run (about 1 ms) of a compiled probe's `peak(iters)`. */
+function peakTimer(peak: (iters: number) => number): () => number {
+  const iters = 20_000;
+  return () => {
+    const t0 = performance.now();
+    peak(iters);
+    return (CHAINS * 8 * iters) / (performance.now() - t0) / 1e6;
+  };
+}
+
+/** The peak probe alone, compiled for one SIMD build: each call times one short run, in GFLOPS. */
+export async function compiledProbe(simd: SimdFlavour): Promise<() => number> {
+  const imports = Object.entries(kernelExports()).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
+  const { binary } = await compileAssemblyScript([...imports, probeSource()].join('\n'), { memoryBase: 65536, initialPages: 2, simd });
+  const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as { peak: (iters: number) => number };
+  return peakTimer(exports.peak);
+}
+
 /** A product timed against the probe: `run${k}(n, reps)` of the module, `flops(n)` per rep. */
 export interface TimedProduct {
   readonly label: string;
@@ -82,8 +107,7 @@ export async function timeProducts(products: readonly TimedProduct[], batches: r
     ...products.map((b, k) => `export function run${k}(n: i32, reps: i32): void {\n  for (let r = 0; r < reps; r++) {\n${b.code}\n  }\n}`),
     probeSource(),
   ].join('\n');
-  const memoryBase = SCRATCH + REGION;
-  const { binary } = await compileAssemblyScript(source, { memoryBase, initialPages: memoryBase / PAGE + 1, simd });
+  const { binary } = await compileAssemblyScript(source, { memoryBase: GEMM_MEMORY_BASE, initialPages: GEMM_MEMORY_BASE / PAGE + 1, simd });
   const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
   // Operands of moderate magnitude, so no denormals or overflow slow anything down.
   const f32 = new Float32Array(exports.memory.buffer, A, (3 * REGION) / 4);
@@ -91,12 +115,7 @@ export async function timeProducts(products: readonly TimedProduct[], batches: r
 
   // Peak and GEMM alternate in short rounds, and each round gives a ratio: on a shared machine
   // the load changes from second to second, and the ratio of neighbours is what stays put.
-  const iters = 20_000;
-  const peakOnce = (): number => {
-    const t0 = performance.now();
-    exports['peak']!(iters);
-    return (CHAINS * 8 * iters) / (performance.now() - t0) / 1e6;
-  };
+  const peakOnce = peakTimer(exports['peak']!);
   const rounds = Math.max(9, Math.round(budgetMs / 40));
   const peaks: number[] = [];
   const rows: [string, number, number][] = [];
@@ -131,11 +150,11 @@ export function productLines(heading: string, rows: readonly [string, number, nu
 
 export const probeName = (simd: SimdFlavour): string => (simd === 'relaxed' ? 'f32x4.relaxed_madd' : 'f32x4 mul+add');
 
-export async function benchGemm(budgetMs: number, simd: SimdFlavour): Promise<string[]> {
+export async function benchGemm(budgetMs: number, simd: SimdFlavour, batches: readonly number[] = [64, 256, 2048]): Promise<string[]> {
   const products = PRODUCTS.map((p) => {
     const { code, flopsPerRow } = productCalls(p);
     return { label: p.label.padEnd(20), code, flops: (n: number) => flopsPerRow * n };
   });
-  const { rows, peak } = await timeProducts(products, [64, 256], budgetMs, simd);
+  const { rows, peak } = await timeProducts(products, batches, budgetMs, simd);
   return productLines(`GEMM at the W1 shapes, ${simd} SIMD: GFLOPS (median) and % of the ${probeName(simd)} peak probe run alternately (median ${peak.toFixed(1)} GFLOPS)`, rows);
 }

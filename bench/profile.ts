@@ -1,12 +1,14 @@
 // Where a training step's time goes: every kernel of the fused program exported and timed on
 // its own, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed]
+// (any workload of bench/workloads.ts, W1 at any batch: W1/1, W1/2048..., or W7)
 import { parseArgs } from 'node:util';
 import { compileAssemblyScript } from '../compiler/codegen/asc.ts';
 import { compileToWasm } from '../compiler/compile.ts';
 import { printProgram } from '../compiler/passes/fuse.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { msPerCall } from './timing.ts';
-import { nablaSpec, syntheticBatch, WORKLOADS } from './workloads.ts';
+import { W7, w7Batch, w7Spec } from './transformer.ts';
+import { nablaSpec, syntheticBatch, workloadNamed, WORKLOADS } from './workloads.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { relaxed: { type: 'boolean' } } });
 // Node 20 runs relaxed SIMD only behind a flag (refused in NODE_OPTIONS): run again with it, as bench/main.ts does.
@@ -15,23 +17,41 @@ if (values.relaxed && !relaxedSimd()) {
   if (status !== null) process.exit(status);
   throw new Error('--relaxed: this host does not run relaxed SIMD, even with --experimental-wasm-relaxed-simd');
 }
-const w = WORKLOADS.find((x) => x.name === (positionals[0] ?? 'W1/64'));
-if (!w) throw new Error(`unknown workload ${positionals[0]}; one of ${WORKLOADS.map((x) => x.name).join(', ')}`);
+const name = positionals[0] ?? 'W1/64';
+const w = name === W7.name ? undefined : workloadNamed(name);
+if (!w && name !== W7.name) throw new Error(`unknown workload ${name}; one of ${[...WORKLOADS.map((x) => x.name), W7.name].join(', ')}, or W1/<batch>`);
+const batch = w ? w.batch : W7.batch;
 
-const compiled = await compileToWasm(nablaSpec(w), { simd: 'baseline' });
-const source = compiled.source.replace(/^function kernel(\d+)/gm, 'export function kernel$1');
+const compiled = await compileToWasm(w ? nablaSpec(w) : w7Spec(), { simd: 'baseline' });
+// Kernels run through the module's step table (compiler/codegen/kernel_table.ts): `run` exported
+// runs one step, the first step of the table that computes a kernel.
+const source = compiled.source.replace(/^function run\(/m, 'export function run(');
+const stepOf = new Map<number, number>();
+[...compiled.source.matchAll(/^ {2}\d+, \d+, \/\/ kernel\d+ → %(\d+)$/gm)].forEach((m, s) => {
+  if (!stepOf.has(Number(m[1]))) stepOf.set(Number(m[1]), s);
+});
 const { memory } = compiled.manifest;
 const { binary } = await compileAssemblyScript(source, { memoryBase: Math.ceil(memory.arenaBytes / 16) * 16, initialPages: memory.pages, simd: values.relaxed ? 'relaxed' : 'baseline' });
-const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (n: number) => number> & { memory: WebAssembly.Memory };
+const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (n: number, ...more: number[]) => number> & { memory: WebAssembly.Memory };
 exports['init']!(1);
-const { x, labels } = syntheticBatch(w);
-new Float32Array(exports.memory.buffer, compiled.manifest.buffers.input.offset, x.length).set(x);
-const view = labels instanceof Int32Array ? Int32Array : Float32Array;
-new view(exports.memory.buffer, compiled.manifest.buffers.labels.offset, labels.length).set(labels);
+if (w) {
+  const { x, labels } = syntheticBatch(w);
+  new Float32Array(exports.memory.buffer, compiled.manifest.buffers.input.offset, x.length).set(x);
+  const view = labels instanceof Int32Array ? Int32Array : Float32Array;
+  new view(exports.memory.buffer, compiled.manifest.buffers.labels.offset, labels.length).set(labels);
+} else {
+  // W7's token ids and next-token labels (bench/transformer.ts).
+  const { ids, labels } = w7Batch();
+  new Int32Array(exports.memory.buffer, compiled.manifest.buffers.input.offset, ids.length).set(ids);
+  new Int32Array(exports.memory.buffer, compiled.manifest.buffers.labels.offset, labels.length).set(labels);
+}
 
-const step = msPerCall(() => exports['train_step']!(w.batch), 1000);
+const step = msPerCall(() => exports['train_step']!(batch), 1000);
 const described = new Map(printProgram(compiled.program).split('\n').map((line) => [Number(/%(\d+)/.exec(line)![1]), line.replace(/\s+/g, ' ')]));
-const rows = compiled.program.kernels.map((k) => ({ ms: msPerCall(() => exports[`kernel${k.out}`]!(w.batch), 150), what: described.get(k.out)! }));
+const runStep = (s: number): number => exports['run']!(batch, s, s + 1);
+const rows = compiled.program.kernels
+  .filter((k) => stepOf.has(k.out))
+  .map((k) => ({ ms: msPerCall(() => runStep(stepOf.get(k.out)!), 150), what: described.get(k.out)! }));
 const total = rows.reduce((s, r) => s + r.ms, 0);
-console.log(`${w.name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD): train_step ${step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
+console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD): train_step ${step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
 for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, 15)) console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);

@@ -16,7 +16,8 @@ export const loadedWasm: string[] = [];
 
 let wasmReady = false;
 
-async function useBackend(backend: TfjsBackend): Promise<void> {
+/** Makes `backend` tfjs's current one (the wasm backend loaded once, one thread). */
+export async function useTfjsBackend(backend: TfjsBackend): Promise<void> {
   if (backend === 'wasm' && !wasmReady) {
     const require = createRequire(import.meta.url);
     const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
@@ -40,7 +41,7 @@ async function useBackend(backend: TfjsBackend): Promise<void> {
 }
 
 export async function benchTfjs(w: Workload, backend: TfjsBackend, budgetMs: number, slowSteps = false): Promise<{ ms: number; loss: number }> {
-  await useBackend(backend);
+  await useTfjsBackend(backend);
   const { x, labels, outputs } = syntheticBatch(w);
   const xT = w.image ? tf.tensor4d(x, [w.batch, ...w.image.shape]) : tf.tensor2d(x, [w.batch, w.inputs]);
   const yT = labels instanceof Int32Array ? tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), outputs), 'float32') : tf.tensor2d(labels, [w.batch, outputs]);
@@ -64,8 +65,32 @@ export async function benchTfjs(w: Workload, backend: TfjsBackend, budgetMs: num
     width = l.units;
     return layer;
   });
+  // The LSTM as tfjs's own layer computes it: all steps' input projections in one product, then per step
+  // the recurrent product, gates i, f, g, o (kernels [in, 4·units], glorot_uniform; biases zero).
+  const lstm = w.lstm
+    ? {
+        kernel: tf.variable(tf.randomUniform([w.lstm.features, 4 * w.lstm.units], -Math.sqrt(6 / (w.lstm.features + 4 * w.lstm.units)), Math.sqrt(6 / (w.lstm.features + 4 * w.lstm.units)), 'float32', 50)),
+        recurrent: tf.variable(tf.randomUniform([w.lstm.units, 4 * w.lstm.units], -Math.sqrt(6 / (5 * w.lstm.units)), Math.sqrt(6 / (5 * w.lstm.units)), 'float32', 51)),
+        bias: tf.variable(tf.zeros([4 * w.lstm.units])),
+      }
+    : undefined;
   const optimizer = tf.train.sgd(w.learningRate);
   const front = (): tf.Tensor2D => {
+    if (w.lstm && lstm) {
+      const { steps, features, units } = w.lstm;
+      const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(xT, [w.batch * steps, features]), lstm.kernel), lstm.bias), [w.batch, steps, 4 * units]);
+      const inputs = tf.unstack(projected, 1) as tf.Tensor2D[];
+      let h: tf.Tensor2D | undefined;
+      let c: tf.Tensor2D | undefined;
+      for (const xp of inputs) {
+        const z = h ? (tf.add(xp, tf.matMul(h, lstm.recurrent)) as tf.Tensor2D) : xp;
+        const [i, f, g, o] = tf.split(z, 4, 1) as tf.Tensor2D[];
+        const ig = tf.mul(tf.sigmoid(i!), tf.tanh(g!));
+        c = (c ? tf.add(tf.mul(tf.sigmoid(f!), c), ig) : ig) as tf.Tensor2D;
+        h = tf.mul(tf.sigmoid(o!), tf.tanh(c)) as tf.Tensor2D;
+      }
+      return h!;
+    }
     if (!w.image) return xT as tf.Tensor2D;
     let image = xT as tf.Tensor4D;
     let k = 0;
@@ -94,7 +119,7 @@ export async function benchTfjs(w: Workload, backend: TfjsBackend, budgetMs: num
   };
   // A step of many seconds (the cpu backend's convolutions) is timed once, after one warm-up step.
   const ms = slowSteps ? msOfSlowCall(step) : msPerCall(step, budgetMs);
-  tf.dispose([xT, yT, ...layers.flatMap((l) => [l.weight, l.bias]), ...kernels.flatMap((k) => [k.weight, k.bias])]);
+  tf.dispose([xT, yT, ...layers.flatMap((l) => [l.weight, l.bias]), ...kernels.flatMap((k) => [k.weight, k.bias]), ...(lstm ? [lstm.kernel, lstm.recurrent, lstm.bias] : [])]);
   optimizer.dispose();
   if (!Number.isFinite(loss)) throw new Error(`tfjs-${backend} ${w.name}: non-finite loss ${loss}`);
   return { ms, loss };

@@ -43,6 +43,8 @@ export interface PairedResult {
   readonly ms: number[];
   /** Per variant, its ms / the first variant's ms in each round, sorted. */
   readonly ratios: number[][];
+  /** Fastest ms per step of each variant: on a heavily loaded machine, the rounds nothing else interrupted. */
+  readonly fastest: number[];
 }
 
 /**
@@ -61,7 +63,7 @@ export function pairedRounds(variants: readonly (() => void)[], steps: number, r
     }
   }
   const timed = times.map((t) => t.slice(warmup));
-  return { ms: timed.map(median), ratios: timed.map((t) => t.map((v, r) => v / timed[0]![r]!).sort((x, y) => x - y)) };
+  return { ms: timed.map(median), fastest: timed.map((t) => Math.min(...t)), ratios: timed.map((t) => t.map((v, r) => v / timed[0]![r]!).sort((x, y) => x - y)) };
 }
 
 /** "×1.023 (1.004–1.041)": the median ratio and its 25th–75th percentiles. */

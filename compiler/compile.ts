@@ -142,11 +142,12 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   const guard = guardLayout(graph, Math.ceil(plan.end / 16) * 16);
   const diagnostics = options.diagnostics ? diagnosticsLayout(graph, layers, Math.ceil((guard.offset + guard.bytes) / 16) * 16) : undefined;
   stage('emit');
-  const source = emitModule(model, program, plan, kernelExports(), { guard, ...(diagnostics ? { diagnostics } : {}) });
+  const { source, staticBytes } = emitModule(model, program, plan, kernelExports(), { guard, ...(diagnostics ? { diagnostics } : {}) });
   const end = diagnostics ? diagnostics.offset + diagnostics.bytes : guard.offset + guard.bytes;
   const memoryBase = Math.ceil(end / 16) * 16;
-  // One page of headroom above the arena for AssemblyScript's own static data.
-  const pages = Math.ceil(memoryBase / PAGE) + 1;
+  // Above the arena: the module's static data (kernel table, constants), and one page of headroom
+  // for AssemblyScript's own.
+  const pages = Math.ceil((memoryBase + staticBytes) / PAGE) + 1;
   checkMemoryLimit(model, pages * PAGE);
   const build = async (simd: SimdFlavour, relaxedSha256?: string) => {
     stage(`asc ${simd}`);

@@ -2,7 +2,8 @@
 // per-epoch history. Written once for every engine.
 import { InputError } from './errors.ts';
 import { permutation, Rng } from './prng.ts';
-import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
+import { countCorrect } from './metrics.ts';
+import { StepLabels, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import type { EpochLog, History } from './history.ts';
 import type { BatchLog, Callback, TrainingModel } from './callbacks.ts';
 import type { Feed } from './tensor.ts';
@@ -59,6 +60,8 @@ interface Evaluator {
   evaluateRows(data: Batch, order?: Uint32Array, start?: number, count?: number, metrics?: readonly MetricSpec[]): Evaluation;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 type Checked = Pick<Required<FitOptions>, 'epochs' | 'batchSize' | 'shuffle' | 'validationSplit' | 'seed'>;
 
 function checkOptions(options: FitOptions, signature: Signature, rows: number): Checked {
@@ -90,8 +93,8 @@ function hooksOf(options: FitOptions): Callback[] {
 
 /**
  * The training loop as a generator: it yields after every step (where fitAsync may let the event
- * loop run or stop on an abort) and returns the history. Callbacks may return a promise: the
- * generator yields it, fitAsync awaits it, fit refuses it.
+ * loop run or stop on an abort) and after every hook a callback has, and returns the history.
+ * Callbacks may return a promise: the generator yields it, fitAsync awaits it, fit refuses it.
  */
 export function* fitSteps<D extends Float32Array | Float64Array>(
   model: TrainingModel & Evaluator,
@@ -111,10 +114,12 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
   const hasRate = signature.hyperparameters?.some((h) => h.name === 'learningRate') ?? false;
   // Checked before the first epoch: a metric that does not fit an output is refused at once.
   new MetricSet(options.metrics ?? [], signature.outputs);
+  const labels = new StepLabels(data.y, opts.batchSize);
+  const batchEnd = hooks.some((h) => h.onBatchEnd);
   model.stopTraining = false;
 
   for (let epoch = 1; epoch <= opts.epochs && !model.stopTraining; epoch++) {
-    for (const h of hooks) yield h.onEpochBegin?.(epoch, model);
+    for (const h of hooks) if (h.onEpochBegin) yield h.onEpochBegin(epoch, model);
     const started = performance.now();
     const order = opts.shuffle ? permutation(trainRows, rng) : undefined;
     let lossSum = 0;
@@ -124,47 +129,53 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
     const metrics = new MetricSet(options.metrics ?? [], signature.outputs);
     for (let batch = 1; batch <= batches && !model.stopTraining; batch++) {
       const start = (batch - 1) * opts.batchSize;
-      for (const h of hooks) yield h.onBatchBegin?.(batch, model);
+      for (const h of hooks) if (h.onBatchBegin) yield h.onBatchBegin(batch, model);
       const n = Math.min(opts.batchSize, trainRows - start);
-      const yb = takeBatch(data.y, start, n, order);
       let result;
       try {
-        result = model.guard.step(engine, takeBatch(data.x, start, n, order), yb, n);
+        // The engine copies this step's rows, in the shuffled order, straight from the checked data.
+        result = model.guard.step(engine, data, start, n, order);
       } catch (err) {
         if (!(err instanceof NonFiniteError)) throw err;
         throw err.at(`epoch ${epoch}, batch ${batch} of ${batches}`, { epochs: [...epochs] });
       }
       lossSum += result.loss * n;
       seen += n;
+      const yb = labels.take(start, n, order);
       metrics.add(result.predictions, yb, n);
-      const c = single ? countCorrectAll(signature.outputs, result.predictions, yb, n)[0]! : null;
+      const c = single ? countCorrect(signature.outputs[0]!.loss, result.predictions[0]!, yb[0]!, n) : null;
       correct = c === null || correct === null ? null : correct + c;
       const diagnostics = engine.readDiagnostics?.();
       if (diagnostics) telemetry.add(diagnostics);
-      const log: BatchLog = { epoch, batch, batches, size: n, loss: result.loss, meanLoss: lossSum / seen };
-      for (const h of hooks) yield h.onBatchEnd?.(log, model);
+      if (batchEnd) {
+        const log: BatchLog = { epoch, batch, batches, size: n, loss: result.loss, meanLoss: lossSum / seen };
+        for (const h of hooks) if (h.onBatchEnd) yield h.onBatchEnd(log, model);
+      }
       yield undefined;
     }
     // Stopped before its first step (from onEpochBegin): nothing to log. Stopped part-way (from a
     // batch hook): as Keras, the epoch is logged, its means over the rows it trained on.
     if (seen === 0) break;
-    let log: EpochLog = { epoch, loss: lossSum / seen, seconds: 0 };
+    // Written field by field, in the order the log's readers see: seconds first held in its place.
+    const log: Mutable<EpochLog> = { epoch, loss: lossSum / seen, seconds: 0 };
     const diagnostics = telemetry.mean();
-    if (diagnostics) log = { ...log, diagnostics };
-    if (correct !== null) log = { ...log, accuracy: correct / seen };
-    if (!metrics.empty) log = { ...log, metrics: metrics.results() };
+    if (diagnostics) log.diagnostics = diagnostics;
+    if (correct !== null) log.accuracy = correct / seen;
+    if (!metrics.empty) log.metrics = metrics.results();
     if (valRows > 0) {
       const val = model.evaluateRows(data, undefined, trainRows, valRows, options.metrics);
-      log = { ...log, valLoss: val.loss, ...(val.accuracy !== undefined ? { valAccuracy: val.accuracy } : {}), ...(val.outputs ? { valOutputs: val.outputs } : {}) };
-      if (val.metrics) log = { ...log, valMetrics: val.metrics };
+      log.valLoss = val.loss;
+      if (val.accuracy !== undefined) log.valAccuracy = val.accuracy;
+      if (val.outputs) log.valOutputs = val.outputs;
+      if (val.metrics) log.valMetrics = val.metrics;
     }
-    if (hasRate) log = { ...log, learningRate: model.learningRate };
-    log = { ...log, seconds: (performance.now() - started) / 1000 };
+    if (hasRate) log.learningRate = model.learningRate;
+    log.seconds = (performance.now() - started) / 1000;
     epochs.push(log);
-    for (const h of hooks) yield h.onEpochEnd?.(log, model);
+    for (const h of hooks) if (h.onEpochEnd) yield h.onEpochEnd(log, model);
   }
   const history = { epochs };
-  for (const h of hooks) yield h.onTrainEnd?.(history, model);
+  for (const h of hooks) if (h.onTrainEnd) yield h.onTrainEnd(history, model);
   return history;
 }
 

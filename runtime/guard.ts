@@ -2,7 +2,7 @@
 // NaN or ±Inf (the compiled trainer in generated code, see compiler/codegen/guard.ts); this file
 // counts steps and turns a report into an error that names the step, the tensor and the last
 // finite gradient norms. In both engines a failed step writes no parameter.
-import type { BatchEngine, BatchResult } from './engine.ts';
+import type { Batch, BatchEngine, BatchResult } from './engine.ts';
 import type { History } from './history.ts';
 import { gradParam, LOSS, updateTarget } from './ports.ts';
 
@@ -61,8 +61,9 @@ export class StepGuard {
     this.count = 0;
   }
 
-  step<D extends Float32Array | Float64Array>(engine: BatchEngine<D>, x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<D> {
-    const result = engine.trainBatch(x, y, n);
+  /** One training step on rows [start, start+n) of `data`, in `order` where given. */
+  step<D extends Float32Array | Float64Array>(engine: BatchEngine<D>, data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<D> {
+    const result = engine.trainBatch(data, start, n, order);
     this.count++;
     if (result.nonFinite) throw new NonFiniteError(this.count, result.nonFinite.tensor, result.nonFinite.lastFiniteGradNorms);
     return result;

@@ -5,37 +5,35 @@
 // therefore our own (deterministicLog), not Math.log, whose last bit differs between engines.
 
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  /** s0..s3, in a typed array: 32-bit words there are stored unboxed, so a draw allocates nothing. */
+  private readonly s = new Uint32Array(4);
 
   /** `stream` separates independent sequences of one seed (one per parameter tensor, say). */
   constructor(seed: number, stream = 0) {
     let state = (seed ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
-    const next = (): number => {
+    for (let i = 0; i < 4; i++) {
+      // splitmix32
       state = (state + 0x9e3779b9) >>> 0;
       let z = state;
       z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+      this.s[i] = z ^ (z >>> 16);
+    }
   }
 
   /** xoshiro128**: a uniform 32-bit unsigned integer. */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 = (this.s2 ^ this.s0) >>> 0;
-    this.s3 = (this.s3 ^ this.s1) >>> 0;
-    this.s1 = (this.s1 ^ this.s2) >>> 0;
-    this.s0 = (this.s0 ^ this.s3) >>> 0;
-    this.s2 = (this.s2 ^ t) >>> 0;
-    this.s3 = rotl(this.s3, 11);
+    const s = this.s;
+    const s0 = s[0]!;
+    const s1 = s[1]!;
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    const s2 = s[2]! ^ s0;
+    const s3 = s[3]! ^ s1;
+    s[1] = s1 ^ s2;
+    s[0] = s0 ^ s3;
+    s[2] = s2 ^ t;
+    s[3] = rotl(s3, 11);
     return result;
   }
 

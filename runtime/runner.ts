@@ -2,7 +2,7 @@
 // float64 interpreter are two engines behind the same surface. This layer validates, chunks
 // to the compiled batch size and keeps score; the engine only runs batches.
 import { namedRows, type Rows } from './data.ts';
-import { countCorrectAll, takeBatch, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
+import { countCorrectAll, StepLabels, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import { InputError } from './errors.ts';
 import { fitLoop, fitLoopAsync, type AsyncFitOptions, type FitData, type FitOptions, type History } from './fit.ts';
 import type { Signature } from './manifest.ts';
@@ -85,14 +85,19 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   /** Checked rows of every input, from one tensor or `{ [input name]: tensor }`. */
   inputRows(x: Feed): Rows[] {
     const { inputs } = this.signature;
-    return namedRows(x, inputs, inputs.map((t) => t.name), 'input', inputs.map((t) => t.idBound));
+    return this.apart(namedRows(x, inputs, inputs.map((t) => t.name), 'input', inputs.map((t) => t.idBound), this.engine.precision));
+  }
+
+  /** Rows handed in that lie in the engine's own memory (a trainer's views), copied once: every step overwrites that memory. */
+  private apart(rows: Rows[]): Rows[] {
+    return rows.map((r) => (this.engine.holds?.(r.data) ? { ...r, data: r.data.slice() } : r));
   }
 
   /** Checked target rows of every output, from one tensor or `{ [output name]: tensor }`, matched against `rows` input rows. */
   labelRows(y: Feed, rows: number): Rows[] {
     const { outputs } = this.signature;
     const classes = outputs.map((o) => (o.labels.dtype === 'i32' ? (o.prediction.shape[1] as number) : undefined));
-    const checked = namedRows(y, outputs.map((o) => o.labels), outputs.map((o) => o.name), 'labels', classes);
+    const checked = this.apart(namedRows(y, outputs.map((o) => o.labels), outputs.map((o) => o.name), 'labels', classes, this.engine.precision));
     if (checked[0]!.rows !== rows) throw new InputError(`labels '${outputs[0]!.labels.name}': ${checked[0]!.rows} rows for ${rows} input rows`);
     return checked;
   }
@@ -118,13 +123,13 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
    */
   trainStep(x: Feed, y: Feed): number {
     const batch = this.batchOf(x, y, 'trainStep');
-    return this.guard.step(this.engine, batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows).loss;
+    return this.guard.step(this.engine, batch, 0, batch.rows).loss;
   }
 
   /** Loss and d loss / d parameter for every parameter, without updating anything. */
   gradients(x: Feed, y: Feed): { loss: number; grads: Record<string, Tensor<D>> } {
     const batch = this.batchOf(x, y, 'gradients');
-    const result = this.engine.gradientsBatch(batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows);
+    const result = this.engine.gradientsBatch(batch, 0, batch.rows);
     const trained = this.signature.params.filter((p) => p.trainable !== false);
     const grads = Object.fromEntries(trained.map((p) => [p.name, { shape: [...p.shape], data: result.grads.get(p.name)! }]));
     return { loss: result.loss, grads };
@@ -139,7 +144,7 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     const out: (D | undefined)[] = outputs.map(() => undefined);
     for (let start = 0; start < rows; start += B) {
       const n = Math.min(B, rows - start);
-      const parts = this.engine.predictBatch(takeBatch(xs, start, n), n);
+      const parts = this.engine.predictBatch(xs, start, n);
       parts.forEach((part, k) => {
         out[k] ??= new (part.constructor as { new (length: number): D })(rows * widths[k]!);
         out[k].set(part, start * widths[k]!);
@@ -166,10 +171,11 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     let loss = 0;
     const each = outputs.map(() => 0);
     let correct: (number | null)[] = outputs.map(() => 0);
+    const labels = new StepLabels(data.y, Math.min(B, count));
     for (let at = 0; at < count; at += B) {
       const n = Math.min(B, count - at);
-      const yb = takeBatch(data.y, start + at, n, order);
-      const result = this.engine.evaluateBatch(takeBatch(data.x, start + at, n, order), yb, n);
+      const result = this.engine.evaluateBatch(data, start + at, n, order);
+      const yb = labels.take(start + at, n, order);
       loss += result.loss * n;
       result.losses?.forEach((l, k) => (each[k]! += l * n));
       set.add(result.predictions, yb, n);

@@ -1,7 +1,8 @@
 // The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
 // the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
 import { ManifestError, RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
-import type { BatchEngine, BatchResult } from './engine.ts';
+import type { Batch, BatchEngine, BatchResult } from './engine.ts';
+import { gatherRows, type RowData, type Rows } from './data.ts';
 import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 import { verifyManifest, verifyModule, verifyRelaxed } from './verify.ts';
@@ -35,11 +36,16 @@ export interface TrainerViews {
 }
 
 class WasmEngine implements BatchEngine<Float32Array> {
+  readonly precision = 'float32';
   readonly views: TrainerViews;
   private readonly x: readonly (Float32Array | Int32Array)[];
   private readonly y: readonly (Float32Array | Int32Array)[];
   private readonly out: readonly { readonly view: Float32Array; readonly width: number }[];
   private readonly losses: readonly Float32Array[];
+  /** Every output's whole prediction buffer: the predictions of a full batch, without a view per step. */
+  private readonly fullPredictions: readonly Float32Array[];
+  /** The guard's status word (buffers.guard), where the trainer has the guarded step. */
+  private readonly guardStatus: Int32Array | null;
   /** Guarded steps that completed: the guard's norms are meaningful once there is one. */
   private finiteSteps = 0;
 
@@ -55,6 +61,8 @@ class WasmEngine implements BatchEngine<Float32Array> {
     this.y = b.targets.map((p, k) => (outputs[k]!.labels.dtype === 'i32' ? new Int32Array(buffer, p.offset, p.bytes / 4) : f32(p)));
     this.out = b.predictions.map((p, k) => ({ view: f32(p), width: outputs[k]!.prediction.shape[1] as number }));
     this.losses = outputs.length > 1 ? b.losses.map(f32) : [];
+    this.fullPredictions = this.out.map((o) => o.view.subarray(0, manifest.batchSize * o.width));
+    this.guardStatus = b.guard && exports.train_step_checked ? new Int32Array(buffer, b.guard.offset, 1) : null;
     this.views = {
       input: this.x[0]!,
       labels: this.y[0]!,
@@ -104,56 +112,62 @@ class WasmEngine implements BatchEngine<Float32Array> {
     this.views.state[name]![0] = value;
   }
 
-  private feed(x: readonly Float64Array[], y: readonly Float64Array[] | null): void {
-    x.forEach((data, k) => this.x[k]!.set(data));
-    y?.forEach((data, k) => this.y[k]!.set(data));
+  /** Rows [start, start+n) of every input (and target), in `order` where given, copied straight into the trainer's buffers. */
+  private feed(x: readonly Rows[], y: readonly Rows[] | null, start: number, n: number, order?: Uint32Array): void {
+    for (let k = 0; k < x.length; k++) gatherRows(x[k]!, start, n, order, this.x[k]!);
+    if (y) for (let k = 0; k < y.length; k++) gatherRows(y[k]!, start, n, order, this.y[k]!);
   }
 
-  private predictions(n: number): Float32Array[] {
-    return this.out.map((o) => o.view.slice(0, n * o.width));
+  holds(data: RowData): boolean {
+    return data.buffer === this.exports.memory.buffer;
   }
 
-  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> {
-    this.feed(x, y);
-    const guard = this.manifest.buffers.guard;
-    if (!this.exports.train_step_checked || !guard) return { loss: this.exports.train_step(n), predictions: this.predictions(n) };
-    const loss = this.exports.train_step_checked(n);
-    const buffer = this.exports.memory.buffer;
-    const status = new Int32Array(buffer, guard.offset, 1)[0]!;
+  /** Views of the n rows each output computed: valid until the next call, which overwrites them. */
+  private predictions(n: number): readonly Float32Array[] {
+    return n === this.manifest.batchSize ? this.fullPredictions : this.out.map((o) => o.view.subarray(0, n * o.width));
+  }
+
+  trainBatch(data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<Float32Array> {
+    this.feed(data.x, data.y, start, n, order);
+    if (!this.guardStatus) return { loss: this.exports.train_step(n), predictions: this.predictions(n) };
+    const loss = this.exports.train_step_checked!(n);
+    const status = this.guardStatus[0]!;
+    if (status === -1) {
+      this.finiteSteps++;
+      return { loss, predictions: this.predictions(n) };
+    }
+    const guard = this.manifest.buffers.guard!;
     const checks = this.manifest.guard?.checks ?? [];
     if (status < -1 || status >= checks.length) {
       throw new ManifestError(`the guard status word at ${guard.offset} holds ${status}, not -1 or an index of guard.checks: the manifest's buffers.guard does not match the module`);
     }
-    if (status < 0) {
-      this.finiteSteps++;
-      return { loss, predictions: this.predictions(n) };
-    }
     // One norm per gradient buffer (trained parameters), in the order of buffers.grads.
     const grads = this.manifest.buffers.grads;
-    const norms = new Float32Array(buffer, guard.offset + 4, grads.length);
+    const norms = new Float32Array(this.exports.memory.buffer, guard.offset + 4, grads.length);
     const lastFiniteGradNorms = this.finiteSteps ? new Map(grads.map((p, k) => [p.name, norms[k]!])) : null;
     return { loss, predictions: this.predictions(n), nonFinite: { tensor: this.manifest.guard!.checks[status]!, lastFiniteGradNorms } };
   }
 
-  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
-    this.feed(x, y);
+  gradientsBatch(data: Batch, start: number, n: number): BatchResult<Float32Array> & { grads: Map<string, Float32Array> } {
+    this.feed(data.x, data.y, start, n);
     const loss = this.exports.gradients(n);
     const grads = new Map(Object.entries(this.views.grads).map(([name, view]) => [name, view.slice()]));
     return { loss, predictions: this.predictions(n), grads };
   }
 
-  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float32Array> {
-    this.feed(x, y);
+  evaluateBatch(data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<Float32Array> {
+    this.feed(data.x, data.y, start, n, order);
     const loss = this.exports.evaluate(n);
     return { loss, predictions: this.predictions(n), ...(this.losses.length ? { losses: this.losses.map((view) => view[0]!) } : {}) };
   }
 
   readDiagnostics(): Diagnostics | undefined {
-    return this.finiteSteps ? readDiagnostics(this.manifest, this.exports.memory.buffer) : undefined;
+    // Trainers without telemetry answer at once: fit asks after every step.
+    return this.finiteSteps && this.manifest.diagnostics ? readDiagnostics(this.manifest, this.exports.memory.buffer) : undefined;
   }
 
-  predictBatch(x: readonly Float64Array[], n: number): Float32Array[] {
-    this.feed(x, null);
+  predictBatch(x: readonly Rows[], start: number, n: number): readonly Float32Array[] {
+    this.feed(x, null, start, n);
     this.exports.predict(n);
     return this.predictions(n);
   }

@@ -1,7 +1,10 @@
 // The packed GEMM kernels against the float64 interpreter on shapes that exercise every path:
 // full 4×8 blocks, the 2/1 row tails, panels narrower than 8 (packed and in place), a batch
-// dimension that is the GEMM's K (weight gradient), and partial batches down to one row.
+// dimension that is the GEMM's K (weight gradient), and partial batches down to one row; the
+// cache-blocked loops (K blocks with a short last block, row blocks with every row tail) and the
+// direct X·Wᵀ of a few rows (column groups of 4, 3, 2, 1 and K not a multiple of 4).
 import { describe, expect, it } from 'vitest';
+import { DIRECT_ROWS, gemmBlocking } from '../compiler/codegen/gemm.ts';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
@@ -18,6 +21,66 @@ const spec = {
   batchSize: 23,
   seed: 5,
 };
+
+/** Compiled against interpreted loss, predictions and every gradient on n rows of `spec`. */
+async function expectAgreement(model: typeof spec, n: number): Promise<void> {
+  const trainer = await compile(model);
+  const interpreter = interpret(model);
+  const inputs = model.input.shape[0]!;
+  const classes = model.layers[model.layers.length - 1]!.units;
+  interpreter.setWeights(trainer.getWeights());
+  const x = randomMatrix(n, inputs, 40 + n, 1.2);
+  const y = randomClasses(n, classes, 50 + n);
+  const exact = interpreter.gradients(x, y);
+  const compiled = trainer.gradients(x, y);
+  expect(Math.abs(compiled.loss - exact.loss) / Math.abs(exact.loss)).toBeLessThan(1e-5);
+  expect(relativeDifference(trainer.predict(x).data, interpreter.predict(x).data)).toBeLessThan(1e-5);
+  for (const [name, g] of Object.entries(exact.grads)) {
+    expect(relativeDifference(compiled.grads[name]!.data, g.data), name).toBeLessThan(1e-5);
+  }
+}
+
+// The shapes follow the blocking: a first layer one input past a packed K block (so X·Wᵀ runs
+// in two K blocks, the last one short, and in row blocks), and a batch past an in-place K block
+// (so the weight gradient, whose K is the batch, runs in two K blocks). Widths K → 38 → 15 → 6
+// give K ≡ 1, 2, 3 (mod 4) and column groups with 2, 3, 2 columns left over in the direct form.
+const packedKc = gemmBlocking({ M: { expr: 'n' }, K: { expr: 'n' }, bLayout: { kind: 'packed', scratch: '0' } }).kc!;
+const inPlaceKc = gemmBlocking({ M: { expr: 'n' }, K: { expr: 'n' }, bLayout: { kind: 'rows' } }).kc!;
+const inputs = packedKc + 5;
+const batch = inPlaceKc + 18;
+const wide = {
+  input: { shape: [inputs] },
+  layers: [
+    { type: 'dense', units: 38, activation: 'tanh' },
+    { type: 'dense', units: 15, activation: 'relu' },
+    { type: 'dense', units: 6, activation: 'softmax' },
+  ],
+  loss: { type: 'sparse_categorical_crossentropy' },
+  batchSize: batch,
+  seed: 3,
+};
+const rowBlock = gemmBlocking({ M: { expr: 'n' }, K: { expr: String(inputs), value: inputs }, bLayout: { kind: 'packed', scratch: '0' } }).mc!;
+/** The largest row count past one in-place K block whose last row block ends in `tail` rows past the 4s. */
+const rowsEndingIn = (tail: number): number => {
+  let n = batch;
+  while ((n % rowBlock) % 4 !== tail) n--;
+  return n;
+};
+
+describe('cache-blocked and direct GEMM', () => {
+  it('the wide model reaches the blocked loops', () => {
+    const forward = gemmBlocking({ M: { expr: 'n' }, K: { expr: String(inputs), value: inputs }, bLayout: { kind: 'packed', scratch: '0' } });
+    expect(forward.kc).toBeLessThan(inputs);
+    expect(forward.mc).toBeLessThan(rowsEndingIn(3));
+    expect(inputs % 4).toBe(1);
+    expect(gemmBlocking({ M: { expr: '38', value: 38 }, K: { expr: 'n' }, bLayout: { kind: 'rows' } }).kc).toBeLessThan(rowsEndingIn(3));
+  });
+  // The last row block ends in 1, 2 and 3 rows past the 4s; each count a weight-gradient K past
+  // one block. Below DIRECT_ROWS, X·Wᵀ reads W in place.
+  it.each([rowsEndingIn(1), rowsEndingIn(2), rowsEndingIn(3), DIRECT_ROWS, DIRECT_ROWS - 1, 2, 1])('gradients agree with the interpreter on %i rows', async (n) => {
+    await expectAgreement(wide, n);
+  });
+});
 
 describe('packed GEMM kernels', () => {
   it.each([23, 18, 11, 7, 1])('gradients agree with the interpreter on %i rows', async (n) => {

@@ -281,3 +281,99 @@ describe('random convolutional models', () => {
     );
   }, 600_000);
 });
+
+const recurrentLayer = fc.record({
+  type: fc.constantFrom('simple_rnn' as const, 'lstm' as const, 'gru' as const),
+  units: fc.integer({ min: 1, max: 3 }),
+  goBackwards: fc.boolean(),
+  useBias: fc.boolean(),
+  resetAfter: fc.boolean(),
+  activation: fc.constantFrom<ActivationSpec>('tanh', 'sigmoid', 'softplus'),
+  bidirectional: fc.boolean(),
+});
+
+const sequenceModel = fc.record({
+  steps: fc.integer({ min: 1, max: 4 }),
+  features: fc.integer({ min: 1, max: 3 }),
+  layers: fc.array(recurrentLayer, { minLength: 1, maxLength: 2 }),
+  /** How the last layer ends: its last h, its whole sequence flattened, or its final state. */
+  end: fc.constantFrom('last' as const, 'sequence' as const, 'state' as const),
+  units: fc.integer({ min: 1, max: 3 }),
+  head,
+  batchSize: fc.integer({ min: 3, max: 5 }),
+  partial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe('random sequence models', () => {
+  it('agree three ways (fast-check, fixed seed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(sequenceModel, async (m) => {
+        const layers = m.layers.map((l, i) => {
+          const last = i === m.layers.length - 1;
+          const { bidirectional, resetAfter, ...options } = l;
+          const end = last ? m.end : 'sequence';
+          const layer = { ...options, ...(l.type === 'gru' ? { resetAfter } : {}), returnSequences: end === 'sequence', returnState: end === 'state' && !bidirectional };
+          return bidirectional ? { type: 'bidirectional', layer } : layer;
+        });
+        const spec = {
+          input: { shape: [m.steps, m.features] },
+          layers: [...layers, ...(m.end === 'sequence' ? [{ type: 'flatten' }] : []), { type: 'dense', name: 'out', units: m.units, activation: m.head.activation }],
+          loss: m.head.loss,
+          batchSize: m.batchSize,
+          seed: m.seed,
+        };
+        const n = m.partial ? m.batchSize - 1 : m.batchSize;
+        const x = randomMatrix(n, m.steps * m.features, m.seed + 1, 1.5).map((row) => Array.from({ length: m.steps }, (_, t) => row.slice(t * m.features, (t + 1) * m.features)));
+        await expectThreeWayAgreement(spec, x, m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
+      }),
+      { seed: 20261202, numRuns: 4 },
+    );
+  }, 600_000);
+});
+
+// Random attention models on sequences [steps, features]: sometimes a position embedding, then
+// multi-head attention (heads, a head width of its own or the default, causal or not) and
+// transformer blocks (heads, MLP width and activation, causal or not), sometimes a layer
+// normalization, then a flatten or a global average pooling and the dense head.
+const attentionBlock = fc.oneof(
+  fc.record({ type: fc.constant('multi_head_attention'), numHeads: fc.integer({ min: 1, max: 3 }), keyDim: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), useCausalMask: fc.boolean() }),
+  fc.record({ type: fc.constant('transformer_block'), numHeads: fc.constantFrom(1, 2), mlpDim: fc.integer({ min: 2, max: 6 }), activation: fc.constantFrom<ActivationSpec>('gelu', 'relu', 'tanh'), useCausalMask: fc.boolean() }),
+  fc.record({ type: fc.constant('layer_normalization') }),
+);
+
+const attentionModel = fc.record({
+  steps: fc.integer({ min: 2, max: 5 }),
+  // Even, so one or two heads of the default width divide it; a keyDim is given where they do not.
+  features: fc.constantFrom(2, 4, 6),
+  position: fc.boolean(),
+  blocks: fc.array(attentionBlock, { minLength: 1, maxLength: 2 }),
+  pooling: fc.constantFrom('flatten', 'global_average_pooling1d'),
+  units: fc.integer({ min: 2, max: 4 }),
+  head,
+  batchSize: fc.integer({ min: 3, max: 5 }),
+  partial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe('random attention models', () => {
+  it('agree three ways (fast-check, fixed seed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(attentionModel, async (m) => {
+        const blocks = m.blocks.map((b) => (b.type === 'multi_head_attention' && b.keyDim === undefined && m.features % b.numHeads !== 0 ? { ...b, keyDim: 2 } : b));
+        const spec = {
+          input: { shape: [m.steps, m.features] },
+          layers: [...(m.position ? [{ type: 'position_embedding' }] : []), ...blocks, { type: m.pooling }, { type: 'dense', units: m.units, activation: m.head.activation }],
+          loss: m.head.loss,
+          batchSize: m.batchSize,
+          seed: m.seed,
+        };
+        const n = m.partial ? m.batchSize - 1 : m.batchSize;
+        const x = randomMatrix(n, m.steps * m.features, m.seed + 1, 1.5).map((row) => Array.from({ length: m.steps }, (_, t) => row.slice(t * m.features, (t + 1) * m.features)));
+        const y = m.head.labels(n, m.units, m.seed + 2);
+        await expectThreeWayAgreement(spec, x, y, { perturbSeed: m.seed + 100, nonZero: false });
+      }),
+      { seed: 20261201, numRuns: 6 },
+    );
+  }, 300_000);
+});

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DIRECT_ROWS } from '../compiler/codegen/gemm.ts';
 import { compileToWasm } from '../compiler/compile.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
 import { RELAXED_SECTION } from '../runtime/manifest.ts';
@@ -22,7 +23,8 @@ const spec = {
   batchSize: 29,
 };
 
-// Runs `gradients(n)` of each .wasm on the same seeded data; prints loss and gradients as JSON.
+// Runs `gradients(n)` of each .wasm on the same seeded data, on the full batch and on FEW_ROWS
+// rows (below DIRECT_ROWS: the forward products' direct form); prints losses and gradients as JSON.
 const runner = `
 import { readFileSync } from 'node:fs';
 const out = [];
@@ -36,8 +38,10 @@ for (const file of process.argv.slice(1)) {
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.7) * 1.3;
   const labels = new Int32Array(exports.memory.buffer, m.buffers.labels.offset, m.batchSize);
   for (let i = 0; i < labels.length; i++) labels[i] = (i * 5) % 6;
-  const loss = exports.gradients(m.batchSize);
-  out.push({ simd: m.simd, loss, grads: m.buffers.grads.map((g) => Array.from(f32(g))) });
+  for (const n of [m.batchSize, Number(process.env.FEW_ROWS)]) {
+    const loss = exports.gradients(n);
+    out.push({ simd: m.simd, n, loss, grads: m.buffers.grads.map((g) => Array.from(f32(g))) });
+  }
 }
 console.log(JSON.stringify(out));
 `;
@@ -57,10 +61,13 @@ describe('relaxed-SIMD build', () => {
     writeFileSync(join(dir, 'baseline.wasm'), wasm);
     writeFileSync(join(dir, 'relaxed.wasm'), new Uint8Array(relaxed!));
     const flags = here ? [] : ['--experimental-wasm-relaxed-simd'];
-    const text = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', runner, join(dir, 'baseline.wasm'), join(dir, 'relaxed.wasm')], { encoding: 'utf8' });
-    const [base, fast] = JSON.parse(text) as { simd: string; loss: number; grads: number[][] }[];
-    expect([base!.simd, fast!.simd]).toEqual(['baseline', 'relaxed']);
-    expect(Math.abs(base!.loss - fast!.loss) / Math.abs(base!.loss)).toBeLessThan(1e-5);
-    base!.grads.forEach((g, k) => expect(relativeDifference(fast!.grads[k]!, g), `gradient ${k}`).toBeLessThan(1e-5));
+    const env = { ...process.env, FEW_ROWS: String(DIRECT_ROWS - 3) };
+    const text = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', runner, join(dir, 'baseline.wasm'), join(dir, 'relaxed.wasm')], { encoding: 'utf8', env });
+    const runs = JSON.parse(text) as { simd: string; n: number; loss: number; grads: number[][] }[];
+    expect(runs.map((r) => `${r.simd} ${r.n}`)).toEqual([`baseline ${spec.batchSize}`, `baseline ${DIRECT_ROWS - 3}`, `relaxed ${spec.batchSize}`, `relaxed ${DIRECT_ROWS - 3}`]);
+    for (const [base, fast] of [[runs[0]!, runs[2]!], [runs[1]!, runs[3]!]] as const) {
+      expect(Math.abs(base.loss - fast.loss) / Math.abs(base.loss)).toBeLessThan(1e-5);
+      base.grads.forEach((g, k) => expect(relativeDifference(fast.grads[k]!, g), `gradient ${k} on ${base.n} rows`).toBeLessThan(1e-5));
+    }
   });
 });

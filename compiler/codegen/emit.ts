@@ -1,5 +1,6 @@
-// The AssemblyScript module of a trainer: one function per computed node, and the ABI entry
-// points (init, predict, evaluate, gradients, train_step) calling them in topological order.
+// The AssemblyScript module of a trainer: the code of each computed node (kernels of equal code
+// shared through kernel_table.ts), and the ABI entry points (init, predict, evaluate, gradients,
+// train_step) running them in topological order.
 import { drawOf, paramStream } from '../init/initializers.ts';
 import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type Node, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
@@ -16,6 +17,7 @@ import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
 import { commitUpdates } from './counter.ts';
 import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
+import { KernelParams, KernelTable, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 
 /** Names the generated module imports from each file of assembly/. */
@@ -63,28 +65,40 @@ function emitFiniteCheck(program: Program, plan: MemoryPlan, value: NodeId): str
 /**
  * Constants have no arena buffer: elementwise code inlines them as literals. A kernel that reads
  * memory (reshape or sum of the autodiff seed 1, say) gets the constant's static data instead:
- * `constant<id>`, a pointer into the module's data segment, above the arena.
+ * `constant_<f32 bits>`, a pointer into the module's data segment, above the arena.
  */
 function constantData(node: Node): string {
-  if (node.op !== 'constant') throw new Error(`internal: %${node.id} (${node.op}) read as a constant`);
-  return `const constant${node.id} = memory.data<f32>([${f32Literal(node.attrs.value)}]);`;
+  return `const ${constantName(node)} = memory.data<f32>([${f32Literal(constantValue(node))}]);`;
 }
 
-function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>): string {
+function constantValue(node: Node): number {
+  if (node.op !== 'constant') throw new Error(`internal: %${node.id} (${node.op}) read as a constant`);
+  return node.attrs.value;
+}
+
+/** Named by its value, so kernels that read equal constants keep the same code (and share it). */
+function constantName(node: Node): string {
+  const bits = new Uint32Array(new Float32Array([constantValue(node)]).buffer)[0]!;
+  return `constant_${bits.toString(16).padStart(8, '0')}`;
+}
+
+function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>): KernelCode {
   const { graph } = program;
   const node = graph.nodes[kernel.out]!;
+  const params = new KernelParams();
   const address = (i: NodeId): string => {
     const offset = plan.offsets.get(i);
-    if (offset !== undefined) return String(offset);
+    if (offset !== undefined) return params.of(String(offset));
     if (graph.nodes[i]!.op !== 'constant') throw new Error(`internal: %${i} (${graph.nodes[i]!.op}) has no buffer but kernel %${kernel.out} reads it`);
     constantsRead.add(i);
-    return `constant${i}`;
+    return constantName(graph.nodes[i]!);
   };
   // Elementwise code reads a constant operand as a literal, never through an address.
   const operand = (i: NodeId): string => (graph.nodes[i]!.op === 'constant' ? 'literal' : address(i));
-  // A kernel that computes its readers writes their buffers instead of its own.
+  // A kernel that computes its readers writes their buffers instead of its own ('0': unused).
   const out = kernel.kind === 'node' && kernel.readers ? '0' : address(kernel.out);
-  const scratch = String(plan.scratch.get(kernel.out) ?? 0);
+  const scratchOffset = plan.scratch.get(kernel.out);
+  const scratch = scratchOffset === undefined ? '0' : params.of(String(scratchOffset));
   const header = [...new Set([...kernel.holds, ...kernelOutputs(kernel)])]
     .map((id) => {
       const n = graph.nodes[id]!;
@@ -126,7 +140,13 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }
   }
-  return `${header}\nfunction kernel${kernel.out}(n: i32): void {\n${body}\n}`;
+  return { header, body, args: params.values };
+}
+
+/** The module's source, and the bytes of static data it places above the arena (the kernel table, constants). */
+export interface EmittedModule {
+  readonly source: string;
+  readonly staticBytes: number;
 }
 
 /** What the module carries beyond the plain entry points: the non-finite guard, and telemetry with `diagnostics: true`. */
@@ -135,7 +155,7 @@ export interface ModuleExtras {
   readonly diagnostics?: DiagnosticsLayout;
 }
 
-export function emitModule(model: LoweredModel, program: Program, plan: MemoryPlan, kernels: KernelExports, extras: ModuleExtras = {}): string {
+export function emitModule(model: LoweredModel, program: Program, plan: MemoryPlan, kernels: KernelExports, extras: ModuleExtras = {}): EmittedModule {
   const { graph } = program;
   const B = model.spec.batchSize;
   const port = (name: string): NodeId => findPort(graph.outputs, name)!.id;
@@ -148,10 +168,10 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
 
   const imports = Object.entries(kernels).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
-  const calls = (wanted: readonly NodeId[]): string =>
-    schedule(program, wanted)
-      .map((k) => `  kernel${k.out}(n);`)
-      .join('\n');
+  const constantsRead = new Set<NodeId>();
+  const table = new KernelTable();
+  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead));
+  const calls = (wanted: readonly NodeId[]): string => table.run(schedule(program, wanted).map((k) => k.out));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
   const trainLossValue = `  return load<f32>(${plan.offsets.get(trainLoss)!});`;
@@ -174,23 +194,26 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   // train_step alone runs the weight-gradient GEMMs that update the weights in their epilogue.
   const fused = fusedUpdates(program, plan, B);
   const replaced = new Set([...fused.values()].map((f) => f.update));
-  const stepCalls = schedule(program, [...predictions, trainLoss, ...grads, ...updates])
-    .filter((k) => !replaced.has(k.out))
-    .map((k) => `  ${fused.has(k.out) ? 'fused' : 'kernel'}${k.out}(n);`)
-    .join('\n');
+  // Runs of table kernels, with the fused GEMMs called directly between them.
+  const stepLines: string[] = [];
+  let run: NodeId[] = [];
+  const flush = (): void => {
+    if (run.length) stepLines.push(table.run(run));
+    run = [];
+  };
+  for (const k of schedule(program, [...predictions, trainLoss, ...grads, ...updates]).filter((k) => !replaced.has(k.out))) {
+    if (!fused.has(k.out)) run.push(k.out);
+    else {
+      flush();
+      stepLines.push(`  fused${k.out}(n);`);
+    }
+  }
+  flush();
+  const stepCalls = stepLines.join('\n');
   const inPlace = [...plan.inPlace.keys()];
+  const inPlaceKernels = program.kernels.filter((k) => plan.inPlace.has(k.out)).map((k) => k.out);
 
-  const constantsRead = new Set<NodeId>();
-  const kernelCode = computed.map((k) => emitKernel(program, plan, k, constantsRead));
-  return [
-    `// Generated by nabla for model '${model.spec.name}'. Batch dimension n: 1 ≤ n ≤ ${B}.`,
-    ...imports,
-    '',
-    ...[...constantsRead].map((id) => constantData(graph.nodes[id]!)),
-    ...kernelCode,
-    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim)),
-    ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
-    '',
+  const entries = [
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
     `export function init(seed: u32): void {`,
     ...initLines,
@@ -238,12 +261,26 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
             loss: trainLoss,
             predictions,
             // Everything but the in-place updates, which run once every value is known finite.
-            calls: (wanted) => schedule(program, wanted).filter((k) => !plan.inPlace.has(k.out)).map((k) => `  kernel${k.out}(n);`),
-            inPlace: program.kernels.filter((k) => plan.inPlace.has(k.out)).map((k) => `  kernel${k.out}(n);`),
+            calls: (wanted) => [table.run(schedule(program, wanted).filter((k) => !plan.inPlace.has(k.out)).map((k) => k.out))],
+            inPlace: inPlaceKernels.length ? [table.run(inPlaceKernels)] : [],
             ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
           }),
           '',
         ]
       : []),
+  ];
+  // The table's data holds every sequence the entry points run, so it is written after them.
+  const constants = new Set([...constantsRead].map((id) => constantData(graph.nodes[id]!)));
+  const source = [
+    `// Generated by nabla for model '${model.spec.name}'. Batch dimension n: 1 ≤ n ≤ ${B}.`,
+    ...imports,
+    '',
+    ...constants,
+    ...table.code(),
+    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim)),
+    ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
+    '',
+    ...entries,
   ].join('\n');
+  return { source, staticBytes: table.dataBytes() + constants.size * 16 };
 }

@@ -14,8 +14,13 @@
 // Nothing is inlined across calls: each product is one straight loop nest (an inlined micro-kernel
 // loses its register allocation; docs/architecture.md, "GEMM", has the measurements).
 //
-// An epilogue adds a bias row and applies an activation before the store (forward fusion), or
-// combines the product with what C holds (an optimizer update written over the weights).
+// Around the micro-kernel, loops over K blocks and row blocks keep the B panel in L1 and a block
+// of A in L2 for the large products (gemmBlocking). X·Wᵀ on fewer than DIRECT_ROWS rows skips
+// the packing and takes dot products of X's rows with W's rows in place (emitDirect).
+//
+// An epilogue adds a bias row and applies an activation before the store (forward fusion); with
+// K in blocks, on the last block only. Or it combines the product with what C holds (an
+// optimizer update written over the weights; K unblocked only, as C holds no partial sums then).
 
 /** A dimension: its AssemblyScript expression, and its value when known at compile time. */
 export interface GemmDim {
@@ -70,15 +75,51 @@ export function packedColumnsBytes(M: number, K: number): number {
   return Math.ceil(M / 4) * 4 * K * 4;
 }
 
-/** One MR×(4·vectors) block: accumulate over k, then epilogue and store `width` columns. */
-function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: number, indent: string): string[] {
+/**
+ * Cache blocking, fixed at compile time from the operand layouts (docs/architecture.md, "GEMM",
+ * has the measurements). K is cut into blocks of `kc` steps, so the B panel a row block walks
+ * (kc × 8 floats, packed or in place) stays in L1 beside the A rows; rows into blocks of `mc`,
+ * so an mc × kc block of A stays in L2 while every panel of B passes over it. Undefined where
+ * a dimension fits whole (then no loop is emitted for it).
+ */
+interface Blocking {
+  readonly kc?: number;
+  readonly mc?: number;
+}
+
+/** Bytes of L1 the B panel and the A rows of one k block may fill, and of L2 one A block. */
+const L1_BLOCK_BYTES = 40 << 10;
+const L2_BLOCK_BYTES = 512 << 10;
+
+export function gemmBlocking(s: Pick<GemmSpec, 'M' | 'K' | 'bLayout'>): Blocking {
+  // Per step of k: a packed B panel reads 32 contiguous bytes; an in-place one 32 bytes of a
+  // different line (64 bytes of cache); A 4 floats (in place: 4 rows' lines, 16 bytes a step).
+  const perK = (s.bLayout.kind === 'packed' ? 32 : 64) + 16;
+  const kc = Math.max(64, Math.floor(L1_BLOCK_BYTES / perK / 16) * 16);
+  const kBlocked = s.K.value === undefined || s.K.value > kc;
+  const span = kBlocked ? kc : s.K.value!;
+  const mc = Math.max(16, Math.floor(L2_BLOCK_BYTES / (span * 4) / 16) * 16);
+  const mBlocked = s.M.value === undefined || s.M.value > mc;
+  return { ...(kBlocked ? { kc } : {}), ...(mBlocked ? { mc } : {}) };
+}
+
+/** One MR×(4·vectors) block: accumulate over k (a k block), then epilogue and store `width` columns. */
+function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: number, kBlocked: boolean, indent: string): string[] {
   const acc = (r: number, v: number): string => `c${r}_${v}`;
   const lines: string[] = [];
   const R = [...Array(rows).keys()];
   const V = [...Array(vectors).keys()];
+  const offset = (r: number, v: number): number => r * s.N * 4 + v * 16;
   for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
+  // A later k block adds to what the earlier ones stored (lanes past a narrow panel's columns
+  // are read from in-bounds memory and never stored back).
+  if (kBlocked) {
+    lines.push(`if (k0 > 0) {`);
+    for (const r of R) for (const v of V) lines.push(`  ${acc(r, v)} = v128.load(cBase, ${offset(r, v)});`);
+    lines.push(`}`);
+  }
   lines.push(`let ap = aBase; let bp = bBase;`);
-  lines.push(`const aEnd = aBase + <usize>${s.K.expr} * ${s.aK};`);
+  lines.push(kBlocked ? `const aEnd = aBase + kLen * ${s.aK};` : `const aEnd = aBase + <usize>${s.K.expr} * ${s.aK};`);
   lines.push(`while (ap < aEnd) {`);
   for (const v of V) lines.push(`  const b${v} = v128.load(bp, ${v * 16});`);
   for (const r of R) {
@@ -87,80 +128,178 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   }
   lines.push(`  ap += ${s.aK}; bp += ${bK};`);
   lines.push(`}`);
-  const ep = s.epilogue;
-  lines.push(...(ep?.setup ?? []));
-  if (ep?.bias) for (const v of V) lines.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
-  // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
-  // over the stored block instead of at each of its MR·2 stores: one copy of its body per block
-  // instead of MR·2, which halves the .wasm of a tanh network at a small cost in step time.
-  const heavy = ep?.activation !== undefined && /nabla_\w+\(/.test(ep.activation('v')) && width === vectors * 4;
-  for (const r of R) {
-    for (const v of V) {
-      let value = acc(r, v);
-      if (ep?.bias) value = `f32x4.add(${value}, bias${v})`;
-      if (ep?.activation && !heavy) value = ep.activation(value);
-      const offset = r * s.N * 4 + v * 16;
-      if (ep?.combine) value = ep.combine(value, `v128.load(cBase, ${offset})`);
-      const lanes = Math.min(4, width - v * 4);
-      if (lanes === 4) lines.push(`v128.store(cBase, ${value}, ${offset});`);
-      else if (lanes > 0) {
-        lines.push(`{ const t = ${value};`);
-        for (let q = 0; q < lanes; q++) lines.push(`  store<f32>(cBase, f32x4.extract_lane(t, ${q}), ${offset + q * 4});`);
-        lines.push(`}`);
+  const stores = (ep: GemmEpilogue | undefined): string[] => {
+    const out: string[] = [...(ep?.setup ?? [])];
+    if (ep?.combine && kBlocked) throw new Error('internal: a combining GEMM epilogue with K in blocks');
+    if (ep?.bias) for (const v of V) out.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
+    // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
+    // over the stored block instead of at each of its MR·2 stores: one copy of its body per block
+    // instead of MR·2, which halves the .wasm of a tanh network at a small cost in step time.
+    const heavy = ep?.activation !== undefined && /nabla_\w+\(/.test(ep.activation('v')) && width === vectors * 4;
+    for (const r of R) {
+      for (const v of V) {
+        let value = acc(r, v);
+        if (ep?.bias) value = `f32x4.add(${value}, bias${v})`;
+        if (ep?.activation && !heavy) value = ep.activation(value);
+        if (ep?.combine) value = ep.combine(value, `v128.load(cBase, ${offset(r, v)})`);
+        const lanes = Math.min(4, width - v * 4);
+        if (lanes === 4) out.push(`v128.store(cBase, ${value}, ${offset(r, v)});`);
+        else if (lanes > 0) {
+          out.push(`{ const t = ${value};`);
+          for (let q = 0; q < lanes; q++) out.push(`  store<f32>(cBase, f32x4.extract_lane(t, ${q}), ${offset(r, v) + q * 4});`);
+          out.push(`}`);
+        }
       }
     }
-  }
-  if (heavy) {
-    lines.push(`for (let q = 0; q < ${rows * vectors}; q++) {`);
-    lines.push(`  const p = cBase + <usize>(q / ${vectors}) * ${s.N * 4} + <usize>(q % ${vectors}) * 16;`);
-    lines.push(`  v128.store(p, ${ep!.activation!('v128.load(p)')});`);
-    lines.push(`}`);
-  }
+    if (heavy) {
+      out.push(`for (let q = 0; q < ${rows * vectors}; q++) {`);
+      out.push(`  const p = cBase + <usize>(q / ${vectors}) * ${s.N * 4} + <usize>(q % ${vectors}) * 16;`);
+      out.push(`  v128.store(p, ${ep!.activation!('v128.load(p)')});`);
+      out.push(`}`);
+    }
+    return out;
+  };
+  // The epilogue runs once, on the last k block; earlier blocks store the partial sums as they are.
+  if (kBlocked && s.epilogue) {
+    lines.push(`if (k0 + kLen < <usize>${s.K.expr}) {`, ...stores(undefined).map((l) => `  ${l}`), `} else {`, ...stores(s.epilogue).map((l) => `  ${l}`), `}`);
+  } else lines.push(...stores(s.epilogue));
   return lines.map((l) => indent + l);
 }
 
-/** Address of A's row i: in place, or inside its packed 4-column panel. */
-function aRowBase(s: GemmSpec): string {
-  return s.aPacked ? `${s.aPacked.scratch} + <usize>(i >> 2) * (<usize>${s.K.expr} << 4) + (<usize>(i & 3) << 2)` : `${s.a} + <usize>i * ${s.aRow}`;
+/** Address of A's row i at step k0: in place, or inside its packed 4-column panel. */
+function aRowBase(s: GemmSpec, kBlocked: boolean): string {
+  const k0 = kBlocked ? ` + k0 * ${s.aK}` : '';
+  return s.aPacked ? `${s.aPacked.scratch} + <usize>(i >> 2) * (<usize>${s.K.expr} << 4) + (<usize>(i & 3) << 2)${k0}` : `${s.a} + <usize>i * ${s.aRow}${k0}`;
 }
 
-/** Row blocks for one panel: MR rows while they fit, then the 2/1 tail (only those a known M needs). */
-function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number): string[] {
-  const lines: string[] = [`    let i = 0;`];
-  const rowStep = (rows: number, loop: boolean, indent: string): void => {
+/**
+ * Row blocks for one panel: MR rows while they fit, then the 2/1 tail (only those a known M
+ * needs), over rows [i0, iEnd) where rows are blocked, else over all M.
+ */
+function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number, blocking: Blocking): string[] {
+  const kBlocked = blocking.kc !== undefined;
+  const mBlocked = blocking.mc !== undefined;
+  const end = mBlocked ? 'iEnd' : s.M.expr;
+  const lines: string[] = [mBlocked ? `    let i = i0;` : `    let i = 0;`];
+  const rowStep = (rows: number, indent: string): void => {
     lines.push(`${indent}{`);
-    lines.push(`${indent}  const aBase = ${aRowBase(s)}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`);
-    lines.push(...block(s, rows, vectors, width, bK, `${indent}  `));
+    lines.push(`${indent}  const aBase = ${aRowBase(s, kBlocked)}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`);
+    lines.push(...block(s, rows, vectors, width, bK, kBlocked, `${indent}  `));
     lines.push(`${indent}}`);
     lines.push(`${indent}i += ${rows};`);
-    if (!loop) return;
   };
-  const M = s.M.value;
+  // A known M fixes its tail at compile time, unless rows are blocked (then only the last block has it).
+  const M = mBlocked ? undefined : s.M.value;
   const full = M === undefined ? undefined : Math.floor(M / MR) * MR;
   if (full === undefined || full > 0) {
-    lines.push(`    for (; i + ${MR} <= ${s.M.expr};) {`);
-    rowStep(MR, true, '      ');
+    lines.push(`    for (; i + ${MR} <= ${end};) {`);
+    rowStep(MR, '      ');
     lines.push(`    }`);
   }
   let left = M === undefined ? undefined : M - (full ?? 0);
   for (const rows of [4, 2, 1].filter((r) => r < MR)) {
     if (left !== undefined && left < rows) continue;
     if (left !== undefined) {
-      rowStep(rows, false, '    ');
+      rowStep(rows, '    ');
       left -= rows;
     } else {
-      lines.push(`    if (i + ${rows} <= ${s.M.expr}) {`);
-      rowStep(rows, false, '      ');
+      lines.push(`    if (i + ${rows} <= ${end}) {`);
+      rowStep(rows, '      ');
       lines.push(`    }`);
     }
   }
   return lines;
 }
 
-/** The whole product as AssemblyScript statements (the body of the node's function). */
-export function emitGemm(s: GemmSpec): string {
+/**
+ * Rows of X·Wᵀ below this count skip packing W: packing reads and writes all of W (about
+ * what 8 rows of the packed product cost), the direct form reads W once per 2 rows.
+ */
+export const DIRECT_ROWS = 16;
+
+/** Horizontal sums of four f32x4 as one f32x4: lane q is the sum of the lanes of `v[q]`. */
+function sum4(v: readonly string[]): string[] {
+  return [
+    `const s01 = f32x4.add(v128.shuffle<f32>(${v[0]}, ${v[1]}, 0, 4, 1, 5), v128.shuffle<f32>(${v[0]}, ${v[1]}, 2, 6, 3, 7));`,
+    `const s23 = f32x4.add(v128.shuffle<f32>(${v[2]}, ${v[3]}, 0, 4, 1, 5), v128.shuffle<f32>(${v[2]}, ${v[3]}, 2, 6, 3, 7));`,
+    `let t = f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));`,
+  ];
+}
+
+/**
+ * X·Wᵀ for a few rows, W [N,K] read in place: each (2 rows of X) × (4 rows of W) block is 8
+ * dot products accumulated in f32x4 over k, summed across lanes at the end into one f32x4 of 4
+ * output columns per row, which the epilogue then treats as any other. A last group of fewer
+ * than 4 columns reads W's last row for its missing ones and stores only its real columns.
+ */
+function emitDirect(s: GemmSpec): string[] {
+  const K = s.K.value!;
+  const K4 = K & ~3;
+  const lines: string[] = [];
+  const group = (width: number, j: string, loop: boolean): void => {
+    lines.push(loop ? `  for (let j = 0; j < ${s.N - (s.N % 4)}; j += 4) {` : `  {`);
+    if (!loop) lines.push(`    const j = ${j};`);
+    for (let q = 0; q < 4; q++) lines.push(`    const w${q} = ${s.b} + <usize>(j + ${Math.min(q, width - 1)}) * ${K * 4};`);
+    const rowBlock = (rows: number, indent: string): void => {
+      const R = [...Array(rows).keys()];
+      const out: string[] = [];
+      for (const r of R) out.push(`const x${r} = ${s.a} + <usize>(i + ${r}) * ${s.aRow};`);
+      for (const r of R) for (let q = 0; q < 4; q++) out.push(`let c${r}_${q} = f32x4.splat(0);`);
+      if (K4 > 0) {
+        out.push(`for (let k: usize = 0; k < ${K4 * 4}; k += 16) {`);
+        for (let q = 0; q < 4; q++) out.push(`  const b${q} = v128.load(w${q} + k);`);
+        for (const r of R) {
+          out.push(`  const a${r} = v128.load(x${r} + k);`);
+          for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = madd(a${r}, b${q}, c${r}_${q});`);
+        }
+        out.push(`}`);
+      }
+      const ep = s.epilogue;
+      if (ep?.bias) out.push(`const bias = v128.load(${ep.bias} + (<usize>j << 2));`);
+      for (const r of R) {
+        out.push(`{`);
+        out.push(...sum4([0, 1, 2, 3].map((q) => `c${r}_${q}`)).map((l) => `  ${l}`));
+        // K not a multiple of 4: its last steps one column at a time.
+        for (let k = K4; k < K; k++) {
+          out.push(`  { const x = load<f32>(x${r}, ${k * 4});`);
+          for (let q = 0; q < width; q++) out.push(`    t = f32x4.replace_lane(t, ${q}, f32x4.extract_lane(t, ${q}) + x * load<f32>(w${q}, ${k * 4}));`);
+          out.push(`  }`);
+        }
+        let value = 't';
+        if (ep?.bias) value = `f32x4.add(${value}, bias)`;
+        if (ep?.activation) value = ep.activation(value);
+        const cAt = `${s.c} + ((<usize>(i + ${r}) * ${s.N} + <usize>j) << 2)`;
+        if (width === 4) out.push(`  v128.store(${cAt}, ${value});`);
+        else {
+          out.push(`  const v = ${value}; const p = ${cAt};`);
+          for (let q = 0; q < width; q++) out.push(`  store<f32>(p, f32x4.extract_lane(v, ${q}), ${q * 4});`);
+        }
+        out.push(`}`);
+      }
+      lines.push(...out.map((l) => indent + l));
+    };
+    lines.push(`    let i = 0;`);
+    lines.push(`    for (; i + 2 <= ${s.M.expr}; i += 2) {`);
+    rowBlock(2, '      ');
+    lines.push(`    }`);
+    lines.push(`    if (i < ${s.M.expr}) {`);
+    rowBlock(1, '      ');
+    lines.push(`    }`);
+    lines.push(`  }`);
+  };
+  if (s.N >= 4) group(4, '0', true);
+  if (s.N % 4) group(s.N % 4, String(s.N - (s.N % 4)), false);
+  return lines;
+}
+
+/** The packed (or in-place) register-blocked product, blocked for the caches. */
+function emitBlocked(s: GemmSpec): string[] {
   const lines: string[] = [];
   const K = s.K.value;
+  // A combining epilogue reads what C holds, so C never holds partial sums: K in one block
+  // (it is used where K, a batch, is small: codegen/fused_update.ts).
+  const cached = gemmBlocking(s);
+  const blocking: Blocking = s.epilogue?.combine ? (cached.mc === undefined ? {} : { mc: cached.mc }) : cached;
   if (s.aPacked) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
   let panelBase: (j: string) => string;
   let bK: number;
@@ -175,18 +314,39 @@ export function emitGemm(s: GemmSpec): string {
     panelBase = (j) => `${s.b} + (<usize>${j} << 2)`;
     bK = s.N * 4;
   }
+  const kBlocked = blocking.kc !== undefined;
+  const k0 = kBlocked ? ` + k0 * ${bK}` : '';
+  if (kBlocked) {
+    lines.push(`  for (let k0: usize = 0; k0 < <usize>${s.K.expr}; k0 += ${blocking.kc}) {`);
+    lines.push(`  const kLen = min<usize>(${blocking.kc}, <usize>${s.K.expr} - k0);`);
+  }
+  if (blocking.mc !== undefined) {
+    lines.push(`  for (let i0 = 0; i0 < ${s.M.expr}; i0 += ${blocking.mc}) {`);
+    lines.push(`  const iEnd = min(i0 + ${blocking.mc}, ${s.M.expr});`);
+  }
   // Panel widths: full 8s, then the remainder as one 8- or 4-wide panel with partial stores.
   const fullPanels = Math.floor(s.N / NR);
   const rem = s.N - fullPanels * NR;
   const panel = (vectors: number, width: number, j: string, loop: boolean): void => {
     lines.push(loop ? `  for (let j = 0; j < ${fullPanels * NR}; j += ${NR}) {` : `  {`);
     if (!loop) lines.push(`    const j = ${j};`);
-    lines.push(`    const bBase = ${panelBase('j')};`);
-    lines.push(...rowBlocks(s, vectors, width, bK));
+    lines.push(`    const bBase = ${panelBase('j')}${k0};`);
+    lines.push(...rowBlocks(s, vectors, width, bK, blocking));
     lines.push(`  }`);
   };
   if (fullPanels > 0) panel(NR / 4, NR, '0', true);
   // A packed panel is always 8 wide (zero padded); an in-place one reads 4 or 8 lanes.
   if (rem > 0) panel(s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), rem, String(fullPanels * NR), false);
-  return lines.join('\n');
+  if (blocking.mc !== undefined) lines.push(`  }`);
+  if (kBlocked) lines.push(`  }`);
+  return lines;
+}
+
+/** The whole product as AssemblyScript statements (the body of the node's function). */
+export function emitGemm(s: GemmSpec): string {
+  if (s.bLayout.kind !== 'packed' || s.aK !== 4) return emitBlocked(s).join('\n');
+  // X·Wᵀ: few rows read W in place, more pack it first.
+  const M = s.M.value;
+  if (M !== undefined) return (M < DIRECT_ROWS ? emitDirect(s) : emitBlocked(s)).join('\n');
+  return [`  if (${s.M.expr} < ${DIRECT_ROWS}) {`, ...emitDirect(s).map((l) => `  ${l}`), `  } else {`, ...emitBlocked(s).map((l) => `  ${l}`), `  }`].join('\n');
 }

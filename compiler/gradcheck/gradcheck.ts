@@ -148,7 +148,8 @@ export async function gradcheck(specInput: unknown, options: GradcheckOptions = 
     rows = Math.min(rows, batch.rows);
     // Integer labels are one per row ([rows]); everything else is [rows, width].
     const first = (all: readonly Rows[], names: readonly string[], ranks: readonly number[]): NamedFeed =>
-      Object.fromEntries(all.map((r, k) => [names[k]!, { shape: ranks[k] === 1 ? [rows] : [rows, r.width], data: takeRows(r, 0, rows) }]));
+      // The interpreter's rows are float64 (its precision).
+      Object.fromEntries(all.map((r, k) => [names[k]!, { shape: ranks[k] === 1 ? [rows] : [rows, r.width], data: takeRows(r, 0, rows) as Float64Array }]));
     x = first(batch.x, signature.inputs.map((t) => t.name), signature.inputs.map((t) => t.shape.length));
     y = first(batch.y, signature.outputs.map((o) => o.name), signature.outputs.map((o) => o.labels.shape.length));
   } else {

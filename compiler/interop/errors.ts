@@ -1,6 +1,7 @@
 import type { DagNode } from '../model/dag.ts';
 import { layerDefs } from '../layers/registry.ts';
 import type { AnyLayerDef } from '../layers/layer.ts';
+import { FormError } from '../layers/interop/types.ts';
 
 // A model that cannot cross between nabla and another framework: the message names the layer (and
 // its Keras class, or the field) and what nabla supports instead.
@@ -22,4 +23,14 @@ export function formOf<K extends Direction>(node: DagNode, direction: K, what: s
     .map((d) => d.type)
     .join(', ');
   throw new InteropError(`layer '${node.name}' (${node.def.type}) has no ${what}; nabla exports ${having}${suffix}`);
+}
+
+/** Runs a layer's export form; a FormError (options the form cannot express) becomes an InteropError naming the layer. */
+export function namingLayer<T>(node: DagNode, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof FormError) throw new InteropError(`layer '${node.name}' (${node.def.type}): ${err.message}`);
+    throw err;
+  }
 }

@@ -13,6 +13,7 @@ import { InteropError } from './errors.ts';
 import { importTopology, type ImportedTopology } from './keras-topology.ts';
 import { lossForActivation, lossFromKeras, optimizerFromKeras } from './keras-training.ts';
 import { inversePermutation, permute, type WeightTensor, type Weights } from './weights.ts';
+import { isDerivedWeight } from '../layers/interop/types.ts';
 
 /** One weight as a tfjs weights manifest or ModelArtifacts.weightSpecs describes it. */
 export interface KerasWeightSpec {
@@ -117,6 +118,11 @@ function findWeight(stored: Map<string, WeightTensor>, layer: string, weight: st
   const exact = stored.get(`${layer}/${weight}`);
   if (exact !== undefined) return exact;
   for (const [name, t] of stored) if (name.endsWith(`/${layer}/${weight}`)) return t;
+  // Recurrent layers keep their weights in a cell's scope: `lstm/lstm_cell/kernel`.
+  for (const [name, t] of stored) {
+    const parts = name.split('/');
+    if (parts.length >= 3 && parts.at(-1) === weight && parts.at(-3) === layer) return t;
+  }
   return undefined;
 }
 
@@ -126,6 +132,16 @@ function convertWeights(topology: ImportedTopology, spec: ModelSpecInput | Graph
   for (const layer of topology.layers) {
     const node = dag.nodes.find((n) => n.name === layer.name)!;
     for (const w of layer.def.keras!.weights(layer.options)) {
+      if (isDerivedWeight(w)) {
+        const shapes = w.suffixes.map((suffix) => node.params.find((p) => p.suffix === suffix)!.shape);
+        const expected = w.shape(shapes);
+        const found = findWeight(stored, layer.kerasName, w.keras) ?? fail(`layer '${layer.kerasName}' (${layer.className}): weight '${layer.kerasName}/${w.keras}' is missing from the weights`);
+        if (found.shape.length !== expected.length || found.shape.some((d, i) => d !== expected[i])) {
+          fail(`layer '${layer.kerasName}' (${layer.className}): weight '${w.keras}' is [${found.shape.join(', ')}], expected [${expected.join(', ')}]`);
+        }
+        w.fromKeras(found.data, shapes).forEach((data, k) => weights.set(`${layer.name}.${w.suffixes[k]}`, { shape: shapes[k]!, data }));
+        continue;
+      }
       const decl = node.params.find((p) => p.suffix === w.suffix)!;
       const perm = w.permutation ?? decl.shape.map((_, i) => i);
       const expected = perm.map((axis) => decl.shape[axis]!);

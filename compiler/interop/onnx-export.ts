@@ -9,7 +9,7 @@ import { NABLA_VERSION } from '../version.ts';
 import { parseSpec } from '../model/spec.ts';
 import { modelDag } from '../model/dag.ts';
 import type { OnnxEmitter } from '../layers/interop/types.ts';
-import { formOf } from './errors.ts';
+import { formOf, namingLayer } from './errors.ts';
 import { toWeights, weightOf, type WeightsInput } from './weights.ts';
 
 const { onnx } = onnxProto;
@@ -18,7 +18,7 @@ export const ONNX_OPSET = 17;
 const IR_VERSION = 8;
 
 /** Attributes the layers give that ONNX types as integers; every other number is a float. */
-const INTEGER_ATTRIBUTES = new Set(['axis', 'axes', 'transA', 'transB', 'keepdims', 'kernel_shape', 'strides', 'pads', 'dilations', 'group', 'count_include_pad', 'ceil_mode', 'perm']);
+const INTEGER_ATTRIBUTES = new Set(['axis', 'axes', 'transA', 'transB', 'keepdims', 'kernel_shape', 'strides', 'pads', 'dilations', 'group', 'count_include_pad', 'ceil_mode', 'perm', 'hidden_size', 'linear_before_reset']);
 
 function attribute(name: string, value: number | readonly number[]): Onnx.IAttributeProto {
   const integer = INTEGER_ATTRIBUTES.has(name);
@@ -77,7 +77,7 @@ export function exportOnnx(specInput: unknown, weightsInput: WeightsInput): Uint
       },
     };
     const params = Object.fromEntries(node.params.map((p) => [p.suffix, `${node.owner}.${p.suffix}`]));
-    values.set(node.name, mapping.lower(g, node.options, node.inputs.map((i) => values.get(i)!), params, node.inputShapes));
+    values.set(node.name, namingLayer(node, () => mapping.lower(g, node.options, node.inputs.map((i) => values.get(i)!), params, node.inputShapes)));
   }
   for (const o of dag.outputs) nodes.push({ name: `${o.name}/output`, opType: 'Identity', input: [values.get(o.node)!], output: [o.name] });
   const shapeOf = (nodeName: string): readonly number[] => dag.nodes.find((n) => n.name === nodeName)!.shape;

@@ -5,7 +5,7 @@
 // layouts. The loss and optimizer are not written: tfjs compiles a loaded model anew.
 import { parseSpec, isGraphSpec } from '../model/spec.ts';
 import { modelDag, type DagNode } from '../model/dag.ts';
-import { KerasFieldError } from '../layers/interop/types.ts';
+import { isDerivedWeight, KerasFieldError } from '../layers/interop/types.ts';
 import { formOf, InteropError } from './errors.ts';
 import { permute, toWeights, weightOf, type Weights, type WeightsInput } from './weights.ts';
 import type { KerasWeightSpec } from './import.ts';
@@ -48,6 +48,13 @@ function kerasWeights(nodes: readonly DagNode[], weights: Weights): { specs: Ker
   for (const node of nodes) {
     if (node.owner !== node.name || node.def.keras === undefined) continue;
     for (const w of node.def.keras.weights(node.options)) {
+      if (isDerivedWeight(w)) {
+        const shapes = w.suffixes.map((suffix) => node.params.find((p) => p.suffix === suffix)!.shape);
+        const params = w.suffixes.map((suffix, k) => weightOf(weights, `${node.name}.${suffix}`, shapes[k]!).data);
+        specs.push({ name: `${node.name}/${w.keras}`, shape: [...w.shape(shapes)], dtype: 'float32' });
+        parts.push(w.toKeras(params, shapes));
+        continue;
+      }
       const name = `${node.name}.${w.suffix}`;
       const decl = node.params.find((p) => p.suffix === w.suffix)!;
       const tensor = weightOf(weights, name, decl.shape);

@@ -1,6 +1,7 @@
 // The float64 reference interpreter behind the same API as the compiled trainer: it runs the
 // very training graph that is compiled, so the two can be compared value for value.
-import type { BatchEngine, BatchResult } from '../../runtime/engine.ts';
+import type { Batch, BatchEngine, BatchResult } from '../../runtime/engine.ts';
+import { takeRows, type Rows } from '../../runtime/data.ts';
 import { ModelRunner } from '../../runtime/runner.ts';
 import type { Signature, TensorSpec } from '../../runtime/manifest.ts';
 import type { Feed } from '../../runtime/tensor.ts';
@@ -25,7 +26,13 @@ function l2norm(data: Float64Array): number {
   return Math.sqrt(sum);
 }
 
+/** Rows [start, start+n) of each tensor, in `order` where given: the interpreter's rows are float64 (its precision); all of them are taken as they are. */
+function float64Rows(rows: readonly Rows[], start: number, n: number, order?: Uint32Array): Float64Array[] {
+  return rows.map((r) => (!order && start === 0 && n === r.rows ? r.data : takeRows(r, start, n, order)) as Float64Array);
+}
+
 class InterpreterEngine implements BatchEngine<Float64Array> {
+  readonly precision = 'float64';
   readonly signature: Signature;
   readonly training: Graph;
   private readonly params = new Map<string, Float64Array>();
@@ -134,7 +141,9 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     };
   }
 
-  gradientsBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> & { grads: Map<string, Float64Array> } {
+  gradientsBatch(data: Batch, start: number, n: number): BatchResult<Float64Array> & { grads: Map<string, Float64Array> } {
+    const x = float64Rows(data.x, start, n);
+    const y = float64Rows(data.y, start, n);
     const ports = gradientPorts(this.training);
     const { values, loss, predictions } = this.forwardAndLoss(x, y, n, ports.map((p) => p.id), true);
     const grads = new Map(ports.map((p) => [p.param, values.get(p.id)!.data]));
@@ -142,12 +151,14 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
   }
 
   /** The training pass's loss alone (batch statistics, this step's dropout mask): no backward pass. */
-  trainingLossBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): number {
-    return this.forwardAndLoss(x, y, n, [], true).loss;
+  trainingLossBatch(data: Batch): number {
+    return this.forwardAndLoss(float64Rows(data.x, 0, data.rows), float64Rows(data.y, 0, data.rows), data.rows, [], true).loss;
   }
 
   /** As the compiled train_step_checked: the loss, the gradients in backward order, the new values, then commit. */
-  trainBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> {
+  trainBatch(data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<Float64Array> {
+    const x = float64Rows(data.x, start, n, order);
+    const y = float64Rows(data.y, start, n, order);
     const updates = this.training.updates.map((u) => u.value);
     const { values, loss, predictions } = this.forwardAndLoss(x, y, n, [...updates, ...this.layers.map((l) => l.id)], true);
     const ports = gradientPorts(this.training);
@@ -185,14 +196,14 @@ class InterpreterEngine implements BatchEngine<Float64Array> {
     return this.lastDiagnostics;
   }
 
-  evaluateBatch(x: readonly Float64Array[], y: readonly Float64Array[], n: number): BatchResult<Float64Array> {
-    const { values: _values, ...result } = this.forwardAndLoss(x, y, n);
+  evaluateBatch(data: Batch, start: number, n: number, order?: Uint32Array): BatchResult<Float64Array> {
+    const { values: _values, ...result } = this.forwardAndLoss(float64Rows(data.x, start, n, order), float64Rows(data.y, start, n, order), n);
     return result;
   }
 
-  predictBatch(x: readonly Float64Array[], n: number): Float64Array[] {
+  predictBatch(x: readonly Rows[], start: number, n: number): Float64Array[] {
     const ids = this.predictionIds();
-    const values = this.run(ids, x, null, n);
+    const values = this.run(ids, float64Rows(x, start, n), null, n);
     return ids.map((id) => values.get(id)!.data);
   }
 }
@@ -215,7 +226,7 @@ export class Interpreter extends ModelRunner<Float64Array> {
    */
   trainingLoss(x: Feed, y: Feed): number {
     const batch = this.batch(x, y);
-    return this.impl.trainingLossBatch(batch.x.map((r) => r.data), batch.y.map((r) => r.data), batch.rows);
+    return this.impl.trainingLossBatch(batch);
   }
 
   /** The training graph (forward, loss, backward, update) that both the interpreter and the compiler run. */

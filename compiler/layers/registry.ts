@@ -22,8 +22,16 @@ import { maxPooling2dLayer } from './max_pooling2d.ts';
 import { zeroPadding2dLayer } from './zero_padding2d.ts';
 import { layerNormalizationLayer } from './layer_normalization.ts';
 import { multiplyLayer } from './multiply.ts';
+import { multiHeadAttentionLayer } from './multi_head_attention.ts';
+import { positionEmbeddingLayer } from './position_embedding.ts';
+import { transformerBlockLayer } from './transformer_block.ts';
 import { reshapeLayer } from './reshape.ts';
 import { separableConv2dLayer } from './separable_conv2d.ts';
+import { simpleRnnLayer } from './simple_rnn.ts';
+import { lstmLayer } from './lstm.ts';
+import { gruLayer } from './gru.ts';
+import { bidirectionalLayer } from './bidirectional.ts';
+import { repeatVectorLayer } from './repeat_vector.ts';
 
 /** The built-in layers, in the order error messages list them. */
 export const builtinLayers = [
@@ -50,6 +58,14 @@ export const builtinLayers = [
   globalMaxPooling2dLayer,
   globalAveragePooling1dLayer,
   zeroPadding2dLayer,
+  simpleRnnLayer,
+  lstmLayer,
+  gruLayer,
+  bidirectionalLayer,
+  repeatVectorLayer,
+  multiHeadAttentionLayer,
+  positionEmbeddingLayer,
+  transformerBlockLayer,
 ] as const;
 
 const table = new Map<string, AnyLayerDef>(builtinLayers.map((def): [string, AnyLayerDef] => [def.type, def]));

@@ -25,6 +25,14 @@ import { globalMaxPooling2dLayer } from '../layers/global_max_pooling2d.ts';
 import { globalAveragePooling1dLayer } from '../layers/global_average_pooling1d.ts';
 import { zeroPadding2dLayer } from '../layers/zero_padding2d.ts';
 import { reshapeLayer } from '../layers/reshape.ts';
+import { simpleRnnLayer } from '../layers/simple_rnn.ts';
+import { lstmLayer } from '../layers/lstm.ts';
+import { gruLayer } from '../layers/gru.ts';
+import { bidirectionalLayer } from '../layers/bidirectional.ts';
+import { repeatVectorLayer } from '../layers/repeat_vector.ts';
+import { multiHeadAttentionLayer } from '../layers/multi_head_attention.ts';
+import { positionEmbeddingLayer } from '../layers/position_embedding.ts';
+import { transformerBlockLayer } from '../layers/transformer_block.ts';
 import { applicable, SymbolicTensor, type Applicable, type LayerInputOf } from '../layers/symbolic.ts';
 import { symbolicInput } from './functional.ts';
 import { parseSpec, type ActivationSpec, type ModelSpecInput, type SequentialSpec } from './spec.ts';
@@ -125,6 +133,56 @@ export function zeroPadding2d(options: Options<typeof zeroPadding2dLayer> = {}):
 /** Keras's Embedding: `embedding(inputDim, outputDim, { embeddingsInitializer, name })`, reading an input of dtype 'int32'. */
 export function embedding(inputDim: number, outputDim: number, options: Options<typeof embeddingLayer, 'inputDim' | 'outputDim'> = {}): Applicable {
   return applicable(embeddingLayer, { type: 'embedding', inputDim, outputDim, ...options });
+}
+
+/** Keras's SimpleRNN: `simpleRnn(units, { activation, returnSequences, returnState, goBackwards, useBias, initializers, name })` on [steps, features]. */
+export function simpleRnn(units: number, options: Options<typeof simpleRnnLayer, 'units'> = {}): Applicable {
+  return applicable(simpleRnnLayer, { type: 'simple_rnn', units, ...options });
+}
+
+/** Keras's LSTM: `lstm(units, { activation, recurrentActivation, returnSequences, returnState, goBackwards, useBias, initializers, name })`. */
+export function lstm(units: number, options: Options<typeof lstmLayer, 'units'> = {}): Applicable {
+  return applicable(lstmLayer, { type: 'lstm', units, ...options });
+}
+
+/** Keras's GRU: `gru(units, { resetAfter (true), activation, recurrentActivation, returnSequences, returnState, goBackwards, ..., name })`. */
+export function gru(units: number, options: Options<typeof gruLayer, 'units'> = {}): Applicable {
+  return applicable(gruLayer, { type: 'gru', units, ...options });
+}
+
+/** Keras's Bidirectional (merge mode concat) around a recurrent layer: `bidirectional(lstm(8, { returnSequences: true }))`. */
+export function bidirectional(layer: Applicable, options: { readonly name?: string } = {}): Applicable {
+  // The wrapped layer's options as simpleRnn/lstm/gru wrote them (the wrapper's schema checks them); its name is dropped.
+  const { name: _name, ...wrapped } = layer as Applicable & { readonly name?: string };
+  return applicable(bidirectionalLayer, { type: 'bidirectional', layer: wrapped as unknown as z.input<typeof bidirectionalLayer.options.layer>, ...options });
+}
+
+/** Keras's RepeatVector: [features] → [n, features]. */
+export function repeatVector(n: number, options: { readonly name?: string } = {}): Applicable {
+  return applicable(repeatVectorLayer, { type: 'repeat_vector', n, ...options });
+}
+
+/**
+ * Keras's MultiHeadAttention on [steps, features]: `multiHeadAttention(4, { useCausalMask: true })`;
+ * applied to one tensor it is self-attention, to [query, value] or [query, value, key] cross-attention.
+ * Parameters as torch.nn.MultiheadAttention's: `in_proj_weight`, `in_proj_bias`, `out_proj.weight`, `out_proj.bias`.
+ */
+export function multiHeadAttention(numHeads: number, options: Options<typeof multiHeadAttentionLayer, 'numHeads'> = {}): Applicable {
+  return applicable(multiHeadAttentionLayer, { type: 'multi_head_attention', numHeads, ...options });
+}
+
+/** A learned position embedding added to [steps, features] (keras_hub's PositionEmbedding); table `weight` [sequenceLength, features]. */
+export function positionEmbedding(options: Options<typeof positionEmbeddingLayer> = {}): Applicable {
+  return applicable(positionEmbeddingLayer, { type: 'position_embedding', ...options });
+}
+
+/**
+ * A pre-norm transformer block on [steps, features]: LN → (causal) multi-head attention → add →
+ * LN → MLP (mlpDim, default 4 × features; gelu) → add. One layer of the spec (`transformer_block`),
+ * its parameters named as torch.nn.TransformerEncoderLayer's.
+ */
+export function transformerBlock(options: Options<typeof transformerBlockLayer>): Applicable {
+  return applicable(transformerBlockLayer, { type: 'transformer_block', ...options });
 }
 
 /** Keras's Flatten: each sample as one row of values (an image [h, w, c] → [h·w·c]). */

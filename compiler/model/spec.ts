@@ -19,8 +19,11 @@ export { initializerNames, type InitializerSpec } from '../init/initializers.ts'
 export { Loss, lossNames, type LossSpec } from './losses.ts';
 export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
-/** Layers that read one tensor; those reading several (merges) exist in the graph form only. */
-const sequentialLayer = (def: AnyLayerDef): boolean => arityOf(def).max === 1;
+/**
+ * Layers that can read one tensor; those reading several only (merges) exist in the graph form only.
+ * A layer that may read one or more (attention: self-attention, or query, value and key) fits a chain.
+ */
+const sequentialLayer = (def: AnyLayerDef): boolean => arityOf(def).min === 1;
 
 /** Parsed layer data before the Sequential form names every layer. */
 interface ParsedLayer {

@@ -2,6 +2,7 @@
 import { add, div, mul, neg, sub } from './arithmetic.ts';
 import { relu, sigmoid, step, tanh } from './activations.ts';
 import { avg_pool, avg_pool_transpose } from './avg_pool.ts';
+import { batch_matmul } from './batch_matmul.ts';
 import { bce_logits } from './bce_logits.ts';
 import { concat, slice } from './concat.ts';
 import { broadcast } from './broadcast.ts';
@@ -18,10 +19,12 @@ import { max_pool, max_pool_gather, max_pool_scatter } from './max_pool.ts';
 import { cos, floor, sin, sqrt } from './math.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
+import { softmax } from './softmax.ts';
 import { softmax_xent_labels_grad } from './softmax_xent.ts';
 import { softplus } from './softplus.ts';
 import { constant, input, param, state } from './sources.ts';
 import { sum } from './sum.ts';
+import { transpose } from './transpose.ts';
 import { exp, log } from './transcendental.ts';
 
 export const ops = {
@@ -51,6 +54,9 @@ export const ops = {
   sin,
   bce_logits,
   matmul,
+  batch_matmul,
+  transpose,
+  softmax,
   im2col,
   col2im,
   sum,

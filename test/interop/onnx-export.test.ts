@@ -1,13 +1,14 @@
 // The ONNX export: onnxruntime-node runs the exported inference graph and gives the predictions
 // of nabla's compiled float32 trainer within float32 rounding, for the example models (batch norm
 // with running statistics, dropout, several inputs and outputs), one using every activation, and
-// the convolutional models of conv-models.ts.
+// the convolutional models of conv-models.ts and the recurrent ones of recurrent-models.ts.
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile, exportOnnx, ONNX_OPSET, randomBatch } from '../../compiler/index.ts';
 import onnxProto from 'onnx-proto';
 import { convModels } from './conv-models.ts';
+import { recurrentModels } from './recurrent-models.ts';
 import { maxRelativeError } from '../support/compare.ts';
 
 const example = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../examples/${path}`, import.meta.url), 'utf8'));
@@ -41,6 +42,22 @@ const tokens = {
   loss: { type: 'categorical_crossentropy' },
 };
 
+/** Token ids, position embedding, causal self-attention, a cross-attention of other head widths and a transformer block. */
+const attention = {
+  name: 'attention',
+  inputs: [{ name: 'ids', shape: [5], dtype: 'int32' }],
+  nodes: [
+    { type: 'embedding', name: 'emb', inputDim: 7, outputDim: 6, inputs: ['ids'] },
+    { type: 'position_embedding', name: 'pos', sequenceLength: 8, inputs: ['emb'] },
+    { type: 'multi_head_attention', name: 'self', numHeads: 2, useCausalMask: true, inputs: ['pos'] },
+    { type: 'multi_head_attention', name: 'cross', numHeads: 3, keyDim: 2, valueDim: 3, inputs: ['self', 'pos'] },
+    { type: 'transformer_block', name: 'block', numHeads: 2, mlpDim: 8, inputs: ['cross'] },
+    { type: 'flatten', name: 'flat', inputs: ['block'] },
+    { type: 'dense', name: 'out', units: 3, activation: 'softmax', inputs: ['flat'] },
+  ],
+  outputs: [{ node: 'out', loss: { type: 'categorical_crossentropy' } }],
+};
+
 const models: readonly [string, unknown][] = [
   ['iris', example('iris/model.json')],
   ['multi-output wine', example('multi-output/model.json')],
@@ -48,7 +65,9 @@ const models: readonly [string, unknown][] = [
   ['wide & deep', example('wide-deep/model.json')],
   ['every activation and normalization', everything],
   ['token ids, embedding, reshape and flatten', tokens],
+  ['position embedding, attention and a transformer block', attention],
   ...convModels,
+  ...recurrentModels,
 ];
 
 describe('ONNX export', () => {

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile, exportTorch, interpret, loadCheckpoint, randomBatch, relativeDifference, weightsFromSafetensors, weightsToSafetensors } from '../../compiler/index.ts';
 import { toWeights } from '../../compiler/interop/weights.ts';
 import { convModels } from './conv-models.ts';
+import { recurrentModels } from './recurrent-models.ts';
 
 const STEPS = 3;
 const TOLERANCE = 1e-6;
@@ -96,7 +97,24 @@ const models: readonly [string, unknown][] = [
       optimizer: { type: 'adam', learningRate: 0.01 },
     },
   ],
+  [
+    'position embedding, a causal transformer block and causal self-attention (nn.TransformerEncoderLayer, nn.MultiheadAttention)',
+    {
+      input: { name: 'ids', shape: [5], dtype: 'int32' },
+      layers: [
+        { type: 'embedding', name: 'emb', inputDim: 7, outputDim: 8 },
+        { type: 'position_embedding', name: 'pos', sequenceLength: 6 },
+        { type: 'transformer_block', name: 'block', numHeads: 2, mlpDim: 12 },
+        { type: 'multi_head_attention', name: 'attn', numHeads: 4, useCausalMask: true },
+        { type: 'flatten' },
+        { type: 'dense', name: 'out', units: 3, activation: 'softmax' },
+      ],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      optimizer: { type: 'adam', learningRate: 0.01 },
+    },
+  ],
   ...convModels,
+  ...recurrentModels,
   ['SGD with Nesterov momentum and a step schedule', { ...(example('iris/model.json') as object), optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true, clipValue: 0.1, schedule: { type: 'step', stepSize: 2, gamma: 0.5 } } }],
 ];
 

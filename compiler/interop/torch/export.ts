@@ -8,7 +8,7 @@ import { parseSpec } from '../../model/spec.ts';
 import { modelDag } from '../../model/dag.ts';
 import { activationType } from '../../model/activations.ts';
 import { torchActivation } from '../../layers/interop/torch.ts';
-import { formOf, InteropError } from '../errors.ts';
+import { formOf, InteropError, namingLayer } from '../errors.ts';
 import { PREAMBLE } from './preamble.ts';
 import { torchLoss } from './losses.ts';
 import { torchOptimizer } from './optimizer.ts';
@@ -39,13 +39,15 @@ export function exportTorch(specInput: unknown): string {
   for (const node of dag.nodes) {
     checkName(node.name, 'layer');
     const torch = formOf(node, 'torch', 'PyTorch form');
-    if (node.owner === node.name && torch.module) init.push(`self.${node.name} = ${torch.module(node.options, node.inputShapes)}`);
-    const value = torch.forward(
-      node.options,
-      node.inputs.map((i) => `v_${i}`),
-      `self.${node.owner}`,
-      node.inputShapes,
-    );
+    const value = namingLayer(node, () => {
+      if (node.owner === node.name && torch.module) init.push(`self.${node.name} = ${torch.module(node.options, node.inputShapes)}`);
+      return torch.forward(
+        node.options,
+        node.inputs.map((i) => `v_${i}`),
+        `self.${node.owner}`,
+        node.inputShapes,
+      );
+    });
     if (typeof value === 'string') {
       body.push(`v_${node.name} = ${value}`);
       heads.set(node.name, { value: `v_${node.name}`, pre: `v_${node.name}`, activation: 'linear' });

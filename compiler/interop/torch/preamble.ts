@@ -135,4 +135,14 @@ class SeparableConv2d(nn.Module):
     def forward(self, x):
         spread = F.conv2d(x, self.depthwise_weight, None, self.stride, 0, self.dilation, self.channels)
         return F.conv2d(spread, self.pointwise_weight, self.bias)
+
+class PositionEmbedding(nn.Module):
+    """keras_hub's PositionEmbedding: a learned [length, features] table, its first rows added."""
+
+    def __init__(self, length, features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(length, features))
+
+    def forward(self, x):
+        return x + self.weight[:x.shape[1]]
 `;

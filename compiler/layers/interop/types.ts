@@ -20,6 +20,11 @@ export class KerasFieldError extends Error {
   }
 }
 
+/** Options a layer's PyTorch or ONNX form cannot express; the exporter adds the layer's name and type. */
+export class FormError extends Error {
+  override name = 'FormError';
+}
+
 /** One of a layer's Keras weights, in Keras's order, and the nabla parameter it is. */
 export interface KerasWeight {
   /** Keras's weight name: `kernel`, `gamma`, `moving_mean`. */
@@ -30,6 +35,25 @@ export interface KerasWeight {
   readonly permutation?: readonly number[];
 }
 
+/**
+ * A Keras weight made from several nabla parameters, or from one in another arrangement than an
+ * axis permutation: a recurrent layer's kernel with its gate blocks reordered, its bias the sum of
+ * PyTorch's two biases. On import, `fromKeras` gives each parameter (a parameter Keras does not
+ * hold, such as PyTorch's second bias, comes back as zeros).
+ */
+export interface KerasDerivedWeight {
+  readonly keras: string;
+  /** The nabla parameters (suffixes) it is made from, in the order the functions take and give them. */
+  readonly suffixes: readonly string[];
+  /** Its shape in Keras, from the parameters' shapes (in `suffixes` order). */
+  shape(paramShapes: readonly (readonly number[])[]): readonly number[];
+  toKeras(params: readonly Float32Array[], paramShapes: readonly (readonly number[])[]): Float32Array;
+  fromKeras(value: Float32Array, paramShapes: readonly (readonly number[])[]): readonly Float32Array[];
+}
+
+/** True for a derived weight, false for a one-to-one one. */
+export const isDerivedWeight = (w: KerasWeight | KerasDerivedWeight): w is KerasDerivedWeight => 'suffixes' in w;
+
 export interface KerasMapping<O> {
   /** The Keras class nabla writes for this layer. */
   readonly className: string;
@@ -38,7 +62,7 @@ export interface KerasMapping<O> {
   /** The Keras config (without name) of these options; throws KerasFieldError where Keras has no equivalent. */
   toKeras(options: O): Record<string, unknown>;
   /** The layer's Keras weights in the order Keras creates them. */
-  weights(options: O): readonly KerasWeight[];
+  weights(options: O): readonly (KerasWeight | KerasDerivedWeight)[];
 }
 
 /**

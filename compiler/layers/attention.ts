@@ -1,0 +1,128 @@
+// Multi-head scaled dot-product attention as IR, shared by the multi_head_attention layer and the
+// transformer block. Parameters are laid out as torch.nn.MultiheadAttention's: the query, key and
+// value projections stacked in one `in_proj_weight` [H·(2·keyDim + valueDim), E] (rows q, then k,
+// then v) with `in_proj_bias`, and `out_proj.weight` [E, H·valueDim] with `out_proj.bias`. Where
+// H·keyDim = H·valueDim = E this is exactly torch's module (head width E / H).
+//
+// Per head h: softmax(Q_h·K_hᵀ / √keyDim [+ causal mask]) · V_h, the heads concatenated, then the
+// output projection. Heads are split by reshape [N, T, H·d] → [N, T, H, d] and a transpose to
+// [N, H, T, d], so the two products are batch_matmuls over [N, H].
+import type { GraphBuilder } from '../ir/builder.ts';
+import { BATCH, type NodeId } from '../ir/types.ts';
+import type { InitializerSpec } from '../init/initializers.ts';
+import { affine } from './dense.ts';
+import { LayerShapeError, type FeatureShape, type ParamDecl } from './layer.ts';
+import type { OnnxEmitter } from './interop/types.ts';
+
+export interface AttentionShape {
+  readonly numHeads: number;
+  readonly keyDim: number;
+  readonly valueDim: number;
+}
+
+export interface AttentionParams {
+  readonly inWeight: NodeId;
+  readonly inBias: NodeId | null;
+  readonly outWeight: NodeId;
+  readonly outBias: NodeId | null;
+}
+
+/** The parameter suffixes, torch's names under a prefix (`self_attn.` in the transformer block). */
+export const attentionSuffixes = (prefix: string) =>
+  ({ inWeight: `${prefix}in_proj_weight`, inBias: `${prefix}in_proj_bias`, outWeight: `${prefix}out_proj.weight`, outBias: `${prefix}out_proj.bias` }) as const;
+
+/** Rows of the stacked projection: H·keyDim for queries and for keys, H·valueDim for values. */
+const projectionRows = (a: AttentionShape): number => a.numHeads * (2 * a.keyDim + a.valueDim);
+
+export function attentionParams(prefix: string, a: AttentionShape, width: number, useBias: boolean, kernel: InitializerSpec, bias: InitializerSpec): ParamDecl[] {
+  const s = attentionSuffixes(prefix);
+  const rows = projectionRows(a);
+  return [
+    { suffix: s.inWeight, shape: [rows, width], init: kernel },
+    ...(useBias ? [{ suffix: s.inBias, shape: [rows], init: bias }] : []),
+    { suffix: s.outWeight, shape: [width, a.numHeads * a.valueDim], init: kernel },
+    ...(useBias ? [{ suffix: s.outBias, shape: [width], init: bias }] : []),
+  ];
+}
+
+/** The checks every attention input passes: [steps, E] each, one width E, keys and values of one length. */
+export function attentionInputs(type: string, [query, value, key]: readonly FeatureShape[]): void {
+  for (const [role, shape] of [['query', query], ['value', value], ['key', key]] as const) {
+    if (shape !== undefined && shape.length !== 2) throw new LayerShapeError(`${type} takes sequences [steps, features]; its ${role} is rank ${shape.length}`);
+  }
+  const width = query![1]!;
+  for (const [role, shape] of [['value', value], ['key', key]] as const) {
+    if (shape !== undefined && shape[1] !== width) throw new LayerShapeError(`${type}: the ${role} has ${shape[1]} features and the query ${width}; inputs of one width only (the projections are stacked in one in_proj_weight)`);
+  }
+  if (value !== undefined && key !== undefined && value[0] !== key[0]) throw new LayerShapeError(`${type}: the key has ${key[0]} steps and the value ${value[0]}; they must be equal`);
+}
+
+/** [N, T, H·d] → [N, H, T, d]. */
+function splitHeads(b: GraphBuilder, x: NodeId, steps: number, heads: number, d: number): NodeId {
+  return b.op('transpose', [b.op('reshape', [x], { shape: [BATCH, steps, heads, d] })], { perm: [0, 2, 1, 3] });
+}
+
+/** [N, H, T, d] → [N, T, H·d]. */
+function mergeHeads(b: GraphBuilder, x: NodeId, steps: number, heads: number, d: number): NodeId {
+  return b.op('reshape', [b.op('transpose', [x], { perm: [0, 2, 1, 3] })], { shape: [BATCH, steps, heads * d] });
+}
+
+/**
+ * Attention of `query` [N, Tq, E] over `key` and `value` [N, Tk, E] (the same node for
+ * self-attention: then one GEMM projects all three). With `causal`, query i sees keys j ≤ i.
+ */
+export function multiHeadAttention(b: GraphBuilder, query: NodeId, key: NodeId, value: NodeId, p: AttentionParams, a: AttentionShape, causal: boolean): NodeId {
+  const H = a.numHeads;
+  const qWidth = H * a.keyDim;
+  const vWidth = H * a.valueDim;
+  // One projection per distinct input, all rows; each role takes its columns.
+  const projected = new Map<NodeId, NodeId>();
+  const project = (x: NodeId): NodeId => {
+    let all = projected.get(x);
+    if (all === undefined) projected.set(x, (all = affine(b, x, p.inWeight, p.inBias)));
+    return all;
+  };
+  const columns = (x: NodeId, start: number, size: number): NodeId => b.op('slice', [project(x)], { start, size });
+  const tq = b.node(query).shape[1] as number;
+  const tk = b.node(key).shape[1] as number;
+  const q = splitHeads(b, b.op('mul', [columns(query, 0, qWidth), b.constant(1 / Math.sqrt(a.keyDim))]), tq, H, a.keyDim);
+  const k = splitHeads(b, columns(key, qWidth, qWidth), tk, H, a.keyDim);
+  const v = splitHeads(b, columns(value, 2 * qWidth, vWidth), tk, H, a.valueDim);
+  const weights = b.op('softmax', [b.op('batch_matmul', [q, k], { transB: true })], { causal });
+  const heads = mergeHeads(b, b.op('batch_matmul', [weights, v]), tq, H, a.valueDim);
+  return affine(b, heads, p.outWeight, p.outBias);
+}
+
+/** ONNX (opset 17) names of the four parameters' initializers, the biases absent without useBias. */
+export interface OnnxAttentionParams {
+  readonly inWeight: string;
+  readonly inBias?: string | undefined;
+  readonly outWeight: string;
+  readonly outBias?: string | undefined;
+}
+
+/** The same attention as ONNX nodes: MatMul by the transposed weights, heads by Reshape and Transpose, the causal mask as −1e9 added above the diagonal. */
+export function onnxMultiHeadAttention(g: OnnxEmitter, query: string, key: string, value: string, p: OnnxAttentionParams, a: AttentionShape, causal: boolean, tq: number, tk: number): string {
+  const H = a.numHeads;
+  const linear = (x: string, w: string, bias: string | undefined): string => {
+    const product = g.node('MatMul', [x, g.node('Transpose', [w], { perm: [1, 0] })]);
+    return bias === undefined ? product : g.node('Add', [product, bias]);
+  };
+  const projected = new Map<string, string>();
+  const project = (x: string): string => {
+    let all = projected.get(x);
+    if (all === undefined) projected.set(x, (all = linear(x, p.inWeight, p.inBias)));
+    return all;
+  };
+  const columns = (x: string, start: number, size: number): string => g.node('Slice', [project(x), g.integers([start]), g.integers([start + size]), g.integers([-1])]);
+  const split = (x: string, steps: number, d: number): string => g.node('Transpose', [g.node('Reshape', [x, g.integers([0, steps, H, d])])], { perm: [0, 2, 1, 3] });
+  const qWidth = H * a.keyDim;
+  const q = split(g.node('Mul', [columns(query, 0, qWidth), g.constant([1 / Math.sqrt(a.keyDim)])]), tq, a.keyDim);
+  const k = split(columns(key, qWidth, qWidth), tk, a.keyDim);
+  const v = split(columns(value, 2 * qWidth, H * a.valueDim), tk, a.valueDim);
+  let scores = g.node('MatMul', [q, g.node('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+  if (causal) scores = g.node('Add', [scores, g.constant(Array.from({ length: tq * tk }, (_, i) => (i % tk > Math.floor(i / tk) ? -1e9 : 0)), [tq, tk])]);
+  const heads = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
+  const merged = g.node('Reshape', [g.node('Transpose', [heads], { perm: [0, 2, 1, 3] }), g.integers([0, tq, H * a.valueDim])]);
+  return linear(merged, p.outWeight, p.outBias);
+}
