@@ -3,10 +3,11 @@
 // trainers run the same spec, data and SIMD flavour; rounds alternate between them (pairedRounds),
 // so a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
 //
-//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64,W1/1] [--baseline] [--activation elu]
+//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64,W1/1] [--baseline] [--activation elu] [--checked]
 //
 // --activation swaps every hidden layer's activation (any the spec accepts: sigmoid, elu, gelu,
 // swish, ...), to measure a change to an activation on the benchmark's shapes.
+// --checked times train_step_checked (the guarded step nabla's runtime calls) instead of train_step.
 //
 // The base revision is checked out once as a detached worktree under .bench-ab/<commit>/ (inside
 // the repository, so it resolves this checkout's node_modules) and its compiler imported from there.
@@ -21,7 +22,7 @@ import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
 import { nablaSpec, workloadNamed, WORKLOADS, type Workload } from './workloads.ts';
 
 const { values } = parseArgs({
-  options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' } },
+  options: { base: { type: 'string', default: 'HEAD' }, only: { type: 'string' }, baseline: { type: 'boolean' }, activation: { type: 'string' }, checked: { type: 'boolean' } },
 });
 if (!values.baseline) {
   const status = rerunWithRelaxedSimd();
@@ -38,7 +39,8 @@ const useRelaxed = !values.baseline && relaxedSimd();
 const only = values.only?.split(',');
 const label = git('log', '-1', '--format=%h %s', commit).slice(0, 72);
 console.log(`A = ${label}\nB = working tree${git('status', '--porcelain', '--untracked-files=no') ? ' (uncommitted changes)' : ''}`);
-console.log(`${useRelaxed ? 'relaxed' : 'baseline'} SIMD build, bare train_step; ratio B/A per round, median (25th–75th percentile) of 41 rounds\n`);
+const entry = values.checked ? 'train_step_checked' : 'train_step';
+console.log(`${useRelaxed ? 'relaxed' : 'baseline'} SIMD build, ${values.checked ? 'guarded train_step_checked' : 'bare train_step'}; ratio B/A per round, median (25th–75th percentile) of 41 rounds\n`);
 
 /** The workload's spec, its hidden layers' activation swapped where --activation asks. */
 function spec(w: Workload): unknown {
@@ -62,7 +64,7 @@ for (const w of chosen) {
   };
   const a = await trainer(base.compileToWasm);
   const b = await trainer(compileToWasm);
-  const steps = Math.max(1, Math.round(20 / msPerCall(() => a.train_step(w.batch), 200)));
-  const result = pairedRounds([() => a.train_step(w.batch), () => b.train_step(w.batch)], steps);
+  const steps = Math.max(1, Math.round(20 / msPerCall(() => a[entry](w.batch), 200)));
+  const result = pairedRounds([() => a[entry](w.batch), () => b[entry](w.batch)], steps);
   console.log(`${w.name.padEnd(7)} A ${result.ms[0]!.toFixed(4)} ms  B ${result.ms[1]!.toFixed(4)} ms  B/A ${formatRatio(result.ratios[1]!)}  (${steps} steps a round)`);
 }

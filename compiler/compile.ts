@@ -14,6 +14,7 @@ import { layerOutputs } from './model/layer-output.ts';
 import { ARENA_START, planMemory, type MemoryPlan } from './codegen/plan.ts';
 import { appendCustomSection } from './codegen/section.ts';
 import { fuse, unfused, type Program } from './passes/fuse.ts';
+import { updateInPlace } from './passes/in_place.ts';
 import { simplify } from './passes/simplify.ts';
 import { findPort, type Graph, type NodeId } from './ir/types.ts';
 import { lowerModel, type LoweredModel } from './model/lower.ts';
@@ -74,7 +75,7 @@ function buildManifest(model: LoweredModel, graph: Graph, plan: MemoryPlan, page
     },
     guard: { checks: guard.checks },
     ...(diagnostics ? { diagnostics: { ...diagnostics, paramStats: PARAM_STATS, layerStats: LAYER_STATS } } : {}),
-    memory: { arenaBytes: plan.end, pages, peakBytes: plan.end - ARENA_START, unsharedBytes: plan.unsharedBytes - ARENA_START },
+    memory: { arenaBytes: plan.end, pages, peakBytes: plan.end - ARENA_START, unsharedBytes: plan.unsharedBytes - ARENA_START, minimumBytes: plan.minimum.bytes },
     spec: model.spec,
   };
 }
@@ -132,7 +133,9 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   const layers = options.diagnostics ? layerOutputs(simplified, model.spec) : [];
   const graph = options.diagnostics ? pinActivations(simplified, layers) : simplified;
   stage('fuse');
-  const program = options.fuse === false ? unfused(graph) : fuse(graph);
+  // Telemetry compares each new weight with the old one: with it on, trained parameters keep their update buffers.
+  const kept = new Set(options.diagnostics ? gradientPorts(graph).map((p) => p.param) : []);
+  const program = updateInPlace(options.fuse === false ? unfused(graph) : fuse(graph), kept);
   stage('plan');
   const plan = planMemory(program, model.spec.batchSize);
   // The guard's status word and norms, then the telemetry block, sit right after the planned arena.

@@ -150,9 +150,11 @@ export interface Manifest extends Signature {
   };
   /**
    * arenaBytes: end of the planned arena. peakBytes: bytes the plan keeps at its high-water mark
-   * (buffers reused by liveness); unsharedBytes: what one buffer per tensor would take.
+   * (buffers reused by liveness); unsharedBytes: what one buffer per tensor would take;
+   * minimumBytes: the least any plan could take (parameters + gradients + optimizer state + the
+   * peak of the bytes live together at one kernel).
    */
-  readonly memory: { readonly arenaBytes: number; readonly pages: number; readonly peakBytes?: number; readonly unsharedBytes?: number };
+  readonly memory: { readonly arenaBytes: number; readonly pages: number; readonly peakBytes?: number; readonly unsharedBytes?: number; readonly minimumBytes?: number };
   /** The validated model spec the trainer was compiled from. */
   readonly spec: unknown;
 }

@@ -105,7 +105,10 @@ describe('the guarded step', () => {
     optimizer: { type: 'adam', learningRate: 0.01 },
   };
   it.each([
+    // train_step computes these SGD updates in the weight-gradient GEMM's epilogue; the guarded step does not.
     ['sgd', { ...absurd, optimizer: { type: 'sgd', learningRate: 0.05 } }],
+    ['sgd with L2 decay', { ...absurd, optimizer: { type: 'sgd', learningRate: 0.05, l2: 0.01 } }],
+    ['sgd with momentum and a schedule', { ...absurd, optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, schedule: { type: 'exponential', decaySteps: 2, decayRate: 0.5 } } }],
     // Running statistics and Adam's state are updated by kernels early in the program: the
     // guarded step must keep program order, or the plan's reused buffers feed them other data.
     ['batch norm, dropout, adam', normalized],

@@ -87,6 +87,7 @@ export function describeTrainer({ manifest: m, size, imports, exports, relaxedBy
     `optimizer     ${[m.optimizer.type, `learning rate ${learningRate}`, ...optimizerOptions].join(', ')}`,
     `memory        arena ${bytesText(m.memory.arenaBytes)}; ${m.memory.pages} pages of 64 KiB`,
     ...(m.memory.peakBytes === undefined ? [] : [`memory plan   peak ${bytesText(m.memory.peakBytes)} live (${bytesText(m.memory.unsharedBytes ?? 0)} with one buffer per tensor)`]),
+    ...(m.memory.minimumBytes === undefined ? [] : [`memory floor  ${bytesText(m.memory.minimumBytes)}: parameters + gradients + optimizer state + peak live activations`]),
     `guard         ${m.guard ? `${m.exports.trainStepChecked} checks ${m.guard.checks.length} tensors (loss, gradients, new weights and state)` : 'none (compiled before the non-finite guard)'}`,
     `telemetry     ${m.diagnostics ? `compiled in: ${m.diagnostics.params.length} parameters, ${m.diagnostics.layers.length} layers` : 'off (compile with diagnostics to add it)'}`,
     `wasm size     ${bytesText(size)}`,

@@ -71,6 +71,10 @@ function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], 
  * kernel also sums its [rows, cols] output over the rows while each value is still in a
  * register: a bias gradient taken in the pass that computes the layer's gradient, in the same
  * row order as `sum_rows`, so the sums are the same floats.
+ *
+ * With `sink` 'finite' nothing is stored: the loop computes every value and the code returns
+ * whether all are finite (x − x is 0 for finite x, NaN otherwise, and NaN sticks in a sum), which
+ * the guard uses to check a value that will be written in place before writing it.
  */
 export function emitElementwise(
   template: Extract<Template<unknown>, { kind: 'elementwise' }>,
@@ -80,6 +84,7 @@ export function emitElementwise(
   ins: readonly string[],
   dim: (d: Dim) => string,
   columnSums?: string,
+  sink: 'store' | 'finite' = 'store',
 ): string {
   if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
   const [outerAxes, rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
@@ -125,6 +130,11 @@ export function emitElementwise(
     // One column loop, f32x4 or scalar: store each value, and add it to its column's sum.
     const columns = (head: string, value: string, word: { store: string; load: string; add: (a: string, b: string) => string }): void => {
       const at = `${outBase} + (<usize>j << 2)`;
+      if (sink === 'finite') {
+        const bad = word.store === 'v128.store' ? 'bad4' : 'bad';
+        lines.push(`    ${head} {`, `      const v = ${value};`, `      ${bad} = ${word.add(bad, word.store === 'v128.store' ? 'f32x4.sub(v, v)' : 'v - v')};`, `    }`);
+        return;
+      }
       if (columnSums === undefined) {
         lines.push(`    ${head} ${word.store}(${at}, ${value});`);
         return;
@@ -140,6 +150,7 @@ export function emitElementwise(
     columns(`for (; j < ${count}; j++)`, template.scalar(...scalarArgs), { store: 'store<f32>', load: 'load<f32>', add: (a, b) => `${a} + ${b}` });
   };
 
+  if (sink === 'finite') lines.push(`  let bad4 = f32x4.splat(0);`, `  let bad: f32 = 0;`);
   const outBlock = outerAxes ? `(${out} + ((<usize>o * <usize>${size([...rowAxes.dims, ...colAxes.dims])}) << 2))` : out;
   if (outerAxes) lines.push(`  for (let o = 0; o < ${size(outerAxes.dims)}; o++) {`);
   if (flat) {
@@ -155,5 +166,6 @@ export function emitElementwise(
     lines.push(`  }`);
   }
   if (outerAxes) lines.push(`  }`);
+  if (sink === 'finite') lines.push(`  return bad + f32x4.extract_lane(bad4, 0) + f32x4.extract_lane(bad4, 1) + f32x4.extract_lane(bad4, 2) + f32x4.extract_lane(bad4, 3) == 0;`);
   return lines.join('\n');
 }

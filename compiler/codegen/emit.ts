@@ -4,18 +4,19 @@
 import { drawOf, paramStream } from '../init/initializers.ts';
 import { ancestors, BATCH, findPort, shapeToString, type Dim, type Graph, type Node, type NodeId } from '../ir/types.ts';
 import type { LoweredModel } from '../model/lower.ts';
-import { opDef, type OpName } from '../ops/registry.ts';
+import { opDef } from '../ops/registry.ts';
 import { stateInitial } from '../ops/sources.ts';
 import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
-import type { Template } from '../ops/op.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { emitElementwise, f32Literal } from './elementwise.ts';
+import { elementwiseTemplate, expressionTemplate, type ElementwiseTemplate } from './expression.ts';
 import { emitGenerated } from './generators.ts';
 import { initCall } from './init.ts';
 import { emitMatmul } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
-import { commitUpdate } from './counter.ts';
+import { commitUpdates } from './counter.ts';
+import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
 import { KernelParams, KernelTable, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 
@@ -24,16 +25,7 @@ export interface KernelExports {
   readonly [file: string]: readonly string[];
 }
 
-type ElementwiseTemplate = Extract<Template<unknown>, { kind: 'elementwise' }>;
-
 const dim = (d: Dim): string => (d === BATCH ? 'n' : String(d));
-
-/** The template of an op that fusion put in an elementwise tree or a GEMM epilogue. */
-function elementwiseTemplate(op: OpName): ElementwiseTemplate {
-  const template = opDef(op).template;
-  if (template.kind !== 'elementwise') throw new Error(`internal: ${op} fused as elementwise, but its template is ${template.kind}`);
-  return template;
-}
 
 /** Kernels that `wanted` needs, in program order. */
 function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
@@ -44,17 +36,30 @@ function schedule(program: Program, wanted: readonly NodeId[]): Kernel[] {
 
 /** A fused elementwise tree as one elementwise template over the kernel's inputs. */
 function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): ElementwiseTemplate {
-  const held = new Set(kernel.holds);
-  const build = (mode: 'scalar' | 'simd', operands: readonly string[]): string => {
-    const expr = (id: NodeId): string => {
-      const t = elementwiseTemplate(graph.nodes[id]!.op);
-      const args = graph.nodes[id]!.inputs.map((i) => (held.has(i) ? `(${expr(i)})` : operands[leaves.indexOf(i)]!));
-      return mode === 'scalar' ? t.scalar(...args) : t.simd!(...args);
-    };
-    return expr(kernel.out);
+  return expressionTemplate(graph, new Set(kernel.holds), kernel.out, leaves);
+}
+
+/**
+ * `finite<id>(n)`: whether every element of an update value written in place would be finite,
+ * computed from the old values and stored nowhere (the guard asks before anything is written). A
+ * value that reads another in-place value (Adam's weight reads its new moments) recomputes that one
+ * too, since its buffer still holds the old value at that point.
+ */
+function emitFiniteCheck(program: Program, plan: MemoryPlan, value: NodeId): string {
+  const { graph } = program;
+  const kernelOf = new Map(program.kernels.map((k) => [k.out, k]));
+  const held = new Set<NodeId>();
+  const take = (id: NodeId): void => {
+    const kernel = kernelOf.get(id)!;
+    kernel.holds.forEach((h) => held.add(h));
+    for (const i of kernelInputs(graph, kernel)) if (plan.inPlace.has(i)) take(i);
   };
-  const simd = kernel.holds.every((id) => elementwiseTemplate(graph.nodes[id]!.op).simd);
-  return simd ? { kind: 'elementwise', scalar: (...o) => build('scalar', o), simd: (...o) => build('simd', o) } : { kind: 'elementwise', scalar: (...o) => build('scalar', o) };
+  take(value);
+  const leaves = [...new Set([...held].flatMap((id) => graph.nodes[id]!.inputs))].filter((i) => !held.has(i));
+  const operand = (i: NodeId): string => (graph.nodes[i]!.op === 'constant' ? 'literal' : String(plan.offsets.get(i)!));
+  const template = expressionTemplate(graph, held, value, leaves);
+  const body = emitElementwise(template, graph.nodes[value]!, leaves.map((i) => graph.nodes[i]!), '0', leaves.map(operand), dim, undefined, 'finite');
+  return `function finite${value}(n: i32): bool {\n${body}\n}`;
 }
 
 /**
@@ -185,7 +190,28 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     if (plan.sizes.get(s.id) !== 4) throw new Error(`internal: state '${s.name}' with an initial value is not a scalar`);
     return `  store<f32>(${at}, ${f32Literal(initial)}); // ${s.name}`;
   });
-  const applyUpdates = graph.updates.map((u) => commitUpdate(graph, plan, u));
+  const applyUpdates = commitUpdates(graph, plan);
+  // train_step alone runs the weight-gradient GEMMs that update the weights in their epilogue.
+  const fused = fusedUpdates(program, plan, B);
+  const replaced = new Set([...fused.values()].map((f) => f.update));
+  // Runs of table kernels, with the fused GEMMs called directly between them.
+  const stepLines: string[] = [];
+  let run: NodeId[] = [];
+  const flush = (): void => {
+    if (run.length) stepLines.push(table.run(run));
+    run = [];
+  };
+  for (const k of schedule(program, [...predictions, trainLoss, ...grads, ...updates]).filter((k) => !replaced.has(k.out))) {
+    if (!fused.has(k.out)) run.push(k.out);
+    else {
+      flush();
+      stepLines.push(`  fused${k.out}(n);`);
+    }
+  }
+  flush();
+  const stepCalls = stepLines.join('\n');
+  const inPlace = [...plan.inPlace.keys()];
+  const inPlaceKernels = program.kernels.filter((k) => plan.inPlace.has(k.out)).map((k) => k.out);
 
   const entries = [
     `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
@@ -218,7 +244,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `/** One optimizer step on n rows. Returns the loss before the update. */`,
     `export function train_step(n: i32): f32 {`,
     guard,
-    calls([...predictions, trainLoss, ...grads, ...updates]),
+    stepCalls,
     ...applyUpdates,
     trainLossValue,
     `}`,
@@ -234,7 +260,9 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
             batchSize: B,
             loss: trainLoss,
             predictions,
-            calls: (wanted) => [calls(wanted)],
+            // Everything but the in-place updates, which run once every value is known finite.
+            calls: (wanted) => [table.run(schedule(program, wanted).filter((k) => !plan.inPlace.has(k.out)).map((k) => k.out))],
+            inPlace: inPlaceKernels.length ? [table.run(inPlaceKernels)] : [],
             ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
           }),
           '',
@@ -249,6 +277,8 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     '',
     ...constants,
     ...table.code(),
+    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim)),
+    ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
     '',
     ...entries,
   ].join('\n');

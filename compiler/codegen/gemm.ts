@@ -19,7 +19,8 @@
 // the packing and takes dot products of X's rows with W's rows in place (emitDirect).
 //
 // An epilogue adds a bias row and applies an activation before the store (forward fusion); with
-// K in blocks, on the last block only.
+// K in blocks, on the last block only. Or it combines the product with what C holds (an
+// optimizer update written over the weights; K unblocked only, as C holds no partial sums then).
 
 /** A dimension: its AssemblyScript expression, and its value when known at compile time. */
 export interface GemmDim {
@@ -32,6 +33,13 @@ export interface GemmEpilogue {
   readonly bias?: string;
   /** f32x4 expression of the activation applied to `v`. */
   readonly activation?: (v: string) => string;
+  /** The f32x4 stored, from the computed `value` and `old`, what C holds there: an update written in place (w − η·g). */
+  readonly combine?: (value: string, old: string) => string;
+  /**
+   * Statements run after each block's k loop, before its stores: operands of `combine` (loaded
+   * there, not before the product, so they hold no register while the 8 accumulators do).
+   */
+  readonly setup?: readonly string[];
 }
 
 export interface GemmSpec {
@@ -118,7 +126,8 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   lines.push(`  ap += ${s.aK}; bp += ${bK};`);
   lines.push(`}`);
   const stores = (ep: GemmEpilogue | undefined): string[] => {
-    const out: string[] = [];
+    const out: string[] = [...(ep?.setup ?? [])];
+    if (ep?.combine && kBlocked) throw new Error('internal: a combining GEMM epilogue with K in blocks');
     if (ep?.bias) for (const v of V) out.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
     // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
     // over the stored block instead of at each of its MR·2 stores: one copy of its body per block
@@ -129,6 +138,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
         let value = acc(r, v);
         if (ep?.bias) value = `f32x4.add(${value}, bias${v})`;
         if (ep?.activation && !heavy) value = ep.activation(value);
+        if (ep?.combine) value = ep.combine(value, `v128.load(cBase, ${offset(r, v)})`);
         const lanes = Math.min(4, width - v * 4);
         if (lanes === 4) out.push(`v128.store(cBase, ${value}, ${offset(r, v)});`);
         else if (lanes > 0) {
@@ -283,7 +293,10 @@ function emitDirect(s: GemmSpec): string[] {
 function emitBlocked(s: GemmSpec): string[] {
   const lines: string[] = [];
   const K = s.K.value;
-  const blocking = gemmBlocking(s);
+  // A combining epilogue reads what C holds, so C never holds partial sums: K in one block
+  // (it is used where K, a batch, is small: codegen/fused_update.ts).
+  const cached = gemmBlocking(s);
+  const blocking: Blocking = s.epilogue?.combine ? (cached.mc === undefined ? {} : { mc: cached.mc }) : cached;
   if (s.aPacked) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
   let panelBase: (j: string) => string;
   let bK: number;

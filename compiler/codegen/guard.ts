@@ -1,14 +1,17 @@
 // The non-finite guard, as generated code: `train_step_checked` runs the same kernels as
 // `train_step`, in the same (program) order — the memory plan's buffer reuse assumes that order —
-// then checks the loss, every gradient (in backward order) and every new value (parameters,
-// running statistics, optimizer state), and only then copies the new values over. A step that meets NaN or ±Inf therefore writes no parameter and
-// no optimizer state: the trainer stays as it was before that step.
+// but stops before the updates written in place (the program's last kernels, passes/in_place.ts);
+// it checks the loss, every gradient (in backward order) and every new value (parameters,
+// running statistics, optimizer state), and only then runs the in-place updates and copies the
+// other new values over. A step that meets NaN or ±Inf therefore writes no parameter and no
+// optimizer state: the trainer stays as it was before that step.
 // The checks read each gradient and new value once (against a step's batch × parameters
-// multiply-adds), and the plain `train_step` is left exactly as it was.
+// multiply-adds); a value written in place is computed once more for its check, from the old
+// values, storing nothing (emit.ts, `finite<id>`). The plain `train_step` runs no check.
 import type { Graph, NodeId } from '../ir/types.ts';
 import { gradientPorts, gradName, LOSS, updateName } from '../../runtime/ports.ts';
 import type { MemoryPlan } from './plan.ts';
-import { commitUpdate } from './counter.ts';
+import { commitUpdates } from './counter.ts';
 
 /** The guard's status word and the last finite gradient norms, placed after the arena. */
 export interface GuardLayout {
@@ -60,13 +63,15 @@ export interface GuardedStep {
   /** The loss train_step returns (the training pass's where there is one). */
   readonly loss: NodeId;
   readonly predictions: readonly NodeId[];
-  /** Kernel calls, in program order, that compute `wanted`. */
+  /** Kernel calls, in program order, that compute `wanted`, except the in-place updates. */
   readonly calls: (wanted: readonly NodeId[]) => string[];
-  /** Code to run once the step is known finite, before the new values are copied in (telemetry). */
+  /** The in-place update kernels' calls, in program order: they run once the step is known finite. */
+  readonly inPlace: readonly string[];
+  /** Code to run once the step is known finite, before any new value is written (telemetry). */
   readonly beforeCommit?: readonly string[];
 }
 
-export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predictions, calls, beforeCommit = [] }: GuardedStep): string {
+export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predictions, calls, inPlace, beforeCommit = [] }: GuardedStep): string {
   const order = backwardOrder(graph);
   const updates = updateOrder(graph);
   const status = layout.offset;
@@ -81,10 +86,14 @@ export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predicti
     `  const loss = load<f32>(${at(loss)});`,
     `  if (!isFinite(loss)) ${fail(0)}`,
     ...order.map((o, k) => `  const g${o.index} = sum_squares(${at(o.grad)}, ${count(o.grad)}); // ${o.param}\n  if (!isFinite(g${o.index})) ${fail(1 + k)}`),
-    ...updates.map((u, k) => `  if (!all_finite(${at(u.value)}, ${count(u.value)})) ${fail(1 + order.length + k)} // ${u.target}`),
+    ...updates.map((u, k) => {
+      const finite = plan.inPlace.has(u.value) ? `finite${u.value}(n)` : `all_finite(${at(u.value)}, ${count(u.value)})`;
+      return `  if (!${finite}) ${fail(1 + order.length + k)} // ${u.target}`;
+    }),
     ...order.map((o) => `  store<f32>(${status + 4 + 4 * o.index}, <f32>Math.sqrt(g${o.index}));`),
     ...beforeCommit,
-    ...graph.updates.map((u) => commitUpdate(graph, plan, u)),
+    ...inPlace,
+    ...commitUpdates(graph, plan),
     `  store<i32>(${status}, -1);`,
     `  return loss;`,
     `}`,

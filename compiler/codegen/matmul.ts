@@ -48,6 +48,11 @@ export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch }: Emit
   return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${axesExpr(m, dim)}, ${axesExpr(k, dim)}, ${axesExpr(n, dim)});`;
 }
 
+/** Whether the GEMM generator runs this product, so that it can take an epilogue. */
+export function takesEpilogue(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): boolean {
+  return gemmPlan(inputs, node, attrs) !== null;
+}
+
 type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
 
 /**

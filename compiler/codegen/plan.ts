@@ -3,18 +3,26 @@
 //
 // Only kernel outputs get buffers (values held inside a fused kernel never reach memory).
 // Buffers the host sees or that outlive a step are pinned: parameters (first and contiguous),
-// inputs, the prediction, the loss, the gradients and the update values (copied into the
-// parameters at the end of a step). Every other tensor, and each kernel's scratch, lives from
-// the kernel that writes it to the last kernel that reads it, in schedule order; a finished
-// buffer's bytes go back to a free list and the next allocation takes the first hole that
-// fits. A node's output never shares bytes with its own inputs (kernels are not in-place).
+// optimizer state, inputs, the prediction, the loss, the gradients, and the update values that
+// are copied in at the end of a step. An update written in place (passes/in_place.ts) has no
+// buffer: its value's offset is its target's. Every other tensor, and each kernel's scratch, lives
+// from the kernel that writes it to the last kernel that reads it, in schedule order; a finished
+// buffer's bytes go back to a free list and the next allocation takes the first hole that fits.
+// A node's output never shares bytes with its own inputs (only in-place updates do).
 // The entry points run subsets of one schedule in the same order, so lifetimes that do not
 // overlap in the full step do not overlap in any of them.
+//
+// The plan also states the least any plan of this schedule could take: parameters + optimizer
+// state + the peak over kernels of the bytes live together (gradients made so far, inputs,
+// outputs, temporaries, scratch), reported as gradients + activations at that peak. Adding all
+// gradients to the activations' own peak would overstate it: the forward pass's activations die
+// as the backward pass makes the gradients.
 import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
 import { kernelInputs, kernelOutputs, type Program } from '../passes/fuse.ts';
 import { generatedScratchBytes } from './generators.ts';
+import { gradientPorts } from '../../runtime/ports.ts';
 
 export interface MemoryPlan {
   readonly offsets: ReadonlyMap<NodeId, number>;
@@ -27,6 +35,22 @@ export interface MemoryPlan {
   readonly end: number;
   /** What the arena would take with one buffer per tensor and per scratch (no reuse), parameters, state and inputs included. */
   readonly unsharedBytes: number;
+  /** The least the arena could take (bytes, 16-byte aligned buffers), and its parts. */
+  readonly minimum: MinimumMemory;
+  /** Update values written over their target (value → target), sharing its bytes. */
+  readonly inPlace: ReadonlyMap<NodeId, NodeId>;
+}
+
+/** Parameters (trained or not) and optimizer state, which persist, and the peak of what a step holds beside them. */
+export interface MinimumMemory {
+  readonly params: number;
+  readonly state: number;
+  /** At the kernel where the most bytes are live: the gradients made so far... */
+  readonly grads: number;
+  /** ...and everything else: inputs, outputs, temporaries, that kernel's scratch. */
+  readonly peakActivations: number;
+  /** params + state + grads + peakActivations. */
+  readonly bytes: number;
 }
 
 /** Offset 0 stays unused, so no tensor sits at the null address. */
@@ -78,6 +102,7 @@ class Arena {
 
 export function planMemory(program: Program, batchSize: number): MemoryPlan {
   const { graph } = program;
+  const inPlace = program.inPlace ?? new Map<NodeId, NodeId>();
   const offsets = new Map<NodeId, number>();
   const sizes = new Map<NodeId, number>();
   const scratch = new Map<NodeId, number>();
@@ -87,7 +112,8 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   const place = (id: NodeId): void => {
     if (offsets.has(id)) return;
     sizes.set(id, bytesOf(id));
-    offsets.set(id, arena.take(bytesOf(id)));
+    const target = inPlace.get(id);
+    offsets.set(id, target === undefined ? arena.take(bytesOf(id)) : offsets.get(target)!);
   };
 
   const pinned = new Set<NodeId>([
@@ -107,15 +133,25 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   const lastUse = new Map<NodeId, number>();
   reads.forEach((ids, t) => ids.forEach((i) => lastUse.set(i, t)));
 
+  // The minimum's parts: what lives the whole step, and the bytes of everything else live at each kernel.
+  const sum = (ids: readonly NodeId[]): number => ids.reduce((total, id) => total + aligned(bytesOf(id)), 0);
+  const grads = new Set(gradientPorts(graph).map((g) => g.id));
+  const live = { grads: 0, other: sum(graph.inputs.map((p) => p.id)) };
+  let peak = { ...live };
+
   // Parameters, optimizer state and inputs have one buffer each either way.
   let unsharedBytes = arena.end;
   program.kernels.forEach((kernel, t) => {
     const outs = kernelOutputs(kernel);
     for (const id of outs) {
-      unsharedBytes += aligned(bytesOf(id));
+      if (!inPlace.has(id)) {
+        unsharedBytes += aligned(bytesOf(id));
+        live[grads.has(id) ? 'grads' : 'other'] += aligned(bytesOf(id));
+      }
       place(id);
     }
     const bytes = kernel.holds.reduce((most, id) => Math.max(most, scratchBytesOf(graph, id, batchSize)), 0);
+    if (live.grads + live.other + aligned(bytes) > peak.grads + peak.other) peak = { grads: live.grads, other: live.other + aligned(bytes) };
     if (bytes > 0) {
       unsharedBytes += aligned(bytes);
       const at = arena.take(bytes);
@@ -126,9 +162,15 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
     // Inputs read for the last time here, and an output nobody reads, give their bytes back.
     const done = reads[t]!.filter((i) => lastUse.get(i) === t);
     done.push(...outs.filter((id) => !lastUse.has(id)));
-    for (const id of done) if (!pinned.has(id)) arena.release(offsets.get(id)!, sizes.get(id)!);
+    for (const id of done) {
+      if (pinned.has(id)) continue;
+      arena.release(offsets.get(id)!, sizes.get(id)!);
+      live.other -= aligned(sizes.get(id)!);
+    }
   });
-  return { offsets, sizes, scratch, scratchSizes, end: arena.end, unsharedBytes };
+  const persistent = { params: sum(graph.params.map((p) => p.id)), state: sum((graph.state ?? []).map((st) => st.id)) };
+  const minimum = { ...persistent, grads: peak.grads, peakActivations: peak.other, bytes: persistent.params + persistent.state + peak.grads + peak.other };
+  return { offsets, sizes, scratch, scratchSizes, end: arena.end, unsharedBytes, minimum, inPlace };
 }
 
 function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {
@@ -143,8 +185,20 @@ function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {
 export function printPlan(graph: Graph, plan: MemoryPlan): string {
   const rows = [...plan.offsets].map(([id, offset]) => {
     const node = graph.nodes[id]!;
-    return `%${id} @${offset} ${plan.sizes.get(id)} B  ${node.op}${node.label ? ` (${node.label})` : ''}`;
+    const target = plan.inPlace.get(id);
+    return `%${id} @${offset} ${plan.sizes.get(id)} B  ${node.op}${node.label ? ` (${node.label})` : ''}${target === undefined ? '' : `  in place of %${target}`}`;
   });
   const scratch = [...plan.scratch].map(([id, offset]) => `scratch of %${id} @${offset}`);
-  return [...rows, ...scratch, `arena end ${plan.end} B (${plan.unsharedBytes} B without reuse)`].join('\n');
+  const m = plan.minimum;
+  return [
+    ...rows,
+    ...scratch,
+    `arena end ${plan.end} B (${plan.unsharedBytes} B without reuse)`,
+    `minimum ${m.bytes} B: parameters ${m.params} + optimizer state ${m.state} + at the peak, gradients ${m.grads} + activations ${m.peakActivations}; arena ${(arenaBytes(plan) / m.bytes).toFixed(3)}× the minimum`,
+  ].join('\n');
+}
+
+/** The arena's own bytes: from ARENA_START to its end. */
+export function arenaBytes(plan: MemoryPlan): number {
+  return plan.end - ARENA_START;
 }

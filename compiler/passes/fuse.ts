@@ -44,6 +44,8 @@ export interface Program {
   readonly graph: Graph;
   /** In schedule order; every computed node is the `out` of one kernel or held inside one. */
   readonly kernels: readonly Kernel[];
+  /** Update values written over their target's buffer (value → target node; passes/in_place.ts). */
+  readonly inPlace?: ReadonlyMap<NodeId, NodeId>;
 }
 
 const isElementwise = (node: Node): boolean => opDef(node.op).template.kind === 'elementwise';
