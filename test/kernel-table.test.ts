@@ -27,9 +27,10 @@ describe('kernel table', () => {
     expect(kernelFunctions(deeper.source)).toBe(kernelFunctions(shallow.source));
     // Six more layers: more steps in the table, each a call of an existing function.
     expect(steps(deeper.source)).toBeGreaterThan(steps(shallow.source));
-    // What a layer adds to the .wasm is data and per-parameter statements, far less than a kernel body.
+    // What a layer adds to the .wasm is data and per-parameter code (init, the guard's finiteness
+    // check of each in-place update), far less than its kernels' bodies (a GEMM's alone is ~13 KiB).
     const perLayer = (deeper.wasm.length - shallow.wasm.length) / 6;
-    expect(perLayer).toBeLessThan(2048);
+    expect(perLayer).toBeLessThan(4096);
   });
 
   it('runs each shared kernel on its own layer’s buffers: gradients agree three ways', async () => {

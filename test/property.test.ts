@@ -1,13 +1,17 @@
-// Acceptance 2: random valid sequential models — depth, widths, hidden activations with their
-// options, dropout, layer and batch normalization (checked in training mode), the last activation and a loss that fits it, the reduction, bias or not — checked
-// three ways like test/gradients.test.ts: interpreter vs centered differences (≤ 1e-7),
-// compiled vs interpreter (≤ 1e-5), on a full or partial batch. Fixed seed; about 20 compiles.
+// Random valid sequential models — depth, widths, hidden activations with their options,
+// dropout, layer and batch normalization (checked in training mode), the last activation and a
+// loss that fits it, the reduction, bias or not — and random graph, convolutional, sequence and
+// attention models, checked three ways like test/gradients.test.ts: interpreter vs centered
+// differences (≤ 1e-7), compiled vs interpreter (≤ 1e-5), on a full or partial batch. Fixed seeds.
+// `NABLA_FUZZ=k npm test` draws k times as many models of each kind (a longer soak).
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import type { ActivationSpec } from '../compiler/model/activations.ts';
 import { activation, add, batchNormalization, concatenate, dense, input, losses, model as fcModel, multiply, type ModelOutput, type SymbolicTensor } from '../compiler/model/builder.ts';
 import { oneHot, randomBits, randomClasses, randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
+
+const fuzzRuns = (runs: number): number => runs * Math.max(1, Math.floor(Number(process.env['NABLA_FUZZ'] ?? 1)) || 1);
 
 const hiddenActivation: fc.Arbitrary<ActivationSpec> = fc.oneof(
   fc.constantFrom<ActivationSpec>('linear', 'sigmoid', 'tanh', 'relu', 'elu', 'selu', 'gelu', 'swish', 'silu', 'softplus', 'leaky_relu'),
@@ -91,7 +95,7 @@ describe('random sequential models', () => {
         // A random model may have a legitimately zero gradient (a dead unit): not required non-zero.
         await expectThreeWayAgreement(spec, x, y, { training: true, perturbSeed: m.seed + 100, nonZero: false });
       }),
-      { seed: 20261123, numRuns: 20 },
+      { seed: 20261123, numRuns: fuzzRuns(10) },
     );
   });
 });
@@ -167,7 +171,7 @@ describe('random graph models', () => {
         const y = m.auxiliary ? { main, aux: randomMatrix(n, m.auxiliary.units, m.seed + 4) } : main;
         await expectThreeWayAgreement(spec, feed, y, { training: norms, perturbSeed: m.seed + 100, nonZero: false });
       }),
-      { seed: 20261124, numRuns: 12 },
+      { seed: 20261124, numRuns: fuzzRuns(6) },
     );
   });
 });
@@ -277,7 +281,7 @@ describe('random convolutional models', () => {
         const n = m.partial ? m.batchSize - 1 : m.batchSize;
         await expectThreeWayAgreement(spec, { x: randomMatrix(n, 3, m.seed + 1, 1.5) }, { out: m.head.labels(n, m.units, m.seed + 2) }, { training: stack.training, perturbSeed: m.seed + 100, nonZero: false });
       }),
-      { seed: 20261201, numRuns: 5 },
+      { seed: 20261201, numRuns: fuzzRuns(3) },
     );
   }, 600_000);
 });
@@ -327,7 +331,7 @@ describe('random sequence models', () => {
         const x = randomMatrix(n, m.steps * m.features, m.seed + 1, 1.5).map((row) => Array.from({ length: m.steps }, (_, t) => row.slice(t * m.features, (t + 1) * m.features)));
         await expectThreeWayAgreement(spec, x, m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
       }),
-      { seed: 20261202, numRuns: 4 },
+      { seed: 20261202, numRuns: fuzzRuns(3) },
     );
   }, 600_000);
 });
@@ -373,7 +377,7 @@ describe('random attention models', () => {
         const y = m.head.labels(n, m.units, m.seed + 2);
         await expectThreeWayAgreement(spec, x, y, { perturbSeed: m.seed + 100, nonZero: false });
       }),
-      { seed: 20261201, numRuns: 6 },
+      { seed: 20261201, numRuns: fuzzRuns(3) },
     );
   }, 300_000);
 });
