@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
-import { parseSpec } from '../compiler/model/spec.ts';
 import { dense, flatten, input, model, multiHeadAttention, positionEmbedding, sequential, transformerBlock } from '../compiler/model/builder.ts';
 import { attentionReference, type AttentionDims } from './support/attention-reference.ts';
 import { perturbed, randomMatrix } from './support/data.ts';
 import { compiledOnce, expectThreeWayAgreement } from './support/three-way.ts';
+import { specRefusal } from './support/refusal.ts';
 
 const STEPS = 4;
 const WIDTH = 6;
@@ -162,14 +162,7 @@ describe('attention trains end to end (compiled)', () => {
 });
 
 describe('attention shape errors name the layer and what was expected', () => {
-  const refusal = (layers: unknown[], shape = [STEPS, WIDTH]): string => {
-    try {
-      parseSpec({ input: { shape }, layers, loss: { type: 'mse' } });
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('expected the spec to be refused');
-  };
+  const refusal = (layers: unknown[], shape = [STEPS, WIDTH]): string => specRefusal({ input: { shape }, layers, loss: { type: 'mse' } });
 
   it('refuses rows of features, heads that do not divide, a short table and dropout', () => {
     expect(refusal([{ type: 'multi_head_attention', numHeads: 2 }], [6])).toMatch(/multi_head_attention takes sequences \[steps, features\]; its query is rank 1/);

@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
-import { parseSpec } from '../compiler/model/spec.ts';
 import { gradcheck } from '../compiler/gradcheck/gradcheck.ts';
 import { exportOnnx } from '../compiler/interop/onnx-export.ts';
 import { dense, embedding, flatten, input, sequential } from '../compiler/model/builder.ts';
 import { Rng } from '../runtime/prng.ts';
 import { randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
+import { specRefusal } from './support/refusal.ts';
 
 const spec = {
   input: { name: 'ids', shape: [3], dtype: 'int32' },
@@ -82,14 +82,7 @@ describe('embedding', () => {
 });
 
 describe('token-id errors name the input, the row and the layer', () => {
-  const refusal = (s: unknown): string => {
-    try {
-      parseSpec(s);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('expected the spec to be refused');
-  };
+  const refusal = specRefusal;
 
   it('refuses ids outside [0, inputDim) and fractional ids before the step', async () => {
     for (const m of [interpret(spec), await compile(spec)]) {

@@ -10,6 +10,7 @@ import { gradcheck } from '../compiler/gradcheck/gradcheck.ts';
 import { flatten, input, model, dense, reshape, sequential, add } from '../compiler/model/builder.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
+import { specRefusal } from './support/refusal.ts';
 
 const image = {
   input: { name: 'image', shape: [3, 4, 2] },
@@ -88,14 +89,7 @@ describe('image and sequence inputs', () => {
 });
 
 describe('shape errors name the field and the layer', () => {
-  const parseError = (spec: unknown): string => {
-    try {
-      parseSpec(spec);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('expected the spec to be refused');
-  };
+  const parseError = specRefusal;
 
   it('refuses inputs of rank 4 or more per sample', () => {
     expect(parseError({ input: { shape: [2, 2, 2, 2] }, layers: [{ type: 'flatten' }], loss: { type: 'mse' } })).toMatch(/input\.shape: .*rank 1 to 3/);

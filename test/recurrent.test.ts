@@ -7,11 +7,11 @@ import { compile } from '../compiler/compile.ts';
 import { numericalGradients, relativeDifference } from '../compiler/gradcheck/numerical.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { bidirectional, dense, gru, input, lstm, model, repeatVector, simpleRnn } from '../compiler/model/builder.ts';
-import { parseSpec } from '../compiler/model/spec.ts';
 import type { Feed } from '../runtime/tensor.ts';
 import { maxRelativeError } from './support/compare.ts';
 import { perturbed, randomMatrix } from './support/data.ts';
 import { centeredGradients, meanSquaredError, referenceRecurrent, type ReferenceOptions } from './support/recurrent-reference.ts';
+import { specRefusal } from './support/refusal.ts';
 
 const STEPS = 4;
 const FEATURES = 3;
@@ -220,14 +220,7 @@ describe('recurrent layers learn (compiled, end to end)', () => {
 });
 
 describe('recurrent layer errors name the layer and the option', () => {
-  const refusal = (s: unknown): string => {
-    try {
-      parseSpec(s);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('expected the spec to be refused');
-  };
+  const refusal = specRefusal;
   const model1 = (shape: number[], layer: Record<string, unknown>) => ({ input: { shape }, layers: [layer], loss: { type: 'mse' } });
 
   it('refuses inputs that are not sequences, two outputs at once, and other merge modes', () => {

@@ -1,5 +1,5 @@
 // fitAsync in a page, headless Chromium: while a trainer trains on the page's own thread, a 4 ms
-// timer keeps firing (the longest gap between its ticks stays below 100 ms of ~600), and
+// timer keeps firing (the longest gap between its ticks stays below half the training time), and
 // aborting through an AbortSignal stops between two steps: the weights are exactly those of a
 // trainer that took the same number of steps and stopped there.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,9 +102,11 @@ describe.skipIf(skip)('fitAsync in headless Chromium', () => {
       expect(result.steps).toBeGreaterThan(10);
       // The page stayed responsive: the timer fired all along the ~0.6 s of training, and no
       // pause took a large share of it (fit would hold the timer for the whole run: no tick, one
-      // gap as long as the training). Relative bounds: a busy machine stretches every gap alike.
+      // gap as long as the training). Relative bounds: a busy machine stretches every gap alike,
+      // and a renderer starved of its core for a moment (two test workers on two cores) can make
+      // one gap a quarter of the run, so the bound is half of it, still far from fit's one gap.
       expect(result.ticks).toBeGreaterThanOrEqual(10);
-      expect(result.longestGap).toBeLessThan(result.trainedMs / 4);
+      expect(result.longestGap).toBeLessThan(result.trainedMs / 2);
       expect(result.finite).toBe(true);
       expect(result.same).toBe(true);
     });

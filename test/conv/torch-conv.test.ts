@@ -9,18 +9,9 @@ import { interpret } from '../../compiler/interpret/interpreter.ts';
 import { samePads } from '../../compiler/layers/conv_window.ts';
 import '../fixtures/image_layers.ts';
 import { randomMatrix } from '../support/data.ts';
+import { torchPython } from '../support/python.ts';
 
-function findPython(): string | null {
-  for (const candidate of [process.env.NABLA_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c)) {
-    if (spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return null;
-}
-const python = findPython();
-if (python === null) {
-  if (process.env.CI === 'true') throw new Error('torch conv test: no python3 with torch (apt-get install python3-torch); under CI=true it may not be skipped');
-  console.warn('torch conv test skipped: no python3 with torch found (apt-get install python3-torch, or set NABLA_PYTHON)');
-}
+const python = torchPython('torch conv test');
 
 // Reads {x: [N, *spatial, C] flat, shape, weight, wshape, bias, stride, dilation, pads, groups}
 // and prints conv(x) as [N, *positions, out] flat: channels-last in and out, explicit zero pads.

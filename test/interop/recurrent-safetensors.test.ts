@@ -6,15 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { interpret, weightsFromSafetensors, weightsToSafetensors } from '../../compiler/index.ts';
 import { toWeights } from '../../compiler/interop/weights.ts';
+import { torchPython } from '../support/python.ts';
 
-function findPython(): string | null {
-  for (const candidate of [process.env.NABLA_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c)) {
-    if (spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return null;
-}
-const python = findPython();
-if (python === null && process.env.CI === 'true') throw new Error('recurrent safetensors test: no python3 with torch; under CI=true it may not be skipped');
+const python = torchPython('recurrent safetensors test');
 
 const spec = {
   inputs: [{ name: 'x', shape: [4, 3] }],

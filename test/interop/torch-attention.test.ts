@@ -9,18 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { interpret } from '../../compiler/interpret/interpreter.ts';
 import { perturbed, randomMatrix } from '../support/data.ts';
 import { maxRelativeError } from '../support/compare.ts';
+import { torchPython } from '../support/python.ts';
 
-function findPython(): string | null {
-  for (const candidate of [process.env.NABLA_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c)) {
-    if (spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return null;
-}
-const python = findPython();
-if (python === null) {
-  if (process.env.CI === 'true') throw new Error('PyTorch attention test: no python3 with torch; under CI=true it may not be skipped');
-  console.warn('PyTorch attention test skipped: no python3 with torch found (apt-get install python3-torch, or set NABLA_PYTHON)');
-}
+const python = torchPython('PyTorch attention test');
 
 const STEPS = 5;
 const WIDTH = 8;

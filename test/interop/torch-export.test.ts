@@ -4,7 +4,7 @@
 // merges, a shared layer and gradient clipping, and the convolutional models of conv-models.ts. It
 // needs Python with torch (Debian: python3-torch); without them it is skipped with a message, except
 // under CI=true, where it fails.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,23 +13,13 @@ import { compile, exportTorch, interpret, loadCheckpoint, randomBatch, relativeD
 import { toWeights } from '../../compiler/interop/weights.ts';
 import { convModels } from './conv-models.ts';
 import { recurrentModels } from './recurrent-models.ts';
+import { torchPython } from '../support/python.ts';
 
 const STEPS = 3;
 const TOLERANCE = 1e-6;
 
 /** A Python with torch: Debian's python3-torch installs for /usr/bin/python3, which a pyenv python3 may hide. */
-function findPython(): string | null {
-  for (const candidate of [process.env.NABLA_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c)) {
-    const probe = spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' });
-    if (probe.status === 0) return candidate;
-  }
-  return null;
-}
-const python = findPython();
-if (python === null) {
-  if (process.env.CI === 'true') throw new Error('PyTorch export test: no python3 with torch (apt-get install python3-torch); under CI=true it may not be skipped');
-  console.warn('PyTorch export test skipped: no python3 with torch found (apt-get install python3-torch, or set NABLA_PYTHON)');
-}
+const python = torchPython('PyTorch export test');
 
 const example = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../examples/${path}`, import.meta.url), 'utf8'));
 
