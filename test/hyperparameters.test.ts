@@ -10,22 +10,10 @@ import { loadCheckpoint, saveCheckpoint } from '../runtime/checkpoint.ts';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/safetensors.ts';
 import { loadTrainer } from '../runtime/trainer.ts';
 import type { ModelRunner } from '../runtime/runner.ts';
-import { randomMatrix } from './support/data.ts';
+import { optimizerBatch, optimizerModel } from './support/optimizer-model.ts';
 
-const spec = (optimizer: object): object => ({
-  input: { shape: [3] },
-  layers: [
-    { type: 'dense', name: 'hidden', units: 4, activation: 'tanh' },
-    { type: 'dense', name: 'out', units: 2 },
-  ],
-  loss: { type: 'mse' },
-  optimizer,
-  batchSize: 8,
-  seed: 21,
-});
-
-const x = randomMatrix(8, 3, 31);
-const y = randomMatrix(8, 2, 32, 2);
+const spec = optimizerModel;
+const { x, y } = optimizerBatch;
 
 function flat(runner: ModelRunner<Float32Array> | ModelRunner<Float64Array>): number[] {
   return Object.values(runner.getWeights()).flatMap((t) => Array.from(t.data));

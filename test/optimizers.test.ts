@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, compileToWasm } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
-import { randomMatrix } from './support/data.ts';
+import { optimizerBatch, optimizerModel } from './support/optimizer-model.ts';
 
 type Weights = Record<string, Float64Array>;
 
@@ -29,20 +29,8 @@ interface Config {
     | { readonly type: 'cosine'; readonly decaySteps: number; readonly alpha?: number };
 }
 
-const spec = (optimizer: Config): object => ({
-  input: { shape: [3] },
-  layers: [
-    { type: 'dense', name: 'hidden', units: 4, activation: 'tanh' },
-    { type: 'dense', name: 'out', units: 2 },
-  ],
-  loss: { type: 'mse' },
-  optimizer,
-  batchSize: 8,
-  seed: 21,
-});
-
-const x = randomMatrix(8, 3, 31);
-const y = randomMatrix(8, 2, 32, 2);
+const spec = optimizerModel;
+const { x, y } = optimizerBatch;
 
 /** Learning rate after t steps, from the schedules' published definitions. */
 function rateAt(c: Config, t: number): number {
