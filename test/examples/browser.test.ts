@@ -4,6 +4,7 @@
 // stroke, and its screenshot shows the curve — checked on the screenshot's own pixels.
 // NABLA_UPDATE_SCREENSHOT=1 writes the screenshot to docs/browser-demo.png (shown in the README).
 import { writeFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo, DEMO_DIR } from '../../examples/browser/build.ts';
 import { serveStatic, type Served } from '../../examples/browser/serve.ts';
@@ -11,6 +12,18 @@ import { chromiumAvailable, withChromium } from '../support/chromium.ts';
 
 const TIME_BUDGET_MS = 60_000;
 const skip = !chromiumAvailable() && process.env.CI !== 'true';
+
+/** Draws a "1" (a vertical stroke in the middle of the pad) and expects the demo to name a digit. */
+async function expectDrawnDigitRead(page: Page): Promise<void> {
+  const pad = (await page.locator('#pad').boundingBox())!;
+  await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * (0.15 + 0.07 * i));
+  await page.mouse.up();
+  await page.waitForFunction(() => document.getElementById('answer')!.dataset.digit !== undefined, undefined, { timeout: 10_000 });
+  expect(await page.locator('#answer').textContent()).toMatch(/^It looks like a \d \(\d+\.\d %\)\.$/);
+}
+
 if (skip) console.warn('browser demo test: /usr/bin/chromium is not installed, skipped (apt-get install chromium); under CI=true it is required');
 
 describe.skipIf(skip)('the browser demo (examples/browser), in headless Chromium', () => {
@@ -34,14 +47,7 @@ describe.skipIf(skip)('the browser demo (examples/browser), in headless Chromium
       expect(state.state, state.status ?? '').toBe('done');
       expect(state.accuracy).toBeGreaterThanOrEqual(0.9);
 
-      // Draw a "1": a vertical stroke in the middle of the pad.
-      const pad = (await page.locator('#pad').boundingBox())!;
-      await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
-      await page.mouse.down();
-      for (let i = 1; i <= 10; i++) await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * (0.15 + 0.07 * i));
-      await page.mouse.up();
-      await page.waitForFunction(() => document.getElementById('answer')!.dataset.digit !== undefined, undefined, { timeout: 10_000 });
-      expect(await page.locator('#answer').textContent()).toMatch(/^It looks like a \d \(\d+\.\d %\)\.$/);
+      await expectDrawnDigitRead(page);
 
       const png = await page.screenshot();
       if (process.env.NABLA_UPDATE_SCREENSHOT === '1') writeFileSync(new URL('../../docs/browser-demo.png', import.meta.url), png);
@@ -84,13 +90,7 @@ describe.skipIf(skip)('the browser demo (examples/browser), in headless Chromium
       expect(state.state, state.status ?? '').toBe('done');
       expect(state.model).toBe('digits_cnn');
       expect(state.accuracy).toBeGreaterThanOrEqual(0.95);
-      const pad = (await page.locator('#pad').boundingBox())!;
-      await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
-      await page.mouse.down();
-      for (let i = 1; i <= 10; i++) await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * (0.15 + 0.07 * i));
-      await page.mouse.up();
-      await page.waitForFunction(() => document.getElementById('answer')!.dataset.digit !== undefined, undefined, { timeout: 10_000 });
-      expect(await page.locator('#answer').textContent()).toMatch(/^It looks like a \d \(\d+\.\d %\)\.$/);
+      await expectDrawnDigitRead(page);
     });
   });
 });
