@@ -39,16 +39,22 @@ export function w7Flops(): number {
   return 3 * (L * perBlock + 2 * B * T * E * V);
 }
 
+/** An instance of a compiled W7 trainer, initialised from its seed, its input and label buffers holding w7Batch(). */
+export async function fedW7Instance(module: WebAssembly.Module): Promise<StepExports> {
+  const manifest = readManifest(module);
+  const exports = (await WebAssembly.instantiate(module, {})).exports as unknown as StepExports;
+  exports.init(manifest.seed);
+  const { ids, labels } = w7Batch();
+  new Int32Array(exports.memory.buffer, manifest.buffers.input.offset, ids.length).set(ids);
+  new Int32Array(exports.memory.buffer, manifest.buffers.labels.offset, labels.length).set(labels);
+  return exports;
+}
+
 export async function benchNablaW7(budgetMs: number): Promise<{ ms: { baseline: number; relaxed?: number }; compileMs: number; wasmBytes: number }> {
   const compiled = await compileToWasm(w7Spec());
   const module = await WebAssembly.compile(compiled.wasm);
   const time = async (m: WebAssembly.Module): Promise<number> => {
-    const manifest = readManifest(m);
-    const exports = (await WebAssembly.instantiate(m, {})).exports as unknown as StepExports;
-    exports.init(manifest.seed);
-    const { ids, labels } = w7Batch();
-    new Int32Array(exports.memory.buffer, manifest.buffers.input.offset, ids.length).set(ids);
-    new Int32Array(exports.memory.buffer, manifest.buffers.labels.offset, labels.length).set(labels);
+    const exports = await fedW7Instance(m);
     let loss = NaN;
     const ms = msPerCall(() => {
       loss = exports.train_step(B);
