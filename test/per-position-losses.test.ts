@@ -3,6 +3,7 @@
 // loss is the mean over the n·steps positions (Keras on a [N, steps, units] output). Checked
 // against the formula, three ways (full and partial batch), end to end, and the refusals.
 import { describe, expect, it } from 'vitest';
+import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
@@ -70,5 +71,63 @@ describe('per-position losses agree three ways, full and partial batch', () => {
       await expectThreeWayAgreement(spec, sequences(4, FEATURES, 30), sequences(4, 2, 31));
       await expectThreeWayAgreement(spec, sequences(3, FEATURES, 32), sequences(3, 2, 33));
     }
+  });
+});
+
+/** Position t's class is the feature of x[t] that is largest: learnable per position. */
+function argmaxTask(rows: number, seed: number): { x: number[][][]; y: number[][] } {
+  const x = sequences(rows, FEATURES, seed);
+  return { x, y: x.map((steps) => steps.map((f) => f.indexOf(Math.max(...f)))) };
+}
+
+describe('per-position training end to end (compiled)', () => {
+  it('learns a class per position; evaluate and the accuracy metric count positions', async () => {
+    const trainer = await compile({
+      input: { shape: [STEPS, FEATURES] },
+      layers: [
+        { type: 'dense', name: 'hidden', units: 16, activation: 'tanh' },
+        { type: 'dense', name: 'out', units: FEATURES, activation: 'softmax' },
+      ],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      optimizer: { type: 'adam', learningRate: 0.02 },
+      batchSize: 16,
+      seed: 3,
+    });
+    const train = argmaxTask(96, 40);
+    const test = argmaxTask(50, 41);
+    const before = trainer.evaluate(test.x, test.y).loss;
+    trainer.fit(train, { epochs: 60, seed: 1 });
+    const after = trainer.evaluate(test.x, test.y, { metrics: ['sparse_categorical_accuracy'] });
+    expect(after.loss).toBeLessThan(before / 3);
+    // 50 rows (a partial last batch of 2), 150 positions: accuracy is the share of positions right.
+    const p = trainer.predict(test.x);
+    expect(p.shape).toEqual([50, STEPS, FEATURES]);
+    let right = 0;
+    for (let i = 0; i < 50 * STEPS; i++) {
+      const row = Array.from(p.data.subarray(i * FEATURES, (i + 1) * FEATURES));
+      if (row.indexOf(Math.max(...row)) === test.y[Math.floor(i / STEPS)]![i % STEPS]) right++;
+    }
+    expect(after.accuracy).toBeCloseTo(right / (50 * STEPS), 12);
+    expect(after.metrics!['sparse_categorical_accuracy']).toBeCloseTo(right / (50 * STEPS), 12);
+    expect(after.accuracy).toBeGreaterThan(0.9);
+  });
+});
+
+describe('per-position labels that do not fit are refused, naming the labels', () => {
+  const spec = perPosition({ type: 'sparse_categorical_crossentropy' }, CLASSES, 'softmax');
+  const x = sequences(2, FEATURES, 50);
+
+  it('one class per row, or too few positions, where each of the 3 positions needs one', () => {
+    expect(() => interpret(spec).evaluate(x, [1, 2])).toThrow("labels 'labels': expected rows of 3 values (an array of arrays), got a flat array");
+    expect(() => interpret(spec).evaluate(x, [[0, 1], [1, 2]])).toThrow("labels 'labels': row 0 has 2 values, expected 3");
+  });
+
+  it('a class id outside [0, classes), by row and position (column)', () => {
+    expect(() => interpret(spec).evaluate(x, [[0, 1, 2], [3, 5, 0]])).toThrow("labels 'labels': row 1, column 1 is 5, expected a class index in [0, 5)");
+  });
+
+  it('targets of the wrong width per position (compiled)', async () => {
+    const trainer = await compile(perPosition({ type: 'mse' }, 2, 'linear'));
+    expect(() => trainer.evaluate(x, sequences(2, 3, 51))).toThrow("labels 'labels': sample 0[0] has length 3, expected 2");
   });
 });
