@@ -159,8 +159,21 @@ type JaxParams = {
   headB: np.Array;
 };
 
-/** Median ms per jit-compiled step on jax-js's wasm device; every array is used once or `.ref` first (jax-js counts references). */
+/** Median ms per jit-compiled step on jax-js's wasm device. */
 export async function benchJaxW7(budgetMs: number): Promise<{ ms: number; device: string }> {
+  const trainer = await jaxW7Trainer();
+  let loss = NaN;
+  const ms = msPerCall(() => {
+    loss = trainer.step();
+  }, budgetMs);
+  const device = trainer.device();
+  trainer.dispose();
+  if (!Number.isFinite(loss)) throw new Error(`jax-js W7: non-finite loss ${loss}`);
+  return { ms, device };
+}
+
+/** W7's jit-compiled step on jax-js's wasm device (loss read back); every array is used once or `.ref` first (jax-js counts references). */
+export async function jaxW7Trainer(): Promise<{ step: () => number; device: () => string; dispose: () => void }> {
   await initJax();
   const { ids, labels } = w7Batch();
   const xA = nn.oneHot(np.array(ids, { dtype: np.int32 }), V);
@@ -215,16 +228,18 @@ export async function benchJaxW7(budgetMs: number): Promise<{ ms: number; device
     const [loss, grads] = valueAndGrad(lossOf)(tree.ref(p), xs, ys);
     return [loss, tree.map((v: np.Array, g: np.Array) => v.sub(g.mul(W7.learningRate)), p, grads)];
   });
-  let loss = NaN;
   let device = '';
-  const ms = msPerCall(() => {
-    const [cost, next] = trainStep(params, xA.ref, yA.ref);
-    params = next;
-    device = cost.device;
-    loss = cost.dataSync()[0]!;
-  }, budgetMs);
-  tree.dispose([params, xA, yA]);
-  trainStep.dispose();
-  if (!Number.isFinite(loss)) throw new Error(`jax-js W7: non-finite loss ${loss}`);
-  return { ms, device };
+  return {
+    step: () => {
+      const [cost, next] = trainStep(params, xA.ref, yA.ref);
+      params = next;
+      device = cost.device;
+      return cost.dataSync()[0]!;
+    },
+    device: () => device,
+    dispose: () => {
+      tree.dispose([params, xA, yA]);
+      trainStep.dispose();
+    },
+  };
 }
