@@ -123,7 +123,7 @@ export async function trainWords(options: WordsOptions = {}): Promise<WordsResul
   print(`${trainer.manifest.model}: compiled in ${compileSeconds.toFixed(1)} s, ${compiled.wasm.length} bytes of wasm; ${train.rows * CONTEXT} training / ${validation.rows * CONTEXT} validation characters in windows of ${CONTEXT}`);
   const history = trainer.fit(
     { x: { shape: [train.rows, CONTEXT], data: train.x }, y: { shape: [train.rows, CONTEXT], data: train.y } },
-    { epochs: options.epochs ?? 4, seed: 1, onEpochEnd: (log) => print(`  epoch ${log.epoch}  loss ${log.loss.toFixed(4)} nats/char  ${log.seconds.toFixed(1)} s`) },
+    { epochs: options.epochs ?? 3, seed: 1, onEpochEnd: (log) => print(`  epoch ${log.epoch}  loss ${log.loss.toFixed(4)} nats/char  ${log.seconds.toFixed(1)} s`) },
   );
   const validationNats = trainer.evaluate({ shape: [validation.rows, CONTEXT], data: validation.x }, { shape: [validation.rows, CONTEXT], data: validation.y }).loss;
   const baseline = bigramNats(trainWords, validationWords);
