@@ -3,6 +3,7 @@
 // loss is the mean over the n·steps positions (Keras on a [N, steps, units] output). Checked
 // against the formula, three ways (full and partial batch), end to end, and the refusals.
 import { describe, expect, it } from 'vitest';
+import { prepareLabels } from '../compiler/cli/labels.ts';
 import { compile } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { randomMatrix } from './support/data.ts';
@@ -129,5 +130,14 @@ describe('per-position labels that do not fit are refused, naming the labels', (
   it('targets of the wrong width per position (compiled)', async () => {
     const trainer = await compile(perPosition({ type: 'mse' }, 2, 'linear'));
     expect(() => trainer.evaluate(x, sequences(2, 3, 51))).toThrow("labels 'labels': sample 0[0] has length 3, expected 2");
+  });
+});
+
+describe('the CLI refuses per-position models, whose labels a CSV column cannot hold', () => {
+  it('names the model and the per-sample prediction shape', () => {
+    const { signature } = interpret({ ...perPosition({ type: 'sparse_categorical_crossentropy' }, CLASSES, 'softmax'), name: 'lm' });
+    expect(() => prepareLabels(signature, { source: 'data.csv', y: Float64Array.of(0, 1, 2) })).toThrow(
+      "model 'lm' predicts [3, 5] per sample, a loss at every position; a CSV has one label column per row: train it through the API",
+    );
   });
 });
