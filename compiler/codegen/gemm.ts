@@ -271,31 +271,15 @@ function emitDirect(s: GemmSpec): string[] {
       const out: string[] = [];
       for (const r of R) out.push(`const x${r} = ${s.a} + <usize>(i + ${r}) * ${s.aRow};`);
       for (const r of R) for (let q = 0; q < 4; q++) out.push(`let c${r}_${q} = f32x4.splat(0);`);
-      // One step of 4 k's at byte `k` (+ `at`) into accumulators `d<r>_<q>`.
-      const step = (d: string, k: string, at: number, tag: string): void => {
-        for (let q = 0; q < 4; q++) out.push(`  const b${tag}${q} = v128.load(w${q} + ${k}, ${at});`);
+      if (K4 > 0) {
+        out.push(`for (let k: usize = 0; k < ${K4 * 4}; k += 16) {`);
+        for (let q = 0; q < 4; q++) out.push(`  const b${q} = v128.load(w${q} + k);`);
         for (const r of R) {
-          out.push(`  const a${tag}${r} = v128.load(x${r} + ${k}, ${at});`);
-          for (let q = 0; q < 4; q++) out.push(`  ${d}${r}_${q} = madd(a${tag}${r}, b${tag}${q}, ${d}${r}_${q});`);
+          out.push(`  const a${r} = v128.load(x${r} + k);`);
+          for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = madd(a${r}, b${q}, c${r}_${q});`);
         }
-      };
-      // One row has only 4 multiply-add chains: it takes 8 k's a step, into two sets added at the end.
-      const split = rows === 1 && K4 >= 8;
-      const stride = split ? 32 : 16;
-      const looped = K4 - (K4 % (stride / 4));
-      if (split) for (let q = 0; q < 4; q++) out.push(`let d0_${q} = f32x4.splat(0);`);
-      if (looped > 0) {
-        out.push(`for (let k: usize = 0; k < ${looped * 4}; k += ${stride}) {`);
-        step('c', 'k', 0, '');
-        if (split) step('d', 'k', 16, 'o');
         out.push(`}`);
       }
-      if (looped < K4) {
-        out.push(`{`);
-        step('c', String(looped * 4), 0, '');
-        out.push(`}`);
-      }
-      if (split) for (let q = 0; q < 4; q++) out.push(`c0_${q} = f32x4.add(c0_${q}, d0_${q});`);
       const ep = s.epilogue;
       if (ep?.bias) out.push(`const bias = v128.load(${ep.bias} + (<usize>j << 2));`);
       for (const r of R) {
