@@ -136,7 +136,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
       for (const v of V) lines.push(first ? `let ${into(r, v)} = f32x4.mul(x${tag}${r}, b${tag}${v});` : `${pad}${into(r, v)} = madd(x${tag}${r}, b${tag}${v}, ${into(r, v)});`);
     }
   };
-  const split = rows * vectors <= 4;
+  const split = rows * vectors <= 2;
   lines.push(`let ap = aBase; let bp = bBase;`);
   if (kBlocked) for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = v128.and(v128.load(cBase, ${offset(r, v)}), later);`);
   else if (split) for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
@@ -145,8 +145,9 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     lines.push(`ap += ${s.aK}; bp += ${bK};`);
   }
   lines.push(kBlocked ? `const aEnd = aBase + kLen * ${s.aK};` : `const aEnd = aBase + <usize>${s.K.expr} * ${s.aK};`);
-  // A block of fewer than 8 accumulators (a row tail, a narrow panel) would wait on its few
-  // multiply-add chains: it takes k two steps at a time into two sets, added at the end.
+  // A block of one or two accumulators (one row of a panel) would wait on its one or two
+  // multiply-add chains: it takes k two steps at a time into two sets, added at the end (with four,
+  // the 2-row tail, measured ×1.06 slower so: bench:ab:gemm, W1's 128→10 weight gradient).
   if (split) {
     const odd = (r: number, v: number): string => `d${r}_${v}`;
     for (const r of R) for (const v of V) lines.push(`let ${odd(r, v)} = f32x4.splat(0);`);
