@@ -15,7 +15,9 @@
 // loses its register allocation; docs/architecture.md, "GEMM", has the measurements).
 //
 // Around the micro-kernel, loops over K blocks and row blocks keep the B panel in L1 and a block
-// of A in L2 for the large products (gemmBlocking). X·Wᵀ on fewer than DIRECT_ROWS rows skips
+// of A in L2 for the large products (gemmBlocking; a batch dimension is blocked only where its
+// compiled bound may not fit). Panels are the outer loop, row blocks for a short K (the weight
+// gradient at a small batch: C written row after row). X·Wᵀ on fewer than DIRECT_ROWS rows skips
 // the packing and takes dot products of X's rows with W's rows in place (emitDirect).
 //
 // An epilogue adds a bias row and applies an activation before the store (forward fusion); with
