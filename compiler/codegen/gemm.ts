@@ -125,9 +125,6 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   const R = [...Array(rows).keys()];
   const V = [...Array(vectors).keys()];
   const offset = (r: number, v: number): number => r * s.N * 4 + v * 16;
-  // A later k block adds to what the earlier ones stored, the first to nothing: C masked by
-  // `later` (all ones after the first block), which costs less than a branch on a short block
-  // (lanes past a narrow panel's columns are read from in-bounds memory and never stored back).
   // One step of k into the accumulators `into`, from k `at` steps ahead of ap and bp; the first
   // step of an unblocked K declares them with its products (K, a batch or a width, is never 0).
   const step = (into: (r: number, v: number) => string, at: number, tag: string, first = false): void => {
@@ -140,6 +137,9 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   };
   const split = rows * vectors <= 2;
   lines.push(`let ap = aBase; let bp = bBase;`);
+  // A later k block adds to what the earlier ones stored, the first to nothing: C masked by
+  // `later` (all ones after the first block), which costs less than a branch on a short block
+  // (lanes past a narrow panel's columns are read from in-bounds memory and never stored back).
   if (kBlocked) for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = v128.and(v128.load(cBase, ${offset(r, v)}), later);`);
   else if (split) for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
   else {
