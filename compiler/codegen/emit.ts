@@ -46,9 +46,8 @@ function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): 
  * too, since its buffer still holds the old value at that point. Its addresses are parameters, so
  * the updates of equal code share one check function of the kernel table.
  */
-function finiteCheck(program: Program, plan: MemoryPlan, value: NodeId): KernelCode {
+function finiteCheck(program: Program, plan: MemoryPlan, kernelOf: ReadonlyMap<NodeId, Kernel>, value: NodeId): KernelCode {
   const { graph } = program;
-  const kernelOf = new Map(program.kernels.map((k) => [k.out, k]));
   const held = new Set<NodeId>();
   const take = (id: NodeId): void => {
     const kernel = kernelOf.get(id)!;
@@ -208,7 +207,8 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     .map((k) => tableKey(fused.has(k.out) ? 'fused' : 'kernel', k.out));
   const inPlaceKernels = program.kernels.filter((k) => plan.inPlace.has(k.out));
   // The guard's checks of the new values, table functions too (it asks before anything is written).
-  if (extras.guard) for (const u of updates) table.add('finite', u, plan.inPlace.has(u) ? finiteCheck(program, plan, u) : storedCheck(plan, u));
+  const kernelOf = new Map(program.kernels.map((k) => [k.out, k]));
+  if (extras.guard) for (const u of updates) table.add('finite', u, plan.inPlace.has(u) ? finiteCheck(program, plan, kernelOf, u) : storedCheck(plan, u));
   const guarded = extras.guard
     ? emitGuardedStep({
         graph,
