@@ -206,6 +206,9 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     .filter((k) => !replaced.has(k.out))
     .map((k) => tableKey(fused.has(k.out) ? 'fused' : 'kernel', k.out));
   const inPlaceKernels = program.kernels.filter((k) => plan.inPlace.has(k.out));
+  // The step's sequence is stored first: the guard's (the same kernels, the in-place updates last),
+  // the gradients' and the forward pass's are usually runs inside it, and are not stored again.
+  const trainStep = table.run(stepKeys);
   // The guard's checks of the new values, table functions too (it asks before anything is written).
   const kernelOf = new Map(program.kernels.map((k) => [k.out, k]));
   if (extras.guard) for (const u of updates) table.add('finite', u, plan.inPlace.has(u) ? finiteCheck(program, plan, kernelOf, u) : storedCheck(plan, u));
@@ -252,7 +255,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `/** One optimizer step on n rows. Returns the loss before the update. */`,
     `export function train_step(n: i32): f32 {`,
     guard,
-    table.run(stepKeys),
+    trainStep,
     ...applyUpdates,
     trainLossValue,
     `}`,
