@@ -228,6 +228,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
       })
     : undefined;
 
+  const telemetry = extras.diagnostics && extras.guard ? emitDiagnostics(graph, plan, extras.diagnostics, extras.guard.offset + 4) : undefined;
   const entries = [
     init.source,
     '',
@@ -261,7 +262,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `}`,
     '',
     // Telemetry is collected by the guarded step, after the guard has stored this step's gradient norms.
-    ...(extras.diagnostics && extras.guard ? [emitDiagnostics(graph, plan, extras.diagnostics, extras.guard.offset + 4), ''] : []),
+    ...(telemetry ? [telemetry.source, ''] : []),
     ...(guarded ? [guarded.source, ''] : []),
   ];
   // The table's data holds every sequence the entry points run, so it is written after them.
@@ -275,5 +276,5 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     '',
     ...entries,
   ].join('\n');
-  return { source, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) };
+  return { source, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) + (telemetry?.staticBytes ?? 0) };
 }

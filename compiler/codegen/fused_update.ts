@@ -96,7 +96,7 @@ export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: Fused
     combine: (value, old) => template.simd!(...leaves.map((i) => (i === g.id ? value : i === fused.target ? old : names.get(i)!))),
   };
   const body = emitMatmul(
-    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: plan.scratch.has(g.id) ? address(g.id) : '0' },
+    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: plan.scratch.has(g.id) ? params.of(String(plan.scratch.get(g.id)!)) : '0' },
     epilogue,
   );
   const header = `// %${g.id} with the update %${fused.update} in its epilogue, over the weights %${fused.target} (train_step only)`;

@@ -7,7 +7,9 @@
 // optimizer state: the trainer stays as it was before that step.
 // The checks read each gradient and new value once (against a step's batch × parameters
 // multiply-adds); a value written in place is computed once more for its check, from the old
-// values, storing nothing (emit.ts, `finite<id>`). The plain `train_step` runs no check.
+// values, storing nothing (emit.ts, `finite<id>`). Both kinds of check are data, not code per
+// parameter: the gradients a table of rows one loop walks, the new values kernel-table check
+// functions shared by equal updates (kernel_table.ts). The plain `train_step` runs no check.
 import type { Graph, NodeId } from '../ir/types.ts';
 import { gradientPorts, gradName, LOSS, updateName } from '../../runtime/ports.ts';
 import type { MemoryPlan } from './plan.ts';

@@ -4,6 +4,8 @@
 // not code: the hidden layers of a deep MLP or the time steps of an unrolled RNN share their
 // kernels' functions, and the entry points stay a few lines whatever the depth, so compile time
 // and .wasm size grow by a small constant per layer (docs/architecture.md, "Kernel table").
+// Besides kernels the table holds the plain step's fused updates and the guard's finiteness
+// checks (functions that answer a bool, walked by `first_failing`), under the same sharing.
 import type { NodeId } from '../ir/types.ts';
 
 /** A kernel's code with its addresses as parameters `a0`, `a1`…, and the addresses it is called with. */
