@@ -2,6 +2,7 @@
 // value as a row of a static table that one loop walks, calling assembly/init.ts, which draws bit
 // for bit what the interpreter's initialValues() draws. A layer adds two rows of data, not code.
 import type { Draw } from '../init/initializers.ts';
+import { f64Literal } from './elementwise.ts';
 
 /** One tensor to fill: `draw` over `count` f32 at `ptr`, from the seed's stream `stream`. */
 export interface InitRow {
@@ -41,9 +42,6 @@ function values(draw: Draw): readonly [number, number] {
       return [draw.stddev, draw.mean];
   }
 }
-
-/** An f64 as AssemblyScript source; Infinity and NaN are globals there too. */
-const f64Literal = (v: number): string => (Object.is(v, -0) ? '-0.0' : String(v));
 
 export interface EmittedInit {
   readonly source: string;
