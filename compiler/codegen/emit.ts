@@ -15,7 +15,7 @@ import { emitInit, type InitRow } from './init.ts';
 import { emitMatmul } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
-import { commitUpdates } from './counter.ts';
+import { emitCommit } from './counter.ts';
 import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
 import { KernelParams, KernelTable, tableKey, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
@@ -196,7 +196,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     return { name: s.name, draw: { kind: 'fill', value: initial }, ptr: plan.offsets.get(s.id)!, count, stream: 0 };
   });
   const init = emitInit([...paramRows, ...stateRows]);
-  const applyUpdates = commitUpdates(graph, plan);
+  const commit = emitCommit(graph, plan);
   // train_step alone runs the weight-gradient GEMMs that update the weights in their epilogue:
   // table functions of their own role, in the step sequence where the gradient's GEMM was.
   const fused = fusedUpdates(program, plan, B);
@@ -225,6 +225,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
         firstNonFinite: (values) => table.check(values.map((v) => tableKey('finite', v))),
         inPlace: inPlaceKernels.length ? [table.run(kernelKeys(inPlaceKernels))] : [],
         ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
+        commit: commit.statements,
       })
     : undefined;
 
@@ -257,7 +258,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `export function train_step(n: i32): f32 {`,
     guard,
     trainStep,
-    ...applyUpdates,
+    ...commit.statements,
     trainLossValue,
     `}`,
     '',
@@ -274,7 +275,8 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     ...constants,
     ...table.code(),
     '',
+    ...(commit.definition ? [commit.definition, ''] : []),
     ...entries,
   ].join('\n');
-  return { source, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) + (telemetry?.staticBytes ?? 0) };
+  return { source, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) + (telemetry?.staticBytes ?? 0) + commit.staticBytes };
 }

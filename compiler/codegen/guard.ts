@@ -13,7 +13,6 @@
 import type { Graph, NodeId } from '../ir/types.ts';
 import { gradientPorts, gradName, LOSS, updateName } from '../../runtime/ports.ts';
 import type { MemoryPlan } from './plan.ts';
-import { commitUpdates } from './counter.ts';
 
 /** The guard's status word and the last finite gradient norms, placed after the arena. */
 export interface GuardLayout {
@@ -73,6 +72,8 @@ export interface GuardedStep {
   readonly inPlace: readonly string[];
   /** Code to run once the step is known finite, before any new value is written (telemetry). */
   readonly beforeCommit?: readonly string[];
+  /** The statements that copy the new values not written in place over their targets (counter.ts). */
+  readonly commit: readonly string[];
 }
 
 export interface EmittedGuard {
@@ -86,7 +87,7 @@ export interface EmittedGuard {
  * order that one loop walks: a non-finite Σg² stops it, a finite one leaves its norm in
  * PENDING_NORMS, copied over the last finite norms only once the whole step is known finite.
  */
-export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predictions, calls, firstNonFinite, inPlace, beforeCommit = [] }: GuardedStep): EmittedGuard {
+export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predictions, calls, firstNonFinite, inPlace, beforeCommit = [], commit }: GuardedStep): EmittedGuard {
   const order = backwardOrder(graph);
   const updates = updateOrder(graph);
   const status = layout.offset;
@@ -136,7 +137,7 @@ export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predicti
     ...(order.length ? [`  memory.copy(${status + 4}, PENDING_NORMS, ${4 * order.length});`] : []),
     ...beforeCommit,
     ...inPlace,
-    ...commitUpdates(graph, plan),
+    ...commit,
     `  store<i32>(${status}, -1);`,
     `  return loss;`,
     `}`,
