@@ -8,10 +8,10 @@ import { findPort, type Graph } from '../ir/types.ts';
 import { STEP } from '../../runtime/ports.ts';
 import type { MemoryPlan } from './plan.ts';
 
-export function commitUpdate(graph: Graph, plan: MemoryPlan, update: Graph['updates'][number]): string {
-  const target = (findPort(graph.params, update.target) ?? findPort(graph.state ?? [], update.target))!.id;
+/** The step counter's commit: its u32 incremented in place (its f32 update value is not stored). */
+function incrementCounter(graph: Graph, plan: MemoryPlan, update: Graph['updates'][number]): string {
+  const target = findPort(graph.state ?? [], update.target)!.id;
   const at = plan.offsets.get(target)!;
-  if (update.target !== STEP) return `  memory.copy(${at}, ${plan.offsets.get(update.value)!}, ${plan.sizes.get(target)!}); // ${update.target}`;
   const value = graph.nodes[update.value]!;
   const one = value.inputs.map((id) => graph.nodes[id]!).find((n) => n.op === 'constant' && n.attrs['value'] === 1);
   if (value.op !== 'add' || !value.inputs.includes(target) || !one) throw new Error(`internal: the step counter's update is not ${STEP} + 1`);
@@ -30,7 +30,7 @@ export interface Commit {
 export function emitCommit(graph: Graph, plan: MemoryPlan): Commit {
   const pending = graph.updates.filter((u) => !plan.inPlace.has(u.value));
   const copies = pending.filter((u) => u.target !== STEP);
-  const counter = pending.filter((u) => u.target === STEP).map((u) => commitUpdate(graph, plan, u));
+  const counter = pending.filter((u) => u.target === STEP).map((u) => incrementCounter(graph, plan, u));
   if (copies.length === 0) return { definition: '', statements: counter, staticBytes: 0 };
   const rows = copies.map((u) => {
     const target = (findPort(graph.params, u.target) ?? findPort(graph.state ?? [], u.target))!.id;
