@@ -89,7 +89,7 @@ function constantName(node: Node): string {
   return `constant_${bits.toString(16).padStart(8, '0')}`;
 }
 
-function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>): KernelCode {
+function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>, batchSize: number): KernelCode {
   const { graph } = program;
   const node = graph.nodes[kernel.out]!;
   const params = new KernelParams();
@@ -119,7 +119,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
-    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
+    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
@@ -141,7 +141,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         break;
       }
       case 'generated':
-        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch })}`;
+        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, batchSize })}`;
         break;
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
@@ -177,7 +177,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const constantsRead = new Set<NodeId>();
   const table = new KernelTable();
-  for (const k of computed) table.add('kernel', k.out, emitKernel(program, plan, k, constantsRead));
+  for (const k of computed) table.add('kernel', k.out, emitKernel(program, plan, k, constantsRead, B));
   const kernelKeys = (kernels: readonly Kernel[]): string[] => kernels.map((k) => tableKey('kernel', k.out));
   const calls = (wanted: readonly NodeId[]): string => table.run(kernelKeys(schedule(program, wanted)));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
@@ -201,7 +201,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   // table functions of their own role, in the step sequence where the gradient's GEMM was.
   const fused = fusedUpdates(program, plan, B);
   const replaced = new Set([...fused.values()].map((f) => f.update));
-  for (const f of fused.values()) table.add('fused', f.gemm, emitFusedUpdate(program, plan, f, dim));
+  for (const f of fused.values()) table.add('fused', f.gemm, emitFusedUpdate(program, plan, f, dim, B));
   const stepKeys = schedule(program, [...predictions, trainLoss, ...grads, ...updates])
     .filter((k) => !replaced.has(k.out))
     .map((k) => tableKey(fused.has(k.out) ? 'fused' : 'kernel', k.out));

@@ -75,7 +75,7 @@ function isCounter(graph: Graph, id: NodeId): boolean {
  * function (kernel_table.ts, role 'fused') whose addresses are parameters, so the layers of one
  * shape share it.
  */
-export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: FusedUpdate, dim: (d: Dim) => string): KernelCode {
+export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: FusedUpdate, dim: (d: Dim) => string, batchSize: number): KernelCode {
   const { graph } = program;
   const kernel = program.kernels.find((k) => k.out === fused.update)!;
   const g = graph.nodes[fused.gemm]!;
@@ -96,7 +96,7 @@ export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: Fused
     combine: (value, old) => template.simd!(...leaves.map((i) => (i === g.id ? value : i === fused.target ? old : names.get(i)!))),
   };
   const body = emitMatmul(
-    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: plan.scratch.has(g.id) ? params.of(String(plan.scratch.get(g.id)!)) : '0' },
+    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: plan.scratch.has(g.id) ? params.of(String(plan.scratch.get(g.id)!)) : '0', batchSize },
     epilogue,
   );
   const header = `// %${g.id} with the update %${fused.update} in its epilogue, over the weights %${fused.target} (train_step only)`;
