@@ -1,6 +1,7 @@
 // A character-level language model of English words: a 2-block causal transformer (width 64, 4
-// heads, context 16) reads windows of 16 characters and predicts, at every position, the character
-// that follows it (a loss per position; causal attention lets position t see characters ≤ t only).
+// heads, context 16; model.json) or an LSTM (128 units; lstm.json) reads windows of 16 characters
+// and predicts, at every position, the character that follows it (a loss per position; causal
+// attention, or the recurrence, lets position t see characters ≤ t only).
 // The words are one stream, each followed by '.' (id 0, also the padding before the first
 // character the sampler is given); letters a–z are ids 1–26. The validation loss in nats per
 // character is set against a bigram model (add-one smoothed counts of the training words). A
@@ -93,11 +94,21 @@ export interface WordsResult {
   readonly trainer: Trainer;
 }
 
+/** The example's two models: `transformer` (model.json) and `lstm` (lstm.json). */
+export const MODELS = { transformer: 'model.json', lstm: 'lstm.json' } as const;
+export type WordsModel = keyof typeof MODELS;
+
+/** The spec of one of the example's models. */
+export function wordsSpec(model: WordsModel): unknown {
+  return JSON.parse(readFileSync(here(MODELS[model]), 'utf8'));
+}
+
 export interface WordsOptions {
   /** Words trained on (the first of a seeded shuffle); default all but the validation words. */
   readonly trainWords?: number;
   readonly validationWords?: number;
   readonly epochs?: number;
+  /** The spec to train; default the transformer's (`wordsSpec('transformer')`). */
   readonly spec?: unknown;
   readonly print?: (line: string) => void;
 }
@@ -117,7 +128,7 @@ export async function trainWords(options: WordsOptions = {}): Promise<WordsResul
   const validation = examples(validationWords);
 
   const started = performance.now();
-  const compiled = await compileToWasm(options.spec ?? JSON.parse(readFileSync(here('model.json'), 'utf8')));
+  const compiled = await compileToWasm(options.spec ?? wordsSpec('transformer'));
   const compileSeconds = (performance.now() - started) / 1000;
   const trainer = await loadTrainer(compiled.wasm);
   print(`${trainer.manifest.model}: compiled in ${compileSeconds.toFixed(1)} s, ${compiled.wasm.length} bytes of wasm; ${train.rows * CONTEXT} training / ${validation.rows * CONTEXT} validation characters in windows of ${CONTEXT}`);
@@ -134,5 +145,11 @@ export async function trainWords(options: WordsOptions = {}): Promise<WordsResul
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await trainWords({ print: (line) => console.log(line) });
+  const flag = process.argv.indexOf('--model');
+  const model = flag < 0 ? 'transformer' : process.argv[flag + 1];
+  if (model !== 'transformer' && model !== 'lstm') {
+    console.error(`--model must be one of ${Object.keys(MODELS).join(', ')}, got ${String(model)}`);
+    process.exit(2);
+  }
+  await trainWords({ spec: wordsSpec(model), print: (line) => console.log(line) });
 }
