@@ -5,7 +5,7 @@
 // any value reaches the model.
 import { InputError } from './errors.ts';
 import type { TensorSpec } from './manifest.ts';
-import { F32_MAX, flattenNested, nonFiniteText, rowWidth, shapeProblem, show, type Feed, type TensorLike } from './tensor.ts';
+import { F32_MAX, flattenNested, nonFiniteText, product, rowWidth, shapeProblem, show, type Feed, type TensorLike } from './tensor.ts';
 
 /** Flat row-major values as an engine reads them. */
 export type RowData = Float32Array | Float64Array | Int32Array;
@@ -38,9 +38,22 @@ function describe(spec: TensorSpec, kind: string): string {
   return `${kind} '${spec.name}'`;
 }
 
-/** Where element i of rows of `width` values sits, for messages. */
-function position(i: number, width: number): string {
-  return width === 1 ? `row ${i}` : `row ${Math.floor(i / width)}, column ${i % width}`;
+/**
+ * Where element i of rows of `sample`-shaped values sits, for messages: the column of a row of
+ * values, or the index within the sample where a sample has more than one axis ([steps, width]).
+ */
+function position(i: number, sample: readonly number[]): string {
+  const width = product(sample);
+  if (width === 1) return `row ${i}`;
+  const row = `row ${Math.floor(i / width)}`;
+  if (sample.length === 1) return `${row}, column ${i % width}`;
+  const index: number[] = [];
+  let rest = i % width;
+  for (let axis = sample.length - 1; axis >= 0; axis--) {
+    index.unshift(rest % sample[axis]!);
+    rest = Math.floor(rest / sample[axis]!);
+  }
+  return `${row}, index [${index.join(', ')}]`;
 }
 
 /** Finite in float32, as the trainer stores it (1e39 is +Infinity there and would make every result NaN), and with `classes` an integer in [0, classes). */
@@ -82,9 +95,9 @@ function allFinite(values: Float32Array): boolean {
 }
 
 /** The complaint about value `v` at element i, which valueFits refused. */
-function misfitError(what: string, kind: 'input' | 'labels', i: number, v: number, width: number, classes: number | undefined): InputError {
-  if (!Number.isFinite(Math.fround(v))) return new InputError(`${what}: ${position(i, width)} is ${nonFiniteText(v)}; values must be finite in float32 (|x| ≤ ${F32_MAX})`);
-  return new InputError(`${what}: ${position(i, width)} is ${v}, expected ${kind === 'input' ? 'a token id' : 'a class index'} in [0, ${classes})`);
+function misfitError(what: string, kind: 'input' | 'labels', i: number, v: number, sample: readonly number[], classes: number | undefined): InputError {
+  if (!Number.isFinite(Math.fround(v))) return new InputError(`${what}: ${position(i, sample)} is ${nonFiniteText(v)}; values must be finite in float32 (|x| ≤ ${F32_MAX})`);
+  return new InputError(`${what}: ${position(i, sample)} is ${v}, expected ${kind === 'input' ? 'a token id' : 'a class index'} in [0, ${classes})`);
 }
 
 /** Elements where two arrays of the same length differ. */
@@ -156,7 +169,7 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
     if (restSize !== width || rows === undefined) {
       throw new InputError(`${what}: tensor of shape [${value.shape.join(', ')}] does not match [n, ${spec.shape.slice(1).join(', ')}]`);
     }
-    flat = tensorValues(value.data, what, width);
+    flat = tensorValues(value.data, what, sample);
     // The shape is fine; a wrong count of values is the data's fault, and said so.
     if (flat.length !== rows * width) throw new InputError(`${what}: the tensor's data has ${flat.length} values, its shape [${value.shape.join(', ')}] needs ${rows * width}`);
   } else {
@@ -169,7 +182,7 @@ export function toRows(value: TensorLike, spec: TensorSpec, kind: 'input' | 'lab
     misfit = firstMisfit(flat, classes);
     if (misfit >= 0) misfitValue = flat[misfit]!;
   }
-  if (misfit >= 0) throw misfitError(what, kind, misfit, misfitValue, width, classes);
+  if (misfit >= 0) throw misfitError(what, kind, misfit, misfitValue, sample, classes);
   if (flat instanceof Store) return { rows, width, data: flat };
   const data = new Store(flat);
   return kind === 'labels' && differs(data, flat) ? { rows, width, data, given: flat instanceof Float64Array ? flat : Float64Array.from(flat) } : { rows, width, data };
@@ -183,13 +196,13 @@ function nestedSample(sample: readonly unknown[], shape: readonly number[], path
 }
 
 /** The values of a tensor's `data`: a Float32/Float64/Int32Array as it is, an array of numbers read into float64 (checked after, as given). */
-function tensorValues(data: unknown, what: string, width: number): RowData {
+function tensorValues(data: unknown, what: string, sample: readonly number[]): RowData {
   if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) return data;
   if (!Array.isArray(data)) throw new InputError(`${what}: the tensor's data is ${show(data)}; expected a Float32Array, Float64Array, Int32Array or an array of numbers`);
   const out = new Float64Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v: unknown = data[i];
-    if (typeof v !== 'number') throw new InputError(`${what}: ${position(i, width)} is ${show(v)}, not a number`);
+    if (typeof v !== 'number') throw new InputError(`${what}: ${position(i, sample)} is ${show(v)}, not a number`);
     out[i] = v;
   }
   return out;

@@ -127,6 +127,11 @@ describe('per-position labels that do not fit are refused, naming the labels', (
     expect(() => interpret(spec).evaluate(x, [[0, 1, 2], [3, 5, 0]])).toThrow("labels 'labels': row 1, column 1 is 5, expected a class index in [0, 5)");
   });
 
+  it('a non-finite target, by row and its [position, unit] index', () => {
+    const targets = { shape: [2, STEPS, 2], data: Float32Array.from({ length: 2 * STEPS * 2 }, (_, i) => (i === 9 ? NaN : 0.5)) };
+    expect(() => interpret(perPosition({ type: 'mse' }, 2, 'linear')).evaluate(x, targets)).toThrow("labels 'labels': row 1, index [1, 1] is NaN");
+  });
+
   it('targets of the wrong width per position (compiled)', async () => {
     const trainer = await compile(perPosition({ type: 'mse' }, 2, 'linear'));
     expect(() => trainer.evaluate(x, sequences(2, 3, 51))).toThrow("labels 'labels': sample 0[0] has length 3, expected 2");
