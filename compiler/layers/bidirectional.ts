@@ -7,7 +7,7 @@
 // outputs are zeros in both (Keras's Bidirectional sets zero_output_for_mask then).
 import { z } from 'zod';
 import { defineLayer, LayerShapeError } from './layer.ts';
-import { bidirectionalOnnx, bidirectionalTorch } from './interop/recurrent.ts';
+import { bidirectionalKeras, bidirectionalOnnx, bidirectionalTorch } from './interop/recurrent.ts';
 import { gruCell, gruOptions } from './gru.ts';
 import { lstmCell } from './lstm.ts';
 import { gatedOptions, recurrentOptions, recurrentOutputShape, recurrentParams, unroll, type Cell, type RecurrentOptions } from './recurrent.ts';
@@ -49,6 +49,7 @@ export const bidirectionalLayer = defineLayer({
     return b.op('concat', [forward, backward]);
   },
   describe: ({ layer }) => `bidirectional ${layer.type} (2×${layer.units})`,
+  keras: bidirectionalKeras([simpleRnnCell, lstmCell, gruCell]),
   torch: bidirectionalTorch((o) => cellOf(o.layer)),
   onnx: bidirectionalOnnx((o) => cellOf(o.layer)),
 });

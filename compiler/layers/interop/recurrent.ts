@@ -7,7 +7,7 @@
 import { activationType } from '../../model/activations.ts';
 import type { InitializerSpec } from '../../init/initializers.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './keras.ts';
-import { FormError, KerasFieldError, type KerasConfig, type KerasDerivedWeight, type KerasMapping, type OnnxEmitter, type OnnxMapping, type TorchMapping } from './types.ts';
+import { FormError, isDerivedWeight, KerasFieldError, type KerasConfig, type KerasDerivedWeight, type KerasMapping, type KerasWeight, type OnnxEmitter, type OnnxMapping, type TorchMapping } from './types.ts';
 import { recurrentActivationOf, torchActivations, type Cell, type RecurrentOptions } from '../recurrent.ts';
 
 /** Gate blocks in nabla's (PyTorch's) order, listed in another framework's order. */
@@ -146,6 +146,79 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
         kernel('recurrent_kernel', 'weight_hh_l0', o.units, order),
         ...(o.useBias ? [isGru(cell) && resetAfterOf(o) ? stackedBias(o.units) : summedBias(o.units, order)] : []),
       ];
+    },
+  };
+}
+
+/** The Keras class of each recurrent layer type. */
+const KERAS_CLASSES: Readonly<Record<string, string>> = { simple_rnn: 'SimpleRNN', lstm: 'LSTM', gru: 'GRU' };
+
+/** A weight of an inner layer under `scope`, its parameters those with suffix `tail` (a bidirectional layer's `_reverse`). */
+function scoped(w: KerasWeight | KerasDerivedWeight, scope: string, tail: string): KerasWeight | KerasDerivedWeight {
+  return isDerivedWeight(w) ? { ...w, keras: `${scope}/${w.keras}`, suffixes: w.suffixes.map((s) => s + tail) } : { ...w, keras: `${scope}/${w.keras}`, suffix: w.suffix + tail };
+}
+
+/** A `{ class_name, config }` object of a Keras config field, or a KerasFieldError naming it. */
+function nestedLayer(c: KerasConfig, key: string): { readonly className: string; readonly config: KerasConfig } {
+  const value = c[key] as { class_name?: unknown; config?: unknown } | null | undefined;
+  if (value === null || typeof value !== 'object' || typeof value.class_name !== 'string' || typeof value.config !== 'object' || value.config === null) {
+    throw new KerasFieldError(key, `expected ${key} to be a layer { class_name, config }`);
+  }
+  return { className: value.class_name, config: value.config as KerasConfig };
+}
+
+type Wrapped = { readonly layer: RecurrentOptions & { readonly type: string } };
+
+/**
+ * The Keras form of a bidirectional layer: Bidirectional(merge_mode='concat') around a SimpleRNN,
+ * LSTM or GRU. Keras keeps the directions' weights under `forward_<inner>` and `backward_<inner>`
+ * (the inner layer's name; nabla writes its type), each as that recurrent layer's; the backward
+ * ones are nabla's `_reverse` parameters. A `backward_layer` (Keras 3 writes one) must be the
+ * forward layer reading the other way.
+ */
+export function bidirectionalKeras<O extends Wrapped>(cells: readonly Cell[]): KerasMapping<O> {
+  const cellOf = (type: string): Cell => cells.find((cell) => cell.type === type)!;
+  const innerKeras = (type: string): KerasMapping<RecurrentOptions> => recurrentKeras(cellOf(type), KERAS_CLASSES[type]!);
+  const innerName = (o: O, config?: KerasConfig): string => {
+    const name = config === undefined ? undefined : (nestedLayer(config, 'layer').config['name'] as unknown);
+    return typeof name === 'string' ? name : o.layer.type;
+  };
+  const read = (c: KerasConfig, key: string): Record<string, unknown> => {
+    const inner = nestedLayer(c, key);
+    const cell = cells.find((k) => KERAS_CLASSES[k.type] === inner.className);
+    if (cell === undefined) throw new KerasFieldError(key, `Bidirectional wraps ${inner.className}; nabla's wraps ${cells.map((k) => KERAS_CLASSES[k.type]).join(', ')}`);
+    try {
+      return { type: cell.type, ...innerKeras(cell.type).fromKeras[inner.className]!(inner.config) };
+    } catch (err) {
+      if (err instanceof KerasFieldError) throw new KerasFieldError(`${key}.${err.field}`, `${key} (${inner.className}): ${err.message}`);
+      throw err;
+    }
+  };
+  return {
+    className: 'Bidirectional',
+    fromKeras: {
+      Bidirectional: (c) => {
+        const mergeMode = field(c, 'merge_mode', 'string', 'concat');
+        if (mergeMode !== 'concat') throw new KerasFieldError('merge_mode', `merge_mode '${mergeMode}' is not supported: only 'concat'`);
+        const layer = read(c, 'layer');
+        if (c['backward_layer'] !== undefined && c['backward_layer'] !== null) {
+          const backward = read(c, 'backward_layer');
+          const mirrored = { ...layer, goBackwards: !layer['goBackwards'] };
+          if (JSON.stringify(backward) !== JSON.stringify(mirrored)) {
+            throw new KerasFieldError('backward_layer', 'a backward_layer other than the forward layer reading backwards is not supported');
+          }
+        }
+        return { layer, mergeMode: 'concat' };
+      },
+    },
+    toKeras: (o) => ({
+      merge_mode: 'concat',
+      layer: { class_name: KERAS_CLASSES[o.layer.type]!, config: { name: o.layer.type, trainable: true, dtype: 'float32', ...innerKeras(o.layer.type).toKeras(o.layer) } },
+    }),
+    weights: (o, config) => {
+      const inner = innerKeras(o.layer.type).weights(o.layer);
+      const name = innerName(o, config);
+      return [...inner.map((w) => scoped(w, `forward_${name}`, '')), ...inner.map((w) => scoped(w, `backward_${name}`, '_reverse'))];
     },
   };
 }

@@ -61,8 +61,11 @@ export interface KerasMapping<O> {
   readonly fromKeras: Readonly<Record<string, (config: KerasConfig) => Record<string, unknown>>>;
   /** The Keras config (without name) of these options; throws KerasFieldError where Keras has no equivalent. */
   toKeras(options: O): Record<string, unknown>;
-  /** The layer's Keras weights in the order Keras creates them. */
-  weights(options: O): readonly (KerasWeight | KerasDerivedWeight)[];
+  /**
+   * The layer's Keras weights in the order Keras creates them. On import `config` is the Keras
+   * config the options were read from: a wrapper's weights live under its inner layer's name.
+   */
+  weights(options: O, config?: KerasConfig): readonly (KerasWeight | KerasDerivedWeight)[];
 }
 
 /**
