@@ -6,7 +6,7 @@
 // GRU z, r, h, with W [1, G·units, in], R [1, G·units, units] and B = [W_b, R_b] [1, 2·G·units].
 import { activationType } from '../../model/activations.ts';
 import type { InitializerSpec } from '../../init/initializers.ts';
-import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './keras.ts';
+import { activationFromKeras, activationToKeras, field, initializerFromKeras, weightedFromKeras, weightedToKeras } from './keras.ts';
 import { FormError, isDerivedWeight, KerasFieldError, type KerasConfig, type KerasDerivedWeight, type KerasMapping, type KerasWeight, type OnnxEmitter, type OnnxMapping, type TorchMapping } from './types.ts';
 import { recurrentActivationOf, torchActivations, type Cell, type RecurrentOptions } from '../recurrent.ts';
 
@@ -78,6 +78,12 @@ function recurrentInitializerFromKeras(c: KerasConfig): InitializerSpec {
   return initializerFromKeras(c, 'recurrent_initializer', { type: 'glorot_uniform' });
 }
 
+/** The input and recurrent kernels and their initializer options. */
+const KERNELS = [
+  { keras: 'kernel', option: 'kernelInitializer' },
+  { keras: 'recurrent', option: 'recurrentInitializer', initializerFromKeras: recurrentInitializerFromKeras },
+] as const;
+
 const isGru = (cell: Cell): boolean => cell.gates === 3;
 const resetAfterOf = (o: RecurrentOptions): boolean => (o as RecurrentOptions & { readonly resetAfter?: boolean }).resetAfter ?? true;
 
@@ -88,7 +94,6 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
     className,
     fromKeras: {
       [className]: (c) => {
-        refuseExtras(c, ['kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'recurrent_constraint', 'bias_constraint']);
         for (const key of ['dropout', 'recurrent_dropout']) {
           if (field(c, key, 'number', 0) !== 0) throw new KerasFieldError(key, `${key} is not supported in recurrent layers; put a dropout layer before or after instead`);
         }
@@ -99,12 +104,8 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
         if (field(c, 'time_major', 'boolean', false)) throw new KerasFieldError('time_major', 'time_major inputs are not supported: sequences are [batch, steps, features]');
         return {
           units: field(c, 'units', 'number'),
-          activation: activationFromKeras({ activation: 'tanh', ...c }),
+          ...weightedFromKeras(c, KERNELS, 'tanh'),
           ...(gated ? { recurrentActivation: activationFromKeras({ recurrent_activation: 'sigmoid', ...c }, 'recurrent_activation') } : {}),
-          useBias: field(c, 'use_bias', 'boolean', true),
-          kernelInitializer: initializerFromKeras(c, 'kernel_initializer', { type: 'glorot_uniform' }),
-          recurrentInitializer: recurrentInitializerFromKeras(c),
-          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
           returnSequences: field(c, 'return_sequences', 'boolean', false),
           goBackwards: field(c, 'go_backwards', 'boolean', false),
           ...(isGru(cell) ? { resetAfter: field(c, 'reset_after', 'boolean', true) } : {}),
@@ -115,21 +116,10 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
       if (o.returnState) throw new KerasFieldError('returnState', "returnState outputs the final state alone; Keras's return_state gives a list of tensors");
       return {
         units: o.units,
-        activation: activationToKeras(o.activation),
+        ...weightedToKeras(o, KERNELS),
         ...(gated ? { recurrent_activation: activationToKeras(recurrentActivationOf(o)) } : {}),
-        use_bias: o.useBias,
-        kernel_initializer: initializerToKeras(o.kernelInitializer),
-        recurrent_initializer: initializerToKeras(o.recurrentInitializer),
-        bias_initializer: initializerToKeras(o.biasInitializer),
         ...(cell.gates === 4 ? { unit_forget_bias: false } : {}),
         ...(isGru(cell) ? { reset_after: resetAfterOf(o) } : {}),
-        kernel_regularizer: null,
-        recurrent_regularizer: null,
-        bias_regularizer: null,
-        activity_regularizer: null,
-        kernel_constraint: null,
-        recurrent_constraint: null,
-        bias_constraint: null,
         dropout: 0,
         recurrent_dropout: 0,
         return_sequences: o.returnSequences,
