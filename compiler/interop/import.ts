@@ -142,7 +142,12 @@ function convertWeights(topology: ImportedTopology, spec: ModelSpecInput | Graph
         if (found.shape.length !== expected.length || found.shape.some((d, i) => d !== expected[i])) {
           fail(`layer '${layer.kerasName}' (${layer.className}): weight '${w.keras}' is [${found.shape.join(', ')}], expected [${expected.join(', ')}]`);
         }
-        w.fromKeras(found.data, shapes).forEach((data, k) => weights.set(`${layer.name}.${w.suffixes[k]}`, { shape: shapes[k]!, data }));
+        // Parts of one parameter (zeros outside each part) add up to it.
+        w.fromKeras(found.data, shapes).forEach((data, k) => {
+          const name = `${layer.name}.${w.suffixes[k]}`;
+          const earlier = weights.get(name);
+          weights.set(name, { shape: shapes[k]!, data: earlier === undefined ? data : data.map((v, i) => v + earlier.data[i]!) });
+        });
         continue;
       }
       const decl = node.params.find((p) => p.suffix === w.suffix)!;

@@ -4,12 +4,13 @@
 // are named and laid out as torch.nn.MultiheadAttention's (compiler/layers/attention.ts): with
 // numHeads·keyDim = features and valueDim = keyDim (the default keyDim is features / numHeads), a
 // checkpoint loads into `nn.MultiheadAttention(features, numHeads, batch_first=True)` as it is.
-// Keras's per-role kernels [E, H, d] are other tensors (query/key/value/attention_output): the
-// Keras import and export are not offered for this layer. ONNX: the same nodes, opset 17.
+// Keras's per-role kernels [E, H, d] (query/key/value/attention_output) map onto those rows of the
+// stacked projection (interop/attention.ts). ONNX: the same nodes, opset 17.
 import { z } from 'zod';
 import { Initializer } from '../init/initializers.ts';
 import { attentionInputs, attentionParams, attentionSuffixes, multiHeadAttention, onnxMultiHeadAttention, type AttentionShape } from './attention.ts';
 import { positiveInt } from './fields.ts';
+import { multiHeadAttentionKeras } from './interop/attention.ts';
 import { defineLayer, LayerShapeError, type FeatureShape } from './layer.ts';
 
 const options = {
@@ -63,6 +64,10 @@ export const multiHeadAttentionLayer = defineLayer({
     return multiHeadAttention(b, query, key, value, p, headShape('multi_head_attention', o, width(inputShapes)), o.useCausalMask);
   },
   describe: (o) => `multi_head_attention (${o.numHeads} heads${o.useCausalMask ? ', causal' : ''})`,
+  keras: multiHeadAttentionKeras(suffixes, (o, e) => {
+    const a = headShape('multi_head_attention', o, e);
+    return { heads: a.numHeads, keyDim: a.keyDim, valueDim: a.valueDim };
+  }),
   torch: {
     module: (o, inputs) => {
       const e = width(inputs);

@@ -24,7 +24,8 @@ function reorderBlocks(data: Float32Array, order: readonly number[] | null, rows
   return out;
 }
 
-function transpose(data: Float32Array, rows: number, columns: number): Float32Array {
+/** The [columns, rows] transpose of a row-major [rows, columns] matrix. */
+export function transpose(data: Float32Array, rows: number, columns: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = data[r * columns + c]!;
   return out;
@@ -201,9 +202,9 @@ export function bidirectionalKeras<O extends Wrapped>(cells: readonly Cell[]): K
         return { layer, mergeMode: 'concat' };
       },
     },
-    toKeras: (o) => ({
+    toKeras: (o, inputShapes) => ({
       merge_mode: 'concat',
-      layer: { class_name: KERAS_CLASSES[o.layer.type]!, config: { name: o.layer.type, trainable: true, dtype: 'float32', ...innerKeras(o.layer.type).toKeras(o.layer) } },
+      layer: { class_name: KERAS_CLASSES[o.layer.type]!, config: { name: o.layer.type, trainable: true, dtype: 'float32', ...innerKeras(o.layer.type).toKeras(o.layer, inputShapes) } },
     }),
     weights: (o, config) => {
       const inner = innerKeras(o.layer.type).weights(o.layer);
