@@ -55,6 +55,8 @@ export interface LowerArgs<O> {
    * their product), or null. Only layers with `mask: 'read'` use it.
    */
   readonly mask: NodeId | null;
+  /** Each input's own mask [N, steps] or null, in input order (attention masks queries and keys apart). */
+  readonly masks: readonly (NodeId | null)[];
 }
 
 /** What a layer computes; a bare node id is its output, with no activation of its own. */
@@ -103,7 +105,7 @@ export interface LayerDef<S extends z.ZodRawShape = z.ZodRawShape, O = z.output<
   tokenIds?(options: O): number;
   /** What it does with a masked input; unset: a masked input is refused, naming the layer (as Keras raises). */
   readonly mask?: MaskUse;
-  /** For `mask: 'read'` layers: the output keeps the steps and carries the mask on (a recurrent layer returning sequences). Default false: the mask ends here. */
+  /** For `mask: 'read'` layers: the output keeps its first input's steps and carries that input's mask on (a recurrent layer returning sequences; attention, its query's). Default false: the mask ends here. */
   keepsMask?(options: O): boolean;
   /** Makes a mask of its own (embedding with maskZero); its lowering then returns `{ output, mask }`. */
   makesMask?(options: O): boolean;

@@ -101,7 +101,8 @@ function buildNode(
     throw e;
   }
   const params = def.params?.(options, inputShapes) ?? [];
-  const masked = (def.makesMask?.(options) ?? false) || (maskedInput !== undefined && (def.mask === 'pass' || (def.keepsMask?.(options) ?? false)));
+  const keeps = def.mask === 'pass' ? maskedInput !== undefined : (inputMasked[0] ?? false) && (def.keepsMask?.(options) ?? false);
+  const masked = (def.makesMask?.(options) ?? false) || keeps;
   return { name, path, layer, def, options, owner, inputs, inputShapes, shape, params, masked };
 }
 

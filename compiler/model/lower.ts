@@ -127,10 +127,13 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
       update: (suffix, value) => updates.push({ target: `${node.owner}.${suffix}`, value }),
       randomness: () => ({ seed: spec.seed, stream: randomStream(randomLayers.indexOf(node)), step: step() }),
       mask,
+      masks,
     });
-    if (typeof value === 'number') return { head: { output: value, logits: value, activation: 'linear', layer: node.name }, mask: node.masked ? mask : null };
+    // A 'pass' layer hands on its inputs' mask, a 'read' one that keeps it its first input's.
+    const passed = !node.masked ? null : node.def.mask === 'pass' ? mask : masks[0]!;
+    if (typeof value === 'number') return { head: { output: value, logits: value, activation: 'linear', layer: node.name }, mask: passed };
     if ('mask' in value) return { head: { output: value.output, logits: value.output, activation: 'linear', layer: node.name }, mask: value.mask };
-    return { head: { output: value.output, logits: value.preActivation, activation: value.activation, layer: node.name }, mask: node.masked ? mask : null };
+    return { head: { output: value.output, logits: value.preActivation, activation: value.activation, layer: node.name }, mask: passed };
   };
 
   /** The whole DAG once: every node's value by name. */
