@@ -129,13 +129,13 @@ describe('masked models agree three ways, full and partial batch', () => {
     await expectThreeWayAgreement(spec, IDS.slice(1, 4), randomMatrix(3, width, 2));
   });
 
-  it('through the layers that pass a mask on: dense on the steps, layer_normalization, position_embedding, add and concatenate', async () => {
+  it('through the layers that pass a mask on: activation, layer_normalization, position_embedding, add and concatenate', async () => {
     const spec = {
       inputs: [{ name: 'ids', shape: [STEPS], dtype: 'int32' }],
       nodes: [
         { type: 'embedding', name: 'emb', inputDim: VOCABULARY, outputDim: 4, maskZero: true, inputs: ['ids'] },
         { type: 'position_embedding', name: 'pos', inputs: ['emb'] },
-        { type: 'dense', name: 'proj', units: 4, activation: 'tanh', inputs: ['pos'] },
+        { type: 'activation', name: 'proj', activation: 'tanh', inputs: ['pos'] },
         { type: 'layer_normalization', name: 'norm', inputs: ['proj'] },
         { type: 'add', name: 'sum', inputs: ['norm', 'emb'] },
         { type: 'concatenate', name: 'both', inputs: ['sum', 'pos'] },

@@ -339,8 +339,8 @@ describe('random sequence models', () => {
 });
 
 // Random masked sequence models: int32 ids padded with 0 anywhere (each row keeps two adjacent
-// steps at least), an embedding with maskZero, then recurrent layers as above reading the mask; a returned
-// sequence ends in global_average_pooling1d over the unmasked steps (flatten takes no mask).
+// steps at least), an embedding with maskZero, then recurrent layers as above reading the mask; a
+// returned sequence ends in global_average_pooling1d over the unmasked steps (flatten takes none).
 const maskedSequenceModel = fc.record({
   steps: fc.integer({ min: 2, max: 5 }),
   vocabulary: fc.integer({ min: 2, max: 6 }),

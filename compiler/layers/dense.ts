@@ -21,7 +21,6 @@ export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId 
 
 export const denseLayer = defineLayer({
   type: 'dense',
-  mask: 'pass',
   options: {
     units: positiveInt,
     activation: Activation.default('linear'),
