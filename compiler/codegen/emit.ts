@@ -82,7 +82,7 @@ function constantName(node: Node): string {
   return `constant_${bits.toString(16).padStart(8, '0')}`;
 }
 
-function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>): KernelCode {
+function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>, batchSize: number): KernelCode {
   const { graph } = program;
   const node = graph.nodes[kernel.out]!;
   const params = new KernelParams();
@@ -112,7 +112,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
-    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
+    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
@@ -134,7 +134,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         break;
       }
       case 'generated':
-        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch })}`;
+        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, batchSize })}`;
         break;
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
@@ -170,7 +170,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const constantsRead = new Set<NodeId>();
   const table = new KernelTable();
-  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead));
+  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead, B));
   const calls = (wanted: readonly NodeId[]): string => table.run(schedule(program, wanted).map((k) => k.out));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
@@ -277,7 +277,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     '',
     ...constants,
     ...table.code(),
-    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim)),
+    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim, B)),
     ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
     '',
     ...entries,
