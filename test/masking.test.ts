@@ -129,13 +129,13 @@ describe('masked models agree three ways, full and partial batch', () => {
     await expectThreeWayAgreement(spec, IDS.slice(1, 4), randomMatrix(3, width, 2));
   });
 
-  it('through the layers that pass a mask on: activation, layer_normalization, position_embedding, add and concatenate', async () => {
+  it('through the layers that pass a mask on: dense on the steps, activation, layer_normalization, position_embedding, add and concatenate', async () => {
     const spec = {
       inputs: [{ name: 'ids', shape: [STEPS], dtype: 'int32' }],
       nodes: [
         { type: 'embedding', name: 'emb', inputDim: VOCABULARY, outputDim: 4, maskZero: true, inputs: ['ids'] },
         { type: 'position_embedding', name: 'pos', inputs: ['emb'] },
-        { type: 'activation', name: 'proj', activation: 'tanh', inputs: ['pos'] },
+        { type: 'dense', name: 'proj', units: 4, activation: 'tanh', inputs: ['pos'] },
         { type: 'layer_normalization', name: 'norm', inputs: ['proj'] },
         { type: 'add', name: 'sum', inputs: ['norm', 'emb'] },
         { type: 'concatenate', name: 'both', inputs: ['sum', 'pos'] },
@@ -354,6 +354,12 @@ describe('mask errors name the layer', () => {
     expect(() => interpret(masked([{ type: 'gru', units: 3, returnState: true }, { type: 'dense', units: 2 }]))).not.toThrow();
     expect(() => interpret(masked([{ type: 'global_average_pooling1d' }, { type: 'dense', units: 2 }]))).not.toThrow();
     expect(specRefusal(masked([{ type: 'lstm', units: 3, returnSequences: true }, { type: 'flatten', name: 'flat' }]))).toMatch(/flatten cannot take the mask that 'lstm' carries/);
+  });
+
+  it('refuses a per-position output that carries a mask (the losses do not weight steps by it)', () => {
+    expect(specRefusal(masked([{ type: 'lstm', units: 3, returnSequences: true }, { type: 'dense', name: 'tags', units: 2 }]))).toMatch(
+      /layers\[2\]: the output 'tags' carries a mask, and the per-position losses do not weight steps by one/,
+    );
   });
 
   it('refuses maskZero on ids of rank 2, and exporting a masked model to PyTorch', () => {
