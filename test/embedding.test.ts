@@ -93,7 +93,7 @@ describe('token-id errors name the input, the row and the layer', () => {
     }
   });
 
-  it('refuses int32 ids into a float layer, float features into embedding, and maskZero', () => {
+  it('refuses int32 ids into a float layer, float features into embedding, and a mask into flatten', () => {
     expect(refusal({ input: { shape: [3], dtype: 'int32' }, layers: [{ type: 'dense', units: 2, name: 'fc' }], loss: { type: 'mse' } })).toMatch(
       /layers\[0\]: dense reads float features, and 'x' holds int32 token ids: feed them to an embedding layer first.*layer 'fc'/,
     );
@@ -102,7 +102,7 @@ describe('token-id errors name the input, the row and the layer', () => {
     );
     expect(refusal({ input: { shape: [3], dtype: 'int64' }, layers: [{ type: 'flatten' }], loss: { type: 'mse' } })).toMatch(/input\.dtype: expected 'float32' or 'int32'/);
     expect(refusal({ input: { shape: [3], dtype: 'int32' }, layers: [{ type: 'embedding', inputDim: 4, outputDim: 2, maskZero: true }, { type: 'flatten' }], loss: { type: 'mse' } })).toMatch(
-      /maskZero is not supported/,
+      /flatten cannot take the mask that 'embedding' carries/,
     );
   });
 });

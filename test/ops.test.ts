@@ -97,7 +97,7 @@ const CASES: readonly OpCase[] = [
   { op: 'sum', shapes: [[BATCH, 3, 2, 4]], attrs: { axes: [1, 2] } },
   { op: 'sum', shapes: [[BATCH, 3, 2, 4]], attrs: { axes: [0, 1, 2], keepDims: true } },
 ];
-const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count'];
+const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count', 'nonzero'];
 
 const bind = (shape: Shape): number[] => shape.map((d) => (d === BATCH ? N : d));
 

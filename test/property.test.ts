@@ -1,13 +1,15 @@
 // Random valid sequential models — depth, widths, hidden activations with their options,
 // dropout, layer and batch normalization (checked in training mode), the last activation and a
-// loss that fits it, the reduction, bias or not — and random graph, convolutional, sequence and
-// attention models, checked three ways like test/gradients.test.ts: interpreter vs centered
-// differences (≤ 1e-7), compiled vs interpreter (≤ 1e-5), on a full or partial batch. Fixed seeds.
+// loss that fits it, the reduction, bias or not — and random graph, convolutional, sequence,
+// masked sequence and attention models, checked three ways like test/gradients.test.ts:
+// interpreter vs centered differences (≤ 1e-7), compiled vs interpreter (≤ 1e-5), on a full or
+// partial batch. Fixed seeds.
 // `NABLA_FUZZ=k npm test` draws k times as many models of each kind (a longer soak).
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import type { ActivationSpec } from '../compiler/model/activations.ts';
 import { activation, add, batchNormalization, concatenate, dense, input, losses, model as fcModel, multiply, type ModelOutput, type SymbolicTensor } from '../compiler/model/builder.ts';
+import { Rng } from '../runtime/prng.ts';
 import { oneHot, randomBits, randomClasses, randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
 
@@ -330,6 +332,63 @@ describe('random sequence models', () => {
         const n = m.partial ? m.batchSize - 1 : m.batchSize;
         const x = randomMatrix(n, m.steps * m.features, m.seed + 1, 1.5).map((row) => Array.from({ length: m.steps }, (_, t) => row.slice(t * m.features, (t + 1) * m.features)));
         await expectThreeWayAgreement(spec, x, m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
+      }),
+      { seed: 20261202, numRuns: fuzzRuns(3) },
+    );
+  }, 600_000);
+});
+
+// Random masked sequence models: int32 ids padded with 0 anywhere (each row keeps two adjacent
+// steps at least), an embedding with maskZero, then recurrent layers as above reading the mask; a
+// returned sequence ends in global_average_pooling1d over the unmasked steps (flatten takes none).
+const maskedSequenceModel = fc.record({
+  steps: fc.integer({ min: 2, max: 5 }),
+  vocabulary: fc.integer({ min: 2, max: 6 }),
+  features: fc.integer({ min: 1, max: 3 }),
+  layers: fc.array(recurrentLayer, { minLength: 1, maxLength: 2 }),
+  end: fc.constantFrom('last' as const, 'sequence' as const, 'state' as const),
+  units: fc.integer({ min: 1, max: 3 }),
+  head,
+  batchSize: fc.integer({ min: 3, max: 5 }),
+  partial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe('random masked sequence models', () => {
+  it('agree three ways (fast-check, fixed seed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(maskedSequenceModel, async (m) => {
+        const layers = m.layers.map((l, i) => {
+          const last = i === m.layers.length - 1;
+          const { bidirectional, resetAfter, ...options } = l;
+          const end = last ? m.end : 'sequence';
+          const layer = { ...options, ...(l.type === 'gru' ? { resetAfter } : {}), returnSequences: end === 'sequence', returnState: end === 'state' && !bidirectional };
+          return bidirectional ? { type: 'bidirectional', layer } : layer;
+        });
+        const spec = {
+          input: { shape: [m.steps], dtype: 'int32' },
+          layers: [
+            { type: 'embedding', inputDim: m.vocabulary, outputDim: m.features, maskZero: true },
+            ...layers,
+            ...(m.end === 'sequence' ? [{ type: 'global_average_pooling1d' }] : []),
+            { type: 'dense', name: 'out', units: m.units, activation: m.head.activation },
+          ],
+          loss: m.head.loss,
+          batchSize: m.batchSize,
+          seed: m.seed,
+        };
+        const n = m.partial ? m.batchSize - 1 : m.batchSize;
+        const rng = new Rng(m.seed, 3);
+        const ids = Array.from({ length: n }, () => {
+          const row = Array.from({ length: m.steps }, () => rng.below(m.vocabulary));
+          // Two kept steps in a row: a recurrent weight then always gets a gradient well above the
+          // centered differences' noise (with one kept step, h·W_hhᵀ is never formed).
+          const kept = rng.below(m.steps - 1);
+          row[kept] = 1 + rng.below(m.vocabulary - 1);
+          row[kept + 1] = 1 + rng.below(m.vocabulary - 1);
+          return row;
+        });
+        await expectThreeWayAgreement(spec, ids, m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
       }),
       { seed: 20261202, numRuns: fuzzRuns(3) },
     );

@@ -118,10 +118,13 @@ function findWeight(stored: Map<string, WeightTensor>, layer: string, weight: st
   const exact = stored.get(`${layer}/${weight}`);
   if (exact !== undefined) return exact;
   for (const [name, t] of stored) if (name.endsWith(`/${layer}/${weight}`)) return t;
-  // Recurrent layers keep their weights in a cell's scope: `lstm/lstm_cell/kernel`.
+  // Recurrent layers keep their weights in a cell's scope: `lstm/lstm_cell/kernel`, and a
+  // wrapper's under its inner layer's: `bi/forward_lstm/lstm_cell/kernel` for `forward_lstm/kernel`.
+  const scope = [layer, ...weight.split('/')];
+  const leaf = scope.pop()!;
   for (const [name, t] of stored) {
     const parts = name.split('/');
-    if (parts.length >= 3 && parts.at(-1) === weight && parts.at(-3) === layer) return t;
+    if (parts.length >= scope.length + 2 && parts.at(-1) === leaf && parts.slice(-2 - scope.length, -2).join('/') === scope.join('/')) return t;
   }
   return undefined;
 }
@@ -131,7 +134,7 @@ function convertWeights(topology: ImportedTopology, spec: ModelSpecInput | Graph
   const weights = new Map<string, WeightTensor>();
   for (const layer of topology.layers) {
     const node = dag.nodes.find((n) => n.name === layer.name)!;
-    for (const w of layer.def.keras!.weights(layer.options)) {
+    for (const w of layer.def.keras!.weights(layer.options, layer.config)) {
       if (isDerivedWeight(w)) {
         const shapes = w.suffixes.map((suffix) => node.params.find((p) => p.suffix === suffix)!.shape);
         const expected = w.shape(shapes);
@@ -139,7 +142,12 @@ function convertWeights(topology: ImportedTopology, spec: ModelSpecInput | Graph
         if (found.shape.length !== expected.length || found.shape.some((d, i) => d !== expected[i])) {
           fail(`layer '${layer.kerasName}' (${layer.className}): weight '${w.keras}' is [${found.shape.join(', ')}], expected [${expected.join(', ')}]`);
         }
-        w.fromKeras(found.data, shapes).forEach((data, k) => weights.set(`${layer.name}.${w.suffixes[k]}`, { shape: shapes[k]!, data }));
+        // Parts of one parameter (zeros outside each part) add up to it.
+        w.fromKeras(found.data, shapes).forEach((data, k) => {
+          const name = `${layer.name}.${w.suffixes[k]}`;
+          const earlier = weights.get(name);
+          weights.set(name, { shape: shapes[k]!, data: earlier === undefined ? data : data.map((v, i) => v + earlier.data[i]!) });
+        });
         continue;
       }
       const decl = node.params.find((p) => p.suffix === w.suffix)!;

@@ -3,7 +3,7 @@
 // model as the graph form, each Keras layer through the `keras` mapping of the nabla layer that
 // claims its class (compiler/layers/). Shared layers (a layer called more than once) become
 // `apply` nodes. Anything nabla cannot express is refused, naming the layer and its class.
-import { layerDefs } from '../layers/registry.ts';
+import { layerDef, layerDefs } from '../layers/registry.ts';
 import { KerasFieldError, type KerasConfig } from '../layers/interop/types.ts';
 import { arityOf, type AnyLayerDef } from '../layers/layer.ts';
 import { InteropError } from './errors.ts';
@@ -25,12 +25,15 @@ export interface ImportedLayer {
   readonly name: string;
   readonly def: AnyLayerDef;
   readonly options: Record<string, unknown>;
+  /** The Keras config the options were read from. */
+  readonly config: KerasConfig;
 }
 
 export interface ImportedTopology {
   readonly name: string;
   readonly form: 'sequential' | 'graph';
-  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  /** int32 where an embedding reads the input (Keras feeds it float token ids; nabla declares them). */
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype?: 'int32' }[];
   /** Sequential: the layers in order. Graph: the nodes, `apply` nodes included. */
   readonly nodes: readonly Record<string, unknown>[];
   /** The nodes whose values are the model's outputs (graph form; Sequential: the last layer). */
@@ -85,7 +88,7 @@ function convertLayer(layer: KerasLayer, classes: Map<string, AnyLayerDef>, name
   }
   try {
     const options = def.keras!.fromKeras[layer.class_name]!(layer.config);
-    return { kerasName, className: layer.class_name, name, def, options };
+    return { kerasName, className: layer.class_name, name, def, options, config: layer.config };
   } catch (err) {
     if (err instanceof KerasFieldError) return fail(`layer '${kerasName}' (${layer.class_name}): ${err.message}`);
     throw err;
@@ -131,7 +134,7 @@ function sequentialTopology(name: string, config: unknown): ImportedTopology {
   return {
     name,
     form: 'sequential',
-    inputs: [{ name: inputName, shape }],
+    inputs: [{ name: inputName, shape, ...(layers[0]!.def.tokenIds ? { dtype: 'int32' as const } : {}) }],
     nodes: layers.map((l) => ({ type: l.def.type, name: l.name, ...l.options })),
     outputs: [layers.at(-1)!.name],
     layers: layers.filter((l) => (l.def.keras?.weights(l.options).length ?? 0) > 0),
@@ -207,7 +210,10 @@ function graphTopology(name: string, config: unknown): ImportedTopology {
   };
   const inputOrder = endpoints(c.input_layers, 'input_layers');
   const ordered = inputOrder.map((n) => inputs.find((i) => i.name === n) ?? fail(`Functional model: input '${n}' is not an InputLayer`));
-  return { name, form: 'graph', inputs: ordered, nodes, outputs: endpoints(c.output_layers, 'output_layers'), layers };
+  // An `apply` node shares a layer of its own type's node: the shared node reads ids too.
+  const readsIds = (input: string): boolean => nodes.some((n) => n['type'] !== 'apply' && (n['inputs'] as string[]).includes(input) && layerDef(n['type'] as string).tokenIds !== undefined);
+  const typed = ordered.map((i) => (readsIds(i.name) ? { ...i, dtype: 'int32' as const } : i));
+  return { name, form: 'graph', inputs: typed, nodes, outputs: endpoints(c.output_layers, 'output_layers'), layers };
 }
 
 /** The topology as a nabla model structure (without loss and optimizer). */

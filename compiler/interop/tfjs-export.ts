@@ -34,7 +34,7 @@ const fail = (message: string): never => {
 function kerasConfig(node: DagNode): { className: string; config: Record<string, unknown> } {
   const keras = formOf(node, 'keras', 'Keras equivalent', ' to TensorFlow.js');
   try {
-    return { className: keras.className, config: { name: node.name, trainable: true, dtype: 'float32', ...keras.toKeras(node.options) } };
+    return { className: keras.className, config: { name: node.name, trainable: true, dtype: 'float32', ...keras.toKeras(node.options, node.inputShapes) } };
   } catch (err) {
     if (err instanceof KerasFieldError) return fail(`layer '${node.name}' (${node.def.type}): ${err.message}`);
     throw err;

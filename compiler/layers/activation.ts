@@ -7,6 +7,7 @@ import { onnxActivation } from './interop/onnx.ts';
 
 export const activationLayer = defineLayer({
   type: 'activation',
+  mask: 'pass',
   options: { activation: Activation },
   activation: (o) => o.activation,
   outputShape: (_o, [x]) => x!,

@@ -3,6 +3,7 @@ import { commonShape, defineLayer, TWO_OR_MORE } from './layer.ts';
 
 export const addLayer = defineLayer({
   type: 'add',
+  mask: 'pass',
   options: {},
   arity: TWO_OR_MORE,
   outputShape: (_o, inputs) => commonShape('add', inputs),

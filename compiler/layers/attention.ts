@@ -7,6 +7,11 @@
 // Per head h: softmax(Q_h·K_hᵀ / √keyDim [+ causal mask]) · V_h, the heads concatenated, then the
 // output projection. Heads are split by reshape [N, T, H·d] → [N, T, H, d] and a transpose to
 // [N, H, T, d], so the two products are batch_matmuls over [N, H].
+//
+// Masks (Keras's): a query mask [N, Tq] and a key mask [N, Tk] make the visible pairs [N, 1, Tq, Tk];
+// a hidden pair's score gets −1e9 before the softmax (Keras's large negative number for float32)
+// and its weight is multiplied by 0 after it, so a fully masked query row attends to nothing (its
+// output is the output bias), as Keras 3's masked softmax does.
 import type { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, type NodeId } from '../ir/types.ts';
 import type { InitializerSpec } from '../init/initializers.ts';
@@ -67,11 +72,26 @@ function mergeHeads(b: GraphBuilder, x: NodeId, steps: number, heads: number, d:
   return b.op('reshape', [b.op('transpose', [x], { perm: [0, 2, 1, 3] })], { shape: [BATCH, steps, heads * d] });
 }
 
+/** The masks of attention's two axes: the queries' [N, Tq] and the keys' [N, Tk] (the value's and the key's multiplied), each null where none. */
+export interface AttentionMasks {
+  readonly query: NodeId | null;
+  readonly key: NodeId | null;
+}
+
+/** The visible (query, key) pairs [N, 1, Tq, Tk] (or a broadcastable part of it), or null without masks. */
+function visiblePairs(b: GraphBuilder, masks: AttentionMasks | null, tq: number, tk: number): NodeId | null {
+  const rows = masks?.query ? b.op('reshape', [masks.query], { shape: [BATCH, 1, tq, 1] }) : null;
+  const columns = masks?.key ? b.op('reshape', [masks.key], { shape: [BATCH, 1, 1, tk] }) : null;
+  if (rows === null || columns === null) return rows ?? columns;
+  return b.op('mul', [rows, columns]);
+}
+
 /**
  * Attention of `query` [N, Tq, E] over `key` and `value` [N, Tk, E] (the same node for
- * self-attention: then one GEMM projects all three). With `causal`, query i sees keys j ≤ i.
+ * self-attention: then one GEMM projects all three). With `causal`, query i sees keys j ≤ i;
+ * `masks` hide masked queries and keys.
  */
-export function multiHeadAttention(b: GraphBuilder, query: NodeId, key: NodeId, value: NodeId, p: AttentionParams, a: AttentionShape, causal: boolean): NodeId {
+export function multiHeadAttention(b: GraphBuilder, query: NodeId, key: NodeId, value: NodeId, p: AttentionParams, a: AttentionShape, causal: boolean, masks: AttentionMasks | null = null): NodeId {
   const H = a.numHeads;
   const qWidth = H * a.keyDim;
   const vWidth = H * a.valueDim;
@@ -88,7 +108,12 @@ export function multiHeadAttention(b: GraphBuilder, query: NodeId, key: NodeId, 
   const q = splitHeads(b, b.op('mul', [columns(query, 0, qWidth), b.constant(1 / Math.sqrt(a.keyDim))]), tq, H, a.keyDim);
   const k = splitHeads(b, columns(key, qWidth, qWidth), tk, H, a.keyDim);
   const v = splitHeads(b, columns(value, 2 * qWidth, vWidth), tk, H, a.valueDim);
-  const weights = b.op('softmax', [b.op('batch_matmul', [q, k], { transB: true })], { causal });
+  const scores = b.op('batch_matmul', [q, k], { transB: true });
+  const visible = visiblePairs(b, masks, tq, tk);
+  const weights =
+    visible === null
+      ? b.op('softmax', [scores], { causal })
+      : b.op('mul', [b.op('softmax', [b.op('add', [scores, b.op('mul', [b.op('sub', [b.constant(1), visible]), b.constant(-1e9)])])], { causal }), visible]);
   const heads = mergeHeads(b, b.op('batch_matmul', [weights, v]), tq, H, a.valueDim);
   return affine(b, heads, p.outWeight, p.outBias);
 }

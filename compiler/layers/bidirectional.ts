@@ -3,10 +3,11 @@
 // parameters) reads it backwards; their outputs are joined on the last axis, forward first. With
 // returnSequences the backward outputs are re-aligned with the input's steps, as both frameworks
 // do; without it each direction gives its last step's h (for the backward one, the h after reading
-// step 0), as Keras does.
+// step 0), as Keras does. A mask reaches both directions; returning sequences, a masked step's
+// outputs are zeros in both (Keras's Bidirectional sets zero_output_for_mask then).
 import { z } from 'zod';
 import { defineLayer, LayerShapeError } from './layer.ts';
-import { bidirectionalOnnx, bidirectionalTorch } from './interop/recurrent.ts';
+import { bidirectionalKeras, bidirectionalOnnx, bidirectionalTorch } from './interop/recurrent.ts';
 import { gruCell, gruOptions } from './gru.ts';
 import { lstmCell } from './lstm.ts';
 import { gatedOptions, recurrentOptions, recurrentOutputShape, recurrentParams, unroll, type Cell, type RecurrentOptions } from './recurrent.ts';
@@ -39,13 +40,16 @@ export const bidirectionalLayer = defineLayer({
     return [...one.slice(0, -1), 2 * one.at(-1)!];
   },
   params: ({ layer }, [x]) => [...recurrentParams(cellOf(layer), layer, x!), ...recurrentParams(cellOf(layer), layer, x!, '_reverse')],
-  lower: ({ b, options: { layer }, inputs, inputShapes, params }) => {
-    const common = { b, cell: cellOf(layer), options: layer as RecurrentOptions, input: inputs[0]!, inputShape: inputShapes[0]!, params };
+  mask: 'read',
+  keepsMask: ({ layer }) => layer.returnSequences,
+  lower: ({ b, options: { layer }, inputs, inputShapes, params, mask }) => {
+    const common = { b, cell: cellOf(layer), options: layer as RecurrentOptions, input: inputs[0]!, inputShape: inputShapes[0]!, params, mask, zeroMaskedOutputs: layer.returnSequences };
     const forward = unroll({ ...common, reverse: layer.goBackwards });
     const backward = unroll({ ...common, suffix: '_reverse', reverse: !layer.goBackwards, reverseOutput: true });
     return b.op('concat', [forward, backward]);
   },
   describe: ({ layer }) => `bidirectional ${layer.type} (2×${layer.units})`,
+  keras: bidirectionalKeras([simpleRnnCell, lstmCell, gruCell]),
   torch: bidirectionalTorch((o) => cellOf(o.layer)),
   onnx: bidirectionalOnnx((o) => cellOf(o.layer)),
 });

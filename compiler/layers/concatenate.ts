@@ -4,6 +4,7 @@ import { lastAxis } from './interop/keras.ts';
 
 export const concatenateLayer = defineLayer({
   type: 'concatenate',
+  mask: 'pass',
   options: {},
   arity: TWO_OR_MORE,
   outputShape: (_o, inputs) => {

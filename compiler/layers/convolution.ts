@@ -8,11 +8,14 @@ import { Initializer } from '../init/initializers.ts';
 import { activate, Activation, activationType } from '../model/activations.ts';
 import { convFans, convolve, kerasWindow, kerasWindowConfig, positions, windowOf, windowOptions } from './conv_window.ts';
 import { positiveInt } from './fields.ts';
-import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { field, weightedFromKeras, weightedToKeras } from './interop/keras.ts';
 import { KerasFieldError } from './interop/types.ts';
 import { onnxActivation } from './interop/onnx.ts';
 import { onnxPads, onnxWindowed, pyTuple, torchWindowed } from './interop/windowed.ts';
 import { defineLayer } from './layer.ts';
+
+/** Keras's kernel and its initializer option. */
+const KERNEL = [{ keras: 'kernel', option: 'kernelInitializer' }] as const;
 
 /** The convolution layer over `axes` spatial axes, named `type` in specs and `className` in Keras. */
 export function convolutionLayer<const T extends string>(type: T, axes: 1 | 2, className: string) {
@@ -45,30 +48,18 @@ export function convolutionLayer<const T extends string>(type: T, axes: 1 | 2, c
       className,
       fromKeras: {
         [className]: (c) => {
-          refuseExtras(c, ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint']);
           if ((c['groups'] ?? 1) !== 1) throw new KerasFieldError('groups', 'grouped convolutions are not supported (groups must be 1); depthwise_conv2d is groups = channels');
           return {
             filters: field(c, 'filters', 'number'),
             ...kerasWindow(c),
-            activation: activationFromKeras(c),
-            useBias: field(c, 'use_bias', 'boolean', true),
-            kernelInitializer: initializerFromKeras(c, 'kernel_initializer', { type: 'glorot_uniform' }),
-            biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
+            ...weightedFromKeras(c, KERNEL),
           };
         },
       },
       toKeras: (o) => ({
         filters: o.filters,
         ...kerasWindowConfig(o),
-        activation: activationToKeras(o.activation),
-        use_bias: o.useBias,
-        kernel_initializer: initializerToKeras(o.kernelInitializer),
-        bias_initializer: initializerToKeras(o.biasInitializer),
-        kernel_regularizer: null,
-        bias_regularizer: null,
-        activity_regularizer: null,
-        kernel_constraint: null,
-        bias_constraint: null,
+        ...weightedToKeras(o, KERNEL),
       }),
       // Keras's kernel [(kh,) kw, in, filters] is nabla's [filters, in, (kh,) kw] with the spatial axes first.
       weights: (o) => [

@@ -8,9 +8,12 @@ import type { NodeId } from '../ir/types.ts';
 import { Initializer } from '../init/initializers.ts';
 import { activate, Activation, activationType } from '../model/activations.ts';
 import { positiveInt } from './fields.ts';
-import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { field, weightedFromKeras, weightedToKeras } from './interop/keras.ts';
 import { onnxActivation } from './interop/onnx.ts';
 import { channelsOf, defineLayer } from './layer.ts';
+
+/** Keras's kernel and its initializer option. */
+const KERNEL = [{ keras: 'kernel', option: 'kernelInitializer' }] as const;
 
 /** z = a·Wᵀ + b for a of [N, in], W of [units, in]. */
 export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId | null): NodeId {
@@ -20,6 +23,7 @@ export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId 
 
 export const denseLayer = defineLayer({
   type: 'dense',
+  mask: 'pass',
   options: {
     units: positiveInt,
     activation: Activation.default('linear'),
@@ -44,29 +48,9 @@ export const denseLayer = defineLayer({
   keras: {
     className: 'Dense',
     fromKeras: {
-      Dense: (c) => {
-        refuseExtras(c, ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint']);
-        return {
-          units: field(c, 'units', 'number'),
-          activation: activationFromKeras(c),
-          useBias: field(c, 'use_bias', 'boolean', true),
-          kernelInitializer: initializerFromKeras(c, 'kernel_initializer', { type: 'glorot_uniform' }),
-          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
-        };
-      },
+      Dense: (c) => ({ units: field(c, 'units', 'number'), ...weightedFromKeras(c, KERNEL) }),
     },
-    toKeras: (o) => ({
-      units: o.units,
-      activation: activationToKeras(o.activation),
-      use_bias: o.useBias,
-      kernel_initializer: initializerToKeras(o.kernelInitializer),
-      bias_initializer: initializerToKeras(o.biasInitializer),
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
-    }),
+    toKeras: (o) => ({ units: o.units, ...weightedToKeras(o, KERNEL) }),
     // Keras's kernel is [in, units]: nabla's weight transposed.
     weights: (o) => [{ keras: 'kernel', suffix: 'weight', permutation: [1, 0] }, ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : [])],
   },

@@ -7,10 +7,13 @@ import { activate, Activation, activationType } from '../model/activations.ts';
 import { convFans, kerasWindow, kerasWindowConfig, positions, windowOf, windowOptions } from './conv_window.ts';
 import { depthwise } from './depthwise.ts';
 import { positiveInt } from './fields.ts';
-import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { field, weightedFromKeras, weightedToKeras } from './interop/keras.ts';
 import { onnxActivation } from './interop/onnx.ts';
 import { onnxPads, onnxWindowed, pyTuple, torchWindowed } from './interop/windowed.ts';
 import { defineLayer } from './layer.ts';
+
+/** Keras's depthwise kernel and its initializer option. */
+const DEPTHWISE_KERNEL = [{ keras: 'depthwise', option: 'depthwiseInitializer' }] as const;
 
 export const depthwiseConv2dLayer = defineLayer({
   type: 'depthwise_conv2d',
@@ -44,29 +47,17 @@ export const depthwiseConv2dLayer = defineLayer({
     className: 'DepthwiseConv2D',
     fromKeras: {
       DepthwiseConv2D: (c) => {
-        refuseExtras(c, ['depthwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'bias_constraint']);
         return {
           ...kerasWindow(c),
           depthMultiplier: field(c, 'depth_multiplier', 'number', 1),
-          activation: activationFromKeras(c),
-          useBias: field(c, 'use_bias', 'boolean', true),
-          depthwiseInitializer: initializerFromKeras(c, 'depthwise_initializer', { type: 'glorot_uniform' }),
-          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
+          ...weightedFromKeras(c, DEPTHWISE_KERNEL),
         };
       },
     },
     toKeras: (o) => ({
       ...kerasWindowConfig(o),
       depth_multiplier: o.depthMultiplier,
-      activation: activationToKeras(o.activation),
-      use_bias: o.useBias,
-      depthwise_initializer: initializerToKeras(o.depthwiseInitializer),
-      bias_initializer: initializerToKeras(o.biasInitializer),
-      depthwise_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      depthwise_constraint: null,
-      bias_constraint: null,
+      ...weightedToKeras(o, DEPTHWISE_KERNEL),
     }),
     // Keras's depthwise kernel [kh, kw, c, M] is nabla's [c·M, 1, kh, kw] with axes (2, 3, 0, 1):
     // the same values in the same order for any M, the same shape for M = 1 (the importer

@@ -10,6 +10,7 @@ import { py } from './interop/torch.ts';
 
 export const dropoutLayer = defineLayer({
   type: 'dropout',
+  mask: 'pass',
   options: { rate: f32Fraction },
   // Two applications would draw one mask from one stream: not the independent masks a user means.
   shareable: false,

@@ -3,6 +3,10 @@
 // `keepdims` keeps the pooled axes as 1s). The average is a sum over the spatial axes times the
 // constant 1/positions (the one per-channel reduction kernel); the maximum is max_pool with one
 // window over the whole image, so its gradient goes to the argmax as max pooling's does.
+//
+// With a mask (global_average_pooling1d only, as in Keras) the average is over the unmasked steps:
+// Σ_t m_t·x_t / Σ_t m_t. A row with every step masked divides 0 by 0, as Keras's does; the guard then
+// reports the non-finite value.
 import { z } from 'zod';
 import { BATCH } from '../ir/types.ts';
 import { kerasWindowFormat } from './conv_window.ts';
@@ -21,14 +25,22 @@ export function globalPoolingLayer<const T extends string>(type: T, kind: 'avera
   return defineLayer({
     type,
     options: { keepdims: z.boolean().default(false) },
+    ...(kind === 'average' && axes === 1 ? { mask: 'read' as const } : {}),
     outputShape: (o, [x]) => {
       const spatial = spatialOf(type, x!, axes);
       return o.keepdims ? [...spatial.map(() => 1), x!.at(-1)!] : [x!.at(-1)!];
     },
-    lower: ({ b, options, inputs, inputShapes }) => {
+    lower: ({ b, options, inputs, inputShapes, mask }) => {
       const input = inputShapes[0]!;
       const spatial = spatialOf(type, input, axes);
       const channels = input.at(-1)!;
+      if (mask !== null) {
+        const steps = spatial[0]!;
+        const kept = b.op('mul', [inputs[0]!, b.op('reshape', [mask], { shape: [BATCH, steps, 1] })]);
+        const sum = b.op('sum', [kept], { axes: [1], keepDims: options.keepdims });
+        const count = b.op('sum', [mask], { axes: [1], keepDims: true });
+        return b.op('div', [sum, options.keepdims ? b.op('reshape', [count], { shape: [BATCH, 1, 1] }) : count]);
+      }
       if (kind === 'average') {
         const positions = spatial.reduce((a, d) => a * d, 1);
         const sum = b.op('sum', [inputs[0]!], { axes: spatial.map((_, i) => i + 1), keepDims: options.keepdims });

@@ -58,8 +58,10 @@ export const gruLayer = defineLayer({
   options: gruOptions,
   outputShape: (o, [x]) => recurrentOutputShape(gruCell, o, x!),
   params: (o, [x]) => recurrentParams(gruCell, o, x!),
-  lower: ({ b, options, inputs, inputShapes, params }) =>
-    unroll({ b, cell: gruCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards }),
+  mask: 'read',
+  keepsMask: (o) => o.returnSequences,
+  lower: ({ b, options, inputs, inputShapes, params, mask }) =>
+    unroll({ b, cell: gruCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards, mask }),
   describe: (o) => `gru (${o.units}${o.resetAfter ? '' : ', reset before'})`,
   keras: recurrentKeras(gruCell, 'GRU'),
   torch: recurrentTorch(gruCell),

@@ -50,6 +50,13 @@ export interface LowerArgs<O> {
   readonly update: (suffix: string, value: NodeId) => void;
   /** For layers with `random: true`: the model seed, this layer's own stream and the step counter, so each step draws anew. */
   readonly randomness: () => { readonly seed: number; readonly stream: number; readonly step: NodeId };
+  /**
+   * The mask [N, steps] arriving with the inputs (1 keeps a step, 0 masks it; several masked inputs:
+   * their product), or null. Only layers with `mask: 'read'` use it.
+   */
+  readonly mask: NodeId | null;
+  /** Each input's own mask [N, steps] or null, in input order (attention masks queries and keys apart). */
+  readonly masks: readonly (NodeId | null)[];
 }
 
 /** What a layer computes; a bare node id is its output, with no activation of its own. */
@@ -60,7 +67,20 @@ export type LayerValue =
       /** The pre-activation, for losses that take the final activation from its input (sigmoid, softmax). */
       readonly preActivation: NodeId;
       readonly activation: ActivationName;
+    }
+  | {
+      readonly output: NodeId;
+      /** The mask [N, steps] the layer makes (`makesMask`): 1 keeps a step, 0 masks it. */
+      readonly mask: NodeId;
     };
+
+/**
+ * What a layer does with a mask [N, steps] that arrives with an input (Keras's `supports_masking`
+ * and `compute_mask`). 'pass': it computes per step on a time axis it keeps, so the mask goes on to
+ * its output (several masked inputs: their product, Keras's logical and). 'read': its lowering
+ * reads the mask (LowerArgs.mask) and `keepsMask` says whether its output carries it on.
+ */
+export type MaskUse = 'pass' | 'read';
 
 export interface LayerDef<S extends z.ZodRawShape = z.ZodRawShape, O = z.output<z.ZodObject<S>>> {
   /** The spec's `type`, Keras's layer name in snake case. */
@@ -83,6 +103,12 @@ export interface LayerDef<S extends z.ZodRawShape = z.ZodRawShape, O = z.output<
    * outside [0, bound).
    */
   tokenIds?(options: O): number;
+  /** What it does with a masked input; unset: a masked input is refused, naming the layer (as Keras raises). */
+  readonly mask?: MaskUse;
+  /** For `mask: 'read'` layers: the output keeps its first input's steps and carries that input's mask on (a recurrent layer returning sequences; attention, its query's). Default false: the mask ends here. */
+  keepsMask?(options: O): boolean;
+  /** Makes a mask of its own (embedding with maskZero); its lowering then returns `{ output, mask }`. */
+  makesMask?(options: O): boolean;
   /** The output shape, or a LayerShapeError saying why these inputs do not fit. */
   outputShape(options: O, inputs: readonly FeatureShape[]): FeatureShape;
   /** The parameters, in the order they are created (it fixes their initial values and their place in the arena). */

@@ -24,6 +24,7 @@ export function layerNorm(b: GraphBuilder, x: NodeId, gamma: NodeId | null, beta
 
 export const layerNormalizationLayer = defineLayer({
   type: 'layer_normalization',
+  mask: 'pass',
   options: {
     epsilon: f32Epsilon.default(1e-3),
     ...scaleShiftOptions,

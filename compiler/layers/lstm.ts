@@ -28,8 +28,10 @@ export const lstmLayer = defineLayer({
   options: gatedOptions,
   outputShape: (o, [x]) => recurrentOutputShape(lstmCell, o, x!),
   params: (o, [x]) => recurrentParams(lstmCell, o, x!),
-  lower: ({ b, options, inputs, inputShapes, params }) =>
-    unroll({ b, cell: lstmCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards }),
+  mask: 'read',
+  keepsMask: (o) => o.returnSequences,
+  lower: ({ b, options, inputs, inputShapes, params, mask }) =>
+    unroll({ b, cell: lstmCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards, mask }),
   describe: (o) => `lstm (${o.units})`,
   keras: recurrentKeras(lstmCell, 'LSTM'),
   torch: recurrentTorch(lstmCell),

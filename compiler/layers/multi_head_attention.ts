@@ -4,12 +4,13 @@
 // are named and laid out as torch.nn.MultiheadAttention's (compiler/layers/attention.ts): with
 // numHeads·keyDim = features and valueDim = keyDim (the default keyDim is features / numHeads), a
 // checkpoint loads into `nn.MultiheadAttention(features, numHeads, batch_first=True)` as it is.
-// Keras's per-role kernels [E, H, d] are other tensors (query/key/value/attention_output): the
-// Keras import and export are not offered for this layer. ONNX: the same nodes, opset 17.
+// Keras's per-role kernels [E, H, d] (query/key/value/attention_output) map onto those rows of the
+// stacked projection (interop/attention.ts). ONNX: the same nodes, opset 17.
 import { z } from 'zod';
 import { Initializer } from '../init/initializers.ts';
 import { attentionInputs, attentionParams, attentionSuffixes, multiHeadAttention, onnxMultiHeadAttention, type AttentionShape } from './attention.ts';
 import { positiveInt } from './fields.ts';
+import { multiHeadAttentionKeras } from './interop/attention.ts';
 import { defineLayer, LayerShapeError, type FeatureShape } from './layer.ts';
 
 const options = {
@@ -57,12 +58,23 @@ export const multiHeadAttentionLayer = defineLayer({
     return inputs[0]!;
   },
   params: (o, inputs) => attentionParams('', headShape('multi_head_attention', o, width(inputs)), width(inputs), o.useBias, o.kernelInitializer, o.biasInitializer),
-  lower: ({ b, options: o, inputs, inputShapes, params }) => {
+  // Keras's masks: the query's for the queries (and the output), the value's and the key's for the keys.
+  mask: 'read',
+  keepsMask: () => true,
+  lower: ({ b, options: o, inputs, inputShapes, params, masks }) => {
     const [query, value, key] = [inputs[0]!, inputs[1] ?? inputs[0]!, inputs[2] ?? inputs[1] ?? inputs[0]!];
     const p = { inWeight: params[suffixes.inWeight]!, inBias: params[suffixes.inBias] ?? null, outWeight: params[suffixes.outWeight]!, outBias: params[suffixes.outBias] ?? null };
-    return multiHeadAttention(b, query, key, value, p, headShape('multi_head_attention', o, width(inputShapes)), o.useCausalMask);
+    // Self-attention (one input): its mask is the query's and the keys'.
+    const [queryMask, valueMask, keyMask] = [masks[0] ?? null, (inputs.length === 1 ? masks[0] : masks[1]) ?? null, masks[2] ?? null];
+    const keys = valueMask !== null && keyMask !== null ? b.op('mul', [valueMask, keyMask]) : (valueMask ?? keyMask);
+    const attentionMasks = queryMask === null && keys === null ? null : { query: queryMask, key: keys };
+    return multiHeadAttention(b, query, key, value, p, headShape('multi_head_attention', o, width(inputShapes)), o.useCausalMask, attentionMasks);
   },
   describe: (o) => `multi_head_attention (${o.numHeads} heads${o.useCausalMask ? ', causal' : ''})`,
+  keras: multiHeadAttentionKeras(suffixes, (o, e) => {
+    const a = headShape('multi_head_attention', o, e);
+    return { heads: a.numHeads, keyDim: a.keyDim, valueDim: a.valueDim };
+  }),
   torch: {
     module: (o, inputs) => {
       const e = width(inputs);

@@ -3,6 +3,7 @@ import { commonShape, defineLayer, TWO_OR_MORE } from './layer.ts';
 
 export const multiplyLayer = defineLayer({
   type: 'multiply',
+  mask: 'pass',
   options: {},
   arity: TWO_OR_MORE,
   outputShape: (_o, inputs) => commonShape('multiply', inputs),

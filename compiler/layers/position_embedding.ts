@@ -16,6 +16,7 @@ function sequence(shape: FeatureShape, sequenceLength: number | undefined): [ste
 
 export const positionEmbeddingLayer = defineLayer({
   type: 'position_embedding',
+  mask: 'pass',
   options: {
     sequenceLength: positiveInt.optional(),
     initializer: Initializer.default({ type: 'glorot_uniform' }),

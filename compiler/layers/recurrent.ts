@@ -11,6 +11,12 @@
 // a tensor of all steps' width once per step, quadratic in the steps, and so would the cotangents
 // of the slices (each is padded back to its operand's width); by halves each level moves the whole
 // sequence once, T·log₂T in all.
+//
+// Masking (Keras's): with a mask [N, steps], a step where a row's mask is 0 leaves that row's state
+// as it was, s_t = m·s_new + (1 − m)·s_{t−1} (exact for m ∈ {0, 1}: the kept term is multiplied by 1,
+// the other by 0), and its output is the previous output, which is the carried h; or zeros where
+// Keras zeroes masked outputs (`zeroMaskedOutputs`: Bidirectional returning sequences). goBackwards
+// reads the mask in the same reversed order as the steps, so trailing padding is skipped first.
 import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, type NodeId } from '../ir/types.ts';
@@ -146,10 +152,14 @@ export interface UnrollArgs {
   readonly reverse: boolean;
   /** Returns the sequence reversed from reading order (the backward direction of a bidirectional layer, which Keras re-aligns with time). */
   readonly reverseOutput?: boolean;
+  /** The mask [N, steps] (1 reads a step, 0 skips it), or null. */
+  readonly mask?: NodeId | null;
+  /** A skipped step outputs zeros instead of the previous output (Keras's zero_output_for_mask). */
+  readonly zeroMaskedOutputs?: boolean;
 }
 
 /** The unrolled layer's output: the last h, every h ([N, steps, units]) or the final state. */
-export function unroll({ b, cell, options: o, input, inputShape, params, suffix = '', reverse, reverseOutput = false }: UnrollArgs): NodeId {
+export function unroll({ b, cell, options: o, input, inputShape, params, suffix = '', reverse, reverseOutput = false, mask = null, zeroMaskedOutputs = false }: UnrollArgs): NodeId {
   const { steps } = sequenceShape(cell.type, inputShape);
   const width = cell.gates * o.units;
   const weightHh = params[`weight_hh_l0${suffix}`]!;
@@ -160,17 +170,33 @@ export function unroll({ b, cell, options: o, input, inputShape, params, suffix 
   const perStep = splitColumns(b, b.op('reshape', [projected], { shape: [BATCH, steps * width] }), steps, width);
   const gate = (x: NodeId, k: number): NodeId => (cell.gates === 1 ? x : b.op('slice', [x], { start: k * o.units, size: o.units }));
   const order = Array.from({ length: steps }, (_, t) => (reverse ? steps - 1 - t : t));
+  // Each step's mask column [N, 1], broadcast over the units.
+  const stepMasks = mask === null ? null : splitColumns(b, mask, steps, 1);
   let state: readonly NodeId[] | null = null;
   const outputs: NodeId[] = [];
   for (const t of order) {
     const recurrent = state === null ? biasHh : plus(b, b.op('matmul', [state[0]!, weightHh], { transB: true }), biasHh);
-    state = cell.step({ b, options: o, input: perStep[t]!, state, recurrent, weightHh, biasHh, gate });
-    outputs.push(state[0]!);
+    const next = cell.step({ b, options: o, input: perStep[t]!, state, recurrent, weightHh, biasHh, gate });
+    if (stepMasks === null) {
+      state = next;
+      outputs.push(next[0]!);
+      continue;
+    }
+    const m = stepMasks[t]!;
+    state = carryMasked(b, m, next, state);
+    outputs.push(zeroMaskedOutputs ? b.op('mul', [m, next[0]!]) : state[0]!);
   }
   if (o.returnState) return state!.length === 1 ? state![0]! : joinColumns(b, state!);
   if (!o.returnSequences) return outputs.at(-1)!;
   const ordered = reverseOutput ? [...outputs].reverse() : outputs;
   return b.op('reshape', [joinColumns(b, ordered)], { shape: [BATCH, steps, o.units] });
+}
+
+/** The state after a step under mask column m [N, 1]: the new state where m is 1, the previous one (zeros before the first step) where it is 0. */
+function carryMasked(b: GraphBuilder, m: NodeId, next: readonly NodeId[], previous: readonly NodeId[] | null): NodeId[] {
+  if (previous === null) return next.map((s) => b.op('mul', [m, s]));
+  const keep = b.op('sub', [b.constant(1), m]);
+  return next.map((s, k) => b.op('add', [b.op('mul', [m, s]), b.op('mul', [keep, previous[k]!])]));
 }
 
 /** The recurrent activation of a gated layer. */

@@ -8,10 +8,16 @@ import { activate, Activation, activationType } from '../model/activations.ts';
 import { convFans, convolve, kerasWindow, kerasWindowConfig, positions, windowOf, windowOptions } from './conv_window.ts';
 import { depthwise } from './depthwise.ts';
 import { positiveInt } from './fields.ts';
-import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
+import { field, weightedFromKeras, weightedToKeras } from './interop/keras.ts';
 import { onnxActivation } from './interop/onnx.ts';
 import { onnxPads, onnxWindowed, pyTuple, torchWindowed } from './interop/windowed.ts';
 import { defineLayer } from './layer.ts';
+
+/** Keras's depthwise and pointwise kernels and their initializer options. */
+const KERNELS = [
+  { keras: 'depthwise', option: 'depthwiseInitializer' },
+  { keras: 'pointwise', option: 'pointwiseInitializer' },
+] as const;
 
 const POINTWISE = { kernel: [1, 1], strides: [1, 1], dilation: [1, 1], pads: [[0, 0], [0, 0]] as [number, number][] };
 
@@ -49,16 +55,11 @@ export const separableConv2dLayer = defineLayer({
     className: 'SeparableConv2D',
     fromKeras: {
       SeparableConv2D: (c) => {
-        refuseExtras(c, ['depthwise_regularizer', 'pointwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'pointwise_constraint', 'bias_constraint']);
         return {
           filters: field(c, 'filters', 'number'),
           ...kerasWindow(c),
           depthMultiplier: field(c, 'depth_multiplier', 'number', 1),
-          activation: activationFromKeras(c),
-          useBias: field(c, 'use_bias', 'boolean', true),
-          depthwiseInitializer: initializerFromKeras(c, 'depthwise_initializer', { type: 'glorot_uniform' }),
-          pointwiseInitializer: initializerFromKeras(c, 'pointwise_initializer', { type: 'glorot_uniform' }),
-          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
+          ...weightedFromKeras(c, KERNELS),
         };
       },
     },
@@ -66,18 +67,7 @@ export const separableConv2dLayer = defineLayer({
       filters: o.filters,
       ...kerasWindowConfig(o),
       depth_multiplier: o.depthMultiplier,
-      activation: activationToKeras(o.activation),
-      use_bias: o.useBias,
-      depthwise_initializer: initializerToKeras(o.depthwiseInitializer),
-      pointwise_initializer: initializerToKeras(o.pointwiseInitializer),
-      bias_initializer: initializerToKeras(o.biasInitializer),
-      depthwise_regularizer: null,
-      pointwise_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      depthwise_constraint: null,
-      pointwise_constraint: null,
-      bias_constraint: null,
+      ...weightedToKeras(o, KERNELS),
     }),
     // Keras: depthwise [kh, kw, c, M] (see depthwise_conv2d.ts), pointwise [1, 1, c·M, filters].
     weights: (o) => [

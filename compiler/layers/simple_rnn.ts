@@ -15,8 +15,10 @@ export const simpleRnnLayer = defineLayer({
   options: recurrentOptions,
   outputShape: (o, [x]) => recurrentOutputShape(simpleRnnCell, o, x!),
   params: (o, [x]) => recurrentParams(simpleRnnCell, o, x!),
-  lower: ({ b, options, inputs, inputShapes, params }) =>
-    unroll({ b, cell: simpleRnnCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards }),
+  mask: 'read',
+  keepsMask: (o) => o.returnSequences,
+  lower: ({ b, options, inputs, inputShapes, params, mask }) =>
+    unroll({ b, cell: simpleRnnCell, options, input: inputs[0]!, inputShape: inputShapes[0]!, params, reverse: options.goBackwards, mask }),
   describe: (o) => `simple_rnn (${o.units})`,
   keras: recurrentKeras(simpleRnnCell, 'SimpleRNN'),
   torch: recurrentTorch(simpleRnnCell),

@@ -130,7 +130,7 @@ export function zeroPadding2d(options: Options<typeof zeroPadding2dLayer> = {}):
   return applicable(zeroPadding2dLayer, { type: 'zero_padding2d', ...options });
 }
 
-/** Keras's Embedding: `embedding(inputDim, outputDim, { embeddingsInitializer, name })`, reading an input of dtype 'int32'. */
+/** Keras's Embedding: `embedding(inputDim, outputDim, { embeddingsInitializer, maskZero, name })`, reading an input of dtype 'int32'; `maskZero` masks id 0 out of later layers. */
 export function embedding(inputDim: number, outputDim: number, options: Options<typeof embeddingLayer, 'inputDim' | 'outputDim'> = {}): Applicable {
   return applicable(embeddingLayer, { type: 'embedding', inputDim, outputDim, ...options });
 }

@@ -41,6 +41,8 @@ export interface DagNode {
   readonly shape: FeatureShape;
   /** The parameters of its layer (`<owner>.<suffix>`); a shared application uses the owner's. */
   readonly params: readonly ParamDecl[];
+  /** Its output carries a mask [N, steps] (Keras's compute_mask): made here or passed on from an input. */
+  readonly masked: boolean;
 }
 
 export interface DagOutput {
@@ -78,10 +80,15 @@ function buildNode(
   inputs: readonly string[],
   inputShapes: readonly FeatureShape[],
   inputDtypes: readonly InputDtype[],
+  inputMasked: readonly boolean[],
   complain: (message: string) => never,
 ): DagNode {
   const def = layerDef(layer.type);
   const options = optionsOf(layer);
+  const maskedInput = inputs.find((_, j) => inputMasked[j]);
+  if (maskedInput !== undefined && !def.mask) {
+    complain(`${layer.type} cannot take the mask that '${maskedInput}' carries (from an embedding with maskZero); mask-aware layers: ${maskAwareTypes().join(', ')}`);
+  }
   inputDtypes.forEach((dtype, j) => {
     if (dtype === 'int32' && !def.tokenIds) complain(`${layer.type} reads float features, and '${inputs[j]}' holds int32 token ids: feed them to an embedding layer first`);
     if (dtype !== 'int32' && def.tokenIds) complain(`${layer.type} reads int32 token ids, and '${inputs[j]}' is float32: declare the model input with dtype 'int32'`);
@@ -94,8 +101,13 @@ function buildNode(
     throw e;
   }
   const params = def.params?.(options, inputShapes) ?? [];
-  return { name, path, layer, def, options, owner, inputs, inputShapes, shape, params };
+  const keeps = def.mask === 'pass' ? maskedInput !== undefined : (inputMasked[0] ?? false) && (def.keepsMask?.(options) ?? false);
+  const masked = (def.makesMask?.(options) ?? false) || keeps;
+  return { name, path, layer, def, options, owner, inputs, inputShapes, shape, params, masked };
 }
+
+/** The layer types that take a mask (pass it on or read it), for the refusal's message. */
+const maskAwareTypes = (): string[] => layerDefs().filter((d) => d.mask).map((d) => d.type);
 
 const activationOf = (node: DagNode): string | undefined => (node.def.activation ? activationType(node.def.activation(node.options)) : undefined);
 
@@ -103,11 +115,13 @@ function sequentialDag(spec: SequentialSpec): ModelDag {
   if (spec.input.name === LABELS_NAME) fail(`input.name: '${LABELS_NAME}' is reserved for the loss targets`);
   let previous = spec.input.name;
   let shape: FeatureShape = spec.input.shape;
+  let masked = false;
   const nodes = spec.layers.map((layer, i): DagNode => {
     const path = `layers[${i}]`;
-    const node = buildNode(layer, layer.name, path, layer.name, [previous], [shape], [i === 0 ? spec.input.dtype : 'float32'], (message) => fail(`${path}: ${message}; given ${batchedText(shape)} (layer '${layer.name}')`));
+    const node = buildNode(layer, layer.name, path, layer.name, [previous], [shape], [i === 0 ? spec.input.dtype : 'float32'], [masked], (message) => fail(`${path}: ${message}; given ${batchedText(shape)} (layer '${layer.name}')`));
     previous = layer.name;
     shape = node.shape;
+    masked = node.masked;
     return node;
   });
   nodes.forEach((node, i) => {
@@ -116,6 +130,7 @@ function sequentialDag(spec: SequentialSpec): ModelDag {
   const last = spec.layers.at(-1)!;
   const lastNode = nodes.at(-1)!;
   if (!outputRankFits(lastNode.shape)) fail(`${lastNode.path}: ${outputRankText(lastNode)}`);
+  if (lastNode.masked) fail(`${lastNode.path}: ${outputMaskText(lastNode)}`);
   return { inputs: withIdBounds([{ name: spec.input.name, shape: spec.input.shape, dtype: spec.input.dtype }], nodes), nodes, outputs: [{ name: last.name, node: last.name, loss: spec.loss, lossWeight: 1 }], graph: false };
 }
 
@@ -134,6 +149,11 @@ const outputRankFits = (shape: readonly unknown[]): boolean => shape.length === 
 /** Why a node cannot be an output. */
 function outputRankText(node: DagNode): string {
   return `the output '${node.name}' is ${batchedText(node.shape)}; a model's output is [N, width] per sample, or [N, steps, width] with a loss per position: end with flatten, global pooling or dense`;
+}
+
+/** Why a masked node cannot be an output: the per-position losses do not weight positions by a mask. */
+function outputMaskText(node: DagNode): string {
+  return `the output '${node.name}' carries a mask, and the per-position losses do not weight steps by one: end the mask first (a recurrent layer without returnSequences, global_average_pooling1d)`;
 }
 
 /** Node indices in dependency order: depth-first in the order written, so a chain keeps its order; a cycle is reported with its path. */
@@ -194,6 +214,7 @@ function graphDag(spec: GraphSpec): ModelDag {
   const shapeOfName = (name: string): FeatureShape => inputShapes.get(name) ?? built.get(name)!.shape;
   const inputDtypes = new Map(spec.inputs.map((input) => [input.name, input.dtype]));
   const dtypeOfName = (name: string): InputDtype => inputDtypes.get(name) ?? 'float32';
+  const maskedName = (name: string): boolean => built.get(name)?.masked ?? false;
   const nodes = topologicalOrder(spec, index).map((i): DagNode => {
     const written = spec.nodes[i]!;
     const path = `nodes[${i}]`;
@@ -221,7 +242,7 @@ function graphDag(spec: GraphSpec): ModelDag {
           fail(`${path}.inputs[${j}]: layer '${sharedName}' takes ${batchedText(expected)}, '${written.inputs[j]}' is ${batchedText(s)} (node '${written.name}')`);
         }
       });
-      node = { ...buildNode(own.layer, written.name, path, sharedName, written.inputs, shapes, written.inputs.map(dtypeOfName), complain), params: own.params };
+      node = { ...buildNode(own.layer, written.name, path, sharedName, written.inputs, shapes, written.inputs.map(dtypeOfName), written.inputs.map(maskedName), complain), params: own.params };
     } else {
       const { min, max } = arityOf(layerDef(written.type));
       if (max === 1 && written.inputs.length !== 1) fail(`${path}.inputs: a ${written.type} layer reads one input, given ${written.inputs.length} (node '${written.name}')`);
@@ -229,7 +250,7 @@ function graphDag(spec: GraphSpec): ModelDag {
         fail(`${path}.inputs: a ${written.type} layer reads ${min} to ${max ?? 'any number of'} inputs, given ${written.inputs.length} (node '${written.name}')`);
       }
       const { inputs: _inputs, ...layer } = written;
-      node = buildNode(layer, written.name, path, written.name, written.inputs, shapes, written.inputs.map(dtypeOfName), complain);
+      node = buildNode(layer, written.name, path, written.name, written.inputs, shapes, written.inputs.map(dtypeOfName), written.inputs.map(maskedName), complain);
     }
     built.set(node.name, node);
     return node;
@@ -242,6 +263,7 @@ function graphDag(spec: GraphSpec): ModelDag {
       fail(`outputs[${k}].node: ${what}`);
     }
     if (!outputRankFits(built.get(output.node)!.shape)) fail(`outputs[${k}].node: ${outputRankText(built.get(output.node)!)}`);
+    if (built.get(output.node)!.masked) fail(`outputs[${k}].node: ${outputMaskText(built.get(output.node)!)}`);
     if (outputNames.has(output.name)) fail(`outputs[${k}].name: duplicate output name '${output.name}' (also outputs[${outputNames.get(output.name)}])`);
     outputNames.set(output.name, k);
   });

@@ -107,9 +107,16 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
   // Random layers are numbered in DAG order: layer k draws from its own stream.
   const randomLayers = dag.nodes.filter((n) => n.def.random);
 
-  /** One node of the DAG on the values of its inputs. */
-  const lowerNode = (node: DagNode, ins: readonly Head[], mode: Mode): Head => {
+  /** The mask its inputs carry (several: their product, Keras's logical and), or null. */
+  const inputMask = (ins: readonly (NodeId | null)[]): NodeId | null => {
+    const present = ins.filter((m): m is NodeId => m !== null);
+    return present.length ? present.slice(1).reduce((acc, m) => b.op('mul', [acc, m]), present[0]!) : null;
+  };
+
+  /** One node of the DAG on the values (and masks) of its inputs: its head and the mask its output carries. */
+  const lowerNode = (node: DagNode, ins: readonly Head[], masks: readonly (NodeId | null)[], mode: Mode): { head: Head; mask: NodeId | null } => {
     const params = Object.fromEntries(node.params.map((decl) => [decl.suffix, param(node.owner, decl)]));
+    const mask = inputMask(masks);
     const value = node.def.lower({
       b,
       options: node.options,
@@ -119,18 +126,25 @@ export function lowerModel(spec: ModelSpec): LoweredModel {
       training: mode === 'train',
       update: (suffix, value) => updates.push({ target: `${node.owner}.${suffix}`, value }),
       randomness: () => ({ seed: spec.seed, stream: randomStream(randomLayers.indexOf(node)), step: step() }),
+      mask,
+      masks,
     });
-    return typeof value === 'number'
-      ? { output: value, logits: value, activation: 'linear', layer: node.name }
-      : { output: value.output, logits: value.preActivation, activation: value.activation, layer: node.name };
+    // A 'pass' layer hands on its inputs' mask, a 'read' one that keeps it its first input's.
+    const passed = !node.masked ? null : node.def.mask === 'pass' ? mask : masks[0]!;
+    if (typeof value === 'number') return { head: { output: value, logits: value, activation: 'linear', layer: node.name }, mask: passed };
+    if ('mask' in value) return { head: { output: value.output, logits: value.output, activation: 'linear', layer: node.name }, mask: value.mask };
+    return { head: { output: value.output, logits: value.preActivation, activation: value.activation, layer: node.name }, mask: passed };
   };
 
   /** The whole DAG once: every node's value by name. */
   const forward = (mode: Mode): Map<string, Head> => {
     const values = new Map<string, Head>(dag.inputs.map((input, k) => [input.name, { output: inputIds[k]!, logits: inputIds[k]!, activation: 'linear', layer: input.name }]));
+    const masks = new Map<string, NodeId | null>();
     for (const node of dag.nodes) {
       const ins = node.inputs.map((name) => values.get(name)!);
-      values.set(node.name, b.withLabel(mode === 'train' ? `${node.name}[train]` : node.name, () => lowerNode(node, ins, mode)));
+      const lowered = b.withLabel(mode === 'train' ? `${node.name}[train]` : node.name, () => lowerNode(node, ins, node.inputs.map((name) => masks.get(name) ?? null), mode));
+      values.set(node.name, lowered.head);
+      masks.set(node.name, lowered.mask);
     }
     return values;
   };

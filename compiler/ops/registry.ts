@@ -16,6 +16,7 @@ import { gather_rows, scatter_rows } from './gather_rows.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
 import { max_pool, max_pool_gather, max_pool_scatter } from './max_pool.ts';
+import { nonzero } from './nonzero.ts';
 import { cos, floor, sin, sqrt } from './math.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
@@ -71,6 +72,7 @@ export const ops = {
   scatter_label,
   gather_rows,
   scatter_rows,
+  nonzero,
   softmax_xent_labels_grad,
   max_pool,
   max_pool_scatter,

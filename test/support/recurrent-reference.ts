@@ -1,6 +1,8 @@
 // Recurrent layers written out by hand in float64 from PyTorch's documented equations (nn.RNN,
 // nn.LSTM, nn.GRU; gate blocks i, f, g, o and r, z, n), independent of nabla's graph: the
-// reference the checkpoint tests compare outputs and gradients against.
+// reference the checkpoint tests compare outputs and gradients against. With a mask, Keras's rule:
+// a masked step leaves h (and c) as they were and outputs the previous output, or zeros where
+// Keras zeroes masked outputs (Bidirectional returning sequences).
 type Weights = Readonly<Record<string, ArrayLike<number>>>;
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
@@ -22,17 +24,28 @@ export interface ReferenceOptions {
   readonly resetAfter?: boolean;
   readonly goBackwards?: boolean;
   readonly returnSequences?: boolean;
+  /** A masked step outputs zeros rather than the previous output (Keras's zero_output_for_mask). */
+  readonly zeroMaskedOutputs?: boolean;
 }
 
-/** One sample [steps][features] → the layer's output: the last h, or every h flattened (reading order). */
-export function referenceRecurrent(o: ReferenceOptions, weights: Weights, prefix: string, sample: readonly (readonly number[])[]): number[] {
+/**
+ * One sample [steps][features] → the layer's output: the last h, or every h flattened (reading
+ * order). `mask[t]` 0 skips step t (default: every step read).
+ */
+export function referenceRecurrent(o: ReferenceOptions, weights: Weights, prefix: string, sample: readonly (readonly number[])[], mask?: readonly number[]): number[] {
   const u = o.units;
   const w = (name: string): ArrayLike<number> | undefined => weights[`${prefix}.${name}`];
-  const steps = o.goBackwards ? [...sample].reverse() : sample;
+  const order = sample.map((_, t) => t);
+  if (o.goBackwards) order.reverse();
   let h = new Array<number>(u).fill(0);
   let c = new Array<number>(u).fill(0);
   const outputs: number[] = [];
-  for (const x of steps) {
+  for (const t of order) {
+    if (mask && mask[t] === 0) {
+      outputs.push(...(o.zeroMaskedOutputs ? new Array<number>(u).fill(0) : h));
+      continue;
+    }
+    const x = sample[t]!;
     const gi = affine(w('weight_ih_l0')!, x, w('bias_ih_l0'));
     const gh = affine(w('weight_hh_l0')!, h, w('bias_hh_l0'));
     const block = (g: number[], k: number): number[] => g.slice(k * u, (k + 1) * u);

@@ -1,7 +1,7 @@
 // What the layers' Keras mappings share: reading config fields with errors that name them, and the
 // activation and initializer vocabularies in both directions. Keras 2, Keras 3 and TensorFlow.js
 // write the same snake_case config fields; they differ in a few names, handled here.
-import { activationType, type ActivationSpec } from '../../model/activations.ts';
+import { activationType, type ActivationName, type ActivationSpec } from '../../model/activations.ts';
 import type { InitializerSpec } from '../../init/initializers.ts';
 import { KerasFieldError, type KerasConfig } from './types.ts';
 
@@ -128,4 +128,50 @@ export function initializerToKeras(spec: InitializerSpec): { class_name: string;
   const { type, ...options } = spec;
   const random = type !== 'constant' && type !== 'zeros' && type !== 'ones';
   return { class_name: INITIALIZER_CLASSES[type], config: { ...options, ...(random ? { seed: null } : {}) } };
+}
+
+/** One kernel of a layer with weights: Keras's name stem (`kernel`, `depthwise`, `recurrent`) and nabla's initializer option. */
+export interface KernelField {
+  readonly keras: string;
+  readonly option: string;
+  /** Reads its initializer otherwise than by class (a recurrent kernel's Orthogonal, which nabla does not draw). */
+  readonly initializerFromKeras?: (config: KerasConfig) => InitializerSpec;
+}
+
+/** The fields a layer with kernels and a bias shares: its activation, use_bias and initializers. */
+export interface WeightedOptions {
+  readonly activation: ActivationSpec;
+  readonly useBias: boolean;
+  readonly biasInitializer: InitializerSpec;
+}
+
+/**
+ * Reads what every Keras layer with kernels and a bias has (dense, the convolutions, the recurrent
+ * layers): `activation` (default `activation`), `use_bias`, each kernel's `<stem>_initializer`
+ * (default glorot_uniform) and `bias_initializer` (zeros), refusing their regularizers and
+ * constraints.
+ */
+export function weightedFromKeras(config: KerasConfig, kernels: readonly KernelField[], activation: ActivationName = 'linear'): Record<string, unknown> {
+  refuseExtras(config, [...kernels.map((k) => `${k.keras}_regularizer`), 'bias_regularizer', 'activity_regularizer', ...kernels.map((k) => `${k.keras}_constraint`), 'bias_constraint']);
+  return {
+    activation: activationFromKeras({ activation, ...config }),
+    useBias: field(config, 'use_bias', 'boolean', true),
+    ...Object.fromEntries(kernels.map((k) => [k.option, k.initializerFromKeras?.(config) ?? initializerFromKeras(config, `${k.keras}_initializer`, { type: 'glorot_uniform' })])),
+    biasInitializer: initializerFromKeras(config, 'bias_initializer', { type: 'zeros' }),
+  };
+}
+
+/** The Keras config fields of weightedFromKeras for these options, regularizers and constraints null. */
+export function weightedToKeras(options: WeightedOptions, kernels: readonly KernelField[]): Record<string, unknown> {
+  const initializers = options as unknown as Readonly<Record<string, InitializerSpec>>;
+  const none = (suffix: string): Record<string, null> => Object.fromEntries([...kernels.map((k) => `${k.keras}_${suffix}`), `bias_${suffix}`].map((key) => [key, null]));
+  return {
+    activation: activationToKeras(options.activation),
+    use_bias: options.useBias,
+    ...Object.fromEntries(kernels.map((k) => [`${k.keras}_initializer`, initializerToKeras(initializers[k.option]!)])),
+    bias_initializer: initializerToKeras(options.biasInitializer),
+    ...none('regularizer'),
+    activity_regularizer: null,
+    ...none('constraint'),
+  };
 }

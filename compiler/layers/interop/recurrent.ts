@@ -6,8 +6,8 @@
 // GRU z, r, h, with W [1, G·units, in], R [1, G·units, units] and B = [W_b, R_b] [1, 2·G·units].
 import { activationType } from '../../model/activations.ts';
 import type { InitializerSpec } from '../../init/initializers.ts';
-import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './keras.ts';
-import { FormError, KerasFieldError, type KerasConfig, type KerasDerivedWeight, type KerasMapping, type OnnxEmitter, type OnnxMapping, type TorchMapping } from './types.ts';
+import { activationFromKeras, activationToKeras, field, initializerFromKeras, weightedFromKeras, weightedToKeras } from './keras.ts';
+import { FormError, isDerivedWeight, KerasFieldError, type KerasConfig, type KerasDerivedWeight, type KerasMapping, type KerasWeight, type OnnxEmitter, type OnnxMapping, type TorchMapping } from './types.ts';
 import { recurrentActivationOf, torchActivations, type Cell, type RecurrentOptions } from '../recurrent.ts';
 
 /** Gate blocks in nabla's (PyTorch's) order, listed in another framework's order. */
@@ -24,7 +24,8 @@ function reorderBlocks(data: Float32Array, order: readonly number[] | null, rows
   return out;
 }
 
-function transpose(data: Float32Array, rows: number, columns: number): Float32Array {
+/** The [columns, rows] transpose of a row-major [rows, columns] matrix. */
+export function transpose(data: Float32Array, rows: number, columns: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = data[r * columns + c]!;
   return out;
@@ -78,6 +79,12 @@ function recurrentInitializerFromKeras(c: KerasConfig): InitializerSpec {
   return initializerFromKeras(c, 'recurrent_initializer', { type: 'glorot_uniform' });
 }
 
+/** The input and recurrent kernels and their initializer options. */
+const KERNELS = [
+  { keras: 'kernel', option: 'kernelInitializer' },
+  { keras: 'recurrent', option: 'recurrentInitializer', initializerFromKeras: recurrentInitializerFromKeras },
+] as const;
+
 const isGru = (cell: Cell): boolean => cell.gates === 3;
 const resetAfterOf = (o: RecurrentOptions): boolean => (o as RecurrentOptions & { readonly resetAfter?: boolean }).resetAfter ?? true;
 
@@ -88,7 +95,6 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
     className,
     fromKeras: {
       [className]: (c) => {
-        refuseExtras(c, ['kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'recurrent_constraint', 'bias_constraint']);
         for (const key of ['dropout', 'recurrent_dropout']) {
           if (field(c, key, 'number', 0) !== 0) throw new KerasFieldError(key, `${key} is not supported in recurrent layers; put a dropout layer before or after instead`);
         }
@@ -99,12 +105,8 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
         if (field(c, 'time_major', 'boolean', false)) throw new KerasFieldError('time_major', 'time_major inputs are not supported: sequences are [batch, steps, features]');
         return {
           units: field(c, 'units', 'number'),
-          activation: activationFromKeras({ activation: 'tanh', ...c }),
+          ...weightedFromKeras(c, KERNELS, 'tanh'),
           ...(gated ? { recurrentActivation: activationFromKeras({ recurrent_activation: 'sigmoid', ...c }, 'recurrent_activation') } : {}),
-          useBias: field(c, 'use_bias', 'boolean', true),
-          kernelInitializer: initializerFromKeras(c, 'kernel_initializer', { type: 'glorot_uniform' }),
-          recurrentInitializer: recurrentInitializerFromKeras(c),
-          biasInitializer: initializerFromKeras(c, 'bias_initializer', { type: 'zeros' }),
           returnSequences: field(c, 'return_sequences', 'boolean', false),
           goBackwards: field(c, 'go_backwards', 'boolean', false),
           ...(isGru(cell) ? { resetAfter: field(c, 'reset_after', 'boolean', true) } : {}),
@@ -115,21 +117,10 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
       if (o.returnState) throw new KerasFieldError('returnState', "returnState outputs the final state alone; Keras's return_state gives a list of tensors");
       return {
         units: o.units,
-        activation: activationToKeras(o.activation),
+        ...weightedToKeras(o, KERNELS),
         ...(gated ? { recurrent_activation: activationToKeras(recurrentActivationOf(o)) } : {}),
-        use_bias: o.useBias,
-        kernel_initializer: initializerToKeras(o.kernelInitializer),
-        recurrent_initializer: initializerToKeras(o.recurrentInitializer),
-        bias_initializer: initializerToKeras(o.biasInitializer),
         ...(cell.gates === 4 ? { unit_forget_bias: false } : {}),
         ...(isGru(cell) ? { reset_after: resetAfterOf(o) } : {}),
-        kernel_regularizer: null,
-        recurrent_regularizer: null,
-        bias_regularizer: null,
-        activity_regularizer: null,
-        kernel_constraint: null,
-        recurrent_constraint: null,
-        bias_constraint: null,
         dropout: 0,
         recurrent_dropout: 0,
         return_sequences: o.returnSequences,
@@ -146,6 +137,79 @@ export function recurrentKeras<O extends RecurrentOptions>(cell: Cell, className
         kernel('recurrent_kernel', 'weight_hh_l0', o.units, order),
         ...(o.useBias ? [isGru(cell) && resetAfterOf(o) ? stackedBias(o.units) : summedBias(o.units, order)] : []),
       ];
+    },
+  };
+}
+
+/** The Keras class of each recurrent layer type. */
+const KERAS_CLASSES: Readonly<Record<string, string>> = { simple_rnn: 'SimpleRNN', lstm: 'LSTM', gru: 'GRU' };
+
+/** A weight of an inner layer under `scope`, its parameters those with suffix `tail` (a bidirectional layer's `_reverse`). */
+function scoped(w: KerasWeight | KerasDerivedWeight, scope: string, tail: string): KerasWeight | KerasDerivedWeight {
+  return isDerivedWeight(w) ? { ...w, keras: `${scope}/${w.keras}`, suffixes: w.suffixes.map((s) => s + tail) } : { ...w, keras: `${scope}/${w.keras}`, suffix: w.suffix + tail };
+}
+
+/** A `{ class_name, config }` object of a Keras config field, or a KerasFieldError naming it. */
+function nestedLayer(c: KerasConfig, key: string): { readonly className: string; readonly config: KerasConfig } {
+  const value = c[key] as { class_name?: unknown; config?: unknown } | null | undefined;
+  if (value === null || typeof value !== 'object' || typeof value.class_name !== 'string' || typeof value.config !== 'object' || value.config === null) {
+    throw new KerasFieldError(key, `expected ${key} to be a layer { class_name, config }`);
+  }
+  return { className: value.class_name, config: value.config as KerasConfig };
+}
+
+type Wrapped = { readonly layer: RecurrentOptions & { readonly type: string } };
+
+/**
+ * The Keras form of a bidirectional layer: Bidirectional(merge_mode='concat') around a SimpleRNN,
+ * LSTM or GRU. Keras keeps the directions' weights under `forward_<inner>` and `backward_<inner>`
+ * (the inner layer's name; nabla writes its type), each as that recurrent layer's; the backward
+ * ones are nabla's `_reverse` parameters. A `backward_layer` (Keras 3 writes one) must be the
+ * forward layer reading the other way.
+ */
+export function bidirectionalKeras<O extends Wrapped>(cells: readonly Cell[]): KerasMapping<O> {
+  const cellOf = (type: string): Cell => cells.find((cell) => cell.type === type)!;
+  const innerKeras = (type: string): KerasMapping<RecurrentOptions> => recurrentKeras(cellOf(type), KERAS_CLASSES[type]!);
+  const innerName = (o: O, config?: KerasConfig): string => {
+    const name = config === undefined ? undefined : (nestedLayer(config, 'layer').config['name'] as unknown);
+    return typeof name === 'string' ? name : o.layer.type;
+  };
+  const read = (c: KerasConfig, key: string): Record<string, unknown> => {
+    const inner = nestedLayer(c, key);
+    const cell = cells.find((k) => KERAS_CLASSES[k.type] === inner.className);
+    if (cell === undefined) throw new KerasFieldError(key, `Bidirectional wraps ${inner.className}; nabla's wraps ${cells.map((k) => KERAS_CLASSES[k.type]).join(', ')}`);
+    try {
+      return { type: cell.type, ...innerKeras(cell.type).fromKeras[inner.className]!(inner.config) };
+    } catch (err) {
+      if (err instanceof KerasFieldError) throw new KerasFieldError(`${key}.${err.field}`, `${key} (${inner.className}): ${err.message}`);
+      throw err;
+    }
+  };
+  return {
+    className: 'Bidirectional',
+    fromKeras: {
+      Bidirectional: (c) => {
+        const mergeMode = field(c, 'merge_mode', 'string', 'concat');
+        if (mergeMode !== 'concat') throw new KerasFieldError('merge_mode', `merge_mode '${mergeMode}' is not supported: only 'concat'`);
+        const layer = read(c, 'layer');
+        if (c['backward_layer'] !== undefined && c['backward_layer'] !== null) {
+          const backward = read(c, 'backward_layer');
+          const mirrored = { ...layer, goBackwards: !layer['goBackwards'] };
+          if (JSON.stringify(backward) !== JSON.stringify(mirrored)) {
+            throw new KerasFieldError('backward_layer', 'a backward_layer other than the forward layer reading backwards is not supported');
+          }
+        }
+        return { layer, mergeMode: 'concat' };
+      },
+    },
+    toKeras: (o, inputShapes) => ({
+      merge_mode: 'concat',
+      layer: { class_name: KERAS_CLASSES[o.layer.type]!, config: { name: o.layer.type, trainable: true, dtype: 'float32', ...innerKeras(o.layer.type).toKeras(o.layer, inputShapes) } },
+    }),
+    weights: (o, config) => {
+      const inner = innerKeras(o.layer.type).weights(o.layer);
+      const name = innerName(o, config);
+      return [...inner.map((w) => scoped(w, `forward_${name}`, '')), ...inner.map((w) => scoped(w, `backward_${name}`, '_reverse'))];
     },
   };
 }

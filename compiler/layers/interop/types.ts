@@ -48,6 +48,11 @@ export interface KerasDerivedWeight {
   /** Its shape in Keras, from the parameters' shapes (in `suffixes` order). */
   shape(paramShapes: readonly (readonly number[])[]): readonly number[];
   toKeras(params: readonly Float32Array[], paramShapes: readonly (readonly number[])[]): Float32Array;
+  /**
+   * The parameters from the Keras value. A Keras weight that is a part of a parameter (Keras's
+   * per-role attention kernels of the stacked in_proj_weight) gives zeros outside its part: the
+   * importer adds the parts of one parameter.
+   */
   fromKeras(value: Float32Array, paramShapes: readonly (readonly number[])[]): readonly Float32Array[];
 }
 
@@ -59,10 +64,13 @@ export interface KerasMapping<O> {
   readonly className: string;
   /** Keras classes read as this layer type, each with its config → nabla options (no type or name). */
   readonly fromKeras: Readonly<Record<string, (config: KerasConfig) => Record<string, unknown>>>;
-  /** The Keras config (without name) of these options; throws KerasFieldError where Keras has no equivalent. */
-  toKeras(options: O): Record<string, unknown>;
-  /** The layer's Keras weights in the order Keras creates them. */
-  weights(options: O): readonly (KerasWeight | KerasDerivedWeight)[];
+  /** The Keras config (without name) of these options on inputs of these per-sample shapes; throws KerasFieldError where Keras has no equivalent. */
+  toKeras(options: O, inputShapes: readonly (readonly number[])[]): Record<string, unknown>;
+  /**
+   * The layer's Keras weights in the order Keras creates them. On import `config` is the Keras
+   * config the options were read from: a wrapper's weights live under its inner layer's name.
+   */
+  weights(options: O, config?: KerasConfig): readonly (KerasWeight | KerasDerivedWeight)[];
 }
 
 /**
