@@ -12,13 +12,14 @@ import { emitElementwise, f32Literal } from './elementwise.ts';
 import { elementwiseTemplate, expressionTemplate, type ElementwiseTemplate } from './expression.ts';
 import { emitGenerated } from './generators.ts';
 import { initCall } from './init.ts';
-import { emitMatmul } from './matmul.ts';
+import { emitMatmul, matmulWork } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
 import { commitUpdates } from './counter.ts';
 import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
 import { KernelParams, KernelTable, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
+import { emitThreadedDispatch, type ThreadsLayout } from './threaded.ts';
 
 /** Names the generated module imports from each file of assembly/. */
 export interface KernelExports {
@@ -82,7 +83,7 @@ function constantName(node: Node): string {
   return `constant_${bits.toString(16).padStart(8, '0')}`;
 }
 
-function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>): KernelCode {
+function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>, threaded: boolean): KernelCode {
   const { graph } = program;
   const node = graph.nodes[kernel.out]!;
   const params = new KernelParams();
@@ -106,13 +107,17 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     })
     .join('\n');
   let body: string;
+  // Threaded build: a product the GEMM generator runs may run in parts (codegen/threaded.ts).
+  let parts: { readonly work: string } | undefined;
   if (kernel.kind === 'gemm') {
     const mm = graph.nodes[kernel.matmul]!;
     if (mm.op !== 'matmul') throw new Error(`internal: gemm kernel %${kernel.out} holds ${mm.op} %${mm.id}, not a matmul`);
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
-    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue);
+    const work = threaded ? matmulWork(inputs, mm, mm.attrs, dim) : null;
+    if (work !== null) parts = { work };
+    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue, work !== null);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
@@ -140,7 +145,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }
   }
-  return { header, body, args: params.values };
+  return { header, body, args: params.values, ...(parts ? { parts } : {}) };
 }
 
 /** The module's source, and the bytes of static data it places above the arena (the kernel table, constants). */
@@ -153,6 +158,8 @@ export interface EmittedModule {
 export interface ModuleExtras {
   readonly guard?: GuardLayout;
   readonly diagnostics?: DiagnosticsLayout;
+  /** The threaded build: its control block. Its products run in parts on worker threads. */
+  readonly threads?: ThreadsLayout;
 }
 
 export function emitModule(model: LoweredModel, program: Program, plan: MemoryPlan, kernels: KernelExports, extras: ModuleExtras = {}): EmittedModule {
@@ -170,7 +177,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const constantsRead = new Set<NodeId>();
   const table = new KernelTable();
-  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead));
+  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead, extras.threads !== undefined));
   const calls = (wanted: readonly NodeId[]): string => table.run(schedule(program, wanted).map((k) => k.out));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
@@ -277,6 +284,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     '',
     ...constants,
     ...table.code(),
+    ...(extras.threads ? ['', ...emitThreadedDispatch(table.partedFunctions(), extras.threads)] : []),
     ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim)),
     ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
     '',

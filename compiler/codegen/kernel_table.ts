@@ -5,6 +5,7 @@
 // kernels' functions, and the entry points stay a few lines whatever the depth, so compile time
 // and .wasm size grow by a small constant per layer (docs/architecture.md, "Kernel table").
 import type { NodeId } from '../ir/types.ts';
+import type { PartedFunction } from './threaded.ts';
 
 /** A kernel's code with its addresses as parameters `a0`, `a1`…, and the addresses it is called with. */
 export interface KernelCode {
@@ -12,6 +13,11 @@ export interface KernelCode {
   readonly body: string;
   /** Byte addresses (decimal literals), one per parameter. */
   readonly args: readonly string[];
+  /**
+   * Threaded build: the code computes part `part` of `parts` (parameters after `args`) and the
+   * step may run in parts on several threads when `work` (an i32 expression of n) is large enough.
+   */
+  readonly parts?: { readonly work: string };
 }
 
 /**
@@ -34,6 +40,7 @@ interface SharedFunction {
   readonly body: string;
   readonly arity: number;
   readonly headers: string[];
+  readonly parts?: { readonly work: string };
 }
 
 export class KernelTable {
@@ -48,7 +55,7 @@ export class KernelTable {
   add(id: NodeId, code: KernelCode): void {
     let fn = this.functions.get(code.body);
     if (!fn) {
-      fn = { index: this.functions.size, name: `kernel${id}`, body: code.body, arity: code.args.length, headers: [] };
+      fn = { index: this.functions.size, name: `kernel${id}`, body: code.body, arity: code.args.length, headers: [], ...(code.parts ? { parts: code.parts } : {}) };
       this.functions.set(code.body, fn);
     }
     fn.headers.push(code.header);
@@ -73,6 +80,11 @@ export class KernelTable {
     return `  run(n, ${range[0]}, ${range[1]});`;
   }
 
+  /** The functions whose steps may run in parts (threaded build; codegen/threaded.ts dispatches them). */
+  partedFunctions(): PartedFunction[] {
+    return [...this.functions.values()].flatMap((fn) => (fn.parts ? [{ index: fn.index, name: fn.name }] : []));
+  }
+
   /** Bytes of the argument block and the step table, each 16-byte aligned. */
   dataBytes(): number {
     const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -86,7 +98,8 @@ export class KernelTable {
     const definitions = functions.map((fn) => {
       const loads = Array.from({ length: fn.arity }, (_, k) => `  const a${k} = <usize>load<u32>(args, ${k * 4});`);
       const shared = fn.headers.length > 1 ? `\n// … and ${fn.headers.length - 1} more kernel(s) of the same code, each with its own addresses` : '';
-      return `${fn.headers[0]}${shared}\nfunction ${fn.name}(n: i32, args: usize): void {\n${[...loads, fn.body].join('\n')}\n}`;
+      const params = fn.parts ? 'n: i32, args: usize, part: i32, parts: i32' : 'n: i32, args: usize';
+      return `${fn.headers[0]}${shared}\nfunction ${fn.name}(${params}): void {\n${[...loads, fn.body].join('\n')}\n}`;
     });
     return [
       `/** Every kernel's buffer addresses, a block per kernel. */`,
@@ -105,7 +118,7 @@ export class KernelTable {
       `    const step = STEPS + (<usize>s << 3);`,
       `    const args = KERNEL_ARGS + (<usize>load<u32>(step, 4) << 2);`,
       `    switch (load<u32>(step)) {`,
-      ...functions.map((fn) => `      case ${fn.index}: ${fn.name}(n, args); break;`),
+      ...functions.map((fn) => `      case ${fn.index}: ${fn.parts ? `run_parts(${fn.index}, n, args, ${fn.parts.work})` : `${fn.name}(n, args)`}; break;`),
       `      default: unreachable();`,
       `    }`,
       `  }`,
