@@ -67,6 +67,8 @@ self.onmessage = (e) => { self.onmessage = null; start(e.data).catch(fail); };`;
 interface HostWorker {
   post(message: unknown): void;
   onMessage(listener: (message: { started?: number; error?: string }) => void): void;
+  /** Stops listening: in Node a worker with a message listener keeps the process alive. */
+  detach(): void;
   terminate(): void;
 }
 
@@ -82,6 +84,11 @@ async function spawn(host: 'node' | 'web'): Promise<HostWorker> {
         worker.on('message', listener);
         worker.on('error', (err: Error) => listener({ error: err.stack ?? String(err) }));
       },
+      detach: () => {
+        worker.removeAllListeners('message');
+        worker.removeAllListeners('error');
+        worker.unref();
+      },
       terminate: () => void worker.terminate(),
     };
   }
@@ -93,6 +100,10 @@ async function spawn(host: 'node' | 'web'): Promise<HostWorker> {
     onMessage: (listener) => {
       worker.onmessage = (e: MessageEvent) => listener(e.data as { started?: number; error?: string });
       worker.onerror = (e: ErrorEvent) => listener({ error: e.message });
+    },
+    detach: () => {
+      worker.onmessage = null;
+      worker.onerror = null;
     },
     terminate: () => worker.terminate(),
   };
@@ -137,6 +148,7 @@ export class WorkerPool {
         }),
       );
       void started;
+      for (const w of workers) w.detach();
       // Started means instantiated; inside worker_loop follows at once.
       for (let waited = 0; exports.threads_ready() < count; waited++) {
         if (waited > 10_000) throw new Error(`worker threads did not start: ${exports.threads_ready()} of ${count} ready after 10 s`);
