@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileToWasm } from '../compiler/compile.ts';
-import type { ModelSpecInput } from '../compiler/model/spec.ts';
+import type { GraphSpecInput, ModelSpecInput } from '../compiler/model/spec.ts';
 import { Rng } from '../runtime/prng.ts';
 import { loadTrainer, type LoadOptions } from '../runtime/trainer.ts';
 import { THREADED_SECTION } from '../runtime/manifest.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 
 const STEPS = 20;
 
@@ -32,7 +33,11 @@ async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
     const losses = new Float32Array(STEPS);
     for (let step = 0; step < STEPS; step++) {
       const n = step === STEPS - 1 ? m.batchSize - 3 : m.batchSize;
-      const x = Object.fromEntries(m.inputs.map((t) => [t.name, { shape: [n, ...t.shape.slice(1)], data: Float64Array.from({ length: n * (t.shape.slice(1) as number[]).reduce((a, b) => a * b, 1) }, () => 2 * rng.uniform() - 1) }]));
+      const x: Record<string, Tensor> = {};
+      for (const t of m.inputs) {
+        const rest = t.shape.slice(1) as number[];
+        x[t.name] = { shape: [n, ...rest], data: Float64Array.from({ length: n * rest.reduce((a, b) => a * b, 1) }, () => 2 * rng.uniform() - 1) };
+      }
       const classes = m.prediction.shape[1] as number;
       const y = Float64Array.from({ length: n }, () => rng.below(classes));
       losses[step] = trainer.trainStep(m.inputs.length === 1 ? x[m.inputs[0]!.name]! : x, y);
@@ -55,7 +60,7 @@ async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
 
 const sparse = { type: 'sparse_categorical_crossentropy' } as const;
 
-const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput }[] = [
+const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | GraphSpecInput }[] = [
   {
     name: 'dense, widths not multiples of 8, Adam; batch 24 (packed products) and 21',
     spec: {
