@@ -33,7 +33,7 @@ export const THREADS_BLOCK_BYTES = 64;
  * costs a few microseconds, about what this much GEMM work takes on one thread (measured with
  * `npm run bench -- --threads 1,2`; see docs/benchmarks.md).
  */
-export const DEFAULT_MIN_PART_WORK = 1 << 17;
+export const DEFAULT_MIN_PART_WORK = 1 << 18;
 
 /** A kernel function whose steps may run in parts. */
 export interface PartedFunction {
