@@ -40,10 +40,19 @@ export function threadSupport(): ThreadSupport {
   return { ok: true, host: 'web', callerWaits: g.document === undefined, cores };
 }
 
+/**
+ * A Node built-in, imported at run time by a computed name, so that bundlers for the web (the
+ * runtime is bundled for pages and workerd) leave it alone; only Node and Bun ever ask for one.
+ */
+function nodeBuiltin<T>(name: string): Promise<T> {
+  const specifier = `node:${name}`;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
+
 /** The host's cores (Node: os.availableParallelism), for threads: 'auto'. */
 export async function availableCores(support: ThreadSupport & { ok: true }): Promise<number> {
   if (support.host !== 'node') return support.cores;
-  const os = await import('node:os');
+  const os = await nodeBuiltin<typeof import('node:os')>('os');
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
@@ -74,7 +83,7 @@ interface HostWorker {
 
 async function spawn(host: 'node' | 'web'): Promise<HostWorker> {
   if (host === 'node') {
-    const { Worker } = await import('node:worker_threads');
+    const { Worker } = await nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
     const worker = new Worker(NODE_WORKER, { eval: true });
     // A worker blocked in worker_loop must not keep the process alive.
     worker.unref();
