@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileToWasm } from '../compiler/compile.ts';
+import { compile, compileToWasm } from '../compiler/compile.ts';
 import type { GraphSpecInput, ModelSpecInput } from '../compiler/model/spec.ts';
 import { Rng } from '../runtime/prng.ts';
 import { loadTrainer, type LoadOptions } from '../runtime/trainer.ts';
@@ -165,6 +165,21 @@ describe('threads', () => {
     expect(trainer.threading.threads).toBe(1);
     expect(trainer.threading.reason).toMatch(/compiled without threaded builds/);
     expect(Number.isFinite(trainer.trainStep({ shape: [1, 8], data: new Float64Array(8) }, [1]))).toBe(true);
+  });
+
+  it('compile(spec, { threads: 2 }) builds the threaded builds and trains on 2 threads like the single-threaded trainer', async () => {
+    const threaded = await compile(spec, { threads: 2 });
+    const single = await compile(spec);
+    try {
+      expect(threaded.threading).toEqual({ threads: 2 });
+      expect(single.threading).toEqual({ threads: 1 });
+      const x = { shape: [16, 8], data: Float64Array.from({ length: 128 }, (_, i) => Math.sin(i)) };
+      const y = Float64Array.from({ length: 16 }, (_, i) => i % 2);
+      for (let step = 0; step < 3; step++) expect(threaded.trainStep(x, y)).toBe(single.trainStep(x, y));
+      expect(threaded.getWeights()).toEqual(single.getWeights());
+    } finally {
+      threaded.dispose();
+    }
   });
 
   it('refuses a thread count that is not a positive integer or auto', async () => {
