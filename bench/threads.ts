@@ -99,7 +99,8 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
     const threaded = await WebAssembly.compile(threadedBytes!);
     const w = workloadNamed(name);
     const fed = w ? await fedInstance(single, w) : await irisInstance(single, c);
-    const variants: Variant[] = [{ label: 'single-threaded build', step: () => void fed.train_step(readManifest(single).batchSize) }];
+    const batch = readManifest(single).batchSize;
+    const variants: Variant[] = [{ label: 'single-threaded build', step: () => void fed.train_step(batch) }];
     for (const k of counts) for (const minWork of k > 1 ? minWorks : [0]) variants.push(await threadedVariant(threaded, c, k, minWork));
     // About 30 ms a round.
     const t0 = performance.now();
