@@ -137,13 +137,13 @@ export class WorkerPool {
 
   /**
    * Starts `count` workers on `module` and `memory`, and returns once every one is inside
-   * worker_loop (only then may a step be published: a worker counts itself in after it has read
-   * the step counter, so it cannot miss a step). Then steps run in parts.
+   * worker_loop, so the first steps do not run on the caller alone while workers start (a part
+   * no worker claims, the caller runs: a slow worker costs speed, never a wrong result).
    */
   static async start(host: 'node' | 'web', module: WebAssembly.Module, memory: WebAssembly.Memory, exports: ThreadedExports, count: number, callerWaits: boolean, minWork = 0): Promise<WorkerPool> {
     const workers: HostWorker[] = [];
     try {
-      const started = await Promise.all(
+      await Promise.all(
         Array.from({ length: count }, async (_, k) => {
           const worker = await spawn(host);
           workers.push(worker);
@@ -156,7 +156,6 @@ export class WorkerPool {
           });
         }),
       );
-      void started;
       for (const w of workers) w.detach();
       // Started means instantiated; inside worker_loop follows at once.
       for (let waited = 0; exports.threads_ready() < count; waited++) {
