@@ -1,7 +1,7 @@
 // The worker threads of a threaded trainer: each instantiates the trainer's threaded module on the
 // same shared memory and sits in its `worker_loop` export, which runs its part of every step the
-// calling thread publishes (compiler/codegen/threaded.ts). Node and Bun run them as worker_threads,
-// Deno and browsers as module Web Workers from a Blob; hosts without either (workerd), and pages
+// calling thread publishes (compiler/codegen/threaded.ts). Node, Bun and Deno run them as
+// worker_threads, browsers as module Web Workers from a Blob; hosts without either (workerd), and pages
 // that are not cross-origin isolated (no SharedArrayBuffer), train on one thread, and say why.
 // Workers never keep a process alive, and `stop()` ends them.
 
@@ -12,7 +12,6 @@ export type ThreadSupport =
 
 interface HostGlobals {
   readonly process?: { readonly versions?: { readonly node?: string } };
-  readonly Deno?: unknown;
   readonly Worker?: unknown;
   readonly SharedArrayBuffer?: unknown;
   readonly crossOriginIsolated?: boolean;
@@ -34,7 +33,9 @@ export function threadSupport(): ThreadSupport {
           : 'this host has no SharedArrayBuffer',
     };
   }
-  if (g.process?.versions?.node !== undefined && g.Deno === undefined) return { ok: true, host: 'node', callerWaits: true, cores };
+  // Node, Bun and Deno 2 have node:worker_threads, whose workers can be unref'd: they never keep
+  // a process alive (a Deno Web Worker would).
+  if (g.process?.versions?.node !== undefined) return { ok: true, host: 'node', callerWaits: true, cores };
   if (typeof g.Worker !== 'function') return { ok: false, reason: 'this host has no Worker' };
   // Atomics.wait traps on a page's main thread: the caller spins there while the workers finish.
   return { ok: true, host: 'web', callerWaits: g.document === undefined, cores };
@@ -42,14 +43,14 @@ export function threadSupport(): ThreadSupport {
 
 /**
  * A Node built-in, imported at run time by a computed name, so that bundlers for the web (the
- * runtime is bundled for pages and workerd) leave it alone; only Node and Bun ever ask for one.
+ * runtime is bundled for pages and workerd) leave it alone; only Node, Bun and Deno ask for one.
  */
 function nodeBuiltin<T>(name: string): Promise<T> {
   const specifier = `node:${name}`;
   return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
 }
 
-/** The host's cores (Node: os.availableParallelism), for threads: 'auto'. */
+/** The host's cores (Node, Bun, Deno: os.availableParallelism), for threads: 'auto'. */
 export async function availableCores(support: ThreadSupport & { ok: true }): Promise<number> {
   if (support.host !== 'node') return support.cores;
   const os = await nodeBuiltin<typeof import('node:os')>('os');
