@@ -184,6 +184,10 @@ export interface Threading {
   readonly reason?: string;
 }
 
+/** Ends the workers of a threaded trainer that is collected without dispose(), so they do not pile up in a long-lived process. */
+// Absent in hosts without FinalizationRegistry (some workerd compatibility dates), which have no workers either.
+const abandonedPools = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<WorkerPool>((pool) => pool.stop()) : null;
+
 /** A compiled model, trained and run in float32 by its .wasm. */
 export class Trainer extends ModelRunner<Float32Array> {
   readonly manifest: Manifest;
@@ -215,6 +219,7 @@ export class Trainer extends ModelRunner<Float32Array> {
   attachThreads(pool: WorkerPool | null, threading: Threading): void {
     this.pool = pool;
     this.threadingState = threading;
+    if (pool) abandonedPools?.register(this, pool, this);
   }
 
   /**
@@ -224,6 +229,7 @@ export class Trainer extends ModelRunner<Float32Array> {
   dispose(): void {
     this.pool?.stop();
     this.pool = null;
+    abandonedPools?.unregister(this);
     if (this.threadingState.threads > 1) this.threadingState = { threads: 1, reason: 'the trainer was disposed' };
   }
 
