@@ -143,7 +143,8 @@ describe('the threaded build gives the bits of the single-threaded build', () =>
         else expect(run.published).toBe(0);
         expect(Buffer.from(run.bytes).equals(Buffer.from(single.bytes)), `${threads} threads against the single-threaded build`).toBe(true);
       }
-    });
+      // Two builds to compile and four trainers to start: a minute on a loaded 2-core machine.
+    }, 120_000);
   }
 });
 
