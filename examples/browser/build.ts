@@ -38,7 +38,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   console.log('built     examples/browser/build/nabla-runtime.js');
   const at = process.argv.indexOf('--serve');
   if (at >= 0) {
-    const served = await serveStatic(DEMO_DIR, Number(process.argv[at + 1] ?? 8080));
+    const served = await serveStatic(DEMO_DIR, Number(process.argv[at + 1] ?? 8080), { crossOriginIsolated: true });
     console.log(`serving   ${served.url}  (Ctrl-C to stop)`);
   }
 }

@@ -28,11 +28,11 @@ export interface Served {
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
 
 /**
- * Serves `root` on 127.0.0.1:`port` (0: any free port, see `url`), cross-origin isolated unless
- * `crossOriginIsolated: false`.
+ * Serves `root` on 127.0.0.1:`port` (0: any free port, see `url`); with `crossOriginIsolated`,
+ * with the headers that isolate its pages (the demo's server: threads).
  */
 export async function serveStatic(root: string, port = 0, options: { readonly crossOriginIsolated?: boolean } = {}): Promise<Served> {
-  const isolation = options.crossOriginIsolated === false ? {} : ISOLATION;
+  const isolation = options.crossOriginIsolated ? ISOLATION : {};
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));

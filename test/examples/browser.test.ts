@@ -30,7 +30,7 @@ describe.skipIf(skip)('the browser demo (examples/browser), in headless Chromium
   let served: Served;
   beforeAll(async () => {
     await buildDemo();
-    served = await serveStatic(DEMO_DIR);
+    served = await serveStatic(DEMO_DIR, 0, { crossOriginIsolated: true });
   });
   afterAll(() => served?.close());
 

@@ -77,7 +77,7 @@ export async function runWorkerd(dir: string): Promise<string> {
  * served cross-origin isolated (COOP/COEP) unless told otherwise.
  */
 export async function runChromium(dir: string, options: { readonly crossOriginIsolated?: boolean } = {}): Promise<string> {
-  const served = await serveStatic(dir, 0, options);
+  const served = await serveStatic(dir, 0, { crossOriginIsolated: options.crossOriginIsolated ?? true });
   try {
     return await withChromium(async (context) => {
       const page = await context.newPage();
