@@ -2,8 +2,8 @@
 // trainer (`?model=digits`, the dense network, or `?model=digits-cnn`, the convolutional one),
 // split the digits 80/20 with nabla's seeded shuffle, train epoch by epoch, and report the loss
 // and the test accuracy after each. While it trains it answers the page's predictions. It trains
-// on as many threads as the machine has where the page is cross-origin isolated (serve.ts sends
-// the headers), else on one, and tells the page which and why.
+// on as many threads as the machine has where the page is cross-origin isolated (`npm run
+// demo:browser` serves it with the headers), else on one, and tells the page which and why.
 import { loadTrainer, permutation, Rng } from './build/nabla-runtime.js';
 
 const EPOCHS = 30;
