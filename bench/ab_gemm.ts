@@ -1,7 +1,8 @@
 // Before and after a change to the GEMM generator, product by product in one process: the code
 // another git revision (default HEAD) emits for each matmul of the W1 layers and the W5 conv
-// layers, against the working tree's, compiled into one module and run in alternating rounds, so
-// a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
+// layers (each as in a model compiled at the batch it runs), against the working tree's,
+// compiled into one module and run in alternating rounds, so a burst of load from elsewhere on a
+// shared machine cancels out of each round's ratio.
 //
 //   npm run bench:ab:gemm -- [--base <rev>] [--only <label substring>] [--batches 1,8,64,256,2048] [--baseline]
 import { execFileSync } from 'node:child_process';
@@ -57,7 +58,7 @@ const chosen = cases.filter((c) => !values.only || values.only.split(',').some((
 
 const imports = Object.entries(kernelExports()).map(([file, names]) => `import { ${names.join(', ')} } from './${file}';`);
 const fn = (name: string, code: string): string => `export function ${name}(n: i32, reps: i32): void {\n  for (let r = 0; r < reps; r++) {\n${code}\n  }\n}`;
-const source = [...imports, ...chosen.flatMap((c, k) => [fn(`a${k}`, base.matmulCall(c.shapes, c.attrs)), fn(`b${k}`, matmulCall(c.shapes, c.attrs))])].join('\n');
+const source = [...imports, ...chosen.flatMap((c, k) => [fn(`a${k}`, base.matmulCall(c.shapes, c.attrs, c.batch)), fn(`b${k}`, matmulCall(c.shapes, c.attrs, c.batch))])].join('\n');
 const { binary } = await compileAssemblyScript(source, { memoryBase: GEMM_MEMORY_BASE, initialPages: GEMM_MEMORY_BASE / 65536 + 1, simd });
 const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (n: number, reps: number) => void> & { memory: WebAssembly.Memory };
 // Operands of moderate magnitude, so no denormals or overflow slow anything down.

@@ -33,11 +33,14 @@ export const PRODUCTS: readonly Product[] = [
 const operand = (id: number, shape: Dim[]): Node<'input'> => ({ id, op: 'input', inputs: [], attrs: { name: `x${id}`, shape, dtype: 'f32' }, shape, dtype: 'f32' });
 const product = (shape: Dim[], attrs: MatmulAttrs): Node<'matmul'> => ({ id: 2, op: 'matmul', inputs: [0, 1], attrs: { ...attrs }, shape, dtype: 'f32' });
 
-/** The AssemblyScript of one matmul at these operand shapes, as codegen emits it (operands at A and B, result at C). */
-export function matmulCall(shapes: readonly [Dim[], Dim[]], attrs: MatmulAttrs): string {
+/**
+ * The AssemblyScript of one matmul at these operand shapes, as codegen emits it (operands at A
+ * and B, result at C), for a model compiled at `batchSize` where given (else any batch).
+ */
+export function matmulCall(shapes: readonly [Dim[], Dim[]], attrs: MatmulAttrs, batchSize?: number): string {
   const inputs = shapes.map((shape, id) => operand(id, shape));
   const shape = matmul.shape(inputs.map((n) => ({ shape: n.shape, dtype: 'f32' })), attrs).shape;
-  return emitMatmul({ node: product([...shape], attrs), inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs, dim: (d) => (d === BATCH ? 'n' : String(d)) });
+  return emitMatmul({ node: product([...shape], attrs), inputs, out: String(C), ins: [String(A), String(B)], scratch: String(SCRATCH), attrs, dim: (d) => (d === BATCH ? 'n' : String(d)), ...(batchSize === undefined ? {} : { batchSize }) });
 }
 
 /** The W1 layers each product runs on: fan-in and units. */

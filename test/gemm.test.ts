@@ -87,3 +87,16 @@ describe('packed GEMM kernels', () => {
     await expectAgreement(spec, n);
   });
 });
+
+// A batch of at most 16 rows is a short K for the weight gradient: no K blocks (the batch's bound
+// fits one), and row blocks outside the column panels, so C is written row after row.
+describe('weight gradients over a short batch', () => {
+  const short = { ...spec, batchSize: 9 };
+  it('runs the weight gradient in one K block, row blocks outer', () => {
+    expect(gemmBlocking({ M: { expr: '29', value: 29 }, K: { expr: 'n', bound: short.batchSize }, bLayout: { kind: 'rows' } })).toEqual({ order: 'rows' });
+    expect(gemmBlocking({ M: { expr: '29', value: 29 }, K: { expr: 'n' }, bLayout: { kind: 'rows' } }).order).toBe('panels');
+  });
+  it.each([9, 6, 1])('gradients agree with the interpreter on %i rows', async (n) => {
+    await expectAgreement(short, n);
+  });
+});

@@ -83,7 +83,7 @@ function constantName(node: Node): string {
   return `constant_${bits.toString(16).padStart(8, '0')}`;
 }
 
-function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>, threaded: boolean): KernelCode {
+function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>, batchSize: number, threaded: boolean): KernelCode {
   const { graph } = program;
   const node = graph.nodes[kernel.out]!;
   const params = new KernelParams();
@@ -117,7 +117,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
     const work = threaded ? matmulWork(inputs, mm, mm.attrs, dim) : null;
     if (work !== null) parts = { work };
-    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch }, epilogue, work !== null);
+    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, work !== null);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
@@ -139,7 +139,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         break;
       }
       case 'generated':
-        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch })}`;
+        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, batchSize })}`;
         break;
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
@@ -177,7 +177,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const constantsRead = new Set<NodeId>();
   const table = new KernelTable();
-  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead, extras.threads !== undefined));
+  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead, B, extras.threads !== undefined));
   const calls = (wanted: readonly NodeId[]): string => table.run(schedule(program, wanted).map((k) => k.out));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
@@ -285,7 +285,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     ...constants,
     ...table.code(),
     ...(extras.threads ? ['', ...emitThreadedDispatch(table.partedFunctions(), extras.threads)] : []),
-    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim)),
+    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim, B)),
     ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
     '',
     ...entries,

@@ -70,7 +70,7 @@ function isCounter(graph: Graph, id: NodeId): boolean {
 }
 
 /** `fused<gemm>(n)`: the weight gradient's product, its epilogue the update, stored over the weights. */
-export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: FusedUpdate, dim: (d: Dim) => string): string {
+export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: FusedUpdate, dim: (d: Dim) => string, batchSize: number): string {
   const { graph } = program;
   const kernel = program.kernels.find((k) => k.out === fused.update)!;
   const g = graph.nodes[fused.gemm]!;
@@ -90,7 +90,7 @@ export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: Fused
   };
   const address = (i: NodeId): string => String(plan.offsets.get(i)!);
   const body = emitMatmul(
-    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: String(plan.scratch.get(g.id) ?? 0) },
+    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: String(plan.scratch.get(g.id) ?? 0), batchSize },
     epilogue,
   );
   return `// %${g.id} with the update %${fused.update} in its epilogue, over the weights %${fused.target} (train_step only)\nfunction fused${g.id}(n: i32): void {\n${body}\n}`;

@@ -15,7 +15,9 @@
 // loses its register allocation; docs/architecture.md, "GEMM", has the measurements).
 //
 // Around the micro-kernel, loops over K blocks and row blocks keep the B panel in L1 and a block
-// of A in L2 for the large products (gemmBlocking). X·Wᵀ on fewer than DIRECT_ROWS rows skips
+// of A in L2 for the large products (gemmBlocking; a batch dimension is blocked only where its
+// compiled bound may not fit). Panels are the outer loop, row blocks for a short K (the weight
+// gradient at a small batch: C written row after row). X·Wᵀ on fewer than DIRECT_ROWS rows skips
 // the packing and takes dot products of X's rows with W's rows in place (emitDirect).
 //
 // An epilogue adds a bias row and applies an activation before the store (forward fusion); with
@@ -26,6 +28,8 @@
 export interface GemmDim {
   readonly expr: string;
   readonly value?: number;
+  /** The largest value of a dimension known only at run time (the batch: the compiled batch size). */
+  readonly bound?: number;
 }
 
 export interface GemmEpilogue {
@@ -92,22 +96,33 @@ export function packedColumnsBytes(M: number, K: number): number {
 interface Blocking {
   readonly kc?: number;
   readonly mc?: number;
+  /**
+   * Which loop is outer: column panels (a B panel stays in L1 while the rows of A pass), or, for
+   * a short K, row blocks (C is then written row after row, and a row block's A stays in
+   * registers and L1 while all of B, a few rows, passes).
+   */
+  readonly order: 'panels' | 'rows';
 }
 
 /** Bytes of L1 the B panel and the A rows of one k block may fill, and of L2 one A block. */
 const L1_BLOCK_BYTES = 40 << 10;
 const L2_BLOCK_BYTES = 512 << 10;
+/** K up to which row blocks are the outer loop (the weight gradient at a small batch). */
+const SHORT_K = 16;
 
 export function gemmBlocking(s: Pick<GemmSpec, 'M' | 'K' | 'bLayout'>): Blocking {
   // Per step of k: a packed B panel reads 32 contiguous bytes; an in-place one 32 bytes of a
   // different line (64 bytes of cache); A 4 floats (in place: 4 rows' lines, 16 bytes a step).
   const perK = (s.bLayout.kind === 'packed' ? 32 : 64) + 16;
   const kc = Math.max(64, Math.floor(L1_BLOCK_BYTES / perK / 16) * 16);
-  const kBlocked = s.K.value === undefined || s.K.value > kc;
-  const span = kBlocked ? kc : s.K.value!;
+  // A run-time dimension is blocked unless its bound fits one block.
+  const most = (d: GemmDim): number => d.value ?? d.bound ?? Infinity;
+  const kBlocked = most(s.K) > kc;
+  const span = kBlocked ? kc : most(s.K);
   const mc = Math.max(16, Math.floor(L2_BLOCK_BYTES / (span * 4) / 16) * 16);
-  const mBlocked = s.M.value === undefined || s.M.value > mc;
-  return { ...(kBlocked ? { kc } : {}), ...(mBlocked ? { mc } : {}) };
+  const mBlocked = most(s.M) > mc;
+  const order = most(s.K) <= SHORT_K ? 'rows' : 'panels';
+  return { ...(kBlocked ? { kc } : {}), ...(mBlocked ? { mc } : {}), order };
 }
 
 /** One MR×(4·vectors) block: accumulate over k (a k block), then epilogue and store `width` columns. */
@@ -117,21 +132,49 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
   const R = [...Array(rows).keys()];
   const V = [...Array(vectors).keys()];
   const offset = (r: number, v: number): number => r * s.N * 4 + v * 16;
+  // One step of k into the accumulators `into`, from k `at` steps ahead of ap and bp; the first
+  // step of an unblocked K declares them with its products (K, a batch or a width, is never 0).
+  const step = (into: (r: number, v: number) => string, at: number, tag: string, first = false): void => {
+    const pad = first ? '' : '  ';
+    for (const v of V) lines.push(`${pad}const b${tag}${v} = v128.load(bp, ${at * bK + v * 16});`);
+    for (const r of R) {
+      lines.push(`${pad}const x${tag}${r} = v128.load32_splat(ap, ${at * s.aK + r * s.aRow});`);
+      for (const v of V) lines.push(first ? `let ${into(r, v)} = f32x4.mul(x${tag}${r}, b${tag}${v});` : `${pad}${into(r, v)} = madd(x${tag}${r}, b${tag}${v}, ${into(r, v)});`);
+    }
+  };
+  const split = rows * vectors <= 2;
+  lines.push(`let ap = aBase; let bp = bBase;`);
   // A later k block adds to what the earlier ones stored, the first to nothing: C masked by
   // `later` (all ones after the first block), which costs less than a branch on a short block
   // (lanes past a narrow panel's columns are read from in-bounds memory and never stored back).
   if (kBlocked) for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = v128.and(v128.load(cBase, ${offset(r, v)}), later);`);
-  else for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
-  lines.push(`let ap = aBase; let bp = bBase;`);
-  lines.push(kBlocked ? `const aEnd = aBase + kLen * ${s.aK};` : `const aEnd = aBase + <usize>${s.K.expr} * ${s.aK};`);
-  lines.push(`while (ap < aEnd) {`);
-  for (const v of V) lines.push(`  const b${v} = v128.load(bp, ${v * 16});`);
-  for (const r of R) {
-    lines.push(`  const x${r} = v128.load32_splat(ap, ${r * s.aRow});`);
-    for (const v of V) lines.push(`  ${acc(r, v)} = madd(x${r}, b${v}, ${acc(r, v)});`);
+  else if (split) for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.splat(0);`);
+  else {
+    step(acc, 0, 'f', true);
+    lines.push(`ap += ${s.aK}; bp += ${bK};`);
   }
-  lines.push(`  ap += ${s.aK}; bp += ${bK};`);
-  lines.push(`}`);
+  lines.push(kBlocked ? `const aEnd = aBase + kLen * ${s.aK};` : `const aEnd = aBase + <usize>${s.K.expr} * ${s.aK};`);
+  // A block of one or two accumulators (one row of a panel) would wait on its one or two
+  // multiply-add chains: it takes k two steps at a time into two sets, added at the end (with four,
+  // the 2-row tail, measured ×1.06 slower so: bench:ab:gemm, W1's 128→10 weight gradient).
+  if (split) {
+    const odd = (r: number, v: number): string => `d${r}_${v}`;
+    for (const r of R) for (const v of V) lines.push(`let ${odd(r, v)} = f32x4.splat(0);`);
+    lines.push(`while (ap + ${s.aK} < aEnd) {`);
+    step(acc, 0, '');
+    step(odd, 1, 'o');
+    lines.push(`  ap += ${2 * s.aK}; bp += ${2 * bK};`);
+    lines.push(`}`);
+    lines.push(`if (ap < aEnd) {`);
+    step(acc, 0, '');
+    lines.push(`}`);
+    for (const r of R) for (const v of V) lines.push(`${acc(r, v)} = f32x4.add(${acc(r, v)}, ${odd(r, v)});`);
+  } else {
+    lines.push(`while (ap < aEnd) {`);
+    step(acc, 0, '');
+    lines.push(`  ap += ${s.aK}; bp += ${bK};`);
+    lines.push(`}`);
+  }
   const stores = (ep: GemmEpilogue | undefined): string[] => {
     const out: string[] = [...(ep?.setup ?? [])];
     if (ep?.combine && kBlocked) throw new Error('internal: a combining GEMM epilogue with K in blocks');
@@ -176,43 +219,32 @@ function aRowBase(s: GemmSpec, kBlocked: boolean): string {
   return s.aPacked ? `${s.aPacked.scratch} + <usize>(i >> 2) * (<usize>${s.K.expr} << 4) + (<usize>(i & 3) << 2)${k0}` : `${s.a} + <usize>i * ${s.aRow}${k0}`;
 }
 
+/** A loop over row blocks or column panels: lines before and after the code of one block. */
+interface Loop {
+  readonly open: readonly string[];
+  readonly close: readonly string[];
+}
+
 /**
- * Row blocks for one panel: MR rows while they fit, then the 2/1 tail (only those a known M
- * needs), over rows [i0, iEnd) where rows are blocked, else over all M.
+ * The row blocks: MR rows while they fit, then the 2/1 tail (only those a known M needs), over
+ * rows [i0, iEnd) where rows are blocked, else over all M. `i` is declared by `init`.
  */
-function rowBlocks(s: GemmSpec, vectors: number, width: number, bK: number, blocking: Blocking): string[] {
-  const kBlocked = blocking.kc !== undefined;
+function rowLoops(s: GemmSpec, blocking: Blocking): { readonly init: string; readonly loops: readonly (Loop & { readonly rows: number })[] } {
   const mBlocked = blocking.mc !== undefined;
   const end = mBlocked ? 'iEnd' : s.M.expr;
-  const lines: string[] = [mBlocked ? `    let i = i0;` : `    let i = 0;`];
-  const rowStep = (rows: number, indent: string): void => {
-    lines.push(`${indent}{`);
-    lines.push(`${indent}  const aBase = ${aRowBase(s, kBlocked)}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`);
-    lines.push(...block(s, rows, vectors, width, bK, kBlocked, `${indent}  `));
-    lines.push(`${indent}}`);
-    lines.push(`${indent}i += ${rows};`);
-  };
+  const loops: (Loop & { rows: number })[] = [];
+  const next = (rows: number): string[] => [`  i += ${rows};`, `}`];
   // A known M fixes its tail at compile time, unless rows are blocked (then only the last block has it).
   const M = mBlocked ? undefined : s.M.value;
   const full = M === undefined ? undefined : Math.floor(M / MR) * MR;
-  if (full === undefined || full > 0) {
-    lines.push(`    for (; i + ${MR} <= ${end};) {`);
-    rowStep(MR, '      ');
-    lines.push(`    }`);
-  }
+  if (full === undefined || full > 0) loops.push({ rows: MR, open: [`for (; i + ${MR} <= ${end};) {`], close: next(MR) });
   let left = M === undefined ? undefined : M - (full ?? 0);
   for (const rows of [4, 2, 1].filter((r) => r < MR)) {
     if (left !== undefined && left < rows) continue;
-    if (left !== undefined) {
-      rowStep(rows, '    ');
-      left -= rows;
-    } else {
-      lines.push(`    if (i + ${rows} <= ${end}) {`);
-      rowStep(rows, '      ');
-      lines.push(`    }`);
-    }
+    if (left !== undefined) left -= rows;
+    loops.push({ rows, open: [left !== undefined ? `{` : `if (i + ${rows} <= ${end}) {`], close: next(rows) });
   }
-  return lines;
+  return { init: mBlocked ? `let i = i0;` : `let i = 0;`, loops };
 }
 
 /**
@@ -304,7 +336,7 @@ function emitBlocked(s: GemmSpec): string[] {
   // A combining epilogue reads what C holds, so C never holds partial sums: K in one block
   // (it is used where K, a batch, is small: codegen/fused_update.ts).
   const cached = gemmBlocking(s);
-  const blocking: Blocking = s.epilogue?.combine ? (cached.mc === undefined ? {} : { mc: cached.mc }) : cached;
+  const blocking: Blocking = s.epilogue?.combine ? { order: cached.order, ...(cached.mc === undefined ? {} : { mc: cached.mc }) } : cached;
   if (s.aPacked && !s.split) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
   let panelBase: (j: string) => string;
   let bK: number;
@@ -333,19 +365,29 @@ function emitBlocked(s: GemmSpec): string[] {
     lines.push(`  const iEnd = min(i0 + ${blocking.mc}, ${s.M.expr});`);
   }
   // Panel widths: full 8s, then the remainder as one 8- or 4-wide panel with partial stores.
+  // A packed panel is always 8 wide (zero padded); an in-place one reads 4 or 8 lanes.
   const fullPanels = Math.floor(s.N / NR);
   const rem = s.N - fullPanels * NR;
-  const panel = (vectors: number, width: number, j: string, loop: boolean): void => {
-    if (s.split) lines.push(loop ? `  for (let j = jFrom; j < min(jTo, ${fullPanels * NR}); j += ${NR}) {` : `  if (jTo > ${fullPanels * NR}) {`);
-    else lines.push(loop ? `  for (let j = 0; j < ${fullPanels * NR}; j += ${NR}) {` : `  {`);
-    if (!loop) lines.push(`    const j = ${j};`);
-    lines.push(`    const bBase = ${panelBase('j')}${k0};`);
-    lines.push(...rowBlocks(s, vectors, width, bK, blocking));
-    lines.push(`  }`);
-  };
-  if (fullPanels > 0) panel(NR / 4, NR, '0', true);
-  // A packed panel is always 8 wide (zero padded); an in-place one reads 4 or 8 lanes.
-  if (rem > 0) panel(s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), rem, String(fullPanels * NR), false);
+  const panels: (Loop & { readonly vectors: number; readonly width: number })[] = [];
+  const bBase = `  const bBase = ${panelBase('j')}${k0};`;
+  // Split: this part's panels only, [jFrom, jTo) (splitPrologue).
+  const fullOpen = s.split ? `for (let j = jFrom; j < min(jTo, ${fullPanels * NR}); j += ${NR}) {` : `for (let j = 0; j < ${fullPanels * NR}; j += ${NR}) {`;
+  const remOpen = s.split ? `if (jTo > ${fullPanels * NR}) {` : `{`;
+  if (fullPanels > 0) panels.push({ vectors: NR / 4, width: NR, open: [fullOpen, bBase], close: [`}`] });
+  if (rem > 0) panels.push({ vectors: s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), width: rem, open: [remOpen, `  const j = ${fullPanels * NR};`, bBase], close: [`}`] });
+  const rows = rowLoops(s, blocking);
+  const code = (r: number, p: { readonly vectors: number; readonly width: number }): string[] => [
+    `{`,
+    `  const aBase = ${aRowBase(s, kBlocked)}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`,
+    ...block(s, r, p.vectors, p.width, bK, kBlocked, '  '),
+    `}`,
+  ];
+  const indent = (ls: readonly string[]): string[] => ls.map((l) => `  ${l}`);
+  const nest =
+    blocking.order === 'rows'
+      ? [rows.init, ...rows.loops.flatMap((r) => [...r.open, ...indent(panels.flatMap((p) => [...p.open, ...indent(code(r.rows, p)), ...p.close])), ...r.close])]
+      : panels.flatMap((p) => [...p.open, `  ${rows.init}`, ...indent(rows.loops.flatMap((r) => [...r.open, ...indent(code(r.rows, p)), ...r.close])), ...p.close]);
+  lines.push(...indent(nest));
   if (blocking.mc !== undefined) lines.push(`  }`);
   if (kBlocked) lines.push(`  }`);
   return lines;

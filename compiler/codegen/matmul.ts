@@ -19,6 +19,11 @@ function known(axes: Axes): number | undefined {
   return size;
 }
 
+/** The largest size of a product of axes: the batch at its compiled size. */
+function bound(axes: Axes, batchSize: number): number {
+  return axes.reduce<number>((size, d) => size * (d === BATCH ? batchSize : d), 1);
+}
+
 /** A product of axes as an i32 expression: one axis as `dim` writes it, else n times the compiled rest. */
 function axesExpr(axes: Axes, dim: (d: Dim) => string): string {
   if (axes.length === 1) return dim(axes[0]!);
@@ -31,12 +36,12 @@ function axesExpr(axes: Axes, dim: (d: Dim) => string): string {
  * The product's code; an epilogue (bias, activation) is only possible where the GEMM generator runs
  * it. `split`: the code of one part of the product (GemmSpec.split), where the generator runs it.
  */
-export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue, split = false): string {
+export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch, batchSize }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue, split = false): string {
   const plan = gemmPlan(inputs, node, attrs);
   if (plan) {
     return emitGemm({
       ...(split ? { split } : {}),
-      ...plan(dim),
+      ...plan(dim, batchSize),
       c: out,
       a: ins[0]!,
       b: ins[1]!,
@@ -69,14 +74,15 @@ type GemmShape = Pick<GemmSpec, 'M' | 'K' | 'N' | 'aRow' | 'aK'>;
  * How the packed GEMM generator reaches this product's operands, or null where a stride would
  * depend on the batch (then the simple kernels of assembly/kernels.ts run it).
  */
-function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((dim: (d: Dim) => string) => GemmShape) & { packed: 'a' | 'b' | null }) | null {
+function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((dim: (d: Dim) => string, batchSize?: number) => GemmShape) & { packed: 'a' | 'b' | null }) | null {
   const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
   const n = known(node.shape.slice(-1));
-  const gd = (axes: Axes, dim: (d: Dim) => string): GemmDim => {
+  const gd = (axes: Axes, dim: (d: Dim) => string, batchSize?: number): GemmDim => {
     const value = known(axes);
-    return value === undefined ? { expr: axesExpr(axes, dim) } : { expr: axesExpr(axes, dim), value };
+    if (value !== undefined) return { expr: axesExpr(axes, dim), value };
+    return batchSize === undefined ? { expr: axesExpr(axes, dim) } : { expr: axesExpr(axes, dim), bound: bound(axes, batchSize) };
   };
-  const shape = (aRow: number, aK: number) => (dim: (d: Dim) => string): GemmShape => ({ M: gd(m, dim), K: gd(k, dim), N: n!, aRow, aK });
+  const shape = (aRow: number, aK: number) => (dim: (d: Dim) => string, batchSize?: number): GemmShape => ({ M: gd(m, dim, batchSize), K: gd(k, dim, batchSize), N: n!, aRow, aK });
   if (n === undefined) return null;
   const kSize = known(k);
   // X·Wᵀ packs W into 8-column panels; dYᵀ·X packs dY into 4-column panels (then rows of a
@@ -91,8 +97,7 @@ function gemmPlan(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): (((d
 export function matmulScratchBytes(node: Node, inputs: readonly Node[], attrs: MatmulAttrs, batchSize: number): number {
   const plan = gemmPlan(inputs, node, attrs);
   const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
-  const bound = (axes: Axes): number => axes.reduce<number>((size, d) => size * (d === BATCH ? batchSize : d), 1);
-  if (plan?.packed === 'b') return packedBytes(bound(node.shape.slice(-1)), bound(k));
-  if (plan?.packed === 'a') return packedColumnsBytes(bound(m), bound(k));
+  if (plan?.packed === 'b') return packedBytes(bound(node.shape.slice(-1), batchSize), bound(k, batchSize));
+  if (plan?.packed === 'a') return packedColumnsBytes(bound(m, batchSize), bound(k, batchSize));
   return 0;
 }

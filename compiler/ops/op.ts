@@ -40,6 +40,8 @@ export interface EmitArgs<A> {
   readonly dim: (d: Dim) => string;
   /** Byte address of the node's scratch buffer, when its template asks for one. */
   readonly scratch?: string;
+  /** The compiled batch size: the largest value `n` takes. */
+  readonly batchSize?: number;
 }
 
 /**
