@@ -2,6 +2,7 @@
 // merging heads) and the row softmax with its optional causal mask (compiler/ops/batch_matmul.ts,
 // transpose.ts, softmax.ts).
 import { mm_nn, mm_nt, mm_tn, mm_tt } from './kernels';
+import { madd } from './madd';
 import { nabla_exp4 } from './simd_math';
 
 @inline
@@ -9,18 +10,165 @@ function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
 }
 
-/** C[t] = op(A[t]) · op(B[t]) for t < count; op(A) is [M, K], op(B) is [K, N]. */
+/**
+ * C[t] = op(A[t]) · op(B[t]) for t < count; op(A) is [M, K], op(B) is [K, N]. Attention's matrices
+ * (a context by a head width: 16 × 16 in examples/words) are too small for the per-element dot
+ * products of mm_nt or the row axpys of mm_nn to keep the vector units busy, so where N is a
+ * multiple of 4 (and K too when B is transposed) a block of C is held in registers instead.
+ */
 export function batched_mm(c: usize, a: usize, b: usize, count: i32, M: i32, K: i32, N: i32, transA: i32, transB: i32): void {
+  const blocked = (N & 3) == 0 && (!transB || (K & 3) == 0) && !(transA && transB);
+  // op(A)[i, p] = A[i·ai + p·ap].
+  const ai = transA ? 1 : K;
+  const ap = transA ? M : 1;
   for (let t = 0; t < count; t++) {
     const ct = at(c, t * M * N);
     const at_ = at(a, t * M * K);
     const bt = at(b, t * K * N);
-    if (transA) {
+    if (blocked) {
+      if (transB) mm_blocks_bt(ct, at_, bt, M, K, N);
+      else mm_blocks(ct, at_, bt, M, K, N, ai, ap);
+    } else if (transA) {
       if (transB) mm_tt(ct, at_, bt, M, K, N);
       else mm_tn(ct, at_, bt, M, K, N);
     } else if (transB) mm_nt(ct, at_, bt, M, K, N);
     else mm_nn(ct, at_, bt, M, K, N);
   }
+}
+
+/**
+ * C[M, N] = op(A) · B with B [K, N] row-major, N a multiple of 4: C in blocks of four rows by eight
+ * columns (four in the last block where N is not a multiple of 8), one accumulator per row and four
+ * columns, each step of K one row of B times four elements of op(A) (op(A)[i, p] = A[i·ai + p·ap]).
+ * The last block of rows may be short: rows past M repeat row M − 1 and are not stored.
+ */
+function mm_blocks(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ai: i32, ap: i32): void {
+  const rowStep = <usize>ai << 2;
+  const kStep = <usize>ap << 2;
+  const bStep = <usize>N << 2;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    for (let i = 0; i < M; i += 4) {
+      const r1 = <usize>(min(i + 1, M - 1) - i) * rowStep;
+      const r2 = <usize>(min(i + 2, M - 1) - i) * rowStep;
+      const r3 = <usize>(min(i + 3, M - 1) - i) * rowStep;
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let c2 = f32x4.splat(0);
+      let c3 = f32x4.splat(0);
+      let d0 = f32x4.splat(0);
+      let d1 = f32x4.splat(0);
+      let d2 = f32x4.splat(0);
+      let d3 = f32x4.splat(0);
+      let pa = at(a, i * ai);
+      let pb = at(b, j);
+      for (let p = 0; p < K; p++) {
+        const bp = v128.load(pb);
+        const bq = v128.load(pb, 16);
+        let x = v128.load32_splat(pa);
+        c0 = madd(x, bp, c0);
+        d0 = madd(x, bq, d0);
+        x = v128.load32_splat(pa + r1);
+        c1 = madd(x, bp, c1);
+        d1 = madd(x, bq, d1);
+        x = v128.load32_splat(pa + r2);
+        c2 = madd(x, bp, c2);
+        d2 = madd(x, bq, d2);
+        x = v128.load32_splat(pa + r3);
+        c3 = madd(x, bp, c3);
+        d3 = madd(x, bq, d3);
+        pa += kStep;
+        pb += bStep;
+      }
+      storeRows(c, i, j, M, N, c0, c1, c2, c3);
+      storeRows(c, i, j + 4, M, N, d0, d1, d2, d3);
+    }
+  }
+  for (; j < N; j += 4) {
+    for (let i = 0; i < M; i += 4) {
+      const r1 = <usize>(min(i + 1, M - 1) - i) * rowStep;
+      const r2 = <usize>(min(i + 2, M - 1) - i) * rowStep;
+      const r3 = <usize>(min(i + 3, M - 1) - i) * rowStep;
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let c2 = f32x4.splat(0);
+      let c3 = f32x4.splat(0);
+      let pa = at(a, i * ai);
+      let pb = at(b, j);
+      for (let p = 0; p < K; p++) {
+        const bp = v128.load(pb);
+        c0 = madd(v128.load32_splat(pa), bp, c0);
+        c1 = madd(v128.load32_splat(pa + r1), bp, c1);
+        c2 = madd(v128.load32_splat(pa + r2), bp, c2);
+        c3 = madd(v128.load32_splat(pa + r3), bp, c3);
+        pa += kStep;
+        pb += bStep;
+      }
+      storeRows(c, i, j, M, N, c0, c1, c2, c3);
+    }
+  }
+}
+
+/** Rows i..i+3 of a block of C at column j, those below M. */
+@inline
+function storeRows(c: usize, i: i32, j: i32, M: i32, N: i32, c0: v128, c1: v128, c2: v128, c3: v128): void {
+  v128.store(at(c, i * N + j), c0);
+  if (i + 1 < M) v128.store(at(c, (i + 1) * N + j), c1);
+  if (i + 2 < M) v128.store(at(c, (i + 2) * N + j), c2);
+  if (i + 3 < M) v128.store(at(c, (i + 3) * N + j), c3);
+}
+
+/**
+ * C[M, N] = A · Bᵀ with A [M, K] and B [N, K], N and K multiples of 4 (Q·Kᵀ): two rows of A against
+ * four rows of B, eight dot products accumulated four lanes at a time along K, each four summed
+ * across lanes once at the end into one vector of C.
+ */
+function mm_blocks_bt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
+  const bRow = <usize>K << 2;
+  for (let j = 0; j < N; j += 4) {
+    for (let i = 0; i < M; i += 2) {
+      const i1 = min(i + 1, M - 1);
+      let s0 = f32x4.splat(0);
+      let s1 = f32x4.splat(0);
+      let s2 = f32x4.splat(0);
+      let s3 = f32x4.splat(0);
+      let t0 = f32x4.splat(0);
+      let t1 = f32x4.splat(0);
+      let t2 = f32x4.splat(0);
+      let t3 = f32x4.splat(0);
+      let pa = at(a, i * K);
+      const second = <usize>(i1 - i) * bRow;
+      let pb = at(b, j * K);
+      for (let p = 0; p < K; p += 4) {
+        const x = v128.load(pa);
+        const y = v128.load(pa + second);
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb + bRow);
+        const b2 = v128.load(pb + 2 * bRow);
+        const b3 = v128.load(pb + 3 * bRow);
+        s0 = madd(x, b0, s0);
+        s1 = madd(x, b1, s1);
+        s2 = madd(x, b2, s2);
+        s3 = madd(x, b3, s3);
+        t0 = madd(y, b0, t0);
+        t1 = madd(y, b1, t1);
+        t2 = madd(y, b2, t2);
+        t3 = madd(y, b3, t3);
+        pa += 16;
+        pb += 16;
+      }
+      v128.store(at(c, i * N + j), lanesSummed(s0, s1, s2, s3));
+      if (i + 1 < M) v128.store(at(c, (i + 1) * N + j), lanesSummed(t0, t1, t2, t3));
+    }
+  }
+}
+
+/** [Σ lanes of s0, Σ s1, Σ s2, Σ s3]. */
+@inline
+function lanesSummed(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const u = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 1, 5), v128.shuffle<f32>(s0, s1, 2, 6, 3, 7));
+  const v = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 1, 5), v128.shuffle<f32>(s2, s3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(u, v, 0, 1, 4, 5), v128.shuffle<f32>(u, v, 2, 3, 6, 7));
 }
 
 /**

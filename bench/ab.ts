@@ -3,7 +3,7 @@
 // trainers run the same spec, data and SIMD flavour; rounds alternate between them (pairedRounds),
 // so a burst of load from elsewhere on a shared machine cancels out of each round's ratio.
 //
-//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64,W1/1] [--baseline] [--activation elu] [--checked]
+//   npm run bench:ab -- [--base <rev>] [--only W2,W1/64,W1/1,W7] [--baseline] [--activation elu] [--checked]
 //
 // --activation swaps every hidden layer's activation (any the spec accepts: sigmoid, elu, gelu,
 // swish, ...), to measure a change to an activation on the benchmark's shapes.
@@ -19,6 +19,7 @@ import { compileToWasm } from '../compiler/compile.ts';
 import { fedInstance, relaxedBuild } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
+import { fedW7Instance, W7, w7Spec } from './transformer.ts';
 import { nablaSpec, workloadNamed, WORKLOADS, type Workload } from './workloads.ts';
 
 const { values } = parseArgs({
@@ -50,17 +51,25 @@ function spec(w: Workload): unknown {
 }
 if (values.activation) console.log(`hidden layers: ${values.activation}`);
 
-// --only also takes W1 at any batch (W1/1, W1/2048...).
-const chosen = only ? only.map((name) => workloadNamed(name) ?? fail(`unknown workload ${name}`)) : WORKLOADS;
+// --only also takes W1 at any batch (W1/1, W1/2048...) and W7 (the transformer, bench/transformer.ts).
+interface Chosen {
+  readonly name: string;
+  readonly batch: number;
+  readonly spec: () => unknown;
+  readonly feed: (module: WebAssembly.Module) => ReturnType<typeof fedInstance>;
+}
+const asChosen = (w: Workload): Chosen => ({ name: w.name, batch: w.batch, spec: () => spec(w), feed: (m) => fedInstance(m, w) });
+const w7: Chosen = { name: W7.name, batch: W7.batch, spec: w7Spec, feed: fedW7Instance };
+const chosen = only ? only.map((name) => (name === W7.name ? w7 : asChosen(workloadNamed(name) ?? fail(`unknown workload ${name}`)))) : WORKLOADS.map(asChosen);
 function fail(message: string): never {
   throw new Error(message);
 }
 for (const w of chosen) {
   const trainer = async (compile: typeof compileToWasm) => {
-    const module = await WebAssembly.compile((await compile(spec(w))).wasm);
+    const module = await WebAssembly.compile((await compile(w.spec())).wasm);
     const built = useRelaxed ? await relaxedBuild(module) : module;
     if (!built) throw new Error('internal: the relaxed build did not validate');
-    return fedInstance(built, w);
+    return w.feed(built);
   };
   const a = await trainer(base.compileToWasm);
   const b = await trainer(compileToWasm);

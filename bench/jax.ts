@@ -43,13 +43,28 @@ export async function jaxTrainer(w: Workload): Promise<{ step: () => number; dev
   await initJax();
   const { x, labels, outputs } = syntheticBatch(w);
   // jax's convolutions are NCHW with kernels [out, in, kh, kw]: the images are transposed once, outside the step.
-  const xA = w.image ? np.array(x, { shape: [w.batch, ...w.image.shape] }).transpose([0, 3, 1, 2]) : np.array(x, { shape: [w.batch, w.inputs] });
+  const xA = w.image
+    ? np.array(x, { shape: [w.batch, ...w.image.shape] }).transpose([0, 3, 1, 2])
+    : w.lstm
+      ? np.array(x, { shape: [w.batch, w.lstm.steps, w.lstm.features] })
+      : np.array(x, { shape: [w.batch, w.inputs] });
   const yA = labels instanceof Int32Array ? nn.oneHot(np.array(labels, { dtype: np.int32 }), outputs) : np.array(labels, { shape: [w.batch, outputs] });
   const { convs, flat } = convGeometry(w);
   const kernels: Params = convs.map((c) => {
     const limit = Math.sqrt(6 / (c.kernel * c.kernel * (c.input[2] + c.output[2])));
     return { w: random.uniform(random.key(100 + c.index), [c.output[2], c.input[2], c.kernel, c.kernel], { minval: -limit, maxval: limit }), b: np.zeros([c.output[2], 1, 1]) };
   });
+  // The LSTM as nabla's layer computes it: kernels [in, 4·units] glorot_uniform (as tfjs's bench),
+  // gates i, f, g, o, PyTorch's two biases (input and recurrent, zero); held in the first list
+  // beside the conv kernels (W6 has none).
+  if (w.lstm) {
+    const { features, units } = w.lstm;
+    const uniform = (key: number, shape: number[], fanIn: number, fanOut: number) => {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      return random.uniform(random.key(key), shape, { minval: -limit, maxval: limit });
+    };
+    kernels.push({ w: uniform(50, [features, 4 * units], features, 4 * units), b: np.zeros([4 * units]) }, { w: uniform(51, [units, 4 * units], units, 4 * units), b: np.zeros([4 * units]) });
+  }
   let width = flat;
   const params: Params = w.layers.map((l, i) => {
     const limit = Math.sqrt(6 / (width + l.units));
@@ -61,6 +76,7 @@ export async function jaxTrainer(w: Workload): Promise<{ step: () => number; dev
   // once, or `.ref` first.
   // Conv stages (relu) and 2×2 max pools (a reshape and a max over the window axes), then flatten.
   const front = (k: Params, xs: np.Array): np.Array => {
+    if (w.lstm) return lstmLastState(w.lstm, w.batch, k, xs);
     if (!w.image) return xs;
     let image = xs;
     let [h, wd, c] = w.image.shape;
@@ -108,6 +124,33 @@ export async function jaxTrainer(w: Workload): Promise<{ step: () => number; dev
       trainStep.dispose();
     },
   };
+}
+
+/**
+ * The last hidden state of an LSTM over xs [batch, steps, features]: every step's input projection
+ * in one product, then per step the recurrent product and the gates (i, f, g, o), as tfjs's bench
+ * compute it (h = 0 before the first step, so there only the biases). `k`: [input kernel, its
+ * bias], [recurrent kernel, its bias].
+ */
+function lstmLastState(lstm: { readonly steps: number; readonly features: number; readonly units: number }, batch: number, k: Params, xs: np.Array): np.Array {
+  const { steps, features, units } = lstm;
+  const [input, recurrent] = k as [Params[number], Params[number]];
+  const projected = np.matmul(xs.transpose([1, 0, 2]).reshape([steps * batch, features]), input.w).add(input.b).reshape([steps, batch, 4 * units]);
+  const perStep = np.split(projected, steps, 0) as np.Array[];
+  let h: np.Array | undefined;
+  let c: np.Array | undefined;
+  perStep.forEach((step, t) => {
+    const xp = step.reshape([batch, 4 * units]);
+    const last = t + 1 === steps;
+    const bias = last ? recurrent.b : recurrent.b.ref;
+    const z = h ? xp.add(np.matmul(h, last ? recurrent.w : recurrent.w.ref).add(bias)) : xp.add(bias);
+    const [i, f, g, o] = np.split(z, 4, 1) as [np.Array, np.Array, np.Array, np.Array];
+    const ig = nn.sigmoid(i).mul(np.tanh(g));
+    c = c ? nn.sigmoid(f).mul(c).add(ig) : (f.dispose(), ig);
+    h = nn.sigmoid(o).mul(np.tanh(c.ref));
+  });
+  c!.dispose();
+  return h!;
 }
 
 /** Median ms per step; `first` and `loss` are the losses of the first and last steps run. */

@@ -109,8 +109,7 @@ for (const w of workloads) {
   const cpuMs = values['no-tfjs'] ? undefined : (await benchTfjs(w, 'cpu', budget / 2, w.image !== undefined)).ms;
   if (cpuMs !== undefined && w.image) notes.push(`tfjs-cpu ${w.name}: one step timed after one warm-up step (${(cpuMs / 1000).toFixed(1)} s)`);
   let jax: number | undefined;
-  if (!jaxSkipped && w.lstm) notes.push(`jax-js ${w.name}: the recurrent workload is not written for jax-js`);
-  if (!jaxSkipped && !w.lstm) {
+  if (!jaxSkipped) {
     const r = await benchJax(w, budget);
     if (r.device !== jaxDevice) throw new Error(`jax-js ${w.name}: ran on ${r.device}, not ${jaxDevice}`);
     jax = r.ms;

@@ -1,9 +1,9 @@
 // W7: the 2-block causal transformer of examples/words (27 token ids, context 16, width 64, 4 heads,
-// MLP 128, pre-norm, exact gelu; layer norm, flatten and a softmax over 27), batch 32, SGD 0.01,
-// on every system: nabla's compiled trainer (its own spec), TensorFlow.js (wasm, cpu) and jax-js
-// written as their users write a transformer step. The same synthetic ids and next-token labels
-// (seeded) for all; tfjs and jax-js take the ids one-hot (a [32·16, 27] product with the
-// embedding table) where nabla gathers rows.
+// MLP 128, pre-norm, exact gelu; layer norm and a softmax over 27 at every position, the loss the
+// mean over the 32·16 positions), batch 32, SGD 0.01, on every system: nabla's compiled trainer
+// (its own spec), TensorFlow.js (wasm, cpu) and jax-js written as their users write a transformer
+// step. The same synthetic ids and next-token labels (seeded) for all; tfjs and jax-js take the ids
+// one-hot (a [32·16, 27] product with the embedding table) where nabla gathers rows.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { jit, nn, numpy as np, random, tree, valueAndGrad } from '@jax-js/jax';
@@ -26,10 +26,10 @@ export function w7Spec(): Record<string, unknown> {
   return { ...spec, name: 'W7', batchSize: B, optimizer: { type: 'sgd', learningRate: W7.learningRate } };
 }
 
-/** Seeded ids [B, T] and labels [B]. */
+/** Seeded ids [B, T] and labels [B, T] (a next id at every position). */
 export function w7Batch(): { ids: Int32Array; labels: Int32Array } {
   const rng = new Rng(7);
-  return { ids: Int32Array.from({ length: B * T }, () => rng.below(V)), labels: Int32Array.from({ length: B }, () => rng.below(V)) };
+  return { ids: Int32Array.from({ length: B * T }, () => rng.below(V)), labels: Int32Array.from({ length: B * T }, () => rng.below(V)) };
 }
 
 /** FLOPs of one step's matrix products (forward + both gradients; attention's products included). */
@@ -39,16 +39,22 @@ export function w7Flops(): number {
   return 3 * (L * perBlock + 2 * B * T * E * V);
 }
 
+/** An instance of a compiled W7 trainer, initialised from its seed, its input and label buffers holding w7Batch(). */
+export async function fedW7Instance(module: WebAssembly.Module): Promise<StepExports> {
+  const manifest = readManifest(module);
+  const exports = (await WebAssembly.instantiate(module, {})).exports as unknown as StepExports;
+  exports.init(manifest.seed);
+  const { ids, labels } = w7Batch();
+  new Int32Array(exports.memory.buffer, manifest.buffers.input.offset, ids.length).set(ids);
+  new Int32Array(exports.memory.buffer, manifest.buffers.labels.offset, labels.length).set(labels);
+  return exports;
+}
+
 export async function benchNablaW7(budgetMs: number): Promise<{ ms: { baseline: number; relaxed?: number }; compileMs: number; wasmBytes: number }> {
   const compiled = await compileToWasm(w7Spec());
   const module = await WebAssembly.compile(compiled.wasm);
   const time = async (m: WebAssembly.Module): Promise<number> => {
-    const manifest = readManifest(m);
-    const exports = (await WebAssembly.instantiate(m, {})).exports as unknown as StepExports;
-    exports.init(manifest.seed);
-    const { ids, labels } = w7Batch();
-    new Int32Array(exports.memory.buffer, manifest.buffers.input.offset, ids.length).set(ids);
-    new Int32Array(exports.memory.buffer, manifest.buffers.labels.offset, labels.length).set(labels);
+    const exports = await fedW7Instance(m);
     let loss = NaN;
     const ms = msPerCall(() => {
       loss = exports.train_step(B);
@@ -91,7 +97,7 @@ export async function benchTfjsW7(backend: TfjsBackend, budgetMs: number): Promi
   }));
   const g = ones([E]);
   const n = zeros([E]);
-  const headW = uniform([T * E, V], glorot(T * E, V));
+  const headW = uniform([E, V], glorot(E, V));
   const headB = zeros([V]);
   // Additive causal mask: 0 on and below the diagonal, −1e9 above.
   const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9);
@@ -112,7 +118,7 @@ export async function benchTfjsW7(backend: TfjsBackend, budgetMs: number): Promi
       const hidden = gelu(tf.add(tf.matMul(norm(h, p.g2, p.n2), p.w1), p.b1)) as tf.Tensor2D;
       h = tf.add(h, tf.add(tf.matMul(hidden, p.w2), p.b2)) as tf.Tensor2D;
     }
-    const logits = tf.add(tf.matMul(tf.reshape(norm(h, g, n), [B, T * E]), headW), headB);
+    const logits = tf.add(tf.matMul(norm(h, g, n), headW), headB);
     return tf.losses.softmaxCrossEntropy(y, logits);
   };
   const optimizer = tf.train.sgd(W7.learningRate);
@@ -153,8 +159,21 @@ type JaxParams = {
   headB: np.Array;
 };
 
-/** Median ms per jit-compiled step on jax-js's wasm device; every array is used once or `.ref` first (jax-js counts references). */
+/** Median ms per jit-compiled step on jax-js's wasm device. */
 export async function benchJaxW7(budgetMs: number): Promise<{ ms: number; device: string }> {
+  const trainer = await jaxW7Trainer();
+  let loss = NaN;
+  const ms = msPerCall(() => {
+    loss = trainer.step();
+  }, budgetMs);
+  const device = trainer.device();
+  trainer.dispose();
+  if (!Number.isFinite(loss)) throw new Error(`jax-js W7: non-finite loss ${loss}`);
+  return { ms, device };
+}
+
+/** W7's jit-compiled step on jax-js's wasm device (loss read back); every array is used once or `.ref` first (jax-js counts references). */
+export async function jaxW7Trainer(): Promise<{ step: () => number; device: () => string; dispose: () => void }> {
   await initJax();
   const { ids, labels } = w7Batch();
   const xA = nn.oneHot(np.array(ids, { dtype: np.int32 }), V);
@@ -180,7 +199,7 @@ export async function benchJaxW7(budgetMs: number): Promise<{ ms: number; device
     })),
     g: np.ones([E]),
     n: np.zeros([E]),
-    headW: uniform([T * E, V], glorot(T * E, V)),
+    headW: uniform([E, V], glorot(E, V)),
     headB: np.zeros([V]),
   };
   const norm = (h: np.Array, gamma: np.Array, beta: np.Array): np.Array => {
@@ -202,23 +221,25 @@ export async function benchJaxW7(budgetMs: number): Promise<{ ms: number; device
       const hidden = nn.gelu(np.matmul(norm(h.ref, b.g2, b.n2), b.w1).add(b.b1), { approximate: false });
       h = h.add(np.matmul(hidden, b.w2).add(b.b2));
     });
-    const logits = np.matmul(norm(h, p.g, p.n).reshape([B, T * E]), p.headW).add(p.headB);
+    const logits = np.matmul(norm(h, p.g, p.n), p.headW).add(p.headB);
     return np.mean(np.sum(nn.logSoftmax(logits, -1).mul(ys), -1)).neg();
   };
   const trainStep = jit((p: JaxParams, xs: np.Array, ys: np.Array): [np.Array, JaxParams] => {
     const [loss, grads] = valueAndGrad(lossOf)(tree.ref(p), xs, ys);
     return [loss, tree.map((v: np.Array, g: np.Array) => v.sub(g.mul(W7.learningRate)), p, grads)];
   });
-  let loss = NaN;
   let device = '';
-  const ms = msPerCall(() => {
-    const [cost, next] = trainStep(params, xA.ref, yA.ref);
-    params = next;
-    device = cost.device;
-    loss = cost.dataSync()[0]!;
-  }, budgetMs);
-  tree.dispose([params, xA, yA]);
-  trainStep.dispose();
-  if (!Number.isFinite(loss)) throw new Error(`jax-js W7: non-finite loss ${loss}`);
-  return { ms, device };
+  return {
+    step: () => {
+      const [cost, next] = trainStep(params, xA.ref, yA.ref);
+      params = next;
+      device = cost.device;
+      return cost.dataSync()[0]!;
+    },
+    device: () => device,
+    dispose: () => {
+      tree.dispose([params, xA, yA]);
+      trainStep.dispose();
+    },
+  };
 }

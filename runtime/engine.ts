@@ -6,6 +6,7 @@ import { gatherRows, type Precision, type RowData, type Rows } from './data.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import type { OutputSpec, Signature } from './manifest.ts';
 import { countCorrect } from './metrics.ts';
+import { classesOf } from './tensor.ts';
 
 /** What an engine reports when a step met a non-finite value. */
 export interface NonFinite {
@@ -98,5 +99,5 @@ export class StepLabels {
 
 /** Correct rows per output (null where accuracy means nothing). */
 export function countCorrectAll(outputs: readonly OutputSpec[], predictions: readonly (Float32Array | Float64Array)[], labels: readonly Float64Array[], n: number): (number | null)[] {
-  return outputs.map((o, k) => countCorrect(o.loss, predictions[k]!, labels[k]!, n));
+  return outputs.map((o, k) => countCorrect(o.loss, predictions[k]!, labels[k]!, n, classesOf(o.prediction.shape)));
 }

@@ -6,11 +6,11 @@ import { countCorrect } from './metrics.ts';
 import { StepLabels, type Batch, type BatchEngine, type Evaluation } from './engine.ts';
 import type { EpochLog, History } from './history.ts';
 import type { BatchLog, Callback, TrainingModel } from './callbacks.ts';
-import type { Feed } from './tensor.ts';
 import type { Signature } from './manifest.ts';
 import { NonFiniteError, type StepGuard } from './guard.ts';
 import { DiagnosticsMean } from './diagnostics.ts';
 import { MetricSet, type MetricSpec } from './metric_set.ts';
+import { classesOf, type Feed } from './tensor.ts';
 
 /** The PRNG stream of fit's shuffles; parameter initialisers use streams 0, 1, 2, ... */
 export const SHUFFLE_STREAM = 0xffffffff;
@@ -143,7 +143,7 @@ export function* fitSteps<D extends Float32Array | Float64Array>(
       seen += n;
       const yb = labels.take(start, n, order);
       metrics.add(result.predictions, yb, n);
-      const c = single ? countCorrect(signature.outputs[0]!.loss, result.predictions[0]!, yb[0]!, n) : null;
+      const c = single ? countCorrect(signature.outputs[0]!.loss, result.predictions[0]!, yb[0]!, n, classesOf(signature.outputs[0]!.prediction.shape)) : null;
       correct = c === null || correct === null ? null : correct + c;
       const diagnostics = engine.readDiagnostics?.();
       if (diagnostics) telemetry.add(diagnostics);

@@ -5,6 +5,7 @@
 import { InputError } from './errors.ts';
 import type { OutputSpec } from './manifest.ts';
 import { countCorrect } from './metrics.ts';
+import { classesOf, positionsPerRow } from './tensor.ts';
 
 export const METRIC_NAMES = [
   'accuracy',
@@ -136,7 +137,8 @@ export function metricLabel(spec: MetricSpec): string {
 
 function accumulator(spec: MetricSpec, o: OutputSpec): Accumulator {
   const name = typeof spec === 'string' ? spec : spec.name;
-  const width = o.prediction.shape[1] as number;
+  // Per position where the prediction is [N, steps, width]: MetricSet hands in n·steps rows.
+  const width = classesOf(o.prediction.shape);
   const fail = (why: string): never => {
     throw new InputError(`metric '${metricLabel(spec)}' for output '${o.name}' (${o.loss.type}, ${width} wide): ${why}`);
   };
@@ -149,7 +151,7 @@ function accumulator(spec: MetricSpec, o: OutputSpec): Accumulator {
   switch (name) {
     case 'accuracy':
       if (isRegression(o)) fail('accuracy needs a classification loss; use mae, mse, rmse or r2');
-      return fraction((p, y, rows) => countCorrect(o.loss, p, y, rows)!);
+      return fraction((p, y, rows) => countCorrect(o.loss, p, y, rows, width)!);
     case 'binary_accuracy':
       needTargets();
       return fraction((p, y) => {
@@ -215,11 +217,11 @@ function accumulator(spec: MetricSpec, o: OutputSpec): Accumulator {
 
 /** The metrics of every output, accumulated over batches. Names: the metric's label, `<output>.<label>` with several outputs. */
 export class MetricSet {
-  private readonly entries: { readonly name: string; readonly output: number; readonly acc: Accumulator }[];
+  private readonly entries: { readonly name: string; readonly output: number; readonly positions: number; readonly acc: Accumulator }[];
 
   constructor(specs: readonly MetricSpec[], outputs: readonly OutputSpec[]) {
     const several = outputs.length > 1;
-    this.entries = outputs.flatMap((o, k) => specs.map((spec) => ({ name: several ? `${o.name}.${metricLabel(spec)}` : metricLabel(spec), output: k, acc: accumulator(spec, o) })));
+    this.entries = outputs.flatMap((o, k) => specs.map((spec) => ({ name: several ? `${o.name}.${metricLabel(spec)}` : metricLabel(spec), output: k, positions: positionsPerRow(o.prediction.shape), acc: accumulator(spec, o) })));
   }
 
   get empty(): boolean {
@@ -227,7 +229,7 @@ export class MetricSet {
   }
 
   add(predictions: readonly Values[], labels: readonly Float64Array[], rows: number): void {
-    for (const e of this.entries) e.acc.add(predictions[e.output]!, labels[e.output]!, rows);
+    for (const e of this.entries) e.acc.add(predictions[e.output]!, labels[e.output]!, rows * e.positions);
   }
 
   results(): Record<string, number> {

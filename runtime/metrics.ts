@@ -1,9 +1,15 @@
 // Accuracy from predictions, by what the loss says the outputs mean.
 import type { LossInfo } from './manifest.ts';
 
-/** Number of correct rows, or null where accuracy means nothing (regression). */
-export function countCorrect(loss: LossInfo, prediction: Float64Array | Float32Array, labels: Float64Array, rows: number): number | null {
+/**
+ * Number of correct rows, or null where accuracy means nothing (regression). A prediction of
+ * [rows, steps, classes] is right or wrong per position, and each row counts the share of its
+ * positions that are right (Keras's accuracy on a per-position output: the mean over positions).
+ */
+export function countCorrect(loss: LossInfo, prediction: Float64Array | Float32Array, labels: Float64Array, rows: number, classes: number): number | null {
   const width = prediction.length / rows;
+  const positions = prediction.length / classes;
+  const perRow = positions / rows;
   switch (loss.type) {
     case 'mse':
     case 'mae':
@@ -18,14 +24,14 @@ export function countCorrect(loss: LossInfo, prediction: Float64Array | Float32A
     }
     case 'sparse_categorical_crossentropy': {
       let correct = 0;
-      for (let r = 0; r < rows; r++) if (argmax(prediction, r, width) === labels[r]) correct++;
-      return correct;
+      for (let r = 0; r < positions; r++) if (argmax(prediction, r, classes) === labels[r]) correct++;
+      return correct / perRow;
     }
     case 'categorical_crossentropy': {
       // One-hot (or soft) targets: the predicted class is right where it is the target's largest.
       let correct = 0;
-      for (let r = 0; r < rows; r++) if (argmax(prediction, r, width) === argmax(labels, r, width)) correct++;
-      return correct;
+      for (let r = 0; r < positions; r++) if (argmax(prediction, r, classes) === argmax(labels, r, classes)) correct++;
+      return correct / perRow;
     }
   }
 }

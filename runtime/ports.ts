@@ -60,8 +60,10 @@ export interface GradientPort extends NamedId {
 
 /** The gradient outputs of a training graph, in parameter order (trained parameters only). */
 export function gradientPorts(graph: { readonly params: readonly NamedId[]; readonly outputs: readonly NamedId[] }): GradientPort[] {
+  // One pass over the outputs: a deep model has thousands of parameters and outputs.
+  const outputs = new Map(graph.outputs.map((o) => [o.name, o]));
   return graph.params.flatMap((p) => {
-    const port = graph.outputs.find((o) => o.name === gradName(p.name));
+    const port = outputs.get(gradName(p.name));
     return port ? [{ name: port.name, id: port.id, param: p.name }] : [];
   });
 }

@@ -10,7 +10,7 @@ import { checkWeights } from './weights.ts';
 import { MetricSet, type MetricSpec } from './metric_set.ts';
 import { StepGuard } from './guard.ts';
 import type { Diagnostics } from './diagnostics.ts';
-import type { Feed, Tensor, TensorLike } from './tensor.ts';
+import { classesOf, rowWidth, type Feed, type Tensor, type TensorLike } from './tensor.ts';
 
 export type { Evaluation, OutputEvaluation } from './engine.ts';
 
@@ -96,7 +96,7 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
   /** Checked target rows of every output, from one tensor or `{ [output name]: tensor }`, matched against `rows` input rows. */
   labelRows(y: Feed, rows: number): Rows[] {
     const { outputs } = this.signature;
-    const classes = outputs.map((o) => (o.labels.dtype === 'i32' ? (o.prediction.shape[1] as number) : undefined));
+    const classes = outputs.map((o) => (o.labels.dtype === 'i32' ? classesOf(o.prediction.shape) : undefined));
     const checked = this.apart(namedRows(y, outputs.map((o) => o.labels), outputs.map((o) => o.name), 'labels', classes, this.engine.precision));
     if (checked[0]!.rows !== rows) throw new InputError(`labels '${outputs[0]!.labels.name}': ${checked[0]!.rows} rows for ${rows} input rows`);
     return checked;
@@ -140,7 +140,7 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
     const xs = this.inputRows(x);
     const rows = xs[0]!.rows;
     const { outputs, batchSize: B } = this.signature;
-    const widths = outputs.map((o) => o.prediction.shape[1] as number);
+    const widths = outputs.map((o) => rowWidth(o.prediction.shape));
     const out: (D | undefined)[] = outputs.map(() => undefined);
     for (let start = 0; start < rows; start += B) {
       const n = Math.min(B, rows - start);
@@ -150,7 +150,7 @@ export class ModelRunner<D extends Float32Array | Float64Array> {
         out[k].set(part, start * widths[k]!);
       });
     }
-    return Object.fromEntries(outputs.map((o, k) => [o.name, { shape: [rows, widths[k]!], data: out[k]! }]));
+    return Object.fromEntries(outputs.map((o, k) => [o.name, { shape: [rows, ...(o.prediction.shape.slice(1) as number[])], data: out[k]! }]));
   }
 
   /** Model outputs for any number of rows; a model with several outputs answers predictOutputs() instead. */

@@ -28,6 +28,16 @@ export function rowWidth(shape: readonly (number | string)[]): number {
   return product(shape.slice(1) as number[]);
 }
 
+/** The positions of a prediction row: 1 for [N, width], `steps` for [N, steps, width] (a loss per position). */
+export function positionsPerRow(shape: readonly (number | string)[]): number {
+  return product(shape.slice(1, -1) as number[]);
+}
+
+/** The classes (units) of a prediction: its last axis. */
+export function classesOf(shape: readonly (number | string)[]): number {
+  return shape.at(-1) as number;
+}
+
 /** The largest finite float32. */
 export const F32_MAX = 3.4028234663852886e38;
 

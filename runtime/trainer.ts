@@ -9,6 +9,7 @@ import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 import { verifyManifest, verifyModule, verifyRelaxed, verifyThreaded } from './verify.ts';
 import { availableCores, threadSupport, WorkerPool, type ThreadedExports } from './worker_pool.ts';
+import { rowWidth } from './tensor.ts';
 
 interface TrainerExports {
   readonly memory: WebAssembly.Memory;
@@ -62,7 +63,7 @@ class WasmEngine implements BatchEngine<Float32Array> {
     const { inputs, outputs } = manifest;
     this.x = b.inputs.map((p, k) => (inputs[k]!.dtype === 'i32' ? new Int32Array(buffer, p.offset, p.bytes / 4) : f32(p)));
     this.y = b.targets.map((p, k) => (outputs[k]!.labels.dtype === 'i32' ? new Int32Array(buffer, p.offset, p.bytes / 4) : f32(p)));
-    this.out = b.predictions.map((p, k) => ({ view: f32(p), width: outputs[k]!.prediction.shape[1] as number }));
+    this.out = b.predictions.map((p, k) => ({ view: f32(p), width: rowWidth(outputs[k]!.prediction.shape) }));
     this.losses = outputs.length > 1 ? b.losses.map(f32) : [];
     this.fullPredictions = this.out.map((o) => o.view.subarray(0, manifest.batchSize * o.width));
     this.guardStatus = b.guard && exports.train_step_checked ? new Int32Array(buffer, b.guard.offset, 1) : null;

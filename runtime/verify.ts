@@ -106,7 +106,7 @@ export function verifyManifest(m: Manifest, memoryBytes: number): void {
   m.outputs.forEach((o, k) => {
     if (typeof o !== 'object' || o === null) fail(`outputs[${k}] is not an object`);
     const predictionWidth = width(o.prediction, `outputs[${k}].prediction`);
-    if (o.prediction.shape.length !== 2) fail(`outputs[${k}].prediction.shape ${JSON.stringify(o.prediction.shape)} is not ["N", width]`);
+    if (o.prediction.shape.length !== 2 && o.prediction.shape.length !== 3) fail(`outputs[${k}].prediction.shape ${JSON.stringify(o.prediction.shape)} is neither ["N", width] nor ["N", steps, width]`);
     place(b.targets[k], `buffers.targets[${k}] ('${o.name}')`, 4 * B * width(o.labels, `outputs[${k}].labels`));
     place(b.predictions[k], `buffers.predictions[${k}] ('${o.name}')`, 4 * B * predictionWidth);
     place(b.losses[k], `buffers.losses[${k}] ('${o.name}')`, null, 4);

@@ -97,6 +97,16 @@ describe('attention layers agree three ways, full and partial batch', () => {
     await expectThreeWayAgreement(spec, feed(3, 20), randomMatrix(3, 2, 23));
   });
 
+  it('causal cross-attention with key width 8 and value width 12 over 6 query rows: the register-blocked products, their short last blocks of rows and columns', async () => {
+    const q = input([6, 8], { name: 'q' });
+    const v = input([8, 8], { name: 'v' });
+    const attended = multiHeadAttention(2, { keyDim: 8, valueDim: 12, useCausalMask: true, name: 'blocked' }).apply([q, v]);
+    const spec = model({ inputs: [q, v], outputs: [{ tensor: dense(3, { name: 'out' }).apply(flatten().apply(attended)), loss: { type: 'mse' } }], batchSize: 4 });
+    const feed = (rows: number, seed: number) => ({ q: sequences(rows, 6, 8, seed), v: sequences(rows, 8, 8, seed + 1) });
+    await expectThreeWayAgreement(spec, feed(4, 50), randomMatrix(4, 3, 53));
+    await expectThreeWayAgreement(spec, feed(3, 60), randomMatrix(3, 3, 63));
+  });
+
   it('position_embedding (a longer table) and a causal transformer_block', async () => {
     const spec = sequential({
       input: input([STEPS, WIDTH]),

@@ -95,17 +95,17 @@ describe('shape errors name the field and the layer', () => {
     expect(parseError({ input: { shape: [2, 2, 2, 2] }, layers: [{ type: 'flatten' }], loss: { type: 'mse' } })).toMatch(/input\.shape: .*rank 1 to 3/);
   });
 
-  it('refuses an output that is not rank 1 per sample, naming the node', () => {
+  it('refuses an output that is neither [width] nor [steps, width] per sample, naming the node', () => {
     expect(parseError({ input: { shape: [4, 4, 1] }, layers: [{ type: 'activation', activation: 'relu', name: 'act' }], loss: { type: 'mse' } })).toMatch(
       /layers\[0\]: the output 'act' is \[N, 4, 4, 1\]; .*flatten/,
     );
     expect(
-      parseError({ inputs: [{ name: 'x', shape: [2, 3] }], nodes: [{ type: 'activation', activation: 'relu', name: 'a', inputs: ['x'] }], outputs: [{ node: 'a', loss: { type: 'mse' } }] }),
-    ).toMatch(/outputs\[0\]\.node: the output 'a' is \[N, 2, 3\]/);
+      parseError({ inputs: [{ name: 'x', shape: [2, 3, 1] }], nodes: [{ type: 'activation', activation: 'relu', name: 'a', inputs: ['x'] }], outputs: [{ node: 'a', loss: { type: 'mse' } }] }),
+    ).toMatch(/outputs\[0\]\.node: the output 'a' is \[N, 2, 3, 1\]/);
   });
 
-  it('refuses dense on an image, a reshape that does not fit, and channels-first flatten', () => {
-    expect(parseError({ input: { shape: [4, 4, 1] }, layers: [{ type: 'dense', units: 2, name: 'fc' }], loss: { type: 'mse' } })).toMatch(/layers\[0\]: .*rank 1.*layer 'fc'/);
+  it('refuses dense ending a model on an image (per pixel, [N, 4, 4, 2]), a reshape that does not fit, and channels-first flatten', () => {
+    expect(parseError({ input: { shape: [4, 4, 1] }, layers: [{ type: 'dense', units: 2, name: 'fc' }], loss: { type: 'mse' } })).toMatch(/layers\[0\]: the output 'fc' is \[N, 4, 4, 2\]/);
     expect(parseError({ input: { shape: [12] }, layers: [{ type: 'reshape', targetShape: [5, -1] }, { type: 'flatten' }], loss: { type: 'mse' } })).toMatch(
       /layers\[0\]: reshape cannot view 12 values as \[5, -1\]/,
     );

@@ -30,9 +30,12 @@ export function resolveClass(given: string, data: LabelInfo): number {
  * cross-entropy; 0/1 for binary cross-entropy (one-vs-rest with `positiveClass`); any value for mse.
  */
 export function prepareLabels(signature: Signature, data: LabelInfo, positiveClass?: string): { y: Float64Array; note?: string } {
-  const units = signature.prediction.shape[1] as number;
   const loss = signature.loss.type;
   const model = `model '${signature.model}'`;
+  if (signature.prediction.shape.length > 2) {
+    throw new CliError(`${model} predicts [${signature.prediction.shape.slice(1).join(', ')}] per sample, a loss at every position; a CSV has one label column per row: train it through the API`);
+  }
+  const units = signature.prediction.shape[1] as number;
   const classes = distinct(data.y);
   if (positiveClass !== undefined && loss !== 'binary_crossentropy') {
     throw new CliError(`--positive-class applies to binary_crossentropy models; ${model} uses ${loss}`);

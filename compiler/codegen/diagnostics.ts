@@ -7,7 +7,6 @@
 import { findPort, type Graph, type NodeId } from '../ir/types.ts';
 import type { LayerOutput } from '../model/layer-output.ts';
 import { activationPort, gradientPorts } from '../../runtime/ports.ts';
-import { f32Literal } from './elementwise.ts';
 import type { MemoryPlan } from './plan.ts';
 import { SATURATION } from '../../runtime/diagnostics.ts';
 
@@ -40,37 +39,69 @@ export function diagnosticsLayout(graph: Graph, layers: readonly LayerOutput[], 
   };
 }
 
+/** A float32's bits as a u32 literal, for a row of a u32 table. */
+const f32Bits = (v: number): number => new Uint32Array(new Float32Array([v]).buffer)[0]!;
+
+export interface EmittedDiagnostics {
+  readonly source: string;
+  /** Bytes of its static tables. */
+  readonly staticBytes: number;
+}
+
 /**
  * `gradNorms`: byte offset of the guard's gradient norms of this step (one f32 per trained
  * parameter, in `layout.params` order), stored before the collector runs: copied, not recomputed.
+ * The parameters and the layers are tables of rows that two loops walk, so a layer adds data,
+ * not code.
  */
-export function emitDiagnostics(graph: Graph, plan: MemoryPlan, layout: DiagnosticsLayout, gradNorms: number): string {
+export function emitDiagnostics(graph: Graph, plan: MemoryPlan, layout: DiagnosticsLayout, gradNorms: number): EmittedDiagnostics {
   const at = (id: NodeId): number => plan.offsets.get(id)!;
-  const f32s = (id: NodeId): number => plan.sizes.get(id)! / 4;
-  const lines: string[] = [];
-  layout.params.forEach((name, k) => {
+  const paramRows = layout.params.map((name) => {
     const param = findPort(graph.params, name)!.id;
     const update = graph.updates.find((u) => u.target === name)!.value;
-    const out = layout.offset + 4 * PARAM_STATS.length * k;
-    lines.push(`  store<f32>(${out}, load<f32>(${gradNorms + 4 * k})); // ${name}`);
-    lines.push(`  store<f32>(${out + 4}, <f32>Math.sqrt(sum_squares(${at(param)}, ${f32s(param)})));`);
-    lines.push(`  store<f32>(${out + 8}, <f32>Math.sqrt(diff_squares(${at(update)}, ${at(param)}, ${f32s(param)})));`);
+    return `  ${at(param)}, ${at(update)}, ${plan.sizes.get(param)! / 4}, // ${name}`;
   });
-  const base = layout.offset + 4 * PARAM_STATS.length * layout.params.length;
-  layout.layers.forEach((layer, k) => {
+  const layerRows = layout.layers.map((layer) => {
     const id = findPort(graph.outputs, activationPort(layer.name))!.id;
     const units = graph.nodes[id]!.shape[1] as number;
-    const out = base + 4 * LAYER_STATS.length * k;
-    lines.push(`  moments(${at(id)}, n * ${units}, ${out}); // ${layer.name} (${layer.activation})`);
-    lines.push(`  store<f32>(${out + 8}, ${layer.activation === 'relu' ? `dead_fraction(${at(id)}, n, ${units})` : 'NaN'});`);
-    const bounds = SATURATION[layer.activation];
-    const saturated = bounds ? `saturated_fraction(${at(id)}, n * ${units}, ${f32Literal(bounds[0])}, ${f32Literal(bounds[1])})` : 'NaN';
-    lines.push(`  store<f32>(${out + 12}, ${saturated});`);
+    // Saturation bounds as f32 bits; NaN where the activation has none.
+    const [lo, hi] = SATURATION[layer.activation] ?? [NaN, NaN];
+    return `  ${at(id)}, ${units}, ${layer.activation === 'relu' ? 1 : 0}, ${f32Bits(lo)}, ${f32Bits(hi)}, // ${layer.name} (${layer.activation})`;
   });
-  return [
+  const base = layout.offset + 4 * PARAM_STATS.length * layout.params.length;
+  const source = [
+    `/** Per trained parameter: (address, address of its new value, f32 count). */`,
+    `const DIAGNOSTIC_PARAMS = memory.data<u32>([`,
+    ...(paramRows.length ? paramRows : ['  0, 0, 0,']),
+    `]);`,
+    `/** Per layer: (activation address, units, 1 if relu, saturation bounds lo and hi as f32 bits, NaN for none). */`,
+    `const DIAGNOSTIC_LAYERS = memory.data<u32>([`,
+    ...(layerRows.length ? layerRows : ['  0, 0, 0, 0, 0,']),
+    `]);`,
+    '',
     `/** Gradient-flow telemetry of the step in progress: called before the new values are copied in. */`,
     `function diagnostics_collect(n: i32): void {`,
-    ...lines,
+    `  for (let k = 0; k < ${paramRows.length}; k++) {`,
+    `    const row = DIAGNOSTIC_PARAMS + <usize>k * 12;`,
+    `    const param = <usize>load<u32>(row);`,
+    `    const count = <i32>load<u32>(row, 8);`,
+    `    const out = <usize>${layout.offset} + <usize>k * ${4 * PARAM_STATS.length};`,
+    `    store<f32>(out, load<f32>(<usize>${gradNorms} + (<usize>k << 2)));`,
+    `    store<f32>(out, <f32>Math.sqrt(sum_squares(param, count)), 4);`,
+    `    store<f32>(out, <f32>Math.sqrt(diff_squares(<usize>load<u32>(row, 4), param, count)), 8);`,
+    `  }`,
+    `  for (let k = 0; k < ${layerRows.length}; k++) {`,
+    `    const row = DIAGNOSTIC_LAYERS + <usize>k * 20;`,
+    `    const activation = <usize>load<u32>(row);`,
+    `    const units = <i32>load<u32>(row, 4);`,
+    `    const lo = load<f32>(row, 12);`,
+    `    const out = <usize>${base} + <usize>k * ${4 * LAYER_STATS.length};`,
+    `    moments(activation, n * units, out);`,
+    `    store<f32>(out, load<u32>(row, 8) ? dead_fraction(activation, n, units) : NaN, 8);`,
+    `    store<f32>(out, isNaN(lo) ? NaN : saturated_fraction(activation, n * units, lo, load<f32>(row, 16)), 12);`,
+    `  }`,
     `}`,
   ].join('\n');
+  const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+  return { source, staticBytes: align(12 * Math.max(1, paramRows.length)) + align(20 * Math.max(1, layerRows.length)) };
 }

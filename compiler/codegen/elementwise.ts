@@ -27,10 +27,20 @@ const loadVector = (o: { readonly counter: boolean }, at: string): string => (o.
 export function f32Literal(value: number): string {
   const f = Math.fround(value);
   if (!Number.isFinite(f)) throw new Error(`internal: constant ${value} is not finite in float32 (the spec check should have refused it)`);
-  if (f === 0) return Object.is(f, -0) ? '<f32>(-0.0)' : '<f32>(0.0)';
+  return `<f32>(${floatText(f)})`;
+}
+
+/** An f64 as AssemblyScript source, by the same rule: always a float literal, exact, −0 kept. */
+export function f64Literal(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`internal: constant ${value} is not finite (the spec check should have refused it)`);
+  return floatText(value);
+}
+
+function floatText(f: number): string {
+  if (f === 0) return Object.is(f, -0) ? '-0.0' : '0.0';
   const text = String(f);
-  if (/[.e]/.test(text)) return `<f32>(${text})`;
-  return Math.abs(f) < 1e15 ? `<f32>(${text}.0)` : `<f32>(${f.toExponential()})`;
+  if (/[.e]/.test(text)) return text;
+  return Math.abs(f) < 1e15 ? `${text}.0` : f.toExponential();
 }
 
 /** Axes merged into one loop dimension: their sizes, and per operand whether it is broadcast along them. */

@@ -11,13 +11,13 @@ import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passe
 import { emitElementwise, f32Literal } from './elementwise.ts';
 import { elementwiseTemplate, expressionTemplate, type ElementwiseTemplate } from './expression.ts';
 import { emitGenerated } from './generators.ts';
-import { initCall } from './init.ts';
+import { emitInit, type InitRow } from './init.ts';
 import { emitMatmul, matmulWork } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
-import { commitUpdates } from './counter.ts';
+import { emitCommit } from './counter.ts';
 import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
-import { KernelParams, KernelTable, type KernelCode } from './kernel_table.ts';
+import { KernelParams, KernelTable, tableKey, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
 import { emitThreadedDispatch, type ThreadsLayout } from './threaded.ts';
 
@@ -41,14 +41,14 @@ function treeTemplate(graph: Graph, kernel: Kernel, leaves: readonly NodeId[]): 
 }
 
 /**
- * `finite<id>(n)`: whether every element of an update value written in place would be finite,
+ * `finite<id>`: whether every element of an update value written in place would be finite,
  * computed from the old values and stored nowhere (the guard asks before anything is written). A
  * value that reads another in-place value (Adam's weight reads its new moments) recomputes that one
- * too, since its buffer still holds the old value at that point.
+ * too, since its buffer still holds the old value at that point. Its addresses are parameters, so
+ * the updates of equal code share one check function of the kernel table.
  */
-function emitFiniteCheck(program: Program, plan: MemoryPlan, value: NodeId): string {
+function finiteCheck(program: Program, plan: MemoryPlan, kernelOf: ReadonlyMap<NodeId, Kernel>, value: NodeId): KernelCode {
   const { graph } = program;
-  const kernelOf = new Map(program.kernels.map((k) => [k.out, k]));
   const held = new Set<NodeId>();
   const take = (id: NodeId): void => {
     const kernel = kernelOf.get(id)!;
@@ -57,10 +57,17 @@ function emitFiniteCheck(program: Program, plan: MemoryPlan, value: NodeId): str
   };
   take(value);
   const leaves = [...new Set([...held].flatMap((id) => graph.nodes[id]!.inputs))].filter((i) => !held.has(i));
-  const operand = (i: NodeId): string => (graph.nodes[i]!.op === 'constant' ? 'literal' : String(plan.offsets.get(i)!));
+  const params = new KernelParams();
+  const operand = (i: NodeId): string => (graph.nodes[i]!.op === 'constant' ? 'literal' : params.of(String(plan.offsets.get(i)!)));
   const template = expressionTemplate(graph, held, value, leaves);
   const body = emitElementwise(template, graph.nodes[value]!, leaves.map((i) => graph.nodes[i]!), '0', leaves.map(operand), dim, undefined, 'finite');
-  return `function finite${value}(n: i32): bool {\n${body}\n}`;
+  return { header: `// whether %${value} (written in place) would be finite`, body, args: params.values };
+}
+
+/** A value with a buffer of its own is checked where it lies: its address and f32 count as the arguments. */
+function storedCheck(plan: MemoryPlan, value: NodeId): KernelCode {
+  const args = [String(plan.offsets.get(value)!), String(plan.sizes.get(value)! / 4)];
+  return { header: `// whether the stored %${value} is finite`, body: '  return all_finite(a0, <i32>a1);', args };
 }
 
 /**
@@ -177,55 +184,61 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const constantsRead = new Set<NodeId>();
   const table = new KernelTable();
-  for (const k of computed) table.add(k.out, emitKernel(program, plan, k, constantsRead, B, extras.threads !== undefined));
-  const calls = (wanted: readonly NodeId[]): string => table.run(schedule(program, wanted).map((k) => k.out));
+  for (const k of computed) table.add('kernel', k.out, emitKernel(program, plan, k, constantsRead, B, extras.threads !== undefined));
+  const kernelKeys = (kernels: readonly Kernel[]): string[] => kernels.map((k) => tableKey('kernel', k.out));
+  const calls = (wanted: readonly NodeId[]): string => table.run(kernelKeys(schedule(program, wanted)));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
   const lossValue = `  return load<f32>(${plan.offsets.get(loss)!});`;
   const trainLossValue = `  return load<f32>(${plan.offsets.get(trainLoss)!});`;
 
-  const initLines = model.params.map((p, k) => {
+  const paramRows = model.params.map((p, k): InitRow => {
     const id = findPort(graph.params, p.name)!.id;
-    const ptr = plan.offsets.get(id)!;
-    const count = p.shape.reduce((a, b) => a * b, 1);
-    return `  ${initCall(drawOf(p), ptr, count, paramStream(k))} // ${p.name}`;
+    return { name: p.name, draw: drawOf(p), ptr: plan.offsets.get(id)!, count: p.shape.reduce((a, b) => a * b, 1), stream: paramStream(k) };
   });
   // Optimizer state starts at zero, whatever the seed; a hyperparameter at the spec's value.
-  const stateLines = (graph.state ?? []).map((s) => {
+  const stateRows = (graph.state ?? []).map((s): InitRow => {
     const initial = stateInitial(graph.nodes[s.id]!);
-    const at = plan.offsets.get(s.id)!;
-    if (initial === 0) return `  memory.fill(${at}, 0, ${plan.sizes.get(s.id)!}); // ${s.name}`;
-    if (plan.sizes.get(s.id) !== 4) throw new Error(`internal: state '${s.name}' with an initial value is not a scalar`);
-    return `  store<f32>(${at}, ${f32Literal(initial)}); // ${s.name}`;
+    const count = plan.sizes.get(s.id)! / 4;
+    if (initial !== 0 && count !== 1) throw new Error(`internal: state '${s.name}' with an initial value is not a scalar`);
+    return { name: s.name, draw: { kind: 'fill', value: initial }, ptr: plan.offsets.get(s.id)!, count, stream: 0 };
   });
-  const applyUpdates = commitUpdates(graph, plan);
-  // train_step alone runs the weight-gradient GEMMs that update the weights in their epilogue.
+  const init = emitInit([...paramRows, ...stateRows]);
+  const commit = emitCommit(graph, plan);
+  // train_step alone runs the weight-gradient GEMMs that update the weights in their epilogue:
+  // table functions of their own role, in the step sequence where the gradient's GEMM was.
   const fused = fusedUpdates(program, plan, B);
   const replaced = new Set([...fused.values()].map((f) => f.update));
-  // Runs of table kernels, with the fused GEMMs called directly between them.
-  const stepLines: string[] = [];
-  let run: NodeId[] = [];
-  const flush = (): void => {
-    if (run.length) stepLines.push(table.run(run));
-    run = [];
-  };
-  for (const k of schedule(program, [...predictions, trainLoss, ...grads, ...updates]).filter((k) => !replaced.has(k.out))) {
-    if (!fused.has(k.out)) run.push(k.out);
-    else {
-      flush();
-      stepLines.push(`  fused${k.out}(n);`);
-    }
-  }
-  flush();
-  const stepCalls = stepLines.join('\n');
-  const inPlace = [...plan.inPlace.keys()];
-  const inPlaceKernels = program.kernels.filter((k) => plan.inPlace.has(k.out)).map((k) => k.out);
+  for (const f of fused.values()) table.add('fused', f.gemm, emitFusedUpdate(program, plan, f, dim, B));
+  const stepKeys = schedule(program, [...predictions, trainLoss, ...grads, ...updates])
+    .filter((k) => !replaced.has(k.out))
+    .map((k) => tableKey(fused.has(k.out) ? 'fused' : 'kernel', k.out));
+  const inPlaceKernels = program.kernels.filter((k) => plan.inPlace.has(k.out));
+  // The step's sequence is stored first: the guard's (the same kernels, the in-place updates last),
+  // the gradients' and the forward pass's are usually runs inside it, and are not stored again.
+  const trainStep = table.run(stepKeys);
+  // The guard's checks of the new values, table functions too (it asks before anything is written).
+  const kernelOf = new Map(program.kernels.map((k) => [k.out, k]));
+  if (extras.guard) for (const u of updates) table.add('finite', u, plan.inPlace.has(u) ? finiteCheck(program, plan, kernelOf, u) : storedCheck(plan, u));
+  const guarded = extras.guard
+    ? emitGuardedStep({
+        graph,
+        plan,
+        layout: extras.guard,
+        batchSize: B,
+        loss: trainLoss,
+        predictions,
+        // Everything but the in-place updates, which run once every value is known finite.
+        calls: (wanted) => [table.run(kernelKeys(schedule(program, wanted).filter((k) => !plan.inPlace.has(k.out))))],
+        firstNonFinite: (values) => table.check(values.map((v) => tableKey('finite', v))),
+        inPlace: inPlaceKernels.length ? [table.run(kernelKeys(inPlaceKernels))] : [],
+        ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
+        commit: commit.statements,
+      })
+    : undefined;
 
+  const telemetry = extras.diagnostics && extras.guard ? emitDiagnostics(graph, plan, extras.diagnostics, extras.guard.offset + 4) : undefined;
   const entries = [
-    `/** Initialises every parameter from the seed (the same values as the interpreter's). */`,
-    `export function init(seed: u32): void {`,
-    ...initLines,
-    ...stateLines,
-    `}`,
+    init.source,
     '',
     `/** Forward pass on n rows: fills the prediction buffer. Returns 0, or NaN if n is out of range. */`,
     `export function predict(n: i32): f32 {`,
@@ -251,30 +264,14 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     `/** One optimizer step on n rows. Returns the loss before the update. */`,
     `export function train_step(n: i32): f32 {`,
     guard,
-    stepCalls,
-    ...applyUpdates,
+    trainStep,
+    ...commit.statements,
     trainLossValue,
     `}`,
     '',
     // Telemetry is collected by the guarded step, after the guard has stored this step's gradient norms.
-    ...(extras.diagnostics && extras.guard ? [emitDiagnostics(graph, plan, extras.diagnostics, extras.guard.offset + 4), ''] : []),
-    ...(extras.guard
-      ? [
-          emitGuardedStep({
-            graph,
-            plan,
-            layout: extras.guard,
-            batchSize: B,
-            loss: trainLoss,
-            predictions,
-            // Everything but the in-place updates, which run once every value is known finite.
-            calls: (wanted) => [table.run(schedule(program, wanted).filter((k) => !plan.inPlace.has(k.out)).map((k) => k.out))],
-            inPlace: inPlaceKernels.length ? [table.run(inPlaceKernels)] : [],
-            ...(extras.diagnostics ? { beforeCommit: ['  diagnostics_collect(n);'] } : {}),
-          }),
-          '',
-        ]
-      : []),
+    ...(telemetry ? [telemetry.source, ''] : []),
+    ...(guarded ? [guarded.source, ''] : []),
   ];
   // The table's data holds every sequence the entry points run, so it is written after them.
   const constants = new Set([...constantsRead].map((id) => constantData(graph.nodes[id]!)));
@@ -285,10 +282,9 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     ...constants,
     ...table.code(),
     ...(extras.threads ? ['', ...emitThreadedDispatch(table.partedFunctions(), extras.threads)] : []),
-    ...[...fused.values()].map((f) => emitFusedUpdate(program, plan, f, dim, B)),
-    ...(extras.guard ? inPlace.map((id) => emitFiniteCheck(program, plan, id)) : []),
     '',
+    ...(commit.definition ? [commit.definition, ''] : []),
     ...entries,
   ].join('\n');
-  return { source, staticBytes: table.dataBytes() + constants.size * 16 };
+  return { source, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) + (telemetry?.staticBytes ?? 0) + commit.staticBytes };
 }

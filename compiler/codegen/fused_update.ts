@@ -19,6 +19,7 @@ import { expressionTemplate } from './expression.ts';
 import type { GemmEpilogue } from './gemm.ts';
 import { emitMatmul, takesEpilogue } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
+import { KernelParams, type KernelCode } from './kernel_table.ts';
 
 export interface FusedUpdate {
   /** The weight-gradient GEMM kernel (its output: the gradient, no longer stored). */
@@ -69,29 +70,35 @@ function isCounter(graph: Graph, id: NodeId): boolean {
   return node.op === 'state' && node.attrs['name'] === STEP;
 }
 
-/** `fused<gemm>(n)`: the weight gradient's product, its epilogue the update, stored over the weights. */
-export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: FusedUpdate, dim: (d: Dim) => string, batchSize: number): string {
+/**
+ * The weight gradient's product, its epilogue the update, stored over the weights: a kernel-table
+ * function (kernel_table.ts, role 'fused') whose addresses are parameters, so the layers of one
+ * shape share it.
+ */
+export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: FusedUpdate, dim: (d: Dim) => string, batchSize: number): KernelCode {
   const { graph } = program;
   const kernel = program.kernels.find((k) => k.out === fused.update)!;
   const g = graph.nodes[fused.gemm]!;
   if (g.op !== 'matmul') throw new Error(`internal: fused update of %${fused.update} over ${g.op} %${g.id}`);
   const leaves = kernelInputs(graph, kernel);
   const template = expressionTemplate(graph, new Set(kernel.holds), fused.update, leaves);
-  const scalar = (i: NodeId): string => `s${i}`;
-  const setup = leaves
-    .filter((i) => i !== fused.target && i !== g.id)
-    .map((i) => {
-      const node = graph.nodes[i]!;
-      return node.op === 'constant' ? `const ${scalar(i)} = f32x4.splat(${f32Literal(node.attrs.value)});` : `const ${scalar(i)} = f32x4.splat(load<f32>(${plan.offsets.get(i)!}));`;
-    });
+  const params = new KernelParams();
+  const address = (i: NodeId): string => params.of(String(plan.offsets.get(i)!));
+  const scalars = leaves.filter((i) => i !== fused.target && i !== g.id);
+  // Named by position, not node id, so equal updates of other layers have equal code.
+  const names = new Map(scalars.map((i, k) => [i, `s${k}`]));
+  const setup = scalars.map((i) => {
+    const node = graph.nodes[i]!;
+    return node.op === 'constant' ? `const ${names.get(i)!} = f32x4.splat(${f32Literal(node.attrs.value)});` : `const ${names.get(i)!} = f32x4.splat(load<f32>(${address(i)}));`;
+  });
   const epilogue: GemmEpilogue = {
     setup,
-    combine: (value, old) => template.simd!(...leaves.map((i) => (i === g.id ? value : i === fused.target ? old : scalar(i)))),
+    combine: (value, old) => template.simd!(...leaves.map((i) => (i === g.id ? value : i === fused.target ? old : names.get(i)!))),
   };
-  const address = (i: NodeId): string => String(plan.offsets.get(i)!);
   const body = emitMatmul(
-    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: String(plan.scratch.get(g.id) ?? 0), batchSize },
+    { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: plan.scratch.has(g.id) ? params.of(String(plan.scratch.get(g.id)!)) : '0', batchSize },
     epilogue,
   );
-  return `// %${g.id} with the update %${fused.update} in its epilogue, over the weights %${fused.target} (train_step only)\nfunction fused${g.id}(n: i32): void {\n${body}\n}`;
+  const header = `// %${g.id} with the update %${fused.update} in its epilogue, over the weights %${fused.target} (train_step only)`;
+  return { header, body, args: params.values };
 }

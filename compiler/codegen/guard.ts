@@ -7,11 +7,12 @@
 // optimizer state: the trainer stays as it was before that step.
 // The checks read each gradient and new value once (against a step's batch × parameters
 // multiply-adds); a value written in place is computed once more for its check, from the old
-// values, storing nothing (emit.ts, `finite<id>`). The plain `train_step` runs no check.
+// values, storing nothing (emit.ts, `finite<id>`). Both kinds of check are data, not code per
+// parameter: the gradients a table of rows one loop walks, the new values kernel-table check
+// functions shared by equal updates (kernel_table.ts). The plain `train_step` runs no check.
 import type { Graph, NodeId } from '../ir/types.ts';
 import { gradientPorts, gradName, LOSS, updateName } from '../../runtime/ports.ts';
 import type { MemoryPlan } from './plan.ts';
-import { commitUpdates } from './counter.ts';
 
 /** The guard's status word and the last finite gradient norms, placed after the arena. */
 export interface GuardLayout {
@@ -65,37 +66,82 @@ export interface GuardedStep {
   readonly predictions: readonly NodeId[];
   /** Kernel calls, in program order, that compute `wanted`, except the in-place updates. */
   readonly calls: (wanted: readonly NodeId[]) => string[];
+  /** An i32 expression: the position in `values` of the first update value that is not all finite, or −1 (kernel_table.ts). */
+  readonly firstNonFinite: (values: readonly NodeId[]) => string;
   /** The in-place update kernels' calls, in program order: they run once the step is known finite. */
   readonly inPlace: readonly string[];
   /** Code to run once the step is known finite, before any new value is written (telemetry). */
   readonly beforeCommit?: readonly string[];
+  /** The statements that copy the new values not written in place over their targets (counter.ts). */
+  readonly commit: readonly string[];
 }
 
-export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predictions, calls, inPlace, beforeCommit = [] }: GuardedStep): string {
+export interface EmittedGuard {
+  readonly source: string;
+  /** Bytes of its static data (the gradients' table and the norms of the step in progress). */
+  readonly staticBytes: number;
+}
+
+/**
+ * The guarded step. The gradients are a table of (address, f32 count, norm slot) rows in backward
+ * order that one loop walks: a non-finite Σg² stops it, a finite one leaves its norm in
+ * PENDING_NORMS, copied over the last finite norms only once the whole step is known finite.
+ */
+export function emitGuardedStep({ graph, plan, layout, batchSize, loss, predictions, calls, firstNonFinite, inPlace, beforeCommit = [], commit }: GuardedStep): EmittedGuard {
   const order = backwardOrder(graph);
   const updates = updateOrder(graph);
   const status = layout.offset;
-  const fail = (k: number): string => `{ store<i32>(${status}, ${k}); return loss; }`;
+  const fail = (k: string): string => `{ store<i32>(${status}, ${k}); return loss; }`;
   const at = (id: NodeId): number => plan.offsets.get(id)!;
   const count = (id: NodeId): number => plan.sizes.get(id)! / 4;
-  return [
+  const rows = order.map((o) => `  ${at(o.grad)}, ${count(o.grad)}, ${o.index}, // ${o.param}`);
+  const gradientChecks = order.length
+    ? [
+        `  const badGradient = gradient_norms();`,
+        `  if (badGradient >= 0) ${fail('1 + badGradient')}`,
+      ]
+    : [];
+  const updateChecks = updates.length
+    ? [
+        `  const badUpdate = ${firstNonFinite(updates.map((u) => u.value))};`,
+        `  if (badUpdate >= 0) ${fail(`${1 + order.length} + badUpdate`)}`,
+      ]
+    : [];
+  const source = [
+    `/** The gradients the guard checks, in backward order: (address, f32 count, slot of its norm). */`,
+    `const GUARD_GRADIENTS = memory.data<u32>([`,
+    ...(rows.length ? rows : ['  0, 0, 0,']),
+    `]);`,
+    `/** This step's gradient norms until the step is known finite. */`,
+    `const PENDING_NORMS = memory.data(${4 * Math.max(1, order.length)}, 16);`,
+    '',
+    `/** Each gradient's norm into PENDING_NORMS: the position of the first that is not finite, or −1. */`,
+    `function gradient_norms(): i32 {`,
+    `  for (let k = 0; k < ${order.length}; k++) {`,
+    `    const row = GUARD_GRADIENTS + <usize>k * 12;`,
+    `    const squares = sum_squares(<usize>load<u32>(row), <i32>load<u32>(row, 4));`,
+    `    if (!isFinite(squares)) return k;`,
+    `    store<f32>(PENDING_NORMS + (<usize>load<u32>(row, 8) << 2), <f32>Math.sqrt(squares));`,
+    `  }`,
+    `  return -1;`,
+    `}`,
+    '',
     `/** train_step with the non-finite guard: returns the loss; the status word at ${status} says which tensor went non-finite (−1: none). */`,
     `export function train_step_checked(n: i32): f32 {`,
     `  if (n < 1 || n > ${batchSize}) return NaN;`,
     ...calls([...predictions, loss, ...order.map((o) => o.grad), ...updates.map((u) => u.value)]),
     `  const loss = load<f32>(${at(loss)});`,
-    `  if (!isFinite(loss)) ${fail(0)}`,
-    ...order.map((o, k) => `  const g${o.index} = sum_squares(${at(o.grad)}, ${count(o.grad)}); // ${o.param}\n  if (!isFinite(g${o.index})) ${fail(1 + k)}`),
-    ...updates.map((u, k) => {
-      const finite = plan.inPlace.has(u.value) ? `finite${u.value}(n)` : `all_finite(${at(u.value)}, ${count(u.value)})`;
-      return `  if (!${finite}) ${fail(1 + order.length + k)} // ${u.target}`;
-    }),
-    ...order.map((o) => `  store<f32>(${status + 4 + 4 * o.index}, <f32>Math.sqrt(g${o.index}));`),
+    `  if (!isFinite(loss)) ${fail('0')}`,
+    ...gradientChecks,
+    ...updateChecks,
+    ...(order.length ? [`  memory.copy(${status + 4}, PENDING_NORMS, ${4 * order.length});`] : []),
     ...beforeCommit,
     ...inPlace,
-    ...commitUpdates(graph, plan),
+    ...commit,
     `  store<i32>(${status}, -1);`,
     `  return loss;`,
     `}`,
   ].join('\n');
+  const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+  return { source, staticBytes: align(12 * Math.max(1, order.length)) + align(4 * Math.max(1, order.length)) + 16 };
 }

@@ -75,21 +75,25 @@ type NamedFeed = Record<string, Tensor<Float64Array>>;
 
 /** Seeded targets of one output's loss type, rounded to float32 so both engines see the same numbers. */
 function randomTargets(output: OutputSpec, rows: number, rng: Rng, uniform: () => number): Tensor<Float64Array> {
-  const width = output.prediction.shape[1] as number;
+  // [rows, width], or per position [rows, steps, width]: a class id (or a target row) per position.
+  const width = output.prediction.shape.at(-1) as number;
+  const positions = output.prediction.shape.slice(1, -1) as number[];
+  const count = rows * positions.reduce((a, b) => a * b, 1);
+  const shape = [rows, ...positions, width];
   switch (output.loss.type) {
     case 'sparse_categorical_crossentropy':
-      return { shape: [rows], data: Float64Array.from({ length: rows }, () => rng.below(width)) };
+      return { shape: [rows, ...positions], data: Float64Array.from({ length: count }, () => rng.below(width)) };
     case 'categorical_crossentropy': {
-      const data = new Float64Array(rows * width);
-      for (let r = 0; r < rows; r++) data[r * width + rng.below(width)] = 1;
-      return { shape: [rows, width], data };
+      const data = new Float64Array(count * width);
+      for (let r = 0; r < count; r++) data[r * width + rng.below(width)] = 1;
+      return { shape, data };
     }
     case 'binary_crossentropy':
-      return { shape: [rows, width], data: Float64Array.from({ length: rows * width }, () => (rng.uniform() < 0.5 ? 0 : 1)) };
+      return { shape, data: Float64Array.from({ length: count * width }, () => (rng.uniform() < 0.5 ? 0 : 1)) };
     case 'mse':
     case 'mae':
     case 'huber':
-      return { shape: [rows, width], data: Float64Array.from({ length: rows * width }, uniform) };
+      return { shape, data: Float64Array.from({ length: count * width }, uniform) };
   }
 }
 

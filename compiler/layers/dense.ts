@@ -1,5 +1,7 @@
 // Keras's Dense: z = a·Wᵀ + b, then the activation. The weight is [units, in] as PyTorch's
-// nn.Linear stores it; Keras's defaults (glorot_uniform kernel, zero bias).
+// nn.Linear stores it; Keras's defaults (glorot_uniform kernel, zero bias). On [steps, features]
+// (any rank) it applies to the last axis at every position, as Keras's Dense and nn.Linear do: a
+// language model's head giving [steps, vocabulary], a loss per position.
 import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/types.ts';
@@ -8,7 +10,7 @@ import { activate, Activation, activationType } from '../model/activations.ts';
 import { positiveInt } from './fields.ts';
 import { activationFromKeras, activationToKeras, field, initializerFromKeras, initializerToKeras, refuseExtras } from './interop/keras.ts';
 import { onnxActivation } from './interop/onnx.ts';
-import { defineLayer, featureRows } from './layer.ts';
+import { channelsOf, defineLayer } from './layer.ts';
 
 /** z = a·Wᵀ + b for a of [N, in], W of [units, in]. */
 export function affine(b: GraphBuilder, a: NodeId, weight: NodeId, bias: NodeId | null): NodeId {
@@ -27,11 +29,11 @@ export const denseLayer = defineLayer({
   },
   activation: (o) => o.activation,
   outputShape: (o, [x]) => {
-    featureRows('dense', x!);
-    return [o.units];
+    channelsOf('dense', x!);
+    return [...x!.slice(0, -1), o.units];
   },
   params: (o, [x]) => [
-    { suffix: 'weight', shape: [o.units, x![0]!], init: o.kernelInitializer },
+    { suffix: 'weight', shape: [o.units, channelsOf('dense', x!)], init: o.kernelInitializer },
     ...(o.useBias ? [{ suffix: 'bias', shape: [o.units], init: o.biasInitializer }] : []),
   ],
   lower: ({ b, options, inputs, params }) => {
@@ -69,13 +71,17 @@ export const denseLayer = defineLayer({
     weights: (o) => [{ keras: 'kernel', suffix: 'weight', permutation: [1, 0] }, ...(o.useBias ? [{ keras: 'bias', suffix: 'bias' }] : [])],
   },
   torch: {
-    module: (o, [x]) => `nn.Linear(${x![0]}, ${o.units}, bias=${o.useBias ? 'True' : 'False'})`,
+    module: (o, [x]) => `nn.Linear(${x!.at(-1)}, ${o.units}, bias=${o.useBias ? 'True' : 'False'})`,
     forward: (o, [x], self) => ({ pre: `${self}(${x})`, activation: o.activation }),
   },
   onnx: {
-    lower: (g, o, [x], params) => {
-      const z = g.node('Gemm', params['bias'] === undefined ? [x!, params['weight']!] : [x!, params['weight']!, params['bias']], { transB: 1 });
-      return onnxActivation(g, o.activation, z);
+    lower: (g, o, [x], params, [shape]) => {
+      // Gemm takes matrices; per position, MatMul by the transposed weight broadcasts over the steps.
+      const weight = params['weight']!;
+      const bias = params['bias'];
+      if (shape!.length === 1) return onnxActivation(g, o.activation, g.node('Gemm', bias === undefined ? [x!, weight] : [x!, weight, bias], { transB: 1 }));
+      const product = g.node('MatMul', [x!, g.node('Transpose', [weight], { perm: [1, 0] })]);
+      return onnxActivation(g, o.activation, bias === undefined ? product : g.node('Add', [product, bias]));
     },
   },
 });

@@ -115,7 +115,7 @@ function sequentialDag(spec: SequentialSpec): ModelDag {
   });
   const last = spec.layers.at(-1)!;
   const lastNode = nodes.at(-1)!;
-  if (lastNode.shape.length !== 1) fail(`${lastNode.path}: ${outputRankText(lastNode)}`);
+  if (!outputRankFits(lastNode.shape)) fail(`${lastNode.path}: ${outputRankText(lastNode)}`);
   return { inputs: withIdBounds([{ name: spec.input.name, shape: spec.input.shape, dtype: spec.input.dtype }], nodes), nodes, outputs: [{ name: last.name, node: last.name, loss: spec.loss, lossWeight: 1 }], graph: false };
 }
 
@@ -128,9 +128,12 @@ function withIdBounds(inputs: readonly DagInput[], nodes: readonly DagNode[]): D
   });
 }
 
-/** Why a node cannot be an output: losses and predictions are rows of values, [N, width]. */
+/** Losses and predictions are rows of values [N, width], or a row per position [N, steps, width] (a loss per position). */
+const outputRankFits = (shape: readonly unknown[]): boolean => shape.length === 1 || shape.length === 2;
+
+/** Why a node cannot be an output. */
 function outputRankText(node: DagNode): string {
-  return `the output '${node.name}' is ${batchedText(node.shape)}; a model's output is rank 1 per sample ([N, width]): end with flatten, global pooling or dense`;
+  return `the output '${node.name}' is ${batchedText(node.shape)}; a model's output is [N, width] per sample, or [N, steps, width] with a loss per position: end with flatten, global pooling or dense`;
 }
 
 /** Node indices in dependency order: depth-first in the order written, so a chain keeps its order; a cycle is reported with its path. */
@@ -238,8 +241,7 @@ function graphDag(spec: GraphSpec): ModelDag {
       const what = inputShapes.has(output.node) ? `'${output.node}' is a model input; an output is a node` : `unknown node '${output.node}'`;
       fail(`outputs[${k}].node: ${what}`);
     }
-    const rank = built.get(output.node)!.shape.length;
-    if (rank !== 1) fail(`outputs[${k}].node: ${outputRankText(built.get(output.node)!)}`);
+    if (!outputRankFits(built.get(output.node)!.shape)) fail(`outputs[${k}].node: ${outputRankText(built.get(output.node)!)}`);
     if (outputNames.has(output.name)) fail(`outputs[${k}].name: duplicate output name '${output.name}' (also outputs[${outputNames.get(output.name)}])`);
     outputNames.set(output.name, k);
   });

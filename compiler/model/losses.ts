@@ -5,6 +5,12 @@
 // batch is averaged correctly; `sum` adds the per-sample losses. Elementwise losses (mse, mae,
 // huber, binary cross-entropy) take the per-sample value as the mean over the outputs.
 //
+// An output of [steps, units] per sample (a language model's next-token scores at every
+// position) has a loss per position, as Keras computes on a [N, steps, units] output: the labels
+// are [steps] class ids per sample (sparse categorical cross-entropy) or [steps, units] targets,
+// each position's loss is taken over its units, and `mean` averages over the n·steps positions
+// given, `sum` adds them.
+//
 // Cross-entropies on a sigmoid/softmax output are computed from its pre-activation (same value,
 // no log(0)). On any other output they take the values as probabilities and clip them to
 // [ε, 1 − ε], ε = 1e-7, as Keras does; categorical cross-entropy first divides each row by its
@@ -77,15 +83,19 @@ function logitsOf(loss: Extract<LossSpec, { fromLogits: boolean }>, head: Head, 
   return head.activation === fused ? head.logits : null;
 }
 
-/** Sum of a per-element loss [N, units] reduced as the spec says. */
+/** Every axis of a node: the sum over all of it. */
+const allAxes = (b: GraphBuilder, x: NodeId): number[] => b.node(x).shape.map((_, i) => i);
+
+/** Sum of a per-element loss [N, (steps,) units] reduced as the spec says. */
 function reduceElements(b: GraphBuilder, elements: NodeId, loss: LossSpec, units: number): NodeId {
   if (loss.reduction === 'mean') return mean(b, elements);
-  // Σ over rows of the per-sample mean over outputs.
-  return b.op('mul', [b.op('sum', [elements], { axes: [0, 1] }), b.constant(1 / units)]);
+  // Σ over rows (and positions) of the mean over outputs.
+  return b.op('mul', [b.op('sum', [elements], { axes: allAxes(b, elements) }), b.constant(1 / units)]);
 }
 
+/** Per-row (per-position) losses [N, (steps)] reduced as the spec says. */
 function reduceRows(b: GraphBuilder, rows: NodeId, loss: LossSpec): NodeId {
-  return loss.reduction === 'mean' ? mean(b, rows) : b.op('sum', [rows], { axes: [0] });
+  return loss.reduction === 'mean' ? mean(b, rows) : b.op('sum', [rows], { axes: allAxes(b, rows) });
 }
 
 function elementwiseLoss(b: GraphBuilder, loss: LossSpec, head: Head, y: NodeId): NodeId {
@@ -132,9 +142,13 @@ export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: nu
     let value: NodeId;
     let labels: TensorInfo;
     let y: NodeId;
+    // [N, units] or, per position, [N, steps, units].
+    const outputShape = b.node(head.output).shape;
+    const classAxis = outputShape.length - 1;
+    const positions = outputShape.slice(1, -1) as number[];
     switch (loss.type) {
       case 'sparse_categorical_crossentropy': {
-        labels = { name: labelsName, shape: [BATCH], dtype: 'i32' };
+        labels = { name: labelsName, shape: [BATCH, ...positions], dtype: 'i32' };
         y = labelsNode ?? b.input(labelsName, labels.shape, 'i32');
         const z = logitsOf(loss, head, 'softmax');
         if (z === null) {
@@ -147,22 +161,22 @@ export function buildLoss(b: GraphBuilder, loss: LossSpec, head: Head, units: nu
         break;
       }
       case 'categorical_crossentropy': {
-        labels = { name: labelsName, shape: [BATCH, units], dtype: 'f32' };
+        labels = { name: labelsName, shape: [BATCH, ...positions, units], dtype: 'f32' };
         y = labelsNode ?? b.input(labelsName, labels.shape, 'f32');
         const z = logitsOf(loss, head, 'softmax');
         let logp: NodeId;
         if (z !== null) {
           logp = b.op('log_softmax', [z]);
         } else {
-          const total = b.op('sum', [head.output], { axes: [1], keepDims: true });
+          const total = b.op('sum', [head.output], { axes: [classAxis], keepDims: true });
           logp = b.op('log', [clip(b, b.op('div', [head.output, total]), PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON)]);
         }
-        const rows = b.op('sum', [b.op('mul', [y, logp])], { axes: [1] });
+        const rows = b.op('sum', [b.op('mul', [y, logp])], { axes: [classAxis] });
         value = b.op('neg', [reduceRows(b, rows, loss)]);
         break;
       }
       default: {
-        labels = { name: labelsName, shape: [BATCH, units], dtype: 'f32' };
+        labels = { name: labelsName, shape: [BATCH, ...positions, units], dtype: 'f32' };
         y = labelsNode ?? b.input(labelsName, labels.shape, 'f32');
         value = reduceElements(b, elementwiseLoss(b, loss, head, y), loss, units);
       }

@@ -1,14 +1,30 @@
 // Integer labels: gather_label picks x[r, label[r]] per row (the log-likelihood of the true
-// class); scatter_label is its adjoint, placing g[r] at column label[r] of a zero matrix.
+// class); scatter_label is its adjoint, placing g[r] at column label[r] of a zero matrix. A row is
+// every index of the leading axes: [N, classes] with labels [N], or [N, steps, classes] with labels
+// [N, steps] (a class per position, as a language model predicts).
 import { tensor64 } from '../ir/tensor.ts';
-import { shapeToString } from '../ir/types.ts';
+import { sameShape, shapeToString, type Dim, type Shape } from '../ir/types.ts';
 import { ShapeError, type OpDef, type TypedShape } from './op.ts';
 
-/** Labels are i32, one per row of `rows`. */
+/** The leading axes of `classes`-wide rows: every axis but the last. */
+export const rowAxes = (shape: Shape): Shape => shape.slice(0, -1);
+
+/** The number of rows of a bound shape (its leading axes multiplied). */
+export const rowCount = (shape: readonly number[]): number => shape.slice(0, -1).reduce((a, b) => a * b, 1);
+
+/** The rows of a shape as an expression of generated code, `dim` binding the batch. */
+export const rowsExpression = (shape: Shape, dim: (d: Dim) => string): string => rowAxes(shape).map(dim).join(' * ');
+
+/** Labels are i32, one per row of `rows` (its leading axes). */
 export function checkLabels(op: string, rows: TypedShape, labels: TypedShape): void {
-  if (labels.dtype !== 'i32' || labels.shape.length !== 1 || labels.shape[0] !== rows.shape[0]) {
-    throw new ShapeError(`${op}: labels must be i32 [${String(rows.shape[0])}], got ${labels.dtype} ${shapeToString(labels.shape)}`);
+  if (labels.dtype !== 'i32' || !sameShape(labels.shape, rowAxes(rows.shape))) {
+    throw new ShapeError(`${op}: labels must be i32 ${shapeToString(rowAxes(rows.shape))}, got ${labels.dtype} ${shapeToString(labels.shape)}`);
   }
+}
+
+/** Rows of classes: rank 2 or more. */
+function checkRows(op: string, x: TypedShape, what: string): void {
+  if (x.shape.length < 2) throw new ShapeError(`${op} needs ${what} [rows…, classes], got ${shapeToString(x.shape)}`);
 }
 
 /** Row r's class index, checked against [0, classes). */
@@ -22,24 +38,25 @@ export const gather_label: OpDef = {
   name: 'gather_label',
   arity: 2,
   shape([x, labels]) {
-    if (x!.shape.length !== 2) throw new ShapeError(`gather_label needs [rows, classes], got ${shapeToString(x!.shape)}`);
+    checkRows('gather_label', x!, 'values');
     checkLabels('gather_label', x!, labels!);
-    return { shape: [x!.shape[0]!], dtype: 'f32' };
+    return { shape: rowAxes(x!.shape), dtype: 'f32' };
   },
   eval([x, labels]) {
-    const [rows, cols] = x!.shape as [number, number];
-    const out = tensor64([rows]);
+    const rows = rowCount(x!.shape);
+    const cols = x!.shape.at(-1)!;
+    const out = tensor64(x!.shape.slice(0, -1));
     for (let r = 0; r < rows; r++) out.data[r] = x!.data[r * cols + label(labels!.data, r, cols)]!;
     return out;
   },
   vjp: (b, { g, inputs: [x, labels] }) => [
-    b.op('scatter_label', [g, labels!], { classes: b.node(x!).shape[1] as number }),
+    b.op('scatter_label', [g, labels!], { classes: b.node(x!).shape.at(-1) as number }),
     null,
   ],
   template: {
     kind: 'kernel',
     emit: ({ out, ins, inputs, dim }) =>
-      `gather_label(${out}, ${ins[0]}, ${ins[1]}, ${dim(inputs[0]!.shape[0]!)}, ${dim(inputs[0]!.shape[1]!)});`,
+      `gather_label(${out}, ${ins[0]}, ${ins[1]}, ${rowsExpression(inputs[0]!.shape, dim)}, ${dim(inputs[0]!.shape.at(-1)!)});`,
   },
 };
 
@@ -47,19 +64,20 @@ export const scatter_label: OpDef<{ readonly classes: number }> = {
   name: 'scatter_label',
   arity: 2,
   shape([g, labels], { classes }) {
-    if (g!.shape.length !== 1) throw new ShapeError(`scatter_label needs [rows], got ${shapeToString(g!.shape)}`);
-    checkLabels('scatter_label', g!, labels!);
-    return { shape: [g!.shape[0]!, classes], dtype: 'f32' };
+    if (g!.dtype !== 'f32' || labels!.dtype !== 'i32' || !sameShape(g!.shape, labels!.shape)) {
+      throw new ShapeError(`scatter_label needs f32 values and i32 labels of one shape, got ${g!.dtype} ${shapeToString(g!.shape)} and ${labels!.dtype} ${shapeToString(labels!.shape)}`);
+    }
+    return { shape: [...g!.shape, classes], dtype: 'f32' };
   },
   eval([g, labels], { classes }) {
-    const rows = g!.shape[0]!;
-    const out = tensor64([rows, classes]);
+    const rows = g!.data.length;
+    const out = tensor64([...g!.shape, classes]);
     for (let r = 0; r < rows; r++) out.data[r * classes + label(labels!.data, r, classes)] = g!.data[r]!;
     return out;
   },
   vjp: (b, { g, inputs: [, labels] }) => [b.op('gather_label', [g, labels!]), null],
   template: {
     kind: 'kernel',
-    emit: ({ out, ins, node, dim }) => `scatter_label(${out}, ${ins[0]}, ${ins[1]}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`,
+    emit: ({ out, ins, node, dim }) => `scatter_label(${out}, ${ins[0]}, ${ins[1]}, ${rowsExpression(node.shape, dim)}, ${dim(node.shape.at(-1)!)});`,
   },
 };

@@ -3,18 +3,20 @@
 // cross-entropy's cotangent, the one-pass softmax_xent_labels_grad.
 import { tensor64 } from '../ir/tensor.ts';
 import { shapeToString, type NodeId } from '../ir/types.ts';
+import { rowCount, rowsExpression } from './labels.ts';
 import { ShapeError, type OpDef } from './op.ts';
 
 export const log_softmax: OpDef = {
   name: 'log_softmax',
   arity: 1,
   shape([x]) {
-    if (x!.shape.length !== 2) throw new ShapeError(`log_softmax needs [rows, classes], got ${shapeToString(x!.shape)}`);
+    if (x!.shape.length < 2) throw new ShapeError(`log_softmax needs [rows…, classes], got ${shapeToString(x!.shape)}`);
     return { shape: x!.shape, dtype: 'f32' };
   },
   eval([x]) {
-    const [rows, cols] = x!.shape as [number, number];
-    const out = tensor64([rows, cols]);
+    const rows = rowCount(x!.shape);
+    const cols = x!.shape.at(-1)!;
+    const out = tensor64(x!.shape);
     for (let r = 0; r < rows; r++) {
       const row = x!.data.subarray(r * cols, (r + 1) * cols);
       let max = -Infinity;
@@ -34,11 +36,11 @@ export const log_softmax: OpDef = {
       const [h, labels] = cotangent.inputs as [NodeId, NodeId];
       return [b.op('softmax_xent_labels_grad', [b.op('exp', [out]), labels, b.op('neg', [h])])];
     }
-    return [b.op('sub', [g, b.op('mul', [b.op('exp', [out]), b.op('sum', [g], { axes: [1], keepDims: true })])])];
+    return [b.op('sub', [g, b.op('mul', [b.op('exp', [out]), b.op('sum', [g], { axes: [b.node(g).shape.length - 1], keepDims: true })])])];
   },
   template: {
     kind: 'kernel',
-    emit: ({ out, ins, node, dim }) => `log_softmax_rows(${out}, ${ins[0]}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`,
+    emit: ({ out, ins, node, dim }) => `log_softmax_rows(${out}, ${ins[0]}, ${rowsExpression(node.shape, dim)}, ${dim(node.shape.at(-1)!)});`,
     // Softmax cross-entropy forward in one pass: the probabilities exp(log_softmax) (prediction,
     // and input of the one-pass gradient) and the log-probability at the label, each exponential
     // taken once; address 0 skips an output nobody reads.
@@ -47,7 +49,7 @@ export const log_softmax: OpDef = {
       emit: ({ ins, node, dim }, readers) => {
         const exp = readers.get('exp');
         const pick = readers.get('gather_label');
-        return `softmax_xent_rows(${exp?.out ?? 0}, ${pick?.out ?? 0}, ${ins[0]}, ${pick?.ins[1] ?? 0}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`;
+        return `softmax_xent_rows(${exp?.out ?? 0}, ${pick?.out ?? 0}, ${ins[0]}, ${pick?.ins[1] ?? 0}, ${rowsExpression(node.shape, dim)}, ${dim(node.shape.at(-1)!)});`;
       },
     },
   },

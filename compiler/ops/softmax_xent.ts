@@ -4,12 +4,12 @@
 // when its cotangent is a scatter_label (the cross-entropy's), instead of the general
 // g − softmax·Σg that costs a scatter, a row sum and two elementwise passes.
 import { tensor64 } from '../ir/tensor.ts';
-import { BATCH, shapeToString } from '../ir/types.ts';
-import { checkLabels, label } from './labels.ts';
+import { sameShape, shapeToString } from '../ir/types.ts';
+import { checkLabels, label, rowAxes, rowCount, rowsExpression } from './labels.ts';
 import { ShapeError, type OpDef, type TypedShape } from './op.ts';
 
 function checkOperands(op: string, p: TypedShape, labels: TypedShape): void {
-  if (p.shape.length !== 2) throw new ShapeError(`${op} needs probabilities [rows, classes], got ${shapeToString(p.shape)}`);
+  if (p.shape.length < 2) throw new ShapeError(`${op} needs probabilities [rows…, classes], got ${shapeToString(p.shape)}`);
   checkLabels(op, p, labels);
 }
 
@@ -19,12 +19,13 @@ export const softmax_xent_labels_grad: OpDef = {
   arity: 3,
   shape([p, labels, g]) {
     checkOperands('softmax_xent_labels_grad', p!, labels!);
-    if (g!.shape.length !== 1 || g!.shape[0] !== p!.shape[0]) throw new ShapeError(`softmax_xent_labels_grad: g must be [${String(p!.shape[0])}], got ${shapeToString(g!.shape)}`);
+    if (!sameShape(g!.shape, rowAxes(p!.shape))) throw new ShapeError(`softmax_xent_labels_grad: g must be ${shapeToString(rowAxes(p!.shape))}, got ${shapeToString(g!.shape)}`);
     return { shape: p!.shape, dtype: 'f32' };
   },
   eval([p, labels, g]) {
-    const [rows, cols] = p!.shape as [number, number];
-    const out = tensor64([rows, cols]);
+    const rows = rowCount(p!.shape);
+    const cols = p!.shape.at(-1)!;
+    const out = tensor64(p!.shape);
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) out.data[r * cols + c] = g!.data[r]! * p!.data[r * cols + c]!;
       out.data[r * cols + label(labels!.data, r, cols)]! -= g!.data[r]!;
@@ -33,13 +34,14 @@ export const softmax_xent_labels_grad: OpDef = {
   },
   // Linear in p and in g: dp = u · g (per row), dg = Σ u⊙p − u[label].
   vjp: (b, { g: u, inputs: [p, labels, g] }) => {
-    const dp = b.op('mul', [u, b.op('reshape', [g!], { shape: [BATCH, 1] })]);
-    const dg = b.op('sub', [b.op('sum', [b.op('mul', [u, p!])], { axes: [1] }), b.op('gather_label', [u, labels!])]);
+    const classAxis = b.node(p!).shape.length - 1;
+    const dp = b.op('mul', [u, b.op('reshape', [g!], { shape: [...b.node(g!).shape, 1] })]);
+    const dg = b.op('sub', [b.op('sum', [b.op('mul', [u, p!])], { axes: [classAxis] }), b.op('gather_label', [u, labels!])]);
     return [dp, null, dg];
   },
   template: {
     kind: 'kernel',
     emit: ({ out, ins, node, dim }) =>
-      `softmax_xent_labels_grad(${out}, ${ins[0]}, ${ins[1]}, ${ins[2]}, ${dim(node.shape[0]!)}, ${dim(node.shape[1]!)});`,
+      `softmax_xent_labels_grad(${out}, ${ins[0]}, ${ins[1]}, ${ins[2]}, ${rowsExpression(node.shape, dim)}, ${dim(node.shape.at(-1)!)});`,
   },
 };

@@ -1,8 +1,10 @@
 // A character-level language model of English words: a 2-block causal transformer (width 64, 4
-// heads, context 16) reads the last 16 characters and predicts the next one. Words are framed by
-// '.' (id 0, also the padding before a word), letters a–z are ids 1–26; every character of a word
-// and its closing '.' is one prediction. The validation loss in nats per character is set against a
-// bigram model (add-one smoothed counts of the training words). A seeded sampler writes new words.
+// heads, context 16) reads windows of 16 characters and predicts, at every position, the character
+// that follows it (a loss per position; causal attention lets position t see characters ≤ t only).
+// The words are one stream, each followed by '.' (id 0, also the padding before the first
+// character the sampler is given); letters a–z are ids 1–26. The validation loss in nats per
+// character is set against a bigram model (add-one smoothed counts of the training words). A
+// seeded sampler writes new words.
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,20 +24,17 @@ export function readWords(): string[] {
   return gunzipSync(readFileSync(here('english_words.txt.gz'))).toString('utf8').split('\n').filter((w) => /^[a-z]+$/.test(w));
 }
 
-/** Every prediction of the words: the 16 ids before it (0-padded) and the id that follows. */
+/**
+ * The words as one stream `.word.word.…` cut into windows of 16 ids, one after another: row r reads
+ * stream[16r, 16r + 16) and its labels are the ids one further on, stream[16r + 1, 16r + 17), so every
+ * character of every word and each closing '.' is predicted once (the stream's tail that does not
+ * fill a window is left out).
+ */
 export function examples(words: readonly string[]): { x: Int32Array; y: Int32Array; rows: number } {
-  const rows = words.reduce((n, w) => n + w.length + 1, 0);
-  const x = new Int32Array(rows * CONTEXT);
-  const y = new Int32Array(rows);
-  let r = 0;
-  for (const word of words) {
-    const ids = [...word].map(id);
-    for (let i = 0; i <= ids.length; i++, r++) {
-      const before = ids.slice(Math.max(0, i - CONTEXT), i);
-      x.set(before, r * CONTEXT + CONTEXT - before.length);
-      y[r] = i < ids.length ? ids[i]! : END;
-    }
-  }
+  const stream = [END, ...words.flatMap((w) => [...[...w].map(id), END])];
+  const rows = Math.floor((stream.length - 1) / CONTEXT);
+  const x = Int32Array.from(stream.slice(0, rows * CONTEXT));
+  const y = Int32Array.from(stream.slice(1, rows * CONTEXT + 1));
   return { x, y, rows };
 }
 
@@ -70,7 +69,8 @@ export function sample(trainer: Trainer, count: number, seed: number, maxLength 
       const context = new Int32Array(CONTEXT);
       const before = ids.slice(-CONTEXT);
       context.set(before, CONTEXT - before.length);
-      const p = trainer.predict({ shape: [1, CONTEXT], data: context }).data;
+      // The prediction at the last position: the character after the context's last one.
+      const p = trainer.predict({ shape: [1, CONTEXT], data: context }).data.subarray((CONTEXT - 1) * VOCABULARY);
       let u = rng.uniform();
       let k = 0;
       while (k < VOCABULARY - 1 && u >= p[k]!) u -= p[k++]!;
@@ -120,12 +120,12 @@ export async function trainWords(options: WordsOptions = {}): Promise<WordsResul
   const compiled = await compileToWasm(options.spec ?? JSON.parse(readFileSync(here('model.json'), 'utf8')));
   const compileSeconds = (performance.now() - started) / 1000;
   const trainer = await loadTrainer(compiled.wasm);
-  print(`${trainer.manifest.model}: compiled in ${compileSeconds.toFixed(1)} s, ${compiled.wasm.length} bytes of wasm; ${train.rows} training / ${validation.rows} validation characters`);
+  print(`${trainer.manifest.model}: compiled in ${compileSeconds.toFixed(1)} s, ${compiled.wasm.length} bytes of wasm; ${train.rows * CONTEXT} training / ${validation.rows * CONTEXT} validation characters in windows of ${CONTEXT}`);
   const history = trainer.fit(
-    { x: { shape: [train.rows, CONTEXT], data: train.x }, y: train.y },
-    { epochs: options.epochs ?? 4, seed: 1, onEpochEnd: (log) => print(`  epoch ${log.epoch}  loss ${log.loss.toFixed(4)} nats/char  ${log.seconds.toFixed(1)} s`) },
+    { x: { shape: [train.rows, CONTEXT], data: train.x }, y: { shape: [train.rows, CONTEXT], data: train.y } },
+    { epochs: options.epochs ?? 3, seed: 1, onEpochEnd: (log) => print(`  epoch ${log.epoch}  loss ${log.loss.toFixed(4)} nats/char  ${log.seconds.toFixed(1)} s`) },
   );
-  const validationNats = trainer.evaluate({ shape: [validation.rows, CONTEXT], data: validation.x }, validation.y).loss;
+  const validationNats = trainer.evaluate({ shape: [validation.rows, CONTEXT], data: validation.x }, { shape: [validation.rows, CONTEXT], data: validation.y }).loss;
   const baseline = bigramNats(trainWords, validationWords);
   const samples = sample(trainer, 10, 7);
   print(`validation: ${validationNats.toFixed(4)} nats/char (bigram ${baseline.toFixed(4)})`);

@@ -103,6 +103,19 @@ const models: readonly [string, unknown][] = [
       optimizer: { type: 'adam', learningRate: 0.01 },
     },
   ],
+  [
+    'a language-model head: dense softmax at every position, sparse cross-entropy per position',
+    {
+      input: { name: 'ids', shape: [5], dtype: 'int32' },
+      layers: [
+        { type: 'embedding', name: 'emb', inputDim: 7, outputDim: 8 },
+        { type: 'transformer_block', name: 'block', numHeads: 2, mlpDim: 12 },
+        { type: 'dense', name: 'next', units: 7, activation: 'softmax' },
+      ],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      optimizer: { type: 'adam', learningRate: 0.01 },
+    },
+  ],
   ...convModels,
   ...recurrentModels,
   ['SGD with Nesterov momentum and a step schedule', { ...(example('iris/model.json') as object), optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true, clipValue: 0.1, schedule: { type: 'step', stepSize: 2, gamma: 0.5 } } }],

@@ -37,7 +37,8 @@ export function torchLoss(loss: LossSpec, activation: string): string[] {
     }
     case 'sparse_categorical_crossentropy': {
       const z = logits('softmax') ?? 'pre';
-      value = rows(`-F.log_softmax(${z}, dim=-1).gather(-1, y.long().reshape(-1, 1)).reshape(-1)`);
+      // y holds a class id per row, or per position of a [N, steps, classes] output.
+      value = rows(`-F.log_softmax(${z}, dim=-1).gather(-1, y.long().reshape(*${z}.shape[:-1], 1)).squeeze(-1)`);
       break;
     }
   }
