@@ -7,6 +7,9 @@
 // Options: --quick (short budgets), --only W1/64,W2 (subset), --no-tfjs, --no-jax, --no-gemm,
 // --no-fit, --no-sweep, --sweep-only (the sweep alone), --no-depth, --no-relaxed.
 // Last, the depth sweep: compile time and .wasm size at depth 1, 10, 100, 1000 (bench/depth.ts).
+// --threads 1,2[,N] prints the threads table alone (bench/threads.ts): every --only workload (default
+// W1/64, W1/256, W2, iris) on those thread counts beside its single-threaded build; --min-work a,b
+// adds threaded variants with those least multiply-adds per part.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchConvGemm } from './conv.ts';
@@ -17,6 +20,7 @@ import { benchJax, initJax, jaxThreads, jaxVersion } from './jax.ts';
 import { benchNabla } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { benchW1Sweep } from './sweep.ts';
+import { benchThreads } from './threads.ts';
 import { benchTfjs, loadedWasm } from './tfjs.ts';
 import { benchJaxW7, benchNablaW7, benchTfjsW7, W7, w7Flops } from './transformer.ts';
 import { stepGemmFlops, WORKLOADS } from './workloads.ts';
@@ -33,6 +37,8 @@ const { values } = parseArgs({
     'no-depth': { type: 'boolean' },
     'sweep-only': { type: 'boolean' },
     'no-relaxed': { type: 'boolean' },
+    threads: { type: 'string' },
+    'min-work': { type: 'string' },
   },
 });
 // Node 20 runs relaxed SIMD only behind a flag (refused in NODE_OPTIONS): run again with it.
@@ -44,6 +50,13 @@ const budget = values.quick ? 400 : 1500;
 const only = values.only?.split(',');
 const workloads = WORKLOADS.filter((w) => !only || only.includes(w.name));
 const relaxed = relaxedSimd();
+
+if (values.threads !== undefined) {
+  const counts = values.threads.split(',').map(Number);
+  const minWorks = values['min-work']?.split(',').map(Number) ?? [0];
+  for (const line of await benchThreads(only ?? ['W1/64', 'W1/256', 'W2', 'iris'], counts, minWorks)) console.log(line);
+  process.exit(0);
+}
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(`nabla bench · ${new Date().toISOString().slice(0, 10)} · ${cpu} · ${os.cpus().length} cores · Node ${process.version} · relaxed SIMD ${relaxed ? 'on' : 'off'}`);

@@ -1,13 +1,14 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
-import { loadTrainer, type Trainer } from '../runtime/trainer.ts';
+import { loadTrainer, type ThreadCount, type Trainer } from '../runtime/trainer.ts';
 import { sha256Hex } from '../runtime/hash.ts';
 import { relaxedSimd } from '../runtime/relaxed_simd.ts';
 import { product } from '../runtime/tensor.ts';
-import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
+import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, THREADED_RELAXED_SECTION, THREADED_SECTION, type Manifest, type Placed } from '../runtime/manifest.ts';
 import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
 import { trainingGraphOf } from './train/graph.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
+import { THREADS_BLOCK_BYTES, type ThreadsLayout } from './codegen/threaded.ts';
 import { guardLayout, type GuardLayout } from './codegen/guard.ts';
 import { diagnosticsLayout, LAYER_STATS, PARAM_STATS, pinActivations, type DiagnosticsLayout } from './codegen/diagnostics.ts';
 import { layerOutputs } from './model/layer-output.ts';
@@ -114,12 +115,18 @@ export interface CompileOptions {
    * activation statistics, every checked step). Default false; off, nothing of it is generated.
    */
   readonly diagnostics?: boolean;
+  /**
+   * Also build the trainer's threaded builds (an imported shared memory; products split over
+   * worker threads), carried in its `nabla.threaded` sections beside the single-threaded builds,
+   * which stay import-free. `loadTrainer(wasm, { threads })` runs them. Default false.
+   */
+  readonly threaded?: boolean;
   /** Called as each stage of the compile begins, with its name (a progress line; `nabla train` shows it). */
   readonly onStage?: (stage: CompileStage) => void;
 }
 
 /** The stages of compileToWasm, in order; `asc` runs once per SIMD build. */
-export type CompileStage = 'lower' | 'autodiff' | 'fuse' | 'plan' | 'emit' | 'asc relaxed' | 'asc baseline';
+export type CompileStage = 'lower' | 'autodiff' | 'fuse' | 'plan' | 'emit' | 'asc relaxed' | 'asc baseline' | 'asc threaded relaxed' | 'asc threaded baseline';
 
 /** Compiles a model spec (JSON value or builder output) to a trainer .wasm and its manifest. */
 export async function compileToWasm(specInput: unknown, options: CompileOptions = {}): Promise<CompileResult> {
@@ -141,26 +148,45 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   // The guard's status word and norms, then the telemetry block, sit right after the planned arena.
   const guard = guardLayout(graph, Math.ceil(plan.end / 16) * 16);
   const diagnostics = options.diagnostics ? diagnosticsLayout(graph, layers, Math.ceil((guard.offset + guard.bytes) / 16) * 16) : undefined;
+  const afterGuard = diagnostics ? diagnostics.offset + diagnostics.bytes : guard.offset + guard.bytes;
+  // The threaded builds' control block next, outside every data segment (codegen/threaded.ts).
+  const threads: ThreadsLayout | undefined = options.threaded ? { offset: Math.ceil(afterGuard / 64) * 64, bytes: THREADS_BLOCK_BYTES } : undefined;
+  const end = threads ? threads.offset + threads.bytes : afterGuard;
   stage('emit');
-  const { source, staticBytes } = emitModule(model, program, plan, kernelExports(), { guard, ...(diagnostics ? { diagnostics } : {}) });
-  const end = diagnostics ? diagnostics.offset + diagnostics.bytes : guard.offset + guard.bytes;
+  const extras = { guard, ...(diagnostics ? { diagnostics } : {}) };
+  const { source, staticBytes: singleStaticBytes } = emitModule(model, program, plan, kernelExports(), extras);
+  const threadedModule = threads ? emitModule(model, program, plan, kernelExports(), { ...extras, threads }) : undefined;
+  const staticBytes = Math.max(singleStaticBytes, threadedModule?.staticBytes ?? 0);
   const memoryBase = Math.ceil(end / 16) * 16;
   // Above the arena: the module's static data (kernel table, constants), and one page of headroom
   // for AssemblyScript's own.
   const pages = Math.ceil((memoryBase + staticBytes) / PAGE) + 1;
   checkMemoryLimit(model, pages * PAGE);
-  const build = async (simd: SimdFlavour, relaxedSha256?: string) => {
+  const build = async (simd: SimdFlavour, bound: Pick<Manifest, 'relaxedSha256' | 'threadedSha256'> = {}) => {
     stage(`asc ${simd}`);
     const { binary, milliseconds } = await compileAssemblyScript(source, { memoryBase, initialPages: pages, simd });
-    const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), ...(relaxedSha256 ? { relaxedSha256 } : {}) };
+    const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), ...bound };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };
   };
-  // The relaxed build first: the baseline's manifest binds it by its hash (checked by loadTrainer).
+  const buildThreaded = async (simd: SimdFlavour, layout: ThreadsLayout, threadedSource: string) => {
+    stage(`asc threaded ${simd}`);
+    const { binary, milliseconds } = await compileAssemblyScript(threadedSource, { memoryBase, initialPages: pages, simd, threaded: true });
+    const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), threads: layout };
+    return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), milliseconds };
+  };
+  // The embedded builds first: the baseline's manifest binds each by its hash (checked by loadTrainer).
   const relaxed = options.simd === 'baseline' ? undefined : await build('relaxed');
-  const baseline = await build('baseline', relaxed ? await sha256Hex(relaxed.wasm) : undefined);
-  const wasm = relaxed ? appendCustomSection(baseline.wasm, RELAXED_SECTION, relaxed.wasm) : baseline.wasm;
+  const threadedRelaxed = threads && threadedModule && relaxed ? await buildThreaded('relaxed', threads, threadedModule.source) : undefined;
+  const threadedBaseline = threads && threadedModule ? await buildThreaded('baseline', threads, threadedModule.source) : undefined;
+  const threadedSha256 = threadedBaseline
+    ? { baseline: await sha256Hex(threadedBaseline.wasm), ...(threadedRelaxed ? { relaxed: await sha256Hex(threadedRelaxed.wasm) } : {}) }
+    : undefined;
+  const baseline = await build('baseline', { ...(relaxed ? { relaxedSha256: await sha256Hex(relaxed.wasm) } : {}), ...(threadedSha256 ? { threadedSha256 } : {}) });
+  let wasm = relaxed ? appendCustomSection(baseline.wasm, RELAXED_SECTION, relaxed.wasm) : baseline.wasm;
+  if (threadedBaseline) wasm = appendCustomSection(wasm, THREADED_SECTION, threadedBaseline.wasm);
+  if (threadedRelaxed) wasm = appendCustomSection(wasm, THREADED_RELAXED_SECTION, threadedRelaxed.wasm);
   const manifest = baseline.manifest;
-  const ascMs = baseline.milliseconds + (relaxed?.milliseconds ?? 0);
+  const ascMs = [baseline, relaxed, threadedBaseline, threadedRelaxed].reduce((ms, b) => ms + (b?.milliseconds ?? 0), 0);
   return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs } };
 }
 
@@ -168,8 +194,10 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
  * Compiles and loads: the trainer is ready to train, initialised from the spec's seed. Only the
  * build this host runs is compiled: where it has no relaxed SIMD (Node 20), the relaxed build a
  * .wasm file carries for other hosts would never run, and would double the compile time.
+ * `threads` (default 1) also compiles the threaded builds and runs them on that many threads.
  */
-export async function compile(specInput: unknown, options: CompileOptions = {}): Promise<Trainer> {
-  const { wasm } = await compileToWasm(specInput, { ...options, simd: options.simd ?? (relaxedSimd() ? 'both' : 'baseline') });
-  return loadTrainer(wasm);
+export async function compile(specInput: unknown, options: CompileOptions & { readonly threads?: ThreadCount } = {}): Promise<Trainer> {
+  const threads = options.threads ?? 1;
+  const { wasm } = await compileToWasm(specInput, { ...options, simd: options.simd ?? (relaxedSimd() ? 'both' : 'baseline'), threaded: options.threaded ?? threads !== 1 });
+  return loadTrainer(wasm, { threads });
 }

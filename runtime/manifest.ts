@@ -6,6 +6,9 @@ export const MANIFEST_SECTION = 'nabla.manifest';
 export const ABI_VERSION = 1;
 /** Custom section of a baseline trainer that holds the relaxed-SIMD build of the same trainer (a whole .wasm). */
 export const RELAXED_SECTION = 'nabla.relaxed';
+/** Custom sections of a baseline trainer that hold its threaded builds (whole .wasm files), baseline and relaxed SIMD. */
+export const THREADED_SECTION = 'nabla.threaded';
+export const THREADED_RELAXED_SECTION = 'nabla.threaded.relaxed';
 
 export type DimSpec = number | 'N';
 
@@ -100,6 +103,13 @@ export interface Manifest extends Signature {
   readonly simd: 'baseline' | 'relaxed';
   /** SHA-256 (hex) of the relaxed-SIMD build in the `nabla.relaxed` section, when the trainer carries one. */
   readonly relaxedSha256?: string;
+  /** SHA-256 (hex) of the threaded builds in the `nabla.threaded` and `nabla.threaded.relaxed` sections, when the trainer carries them. */
+  readonly threadedSha256?: { readonly baseline: string; readonly relaxed?: string };
+  /**
+   * A threaded build's own manifest: it imports its memory (shared, `memory.pages` pages) as
+   * `env.memory`, and its control block for worker threads lies at `offset` (after the arena).
+   */
+  readonly threads?: { readonly offset: number; readonly bytes: number };
   readonly exports: {
     readonly init: string;
     readonly trainStep: string;

@@ -1,11 +1,14 @@
 // The compiled trainer: a .wasm instantiated with no imports, driven through its C-like ABI at
-// the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host.
-import { ManifestError, RELAXED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
+// the offsets its manifest gives. Web-standard APIs only: this file runs in any wasm host. With
+// `threads`, the trainer's threaded build runs instead, on a shared memory, with worker threads
+// (worker_pool.ts) that run parts of its large products.
+import { ManifestError, RELAXED_SECTION, THREADED_RELAXED_SECTION, THREADED_SECTION, readManifest, type Manifest, type Placed } from './manifest.ts';
 import type { Batch, BatchEngine, BatchResult } from './engine.ts';
 import { gatherRows, type RowData, type Rows } from './data.ts';
 import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
-import { verifyManifest, verifyModule, verifyRelaxed } from './verify.ts';
+import { verifyManifest, verifyModule, verifyRelaxed, verifyThreaded } from './verify.ts';
+import { availableCores, threadSupport, WorkerPool, type ThreadedExports } from './worker_pool.ts';
 import { rowWidth } from './tensor.ts';
 
 interface TrainerExports {
@@ -174,12 +177,26 @@ class WasmEngine implements BatchEngine<Float32Array> {
   }
 }
 
+/** How many threads a trainer runs on, and why fewer than asked where that is so. */
+export interface Threading {
+  /** Threads that run its steps: the caller and threads − 1 workers. */
+  readonly threads: number;
+  /** Why the trainer runs on fewer threads than `loadTrainer` was asked for (absent when it runs on as many). */
+  readonly reason?: string;
+}
+
+/** Ends the workers of a threaded trainer that is collected without dispose(), so they do not pile up in a long-lived process. */
+// Absent in hosts without FinalizationRegistry (some workerd compatibility dates), which have no workers either.
+const abandonedPools = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<WorkerPool>((pool) => pool.stop()) : null;
+
 /** A compiled model, trained and run in float32 by its .wasm. */
 export class Trainer extends ModelRunner<Float32Array> {
   readonly manifest: Manifest;
   readonly module: WebAssembly.Module;
   readonly views: TrainerViews;
   private readonly impl: WasmEngine;
+  private pool: WorkerPool | null = null;
+  private threadingState: Threading = { threads: 1 };
 
   constructor(module: WebAssembly.Module, instance: WebAssembly.Instance) {
     const manifest = readManifest(module);
@@ -192,6 +209,29 @@ export class Trainer extends ModelRunner<Float32Array> {
     this.views = engine.views;
     this.impl = engine;
     engine.init(manifest.seed);
+  }
+
+  /** The threads this trainer runs on (1 unless loaded with `threads`), and why fewer than asked. */
+  get threading(): Threading {
+    return this.threadingState;
+  }
+
+  /** @internal loadTrainer's: the workers of a threaded build, or why there are none. */
+  attachThreads(pool: WorkerPool | null, threading: Threading): void {
+    this.pool = pool;
+    this.threadingState = threading;
+    if (pool) abandonedPools?.register(this, pool, this);
+  }
+
+  /**
+   * Ends the trainer's worker threads (a threaded trainer); it then trains on the calling thread
+   * alone, with the same results. A trainer without workers has nothing to end.
+   */
+  dispose(): void {
+    this.pool?.stop();
+    this.pool = null;
+    abandonedPools?.unregister(this);
+    if (this.threadingState.threads > 1) this.threadingState = { threads: 1, reason: 'the trainer was disposed' };
   }
 
   /**
@@ -209,7 +249,22 @@ export interface LoadOptions {
    * else the baseline build. 'baseline': always the baseline build.
    */
   readonly simd?: 'auto' | 'baseline';
+  /**
+   * Threads to train on: 1 (default) runs the single-threaded build; n > 1, or 'auto' (the host's
+   * cores, at most MAX_AUTO_THREADS), runs the trainer's threaded build (compiled with
+   * `threaded: true`) with n − 1 worker threads, bit-identical to one thread. Where that cannot
+   * be — no threaded build, no SharedArrayBuffer (a page without cross-origin isolation), no
+   * workers (workerd) — the trainer runs on one thread and `trainer.threading.reason` says why.
+   */
+  readonly threads?: ThreadCount;
+  /** Least multiply-adds of a part of a split product (default: the compiled threshold); for measurements. */
+  readonly minPartWork?: number;
 }
+
+export type ThreadCount = number | 'auto';
+
+/** 'auto' takes at most this many threads: beyond it the serial kernels dominate a step. */
+export const MAX_AUTO_THREADS = 8;
 
 /** The relaxed-SIMD build inside a baseline trainer, if the host validates and may compile it. */
 async function relaxedBuild(module: WebAssembly.Module, manifest: Manifest): Promise<WebAssembly.Module | null> {
@@ -240,8 +295,62 @@ export async function loadTrainer(source: ArrayBuffer | ArrayBufferView | WebAss
   const given = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
   const manifest = readManifest(given);
   verifyModule(given, manifest);
-  const module = (options.simd !== 'baseline' && (await relaxedBuild(given, manifest))) || given;
+  const relaxed = options.simd !== 'baseline' ? await relaxedBuild(given, manifest) : null;
+  const threads = options.threads ?? 1;
+  if (threads !== 'auto' && (!Number.isSafeInteger(threads) || threads < 1)) throw new RangeError(`threads must be a positive integer or 'auto', got ${String(threads)}`);
+  let reason: string | undefined;
+  if (threads !== 1) {
+    const threaded = await loadThreaded(given, manifest, relaxed !== null, threads, options.minPartWork ?? 0);
+    if (threaded instanceof Trainer) return threaded;
+    reason = threaded.reason;
+  }
+  const module = relaxed ?? given;
   verifyModule(module, manifest);
   const instance = await WebAssembly.instantiate(module, {});
-  return new Trainer(module, instance);
+  const trainer = new Trainer(module, instance);
+  if (reason !== undefined) trainer.attachThreads(null, { threads: 1, reason });
+  return trainer;
+}
+
+/**
+ * The trainer's threaded build (relaxed SIMD where the single-threaded build would be), on a shared
+ * memory with its workers started; or why it cannot run here.
+ */
+async function loadThreaded(given: WebAssembly.Module, manifest: Manifest, relaxed: boolean, threads: ThreadCount, minPartWork: number): Promise<Trainer | { reason: string }> {
+  const bound = manifest.threadedSha256;
+  if (!bound) return { reason: 'the trainer was compiled without threaded builds (compile with threaded: true)' };
+  const support = threadSupport();
+  if (!support.ok) return { reason: support.reason };
+  const count = threads === 'auto' ? Math.min(MAX_AUTO_THREADS, await availableCores(support)) : threads;
+  // Bit-identical to the single-threaded build this host would run: the same SIMD flavour.
+  const section = relaxed && bound.relaxed ? THREADED_RELAXED_SECTION : THREADED_SECTION;
+  const [payload] = WebAssembly.Module.customSections(given, section);
+  if (!payload) throw new ManifestError(`the manifest binds a threaded build, but the trainer has no '${section}' section`);
+  const bytes = new Uint8Array(payload);
+  await verifyThreaded(manifest, section, section === THREADED_SECTION ? bound.baseline : bound.relaxed!, bytes, null);
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes);
+  } catch (err) {
+    return { reason: `this host cannot compile the threaded build: ${(err as Error).message}` };
+  }
+  const own = readManifest(module);
+  await verifyThreaded(manifest, section, section === THREADED_SECTION ? bound.baseline : bound.relaxed!, bytes, own);
+  verifyModule(module, own);
+  const pages = own.memory.pages;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const trainer = new Trainer(module, instance);
+  if (count <= 1) {
+    trainer.attachThreads(null, { threads: 1 });
+    return trainer;
+  }
+  const exports = instance.exports as unknown as ThreadedExports;
+  try {
+    const pool = await WorkerPool.start(support.host, module, memory, exports, count - 1, support.callerWaits, minPartWork);
+    trainer.attachThreads(pool, { threads: count });
+  } catch (err) {
+    trainer.attachThreads(null, { threads: 1, reason: `worker threads failed to start: ${(err as Error).message}` });
+  }
+  return trainer;
 }

@@ -22,13 +22,23 @@ const ARENA_START = 64;
 
 const isCount = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 
-/** The module's own interface: nothing imported, the ABI's functions and memory exported. */
+/** What a threaded build exports beyond the ABI (compiler/codegen/threaded.ts). */
+const THREADED_FUNCTIONS = ['worker_loop', 'threads_ready', 'threads_configure', 'threads_stop'] as const;
+
+/**
+ * The module's own interface: nothing imported (a threaded build: its shared memory alone, as
+ * `env.memory`), the ABI's functions and memory exported.
+ */
 export function verifyModule(module: WebAssembly.Module, manifest: Manifest): void {
   const imports = WebAssembly.Module.imports(module);
-  if (imports.length) fail(`the module imports ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}; a nabla trainer imports nothing`);
+  const isMemory = (i: WebAssembly.ModuleImportDescriptor): boolean => i.module === 'env' && i.name === 'memory' && i.kind === 'memory';
+  const foreign = manifest.threads ? imports.filter((i) => !isMemory(i)) : imports;
+  const what = manifest.threads ? 'a threaded nabla trainer imports its shared memory (env.memory) alone' : 'a nabla trainer imports nothing';
+  if (foreign.length) fail(`the module imports ${foreign.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}; ${what}`);
+  if (manifest.threads && imports.length !== 1) fail(`the manifest describes a threaded build, but the module does not import its memory as env.memory`);
   const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
   if (exports.get('memory') !== 'memory') fail(`the module does not export its memory as 'memory'`);
-  const wanted: string[] = [...REQUIRED_FUNCTIONS];
+  const wanted: string[] = [...REQUIRED_FUNCTIONS, ...(manifest.threads ? THREADED_FUNCTIONS : [])];
   if (manifest.exports?.trainStepChecked !== undefined) wanted.push('train_step_checked');
   const missing = wanted.filter((name) => exports.get(name) !== 'function');
   if (missing.length) fail(`the module does not export function(s) ${missing.map((m) => `'${m}'`).join(', ')}`);
@@ -160,6 +170,24 @@ export async function verifyRelaxed(baseline: Manifest, bytes: Uint8Array, relax
     }
   }
   if (relaxed === null) return;
-  const strip = (m: Manifest): string => canonicalJson({ ...m, simd: undefined, relaxedSha256: undefined });
   if (strip(relaxed) !== strip(baseline)) throw new ManifestError(`the relaxed-SIMD build (section '${RELAXED_SECTION}') carries a different manifest from the baseline build: it is not the same model`);
+}
+
+/** A manifest without what differs between the builds of one trainer. */
+const strip = (m: Manifest): string => canonicalJson({ ...m, simd: undefined, relaxedSha256: undefined, threadedSha256: undefined, threads: undefined });
+
+/**
+ * A threaded build a trainer carries (section `section`) must be the same model: its bytes hash
+ * to the manifest's `threadedSha256` entry, and its manifest is the baseline's but for the
+ * builds' own fields, with its `threads` block after the arena.
+ */
+export async function verifyThreaded(baseline: Manifest, section: string, expectedSha256: string, bytes: Uint8Array, threaded: Manifest | null): Promise<void> {
+  const actual = await sha256Hex(bytes);
+  if (actual !== expectedSha256) throw new ManifestError(`the threaded build (section '${section}') has SHA-256 ${actual}, but the manifest's threadedSha256 gives ${expectedSha256}: the file was altered`);
+  if (threaded === null) return;
+  if (strip(threaded) !== strip(baseline)) throw new ManifestError(`the threaded build (section '${section}') carries a different manifest from the baseline build: it is not the same model`);
+  const t = threaded.threads;
+  if (!t || !isCount(t.offset) || t.offset % 64 !== 0 || !isCount(t.bytes, 64) || t.offset < threaded.memory.arenaBytes || t.offset + t.bytes > threaded.memory.pages * 65536) {
+    throw new ManifestError(`the threaded build (section '${section}') has no valid threads block after its arena: ${JSON.stringify(t)}`);
+  }
 }

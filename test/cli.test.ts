@@ -27,6 +27,19 @@ describe('nabla compile / inspect', () => {
   });
 });
 
+describe('nabla compile --threaded', () => {
+  it('adds the threaded builds, which inspect reports; without the flag there are none', async () => {
+    const plain = join(dir, 'iris.wasm');
+    const threaded = join(dir, 'iris-threaded.wasm');
+    expect((await run('compile', 'examples/iris/model.json', '-o', plain)).out).not.toMatch(/threaded/);
+    const compiled = await run('compile', 'examples/iris/model.json', '-o', threaded, '--threaded');
+    expect(compiled.code, compiled.err).toBe(0);
+    expect(compiled.out).toMatch(/wasm .*, with threaded builds/);
+    expect((await run('inspect', plain)).out).toMatch(/threads\s+one \(compile with --threaded/);
+    expect((await run('inspect', threaded)).out).toMatch(/threads\s+threaded builds of [\d.]+ KiB/);
+  });
+});
+
 describe('nabla train', () => {
   it('trains iris and reports test accuracy', async () => {
     const result = await run('train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--epochs', '60');

@@ -27,17 +27,18 @@ export function defaultOutput(specPath: string): string {
 }
 
 export async function compileCommand(args: readonly string[], io: Io): Promise<void> {
-  const flags = { output: { type: 'string', short: 'o' }, diagnostics: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const flags = { output: { type: 'string', short: 'o' }, diagnostics: { type: 'boolean' }, threaded: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   const parsed = parseCommand('compile', args, flags, ['<model.json>']);
   if (parsed.help) return io.out(usage.compile);
   const specPath = parsed.positionals[0]!;
   const out = parsed.values.output ?? defaultOutput(specPath);
   checkWritable(out, 'output');
-  const compiled = await compileFile(specPath, { diagnostics: parsed.values.diagnostics ?? false });
+  const compiled = await compileFile(specPath, { diagnostics: parsed.values.diagnostics ?? false, threaded: parsed.values.threaded ?? false });
   writeAtomic(out, compiled.wasm);
   const { manifest, timings } = compiled;
   io.out(`compiled ${specPath} → ${out}`);
   io.out(`  model       ${manifest.model}: ${manifest.params.length} tensors, ${paramCount(manifest).toLocaleString('en-US')} parameters`);
-  io.out(`  wasm        ${bytesText(compiled.wasm.length)}${manifest.diagnostics ? ', with gradient-flow telemetry' : ''}`);
+  const extras = [manifest.diagnostics ? 'with gradient-flow telemetry' : '', manifest.threadedSha256 ? 'with threaded builds' : ''].filter(Boolean);
+  io.out(`  wasm        ${bytesText(compiled.wasm.length)}${extras.map((e) => `, ${e}`).join('')}`);
   io.out(`  time        ${timings.totalMs.toFixed(0)} ms (asc ${timings.ascMs.toFixed(0)} ms)`);
 }

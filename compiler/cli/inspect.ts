@@ -1,5 +1,5 @@
 // `nabla inspect <file.wasm> [--json]`: everything a host needs to know about a trainer.
-import { RELAXED_SECTION, readManifest, type Manifest } from '../../runtime/manifest.ts';
+import { RELAXED_SECTION, THREADED_RELAXED_SECTION, THREADED_SECTION, readManifest, type Manifest } from '../../runtime/manifest.ts';
 import { parseCommand } from './args.ts';
 import { CliError, type Io } from './errors.ts';
 import { readBytes } from './files.ts';
@@ -14,6 +14,8 @@ export interface Inspection {
   readonly exports: readonly WebAssembly.ModuleExportDescriptor[];
   /** Size of the embedded relaxed-SIMD build, if the trainer carries one. */
   readonly relaxedBytes?: number;
+  /** Sizes of the embedded threaded builds (baseline, relaxed), if the trainer carries them. */
+  readonly threadedBytes?: readonly number[];
 }
 
 export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Inspection {
@@ -30,12 +32,14 @@ export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Ins
     throw new CliError(`${source}: ${(err as Error).message}`);
   }
   const [relaxed] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
+  const threaded = [THREADED_SECTION, THREADED_RELAXED_SECTION].flatMap((name) => WebAssembly.Module.customSections(module, name).map((s) => s.byteLength));
   return {
     manifest,
     size: bytes.length,
     imports: WebAssembly.Module.imports(module),
     exports: WebAssembly.Module.exports(module),
     ...(relaxed ? { relaxedBytes: relaxed.byteLength } : {}),
+    ...(threaded.length ? { threadedBytes: threaded } : {}),
   };
 }
 
@@ -45,7 +49,7 @@ function initializerText(init: { readonly type: string; readonly [option: string
 }
 
 /** The human-readable report, line by line. */
-export function describeTrainer({ manifest: m, size, imports, exports, relaxedBytes }: Inspection): string[] {
+export function describeTrainer({ manifest: m, size, imports, exports, relaxedBytes, threadedBytes }: Inspection): string[] {
   const offsets = new Map(m.buffers.params.map((p) => [p.name, p]));
   const loss = m.loss;
   const lossText = [
@@ -62,6 +66,7 @@ export function describeTrainer({ manifest: m, size, imports, exports, relaxedBy
   return [
     `model         ${m.model}`,
     `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd}${relaxedBytes ? ` + relaxed-SIMD build of ${bytesText(relaxedBytes)}` : ''})`,
+    `threads       ${threadedBytes ? `threaded builds of ${threadedBytes.map(bytesText).join(' and ')} (loadTrainer(bytes, { threads }))` : 'one (compile with --threaded to add threaded builds)'}`,
     `batch size    ${m.batchSize} (calls take 1..${m.batchSize} rows)`,
     `seed          ${m.seed}`,
     ...(m.inputs.length === 1 && m.outputs.length === 1

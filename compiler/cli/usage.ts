@@ -32,7 +32,7 @@ Exit status: 0 success, 1 bad input (spec, data, files), 2 bad command line,
 
 Run 'nabla help <command>' for the options of one command.`,
 
-  compile: `Usage: nabla compile <model.json> [-o <out.wasm>] [--diagnostics]
+  compile: `Usage: nabla compile <model.json> [-o <out.wasm>] [--diagnostics] [--threaded]
 
 Validates the model spec and compiles it to a trainer .wasm (written atomically).
 
@@ -40,6 +40,8 @@ Options:
   -o, --output <file>   where to write the .wasm (default: the spec's path with .wasm)
   --diagnostics         compile in gradient-flow telemetry (docs/abi.md); off, the .wasm is
                         exactly the same as without the flag
+  --threaded            also carry the threaded builds, which loadTrainer(bytes, { threads })
+                        runs on worker threads (docs/abi.md, "Threaded builds")
   -h, --help            show this help`,
 
   train: `Usage: nabla train <model.json> --data <file.csv> [options]

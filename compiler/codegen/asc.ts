@@ -49,11 +49,13 @@ type Flag = number | string | boolean | readonly string[];
 /**
  * asc's flags for a trainer: asconfig.json's options and its release target (the one file that
  * says how nabla compiles AssemblyScript, also for `asc --config asconfig.json --target release`);
- * the relaxed build adds relaxed SIMD to the enabled features.
+ * the relaxed build adds relaxed SIMD to the enabled features, the threaded build atomics and an
+ * imported shared memory of a fixed size (`pages`, which it never grows).
  */
-export function releaseFlags(relaxed: boolean): string[] {
+export function releaseFlags(relaxed: boolean, threaded?: { readonly pages: number }): string[] {
   const settings: Record<string, Flag> = { ...asconfig.options, ...asconfig.targets.release };
-  if (relaxed) settings['enable'] = [...asconfig.options.enable, 'relaxed-simd'];
+  settings['enable'] = [...asconfig.options.enable, ...(relaxed ? ['relaxed-simd'] : []), ...(threaded ? ['threads'] : [])];
+  if (threaded) Object.assign(settings, { importMemory: true, sharedMemory: true, maximumMemory: threaded.pages });
   return Object.entries(settings).flatMap(([name, value]): string[] => {
     if (value === false) return [];
     if (value === true) return [`--${name}`];
@@ -63,7 +65,7 @@ export function releaseFlags(relaxed: boolean): string[] {
 
 export async function compileAssemblyScript(
   source: string,
-  options: { memoryBase: number; initialPages: number; simd?: SimdFlavour },
+  options: { memoryBase: number; initialPages: number; simd?: SimdFlavour; threaded?: boolean },
 ): Promise<AscResult> {
   const relaxed = options.simd === 'relaxed';
   const files = new Map(kernelFiles());
@@ -76,7 +78,7 @@ export async function compileAssemblyScript(
     [
       'model.ts',
       '--outFile', 'model.wasm',
-      ...releaseFlags(relaxed),
+      ...releaseFlags(relaxed, options.threaded ? { pages: options.initialPages } : undefined),
       '--memoryBase', String(options.memoryBase),
       '--initialMemory', String(options.initialPages),
     ],

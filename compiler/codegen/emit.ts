@@ -12,13 +12,14 @@ import { emitElementwise, f32Literal } from './elementwise.ts';
 import { elementwiseTemplate, expressionTemplate, type ElementwiseTemplate } from './expression.ts';
 import { emitGenerated } from './generators.ts';
 import { emitInit, type InitRow } from './init.ts';
-import { emitMatmul } from './matmul.ts';
+import { emitMatmul, matmulWork } from './matmul.ts';
 import type { MemoryPlan } from './plan.ts';
 import { emitGuardedStep, type GuardLayout } from './guard.ts';
 import { emitCommit } from './counter.ts';
 import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
 import { KernelParams, KernelTable, tableKey, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
+import { emitThreadedDispatch, type ThreadsLayout } from './threaded.ts';
 
 /** Names the generated module imports from each file of assembly/. */
 export interface KernelExports {
@@ -89,7 +90,7 @@ function constantName(node: Node): string {
   return `constant_${bits.toString(16).padStart(8, '0')}`;
 }
 
-function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>, batchSize: number): KernelCode {
+function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constantsRead: Set<NodeId>, batchSize: number, threaded: boolean): KernelCode {
   const { graph } = program;
   const node = graph.nodes[kernel.out]!;
   const params = new KernelParams();
@@ -113,13 +114,17 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     })
     .join('\n');
   let body: string;
+  // Threaded build: a product the GEMM generator runs may run in parts (codegen/threaded.ts).
+  let parts: { readonly work: string } | undefined;
   if (kernel.kind === 'gemm') {
     const mm = graph.nodes[kernel.matmul]!;
     if (mm.op !== 'matmul') throw new Error(`internal: gemm kernel %${kernel.out} holds ${mm.op} %${mm.id}, not a matmul`);
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
-    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue);
+    const work = threaded ? matmulWork(inputs, mm, mm.attrs, dim) : null;
+    if (work !== null) parts = { work };
+    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, work !== null);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
@@ -147,7 +152,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }
   }
-  return { header, body, args: params.values };
+  return { header, body, args: params.values, ...(parts ? { parts } : {}) };
 }
 
 /** The module's source, and the bytes of static data it places above the arena (the kernel table, constants). */
@@ -160,6 +165,8 @@ export interface EmittedModule {
 export interface ModuleExtras {
   readonly guard?: GuardLayout;
   readonly diagnostics?: DiagnosticsLayout;
+  /** The threaded build: its control block. Its products run in parts on worker threads. */
+  readonly threads?: ThreadsLayout;
 }
 
 export function emitModule(model: LoweredModel, program: Program, plan: MemoryPlan, kernels: KernelExports, extras: ModuleExtras = {}): EmittedModule {
@@ -177,7 +184,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const constantsRead = new Set<NodeId>();
   const table = new KernelTable();
-  for (const k of computed) table.add('kernel', k.out, emitKernel(program, plan, k, constantsRead, B));
+  for (const k of computed) table.add('kernel', k.out, emitKernel(program, plan, k, constantsRead, B, extras.threads !== undefined));
   const kernelKeys = (kernels: readonly Kernel[]): string[] => kernels.map((k) => tableKey('kernel', k.out));
   const calls = (wanted: readonly NodeId[]): string => table.run(kernelKeys(schedule(program, wanted)));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
@@ -274,6 +281,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     '',
     ...constants,
     ...table.code(),
+    ...(extras.threads ? ['', ...emitThreadedDispatch(table.partedFunctions(), extras.threads)] : []),
     '',
     ...(commit.definition ? [commit.definition, ''] : []),
     ...entries,

@@ -62,6 +62,13 @@ export interface GemmSpec {
   /** A given as [K,M] read by columns, packed first into 4-column panels at `scratch` (then aRow is 4, aK 16). */
   readonly aPacked?: { readonly scratch: string };
   readonly epilogue?: GemmEpilogue;
+  /**
+   * Threaded build: the body computes only the 8-column panels of part `part` of `parts` (i32
+   * parameters of the kernel), each column exactly as the whole product computes it, so any split
+   * gives the same bits. A part packs its own panels of B; a packed A, which every part reads
+   * whole, is packed by a call with part −1 before the parts run (splitPrologue).
+   */
+  readonly split?: boolean;
 }
 
 // 8 accumulators: more (10–12) spill, since V8 allocates only xmm0–15 and keeps some for itself
@@ -266,7 +273,8 @@ function emitDirect(s: GemmSpec): string[] {
   const K4 = K & ~3;
   const lines: string[] = [];
   const group = (width: number, j: string, loop: boolean): void => {
-    lines.push(loop ? `  for (let j = 0; j < ${s.N - (s.N % 4)}; j += 4) {` : `  {`);
+    if (s.split) lines.push(loop ? `  for (let j = jFrom; j < min(jTo, ${s.N - (s.N % 4)}); j += 4) {` : `  if (jTo == ${s.N}) {`);
+    else lines.push(loop ? `  for (let j = 0; j < ${s.N - (s.N % 4)}; j += 4) {` : `  {`);
     if (!loop) lines.push(`    const j = ${j};`);
     for (let q = 0; q < 4; q++) lines.push(`    const w${q} = ${s.b} + <usize>(j + ${Math.min(q, width - 1)}) * ${K * 4};`);
     const rowBlock = (rows: number, indent: string): void => {
@@ -329,13 +337,15 @@ function emitBlocked(s: GemmSpec): string[] {
   // (it is used where K, a batch, is small: codegen/fused_update.ts).
   const cached = gemmBlocking(s);
   const blocking: Blocking = s.epilogue?.combine ? { order: cached.order, ...(cached.mc === undefined ? {} : { mc: cached.mc }) } : cached;
-  if (s.aPacked) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
+  if (s.aPacked && !s.split) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
   let panelBase: (j: string) => string;
   let bK: number;
   if (s.bLayout.kind === 'packed') {
     if (K === undefined) throw new Error('internal: a packed GEMM operand needs a compiled K');
-    // W [N,K] → panels [⌈N/8⌉][K][8] (assembly/pack.ts), columns past N zero.
-    lines.push(`  pack_panels(${s.bLayout.scratch}, ${s.b}, ${s.N}, ${K});`);
+    // W [N,K] → panels [⌈N/8⌉][K][8] (assembly/pack.ts), columns past N zero; a part packs its own
+    // panels, which start at its first column in W and in the scratch alike.
+    if (s.split) lines.push(`  pack_panels(${s.bLayout.scratch} + <usize>jFrom * ${K * 4}, ${s.b} + <usize>jFrom * ${K * 4}, jTo - jFrom, ${K});`);
+    else lines.push(`  pack_panels(${s.bLayout.scratch}, ${s.b}, ${s.N}, ${K});`);
     const scratch = s.bLayout.scratch;
     panelBase = (j) => `${scratch} + <usize>${j} * ${K * 4}`;
     bK = NR * 4;
@@ -360,8 +370,11 @@ function emitBlocked(s: GemmSpec): string[] {
   const rem = s.N - fullPanels * NR;
   const panels: (Loop & { readonly vectors: number; readonly width: number })[] = [];
   const bBase = `  const bBase = ${panelBase('j')}${k0};`;
-  if (fullPanels > 0) panels.push({ vectors: NR / 4, width: NR, open: [`for (let j = 0; j < ${fullPanels * NR}; j += ${NR}) {`, bBase], close: [`}`] });
-  if (rem > 0) panels.push({ vectors: s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), width: rem, open: [`{`, `  const j = ${fullPanels * NR};`, bBase], close: [`}`] });
+  // Split: this part's panels only, [jFrom, jTo) (splitPrologue).
+  const fullOpen = s.split ? `for (let j = jFrom; j < min(jTo, ${fullPanels * NR}); j += ${NR}) {` : `for (let j = 0; j < ${fullPanels * NR}; j += ${NR}) {`;
+  const remOpen = s.split ? `if (jTo > ${fullPanels * NR}) {` : `{`;
+  if (fullPanels > 0) panels.push({ vectors: NR / 4, width: NR, open: [fullOpen, bBase], close: [`}`] });
+  if (rem > 0) panels.push({ vectors: s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), width: rem, open: [remOpen, `  const j = ${fullPanels * NR};`, bBase], close: [`}`] });
   const rows = rowLoops(s, blocking);
   const code = (r: number, p: { readonly vectors: number; readonly width: number }): string[] => [
     `{`,
@@ -382,9 +395,34 @@ function emitBlocked(s: GemmSpec): string[] {
 
 /** The whole product as AssemblyScript statements (the body of the node's function). */
 export function emitGemm(s: GemmSpec): string {
-  if (s.bLayout.kind !== 'packed' || s.aK !== 4) return emitBlocked(s).join('\n');
+  const prologue = s.split ? splitPrologue(s) : [];
+  if (s.bLayout.kind !== 'packed' || s.aK !== 4) return [...prologue, ...emitBlocked(s)].join('\n');
   // X·Wᵀ: few rows read W in place, more pack it first.
   const M = s.M.value;
-  if (M !== undefined) return (M < DIRECT_ROWS ? emitDirect(s) : emitBlocked(s)).join('\n');
-  return [`  if (${s.M.expr} < ${DIRECT_ROWS}) {`, ...emitDirect(s).map((l) => `  ${l}`), `  } else {`, ...emitBlocked(s).map((l) => `  ${l}`), `  }`].join('\n');
+  if (M !== undefined) return [...prologue, ...(M < DIRECT_ROWS ? emitDirect(s) : emitBlocked(s))].join('\n');
+  return [...prologue, `  if (${s.M.expr} < ${DIRECT_ROWS}) {`, ...emitDirect(s).map((l) => `  ${l}`), `  } else {`, ...emitBlocked(s).map((l) => `  ${l}`), `  }`].join('\n');
+}
+
+/**
+ * A split product's first lines: part −1 packs what every part reads (a packed A) and returns;
+ * part p of P then takes panels [⌊p·panels/P⌋, ⌊(p+1)·panels/P⌋) of the ⌈N/8⌉, as columns
+ * [jFrom, jTo), so the parts cover every column once and a part boundary is a panel boundary.
+ */
+function splitPrologue(s: GemmSpec): string[] {
+  const panels = Math.ceil(s.N / NR);
+  const pack = s.aPacked ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
+  return [
+    `  if (part < 0) {`,
+    ...pack,
+    `    return;`,
+    `  }`,
+    `  const jFrom = (part * ${panels} / parts) << 3;`,
+    `  const jTo = min(((part + 1) * ${panels} / parts) << 3, ${s.N});`,
+    `  if (jFrom >= jTo) return;`,
+  ];
+}
+
+/** Multiply-adds of a split product for n rows, as an i32 expression: what decides whether to run it in parts. */
+export function gemmWork(s: Pick<GemmSpec, 'M' | 'K' | 'N'>): string {
+  return `<i32>min<i64>(<i64>(${s.M.expr}) * <i64>(${s.K.expr}) * ${s.N}, 0x7fffffff)`;
 }

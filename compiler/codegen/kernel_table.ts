@@ -7,6 +7,7 @@
 // Besides kernels the table holds the plain step's fused updates and the guard's finiteness
 // checks (functions that answer a bool, walked by `first_failing`), under the same sharing.
 import type { NodeId } from '../ir/types.ts';
+import type { PartedFunction } from './threaded.ts';
 
 /** A kernel's code with its addresses as parameters `a0`, `a1`…, and the addresses it is called with. */
 export interface KernelCode {
@@ -14,6 +15,11 @@ export interface KernelCode {
   readonly body: string;
   /** Byte addresses (decimal literals), one per parameter. */
   readonly args: readonly string[];
+  /**
+   * Threaded build: the code computes part `part` of `parts` (parameters after `args`) and the
+   * step may run in parts on several threads when `work` (an i32 expression of n) is large enough.
+   */
+  readonly parts?: { readonly work: string };
 }
 
 /**
@@ -44,6 +50,7 @@ interface SharedFunction {
   /** Checks answer whether what they read is finite; the others store. */
   readonly returns: 'void' | 'bool';
   readonly headers: string[];
+  readonly parts?: { readonly work: string };
 }
 
 interface Call {
@@ -73,7 +80,7 @@ export class KernelTable {
     const shape = `${returns}:${code.body}`;
     let fn = this.functions.get(shape);
     if (!fn) {
-      fn = { index: this.functions.size, name: tableKey(role, id), body: code.body, arity: code.args.length, returns, headers: [] };
+      fn = { index: this.functions.size, name: tableKey(role, id), body: code.body, arity: code.args.length, returns, headers: [], ...(code.parts ? { parts: code.parts } : {}) };
       this.functions.set(shape, fn);
     }
     fn.headers.push(code.header);
@@ -128,6 +135,11 @@ export class KernelTable {
     return undefined;
   }
 
+  /** The functions whose steps may run in parts (threaded build; codegen/threaded.ts dispatches them). */
+  partedFunctions(): PartedFunction[] {
+    return [...this.functions.values()].flatMap((fn) => (fn.parts ? [{ index: fn.index, name: fn.name }] : []));
+  }
+
   /** Bytes of the argument block and the step table, each 16-byte aligned. */
   dataBytes(): number {
     const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -141,7 +153,8 @@ export class KernelTable {
     const definitions = functions.map((fn) => {
       const loads = Array.from({ length: fn.arity }, (_, k) => `  const a${k} = <usize>load<u32>(args, ${k * 4});`);
       const shared = fn.headers.length > 1 ? `\n// … and ${fn.headers.length - 1} more of the same code, each with its own addresses` : '';
-      return `${fn.headers[0]}${shared}\nfunction ${fn.name}(n: i32, args: usize): ${fn.returns} {\n${[...loads, fn.body].join('\n')}\n}`;
+      const params = fn.parts ? 'n: i32, args: usize, part: i32, parts: i32' : 'n: i32, args: usize';
+      return `${fn.headers[0]}${shared}\nfunction ${fn.name}(${params}): ${fn.returns} {\n${[...loads, fn.body].join('\n')}\n}`;
     });
     const cases = (returns: SharedFunction['returns'], call: (fn: SharedFunction) => string): string[] => [
       ...functions.filter((fn) => fn.returns === returns).map((fn) => `      case ${fn.index}: ${call(fn)}; break;`),
@@ -182,7 +195,7 @@ export class KernelTable {
       `    const step = STEPS + (<usize>s << 3);`,
       `    const args = KERNEL_ARGS + (<usize>load<u32>(step, 4) << 2);`,
       `    switch (load<u32>(step)) {`,
-      ...cases('void', (fn) => `${fn.name}(n, args)`),
+      ...cases('void', (fn) => (fn.parts ? `run_parts(${fn.index}, n, args, ${fn.parts.work})` : `${fn.name}(n, args)`)),
       `    }`,
       `  }`,
       `}`,

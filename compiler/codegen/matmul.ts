@@ -7,7 +7,7 @@
 import { BATCH, type Dim, type Node } from '../ir/types.ts';
 import { oriented, type Axes, type MatmulAttrs } from '../ops/matmul.ts';
 import type { EmitArgs } from '../ops/op.ts';
-import { emitGemm, packedBytes, packedColumnsBytes, type GemmDim, type GemmEpilogue, type GemmSpec } from './gemm.ts';
+import { emitGemm, gemmWork, packedBytes, packedColumnsBytes, type GemmDim, type GemmEpilogue, type GemmSpec } from './gemm.ts';
 
 /** The compiled size of a product of axes, or undefined where the batch is one of them. */
 function known(axes: Axes): number | undefined {
@@ -32,11 +32,15 @@ function axesExpr(axes: Axes, dim: (d: Dim) => string): string {
   return size === 1 ? dim(BATCH) : `(${dim(BATCH)} * ${size})`;
 }
 
-/** The product's code; an epilogue (bias, activation) is only possible where the GEMM generator runs it. */
-export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch, batchSize }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue): string {
+/**
+ * The product's code; an epilogue (bias, activation) is only possible where the GEMM generator runs
+ * it. `split`: the code of one part of the product (GemmSpec.split), where the generator runs it.
+ */
+export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch, batchSize }: EmitArgs<MatmulAttrs>, epilogue?: GemmEpilogue, split = false): string {
   const plan = gemmPlan(inputs, node, attrs);
   if (plan) {
     return emitGemm({
+      ...(split ? { split } : {}),
       ...plan(dim, batchSize),
       c: out,
       a: ins[0]!,
@@ -51,6 +55,12 @@ export function emitMatmul({ out, ins, inputs, node, attrs, dim, scratch, batchS
   const n = node.shape.slice(-1);
   const kernel = `mm_${attrs.transA ? 't' : 'n'}${attrs.transB ? 't' : 'n'}`;
   return `${kernel}(${out}, ${ins[0]}, ${ins[1]}, ${axesExpr(m, dim)}, ${axesExpr(k, dim)}, ${axesExpr(n, dim)});`;
+}
+
+/** The multiply-adds of a product the GEMM generator runs (an i32 expression of n), else null: it cannot be split. */
+export function matmulWork(inputs: readonly Node[], node: Node, attrs: MatmulAttrs, dim: (d: Dim) => string): string | null {
+  const plan = gemmPlan(inputs, node, attrs);
+  return plan ? gemmWork(plan(dim)) : null;
 }
 
 /** Whether the GEMM generator runs this product, so that it can take an epilogue. */

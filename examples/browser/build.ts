@@ -23,7 +23,8 @@ export async function buildDemo(): Promise<{ readonly wasmBytes: Readonly<Record
   mkdirSync(out, { recursive: true });
   const wasmBytes: Record<string, number> = {};
   for (const [name, file] of Object.entries(DEMO_MODELS)) {
-    const { wasm } = await compileToWasm(JSON.parse(readFileSync(join(DEMO_DIR, file), 'utf8')));
+    // With its threaded builds: the demo trains on every core where the page is cross-origin isolated.
+    const { wasm } = await compileToWasm(JSON.parse(readFileSync(join(DEMO_DIR, file), 'utf8')), { threaded: true });
     writeFileSync(join(out, `${name}.wasm`), wasm);
     wasmBytes[name] = wasm.length;
   }
@@ -37,7 +38,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   console.log('built     examples/browser/build/nabla-runtime.js');
   const at = process.argv.indexOf('--serve');
   if (at >= 0) {
-    const served = await serveStatic(DEMO_DIR, Number(process.argv[at + 1] ?? 8080));
+    const served = await serveStatic(DEMO_DIR, Number(process.argv[at + 1] ?? 8080), { crossOriginIsolated: true });
     console.log(`serving   ${served.url}  (Ctrl-C to stop)`);
   }
 }

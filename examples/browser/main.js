@@ -18,13 +18,14 @@ worker.onmessage = ({ data }) => {
   switch (data.type) {
     case 'ready':
       info = data;
-      status.textContent = `model ${data.model}: ${data.params.toLocaleString('en-US')} parameters, ${data.wasmBytes.toLocaleString('en-US')}-byte trainer; ${data.trainRows} training and ${data.testRows} test images`;
+      status.textContent = `model ${data.model}: ${data.params.toLocaleString('en-US')} parameters, ${data.wasmBytes.toLocaleString('en-US')}-byte trainer; ${data.trainRows} training and ${data.testRows} test images; ${data.threads} thread${data.threads === 1 ? '' : 's'}${data.threadsReason ? ` (${data.threadsReason})` : ''}`;
       document.body.dataset.model = data.model;
+      document.body.dataset.threads = String(data.threads);
       document.body.dataset.state = 'training';
       break;
     case 'epoch':
       history.push(data);
-      status.textContent = `epoch ${data.epoch}/${info.epochs} · loss ${data.loss.toFixed(4)} · training accuracy ${pct(data.accuracy)} · test accuracy ${pct(data.testAccuracy)}`;
+      status.textContent = `${info.threads} thread${info.threads === 1 ? '' : 's'} · epoch ${data.epoch}/${info.epochs} · loss ${data.loss.toFixed(4)} · training accuracy ${pct(data.accuracy)} · test accuracy ${pct(data.testAccuracy)}`;
       document.body.dataset.testAccuracy = String(data.testAccuracy);
       drawCurve();
       break;

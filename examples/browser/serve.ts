@@ -21,8 +21,18 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Serves `root` on 127.0.0.1:`port` (0: any free port, see `url`). */
-export async function serveStatic(root: string, port = 0): Promise<Served> {
+/**
+ * The headers that make a page cross-origin isolated: it then has SharedArrayBuffer, which a
+ * threaded trainer's shared memory needs. Every resource here is same-origin, so nothing breaks.
+ */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+
+/**
+ * Serves `root` on 127.0.0.1:`port` (0: any free port, see `url`); with `crossOriginIsolated`,
+ * with the headers that isolate its pages (the demo's server: threads).
+ */
+export async function serveStatic(root: string, port = 0, options: { readonly crossOriginIsolated?: boolean } = {}): Promise<Served> {
+  const isolation = options.crossOriginIsolated ? ISOLATION : {};
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
@@ -31,7 +41,7 @@ export async function serveStatic(root: string, port = 0): Promise<Served> {
       return;
     }
     readFile(file).then(
-      (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
+      (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation }).end(body),
       () => res.writeHead(404).end(`not found: ${path}`),
     );
   });

@@ -1,7 +1,9 @@
 // The training side of the demo, in a Web Worker so the page stays responsive: load the prebuilt
 // trainer (`?model=digits`, the dense network, or `?model=digits-cnn`, the convolutional one),
 // split the digits 80/20 with nabla's seeded shuffle, train epoch by epoch, and report the loss
-// and the test accuracy after each. While it trains it answers the page's predictions.
+// and the test accuracy after each. While it trains it answers the page's predictions. It trains
+// on as many threads as the machine has where the page is cross-origin isolated (`npm run
+// demo:browser` serves it with the headers), else on one, and tells the page which and why.
 import { loadTrainer, permutation, Rng } from './build/nabla-runtime.js';
 
 const EPOCHS = 30;
@@ -57,7 +59,7 @@ self.onmessage = (event) => {
 
 try {
   const [wasm, data] = await Promise.all([fetchBytes(`./build/${MODEL}.wasm`), loadDigits('./digits.csv.gz')]);
-  trainer = await loadTrainer(wasm);
+  trainer = await loadTrainer(wasm, { threads: 'auto' });
   const m = trainer.manifest;
   sample = m.input.shape.slice(1);
   const order = permutation(data.rows, new Rng(m.seed, 7));
@@ -65,7 +67,8 @@ try {
   const test = take(data, order.subarray(0, testRows));
   const train = take(data, order.subarray(testRows));
   const params = m.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-  self.postMessage({ type: 'ready', model: m.model, params, trainRows: data.rows - testRows, testRows, epochs: EPOCHS, wasmBytes: wasm.length });
+  const { threads, reason } = trainer.threading;
+  self.postMessage({ type: 'ready', model: m.model, params, trainRows: data.rows - testRows, testRows, epochs: EPOCHS, wasmBytes: wasm.length, threads, threadsReason: reason });
   const started = performance.now();
   // fitAsync lets this worker answer the page's messages (predict) while it trains; a hook that
   // returns a promise (the pause) is awaited before the next epoch.

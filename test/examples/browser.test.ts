@@ -30,7 +30,7 @@ describe.skipIf(skip)('the browser demo (examples/browser), in headless Chromium
   let served: Served;
   beforeAll(async () => {
     await buildDemo();
-    served = await serveStatic(DEMO_DIR);
+    served = await serveStatic(DEMO_DIR, 0, { crossOriginIsolated: true });
   });
   afterAll(() => served?.close());
 
@@ -42,10 +42,19 @@ describe.skipIf(skip)('the browser demo (examples/browser), in headless Chromium
       await page.setViewportSize({ width: 900, height: 600 });
       await page.goto(served.url);
       await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: TIME_BUDGET_MS });
-      const state = await page.evaluate(() => ({ state: document.body.dataset.state, accuracy: Number(document.body.dataset.testAccuracy), status: document.getElementById('status')!.textContent }));
+      const state = await page.evaluate(() => ({
+        state: document.body.dataset.state,
+        accuracy: Number(document.body.dataset.testAccuracy),
+        status: document.getElementById('status')!.textContent,
+        threads: Number(document.body.dataset.threads),
+        cores: navigator.hardwareConcurrency,
+      }));
       expect(errors).toEqual([]);
       expect(state.state, state.status ?? '').toBe('done');
       expect(state.accuracy).toBeGreaterThanOrEqual(0.9);
+      // The server sends COOP/COEP: the page is cross-origin isolated and trains on every core (at most 8).
+      expect(state.threads).toBe(Math.min(8, state.cores));
+      expect(state.status).toMatch(new RegExp(`^${state.threads} threads? · epoch`));
 
       await expectDrawnDigitRead(page);
 

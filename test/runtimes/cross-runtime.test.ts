@@ -1,7 +1,10 @@
 // One .wasm, compiled once here, trained 20 steps from the same seed on
 // the same batches in Node 20, Node 22, Deno, Bun, workerd and Chromium, gives bit-identical
 // weights (and losses) with the baseline build; the relaxed-SIMD build, where a host picks it,
-// agrees within float32 rounding. Every host runs the same esbuild bundle of job.ts + runtime/.
+// agrees within float32 rounding. The trainer's threaded builds on 2 threads give the bits of the
+// single-threaded build of the same SIMD in every host that has threads; workerd, and a page that
+// is not cross-origin isolated, train on one thread and say why. Every host runs the same esbuild
+// bundle of job.ts + runtime/.
 // A runtime that is not installed is skipped with a message, except under CI=true.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +14,7 @@ import { compileToWasm } from '../../compiler/compile.ts';
 import { chromiumAvailable } from '../support/chromium.ts';
 import { buildJobDir } from './build.ts';
 import { BINARIES, ENGINES_INSTALL, installed, runBun, runChromium, runDeno, runNode, runWorkerd } from './hosts.ts';
-import { CROSS_RUNTIME_SPEC, JOB_SEED, runJob, STEPS, type JobResult } from './job.ts';
+import { CROSS_RUNTIME_SPEC, JOB_SEED, JOB_THREADS, runJob, STEPS, type JobResult } from './job.ts';
 import { loadTrainer } from '../../runtime/trainer.ts';
 
 interface Host {
@@ -19,6 +22,8 @@ interface Host {
   readonly available: boolean;
   readonly install: string;
   run(dir: string): Promise<string>;
+  /** Why this host trains on one thread, where it does. */
+  readonly singleThreaded?: RegExp;
 }
 
 const HOSTS: readonly Host[] = [
@@ -26,7 +31,7 @@ const HOSTS: readonly Host[] = [
   { name: 'node 22', available: installed(BINARIES.node22), install: ENGINES_INSTALL, run: (dir) => runNode(BINARIES.node22, dir) },
   { name: 'deno', available: installed(BINARIES.deno), install: ENGINES_INSTALL, run: runDeno },
   { name: 'bun', available: installed(BINARIES.bun), install: ENGINES_INSTALL, run: runBun },
-  { name: 'workerd', available: installed(BINARIES.workerd), install: ENGINES_INSTALL, run: runWorkerd },
+  { name: 'workerd', available: installed(BINARIES.workerd), install: ENGINES_INSTALL, run: runWorkerd, singleThreaded: /workerd\) has no worker threads/ },
   {
     name: 'chromium',
     available: chromiumAvailable(),
@@ -65,7 +70,7 @@ describe('the same trainer in six hosts gives bit-identical weights', () => {
   let wasm: Uint8Array<ArrayBuffer>;
 
   beforeAll(async () => {
-    const compiled = await compileToWasm(CROSS_RUNTIME_SPEC);
+    const compiled = await compileToWasm(CROSS_RUNTIME_SPEC, { threaded: true });
     const manifest = compiled.manifest;
     wasm = compiled.wasm;
     dir = mkdtempSync(join(tmpdir(), 'nabla-runtimes-'));
@@ -94,6 +99,13 @@ describe('the same trainer in six hosts gives bit-identical weights', () => {
       const result = JSON.parse(await host.run(dir)) as JobResult;
       expect(result.baseline.length).toBe(reference.baseline.length);
       expect(result.baseline).toBe(reference.baseline);
+      // Threads: the bits of the single-threaded build of the same SIMD.
+      expect(result.threadedBaseline).toBe(reference.baseline);
+      expect(result.threadedAuto).toBe(result.auto);
+      if (host.singleThreaded) {
+        expect(result.threads).toBe(1);
+        expect(result.threadsReason).toMatch(host.singleThreaded);
+      } else expect(result.threads, result.threadsReason).toBe(JOB_THREADS);
       if (result.autoSimd === 'baseline') {
         expect(result.auto).toBe(reference.baseline);
         return;
@@ -110,6 +122,13 @@ describe('the same trainer in six hosts gives bit-identical weights', () => {
       expect(lossDrift).toBeLessThan(RELAXED_TOLERANCE);
     });
   }
+
+  it.skipIf(!chromiumAvailable() && !inCi)('chromium, a page without cross-origin isolation: one thread, the reason, the same bits', async () => {
+    const result = JSON.parse(await runChromium(dir, { crossOriginIsolated: false })) as JobResult;
+    expect(result.threads).toBe(1);
+    expect(result.threadsReason).toMatch(/not cross-origin isolated/);
+    expect(result.threadedBaseline).toBe(reference.baseline);
+  });
 
   // Node ≥ 22 and Chromium validate relaxed SIMD by default: under CI the comparison above must
   // have happened somewhere, or the relaxed build went untested.

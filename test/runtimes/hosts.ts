@@ -72,9 +72,12 @@ export async function runWorkerd(dir: string): Promise<string> {
   }
 }
 
-/** Chromium loads index.html from 127.0.0.1, which fetches the .wasm and publishes window.result. */
-export async function runChromium(dir: string): Promise<string> {
-  const served = await serveStatic(dir);
+/**
+ * Chromium loads index.html from 127.0.0.1, which fetches the .wasm and publishes window.result;
+ * served cross-origin isolated (COOP/COEP) unless told otherwise.
+ */
+export async function runChromium(dir: string, options: { readonly crossOriginIsolated?: boolean } = {}): Promise<string> {
+  const served = await serveStatic(dir, 0, { crossOriginIsolated: options.crossOriginIsolated ?? true });
   try {
     return await withChromium(async (context) => {
       const page = await context.newPage();

@@ -3,7 +3,7 @@
 // followed by the 20 losses — once with the baseline build (promised bit-identical everywhere)
 // and once with the build the host picks by itself (relaxed SIMD where it validates). Web-standard APIs only: esbuild bundles this file with the runtime
 // into the one job.js that Node, Deno, Bun, workerd and Chromium all import.
-import { loadTrainer, Rng } from '../../runtime/index.ts';
+import { loadTrainer, Rng, type Trainer } from '../../runtime/index.ts';
 
 export const STEPS = 20;
 export const JOB_SEED = 1234;
@@ -26,23 +26,50 @@ export const CROSS_RUNTIME_SPEC = {
 
 type Source = ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 
-/** What a host reports: both runs as hex, and which build its own choice ran. */
+/** Threads the threaded runs ask for; every product runs in parts (minPartWork 1), however small. */
+export const JOB_THREADS = 2;
+
+/** What a host reports: the runs as hex, which build its own choice ran, and how many threads the threaded runs had. */
 export interface JobResult {
   readonly baseline: string;
   readonly auto: string;
   readonly autoSimd: 'baseline' | 'relaxed';
+  /** The same two runs with the trainer's threaded builds on JOB_THREADS threads. */
+  readonly threadedBaseline: string;
+  readonly threadedAuto: string;
+  readonly threads: number;
+  /** Why the threaded runs had fewer threads than asked (trainer.threading.reason). */
+  readonly threadsReason?: string;
 }
 
 /** Both runs; `source` is the .wasm's bytes or a precompiled module (workerd). */
 export async function runJob(source: Source): Promise<JobResult> {
   const baseline = await trainJob(source, 'baseline');
   const auto = await trainJob(source, 'auto');
-  return { baseline: toHex(baseline.bytes), auto: toHex(auto.bytes), autoSimd: auto.simd };
+  const threadedBaseline = await trainJob(source, 'baseline', JOB_THREADS);
+  const threadedAuto = await trainJob(source, 'auto', JOB_THREADS);
+  return {
+    baseline: toHex(baseline.bytes),
+    auto: toHex(auto.bytes),
+    autoSimd: auto.simd,
+    threadedBaseline: toHex(threadedBaseline.bytes),
+    threadedAuto: toHex(threadedAuto.bytes),
+    threads: threadedBaseline.threads,
+    ...(threadedBaseline.reason !== undefined ? { threadsReason: threadedBaseline.reason } : {}),
+  };
 }
 
-/** Trains as described above with the build `simd` selects. */
-export async function trainJob(source: Source, simd: 'baseline' | 'auto'): Promise<{ bytes: Uint8Array; simd: 'baseline' | 'relaxed' }> {
-  const trainer = await loadTrainer(source, { simd });
+/** Trains as described above with the build `simd` selects, on `threads` threads. */
+export async function trainJob(source: Source, simd: 'baseline' | 'auto', threads = 1): Promise<{ bytes: Uint8Array; simd: 'baseline' | 'relaxed'; threads: number; reason?: string }> {
+  const trainer = await loadTrainer(source, { simd, threads, minPartWork: 1 });
+  try {
+    return { ...trainOn(trainer), threads: trainer.threading.threads, ...(trainer.threading.reason !== undefined ? { reason: trainer.threading.reason } : {}) };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+function trainOn(trainer: Trainer): { bytes: Uint8Array; simd: 'baseline' | 'relaxed' } {
   trainer.init(JOB_SEED);
   const width = trainer.manifest.input.shape[1] as number;
   const classes = trainer.manifest.prediction.shape[1] as number;

@@ -1,0 +1,153 @@
+// The threaded build's dispatcher. The trainer's memory is a shared WebAssembly.Memory, imported;
+// worker threads instantiate the same module on it and sit in `worker_loop`. A step whose kernel
+// runs in parts (a GEMM split by 8-column output panels: codegen/gemm.ts, `split`) is published
+// in a control block — kernel function, n, argument block, part count — and the workers are woken
+// with memory.atomic.notify. Parts are claimed, not assigned: the caller and every awake worker
+// take the next unclaimed part until none is left, and the caller returns once every part is
+// done. A worker the OS has not scheduled yet (a busy machine, a browser tab in the background)
+// then costs nothing but its share of the parallelism: the caller runs its parts. Each output
+// element is computed by exactly the code that computes it in a single-threaded build, whichever
+// thread runs its part, so the results are bit-identical for any number of threads.
+//
+// A claim is a compare-and-swap on one word that holds the step's tag (its counter, 24 bits) and
+// the next part (8 bits): a worker that saw an older step cannot claim a part of a newer one, and
+// the caller writes the new tag before the step's fields, so a worker that read a newer step's
+// fields under an older tag fails its claim as well.
+//
+// The control block lies after the planned arena (compile.ts places it), outside every data
+// segment: a worker's instantiation re-applies the module's data segments, which must not reset
+// the counters. Words, i32 each:
+//   0 GEN      bumped once per published step; workers wait on it
+//   4 FN       the published kernel function, or −1: leave worker_loop
+//   8 N        rows
+//  12 ARGS     the kernel's argument block
+//  16 PARTS    parts of the published step
+//  20 DONE     parts finished
+//  24 WORKERS  workers (0: every step runs whole, on the caller)
+//  28 WAITS    1 where the caller may block (Atomics.wait traps on a browser's main thread: spin)
+//  32 MIN_WORK multiply-adds a part must have, below which a step runs whole
+//  36 READY    workers inside worker_loop
+//  40 CLAIM    the step's tag << 8 | the next unclaimed part
+
+/** Where the control block lies, and its size. */
+export interface ThreadsLayout {
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+export const THREADS_BLOCK_BYTES = 64;
+
+/**
+ * Multiply-adds per part below which a product runs whole: waking a worker and waiting for it
+ * costs a few microseconds, about what this much GEMM work takes on one thread (measured with
+ * `npm run bench -- --threads 1,2`; see docs/benchmarks.md).
+ */
+export const DEFAULT_MIN_PART_WORK = 1 << 18;
+
+/** A kernel function whose steps may run in parts. */
+export interface PartedFunction {
+  readonly index: number;
+  readonly name: string;
+}
+
+/** Spins on a changed word before blocking: a wake-up through the OS costs more than a short spin. */
+const SPIN = 1 << 12;
+
+/** The control block, `run_parts` (called by the kernel table's `run`), `worker_loop` and the runtime's hooks. */
+export function emitThreadedDispatch(parted: readonly PartedFunction[], layout: ThreadsLayout): string[] {
+  const words = ['GEN', 'FN', 'N', 'ARGS', 'PARTS', 'DONE', 'WORKERS', 'WAITS', 'MIN_WORK', 'READY', 'CLAIM'];
+  return [
+    `// The control block's words (codegen/threaded.ts).`,
+    ...words.map((name, k) => `const ${name}: usize = ${layout.offset + 4 * k};`),
+    `const SPIN = ${SPIN};`,
+    `const DEFAULT_MIN_WORK = ${DEFAULT_MIN_PART_WORK};`,
+    '',
+    `/** Runs part \`part\` of \`parts\` of a kernel that runs in parts (part −1: what precedes the parts). */`,
+    `function call_part(fn: i32, n: i32, args: usize, part: i32, parts: i32): void {`,
+    `  switch (fn) {`,
+    ...parted.map((fn) => `    case ${fn.index}: ${fn.name}(n, args, part, parts); break;`),
+    `    default: unreachable();`,
+    `  }`,
+    `}`,
+    '',
+    ...DISPATCH.split('\n'),
+  ];
+}
+
+const DISPATCH = `/** Claims and runs parts of the step tagged \`tag\` until none is left: the caller and the workers alike. */
+function run_claimed(tag: i32, fn: i32, n: i32, args: usize, parts: i32): void {
+  while (true) {
+    const claim = atomic.load<i32>(CLAIM);
+    const part = claim & 255;
+    if ((claim >>> 8) != (tag & 0xffffff) || part >= parts) return;
+    if (atomic.cmpxchg<i32>(CLAIM, claim, claim + 1) != claim) continue;
+    call_part(fn, n, args, part, parts);
+    if (atomic.add<i32>(DONE, 1) + 1 == parts) atomic.notify(DONE, 1);
+  }
+}
+
+/** One step of a kernel that runs in parts: on the workers too, where its work fills more than one part. */
+function run_parts(fn: i32, n: i32, args: usize, work: i32): void {
+  call_part(fn, n, args, -1, 1);
+  const workers = load<i32>(WORKERS);
+  const parts = min(min(workers + 1, 255), max(1, work / max(1, load<i32>(MIN_WORK))));
+  if (parts <= 1) {
+    call_part(fn, n, args, 0, 1);
+    return;
+  }
+  // The new tag first: a claim under an older tag fails from here on.
+  const tag = atomic.load<i32>(GEN) + 1;
+  atomic.store<i32>(CLAIM, (tag & 0xffffff) << 8);
+  atomic.store<i32>(FN, fn);
+  atomic.store<i32>(N, n);
+  atomic.store<i32>(ARGS, <i32>args);
+  atomic.store<i32>(PARTS, parts);
+  atomic.store<i32>(DONE, 0);
+  atomic.store<i32>(GEN, tag);
+  atomic.notify(GEN, workers);
+  run_claimed(tag, fn, n, args, parts);
+  const waits = load<i32>(WAITS) != 0;
+  let spins = 0;
+  for (let done = atomic.load<i32>(DONE); done < parts; done = atomic.load<i32>(DONE)) {
+    if (waits && ++spins > SPIN) atomic.wait<i32>(DONE, done, -1);
+  }
+}
+
+/** A worker's life: run parts of each published step until told to leave. \`id\` is 1…workers. */
+export function worker_loop(id: i32): void {
+  let seen = atomic.load<i32>(GEN);
+  atomic.add<i32>(READY, 1);
+  while (true) {
+    let spins = 0;
+    let gen = atomic.load<i32>(GEN);
+    while (gen == seen) {
+      if (++spins > SPIN) atomic.wait<i32>(GEN, seen, -1);
+      gen = atomic.load<i32>(GEN);
+    }
+    seen = gen;
+    const fn = atomic.load<i32>(FN);
+    if (fn < 0) break;
+    run_claimed(gen, fn, atomic.load<i32>(N), <usize>atomic.load<i32>(ARGS), atomic.load<i32>(PARTS));
+  }
+  atomic.sub<i32>(READY, 1);
+}
+
+/** Workers inside worker_loop. */
+export function threads_ready(): i32 {
+  return atomic.load<i32>(READY);
+}
+
+/** How steps run in parts: over \`workers\` workers (0: on the caller alone), whether the caller may block, the least work of a part (≤ 0: the default). */
+export function threads_configure(workers: i32, callerWaits: i32, minWork: i32): void {
+  store<i32>(WORKERS, workers);
+  store<i32>(WAITS, callerWaits);
+  store<i32>(MIN_WORK, minWork > 0 ? minWork : DEFAULT_MIN_WORK);
+}
+
+/** Tells every worker to leave worker_loop; steps then run on the caller alone. */
+export function threads_stop(): void {
+  store<i32>(WORKERS, 0);
+  atomic.store<i32>(FN, -1);
+  atomic.add<i32>(GEN, 1);
+  atomic.notify(GEN, -1);
+}`;

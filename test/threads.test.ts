@@ -1,0 +1,259 @@
+// The threaded build: 20 steps of several models give bit-identical weights and losses on 1, 2
+// and 4 threads and with the single-threaded build of the same trainer, every product split into
+// parts (minPartWork 1); a trainer falls back to one thread with a reason where threads cannot
+// run; dispose() ends the workers and a Node process exits on its own with or without it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile, compileToWasm } from '../compiler/compile.ts';
+import type { GraphSpecInput, ModelSpecInput } from '../compiler/model/spec.ts';
+import { Rng } from '../runtime/prng.ts';
+import { loadTrainer, type LoadOptions } from '../runtime/trainer.ts';
+import { THREADED_SECTION } from '../runtime/manifest.ts';
+import type { Tensor } from '../runtime/tensor.ts';
+
+const STEPS = 20;
+
+interface Run {
+  /** Every parameter's bytes, then the losses. */
+  readonly bytes: Uint8Array;
+  /** Steps the trainer published to its workers (the control block's step counter). */
+  readonly published: number;
+  readonly threads: number;
+}
+
+/** Trains STEPS steps on seeded data (the last a partial batch) and returns the weights and losses as bytes. */
+async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
+  const trainer = await loadTrainer(wasm, options);
+  try {
+    const m = trainer.manifest;
+    const rng = new Rng(5, 17);
+    const losses = new Float32Array(STEPS);
+    for (let step = 0; step < STEPS; step++) {
+      const n = step === STEPS - 1 ? m.batchSize - 3 : m.batchSize;
+      const x: Record<string, Tensor> = {};
+      for (const t of m.inputs) {
+        const rest = t.shape.slice(1) as number[];
+        x[t.name] = { shape: [n, ...rest], data: Float64Array.from({ length: n * rest.reduce((a, b) => a * b, 1) }, () => 2 * rng.uniform() - 1) };
+      }
+      const classes = m.prediction.shape[1] as number;
+      const y = Float64Array.from({ length: n }, () => rng.below(classes));
+      losses[step] = trainer.trainStep(m.inputs.length === 1 ? x[m.inputs[0]!.name]! : x, y);
+    }
+    const params = m.buffers.params;
+    const bytes = new Uint8Array(params.reduce((s, p) => s + p.bytes, 0) + losses.byteLength);
+    let at = 0;
+    for (const p of params) {
+      bytes.set(new Uint8Array(trainer.views.params[p.name]!.buffer, p.offset, p.bytes), at);
+      at += p.bytes;
+    }
+    bytes.set(new Uint8Array(losses.buffer), at);
+    const block = m.threads;
+    const published = block ? new Int32Array(trainer.views.input.buffer, block.offset, 1)[0]! : 0;
+    return { bytes, published, threads: trainer.threading.threads };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+const sparse = { type: 'sparse_categorical_crossentropy' } as const;
+
+const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | GraphSpecInput }[] = [
+  {
+    name: 'dense, widths not multiples of 8, Adam; batch 24 (packed products) and 21',
+    spec: {
+      input: { shape: [20] },
+      layers: [
+        { type: 'dense', units: 37, activation: 'relu' },
+        { type: 'dense', units: 13, activation: 'tanh' },
+        { type: 'dense', units: 5, activation: 'softmax' },
+      ],
+      loss: sparse,
+      optimizer: { type: 'adam', learningRate: 0.01 },
+      batchSize: 24,
+      seed: 3,
+    },
+  },
+  {
+    name: 'dense → batch_normalization → dropout, SGD with momentum; batch 12 (direct products)',
+    spec: {
+      input: { shape: [9] },
+      layers: [
+        { type: 'dense', units: 24, activation: 'relu' },
+        { type: 'batch_normalization' },
+        { type: 'dropout', rate: 0.3 },
+        { type: 'dense', units: 3, activation: 'softmax' },
+      ],
+      loss: sparse,
+      optimizer: { type: 'sgd', learningRate: 0.1, momentum: 0.9 },
+      batchSize: 12,
+      seed: 4,
+    },
+  },
+  {
+    name: 'graph form: a conv2d branch and a dense branch concatenated',
+    spec: {
+      inputs: [
+        { name: 'image', shape: [6, 6, 2] },
+        { name: 'meta', shape: [5] },
+      ],
+      nodes: [
+        { type: 'conv2d', name: 'conv', filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', inputs: ['image'] },
+        { type: 'max_pooling2d', name: 'pool', inputs: ['conv'] },
+        { type: 'flatten', name: 'flat', inputs: ['pool'] },
+        { type: 'dense', name: 'side', units: 11, activation: 'elu', inputs: ['meta'] },
+        { type: 'concatenate', name: 'both', inputs: ['flat', 'side'] },
+        { type: 'dense', name: 'out', units: 4, activation: 'softmax', inputs: ['both'] },
+      ],
+      outputs: [{ node: 'out', loss: sparse }],
+      optimizer: { type: 'rmsprop', learningRate: 0.01 },
+      batchSize: 20,
+      seed: 5,
+    },
+  },
+  {
+    name: 'sequence: lstm over 5 steps → dense',
+    spec: {
+      input: { shape: [5, 3] },
+      layers: [
+        { type: 'lstm', units: 9 },
+        { type: 'dense', units: 3, activation: 'softmax' },
+      ],
+      loss: sparse,
+      optimizer: { type: 'sgd', learningRate: 0.2 },
+      batchSize: 18,
+      seed: 6,
+    },
+  },
+];
+
+describe('the threaded build gives the bits of the single-threaded build', () => {
+  for (const { name, spec } of MODELS) {
+    it(name, async () => {
+      const { wasm } = await compileToWasm(spec, { threaded: true, simd: 'baseline' });
+      const single = await train(wasm, {});
+      expect(single.threads).toBe(1);
+      for (const threads of [1, 2, 4]) {
+        const run = await train(wasm, { threads, minPartWork: 1 });
+        expect(run.threads, `${threads} threads`).toBe(threads);
+        // More than one thread: the products ran in parts (published to the workers).
+        if (threads > 1) expect(run.published, `${threads} threads`).toBeGreaterThan(0);
+        else expect(run.published).toBe(0);
+        expect(Buffer.from(run.bytes).equals(Buffer.from(single.bytes)), `${threads} threads against the single-threaded build`).toBe(true);
+      }
+      // Two builds to compile and four trainers to start: a minute on a loaded 2-core machine.
+    }, 120_000);
+  }
+});
+
+describe('threads', () => {
+  const spec: ModelSpecInput = {
+    input: { shape: [8] },
+    layers: [
+      { type: 'dense', units: 16, activation: 'relu' },
+      { type: 'dense', units: 2, activation: 'softmax' },
+    ],
+    loss: sparse,
+    batchSize: 16,
+    seed: 9,
+  };
+
+  it('a trainer compiled without threaded builds trains on one thread and says why', async () => {
+    const { wasm } = await compileToWasm(spec, { simd: 'baseline' });
+    const trainer = await loadTrainer(wasm, { threads: 2 });
+    expect(trainer.threading.threads).toBe(1);
+    expect(trainer.threading.reason).toMatch(/compiled without threaded builds/);
+    expect(Number.isFinite(trainer.trainStep({ shape: [1, 8], data: new Float64Array(8) }, [1]))).toBe(true);
+  });
+
+  it('compile(spec, { threads: 2 }) builds the threaded builds and trains on 2 threads like the single-threaded trainer', async () => {
+    const threaded = await compile(spec, { threads: 2 });
+    const single = await compile(spec);
+    try {
+      expect(threaded.threading).toEqual({ threads: 2 });
+      expect(single.threading).toEqual({ threads: 1 });
+      const x = { shape: [16, 8], data: Float64Array.from({ length: 128 }, (_, i) => Math.sin(i)) };
+      const y = Float64Array.from({ length: 16 }, (_, i) => i % 2);
+      for (let step = 0; step < 3; step++) expect(threaded.trainStep(x, y)).toBe(single.trainStep(x, y));
+      expect(threaded.getWeights()).toEqual(single.getWeights());
+    } finally {
+      threaded.dispose();
+    }
+  });
+
+  it('refuses a thread count that is not a positive integer or auto', async () => {
+    const { wasm } = await compileToWasm(spec, { simd: 'baseline' });
+    await expect(loadTrainer(wasm, { threads: 0 })).rejects.toThrow(/threads must be a positive integer or 'auto', got 0/);
+    await expect(loadTrainer(wasm, { threads: 1.5 })).rejects.toThrow(/got 1.5/);
+  });
+
+  it('without SharedArrayBuffer (a page that is not cross-origin isolated) it trains on one thread and says why', async () => {
+    const { wasm } = await compileToWasm(spec, { threaded: true, simd: 'baseline' });
+    const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+    const saved = g.SharedArrayBuffer;
+    g.SharedArrayBuffer = undefined;
+    g.crossOriginIsolated = false;
+    try {
+      const trainer = await loadTrainer(wasm, { threads: 2 });
+      expect(trainer.threading.threads).toBe(1);
+      expect(trainer.threading.reason).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+      expect(trainer.manifest.threads).toBeUndefined();
+    } finally {
+      g.SharedArrayBuffer = saved;
+      delete g.crossOriginIsolated;
+    }
+  });
+
+  it("'auto' runs on the host's cores, at most 8, and a tampered threaded build is refused", async () => {
+    const { wasm } = await compileToWasm(spec, { threaded: true, simd: 'baseline' });
+    const trainer = await loadTrainer(wasm, { threads: 'auto' });
+    const { availableParallelism } = await import('node:os');
+    expect(trainer.threading.threads).toBe(Math.min(8, availableParallelism()));
+    trainer.dispose();
+    expect(trainer.threading.threads).toBe(1);
+    // Flip a byte inside the embedded threaded build: its hash no longer matches the manifest.
+    const section = new TextEncoder().encode(THREADED_SECTION);
+    const at = indexOf(wasm, section) + section.length + 100;
+    const tampered = wasm.slice();
+    tampered[at] = tampered[at]! ^ 1;
+    await expect(loadTrainer(tampered, { threads: 2 })).rejects.toThrow(/threaded build \(section 'nabla.threaded'\) has SHA-256 .* the file was altered/);
+  });
+
+  it('a Node process with a threaded trainer exits on its own, with and without dispose()', async () => {
+    const { wasm } = await compileToWasm(spec, { threaded: true, simd: 'baseline' });
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-threads-'));
+    try {
+      writeFileSync(join(dir, 'model.wasm'), wasm);
+      const script = join(dir, 'run.mts');
+      writeFileSync(
+        script,
+        [
+          `import { readFileSync } from 'node:fs';`,
+          `import { loadTrainer } from ${JSON.stringify(join(process.cwd(), 'runtime/trainer.ts'))};`,
+          `const trainer = await loadTrainer(readFileSync(${JSON.stringify(join(dir, 'model.wasm'))}), { threads: 2, minPartWork: 1 });`,
+          `const loss = trainer.trainStep({ shape: [16, 8], data: new Float64Array(128).fill(0.5) }, new Float64Array(16));`,
+          `if (process.argv[2] === 'dispose') trainer.dispose();`,
+          `console.log(JSON.stringify({ threads: trainer.threading.threads, loss }));`,
+        ].join('\n'),
+      );
+      for (const mode of ['dispose', 'keep']) {
+        const out = execFileSync(process.execPath, ['--import', 'tsx', script, mode], { encoding: 'utf8', timeout: 60_000 });
+        const result = JSON.parse(out.trim().split('\n').pop()!) as { threads: number; loss: number };
+        expect(result.threads, mode).toBe(mode === 'dispose' ? 1 : 2);
+        expect(Number.isFinite(result.loss)).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let k = 0; k < needle.length; k++) if (haystack[i + k] !== needle[k]) continue outer;
+    return i;
+  }
+  throw new Error('section name not found');
+}
