@@ -170,6 +170,23 @@ describe('recurrent layers agree three ways for every option, full and partial b
   });
 });
 
+describe('a sequence of one step', () => {
+  it('bidirectional: both directions get their own (zero) recurrent-weight gradients, the rest agree with the interpreter', async () => {
+    // With one step h is 0, so weight_hh's gradient is zeros in both directions: equal values that
+    // must still be two buffers.
+    const spec = { input: { shape: [1, FEATURES] }, layers: [{ type: 'bidirectional', name: 'bi', layer: { type: 'lstm', units: 2 } }, { type: 'dense', name: 'out', units: 2 }], loss: { type: 'mse' }, batchSize: 4 };
+    const trainer = await compile(spec);
+    const interpreter = interpret(spec);
+    trainer.setWeights(interpreter.getWeights());
+    const x = { shape: [3, 1, FEATURES], data: Float32Array.from(randomMatrix(3, FEATURES, 31).flat()) };
+    const y = randomMatrix(3, 2, 32);
+    const compiled = trainer.gradients(x, y);
+    const exact = interpreter.gradients(x, y);
+    for (const name of ['bi.weight_hh_l0', 'bi.weight_hh_l0_reverse']) expect(Array.from(compiled.grads[name]!.data)).toEqual(new Array(8 * 2).fill(0));
+    for (const [name, g] of Object.entries(exact.grads)) expect(relativeDifference(compiled.grads[name]!.data, g.data), name).toBeLessThan(1e-5);
+  });
+});
+
 describe('bidirectional and repeat_vector', () => {
   it('bidirectional joins the forward layer and a backward copy re-aligned with the steps', () => {
     const spec = {

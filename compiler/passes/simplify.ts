@@ -63,6 +63,8 @@ export function simplify(graph: Graph): Graph {
   const replaced = new Map<NodeId, NodeId>();
   const byKey = new Map<string, NodeId>();
   const seen: Seen = { reluOf: new Map(), mayBeConstant: nodesThatMayBeConstant(graph) };
+  // Each output is a buffer of its own (two parameters' gradients may be the same zeros).
+  const outputs = new Set(graph.outputs.map((p) => p.id));
   const nodes: Node[] = [];
   const at = (id: NodeId): NodeId => replaced.get(id) ?? id;
   for (const original of graph.nodes) {
@@ -82,7 +84,7 @@ export function simplify(graph: Graph): Graph {
     if (node.op !== 'input' && node.op !== 'param' && node.op !== 'state') {
       const key = `${node.op}(${node.inputs.join(',')})${JSON.stringify(node.attrs)}`;
       const first = byKey.get(key);
-      if (first !== undefined) {
+      if (first !== undefined && !(outputs.has(node.id) && outputs.has(first))) {
         replaced.set(node.id, first);
         continue;
       }
