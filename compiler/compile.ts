@@ -1,5 +1,5 @@
 // spec → training graph → memory plan → AssemblyScript → .wasm with its manifest.
-import { loadTrainer, type ThreadCount, type Trainer } from '../runtime/trainer.ts';
+import { loadTrainer, type LoadOptions, type Trainer } from '../runtime/trainer.ts';
 import { sha256Hex } from '../runtime/hash.ts';
 import { relaxedSimd } from '../runtime/relaxed_simd.ts';
 import { product } from '../runtime/tensor.ts';
@@ -8,7 +8,7 @@ import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
 import { trainingGraphOf } from './train/graph.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
-import { THREADS_BLOCK_BYTES, type ThreadsLayout } from './codegen/threaded.ts';
+import { DEFAULT_MIN_PART_WORK, largestPartedProduct, THREADS_BLOCK_BYTES, type ThreadsLayout } from './codegen/threaded.ts';
 import { guardLayout, type GuardLayout } from './codegen/guard.ts';
 import { diagnosticsLayout, LAYER_STATS, PARAM_STATS, pinActivations, type DiagnosticsLayout } from './codegen/diagnostics.ts';
 import { layerOutputs } from './model/layer-output.ts';
@@ -171,7 +171,10 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   const buildThreaded = async (simd: SimdFlavour, layout: ThreadsLayout, threadedSource: string) => {
     stage(`asc threaded ${simd}`);
     const { binary, milliseconds } = await compileAssemblyScript(threadedSource, { memoryBase, initialPages: pages, simd, threaded: true });
-    const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), threads: layout };
+    const manifest: Manifest = {
+      ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }),
+      threads: { ...layout, largestProduct: largestPartedProduct(program, model.spec.batchSize), minPartWork: DEFAULT_MIN_PART_WORK },
+    };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), milliseconds };
   };
   // The embedded builds first: the baseline's manifest binds each by its hash (checked by loadTrainer).
@@ -194,10 +197,11 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
  * Compiles and loads: the trainer is ready to train, initialised from the spec's seed. Only the
  * build this host runs is compiled: where it has no relaxed SIMD (Node 20), the relaxed build a
  * .wasm file carries for other hosts would never run, and would double the compile time.
- * `threads` (default 1) also compiles the threaded builds and runs them on that many threads.
+ * `threads` (default 1) also compiles the threaded builds and runs them on that many threads
+ * (`minPartWork` as in loadTrainer).
  */
-export async function compile(specInput: unknown, options: CompileOptions & { readonly threads?: ThreadCount } = {}): Promise<Trainer> {
+export async function compile(specInput: unknown, options: CompileOptions & Pick<LoadOptions, 'threads' | 'minPartWork'> = {}): Promise<Trainer> {
   const threads = options.threads ?? 1;
   const { wasm } = await compileToWasm(specInput, { ...options, simd: options.simd ?? (relaxedSimd() ? 'both' : 'baseline'), threaded: options.threaded ?? threads !== 1 });
-  return loadTrainer(wasm, { threads });
+  return loadTrainer(wasm, { threads, ...(options.minPartWork !== undefined ? { minPartWork: options.minPartWork } : {}) });
 }

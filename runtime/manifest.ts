@@ -109,7 +109,14 @@ export interface Manifest extends Signature {
    * A threaded build's own manifest: it imports its memory (shared, `memory.pages` pages) as
    * `env.memory`, and its control block for worker threads lies at `offset` (after the arena).
    */
-  readonly threads?: { readonly offset: number; readonly bytes: number };
+  readonly threads?: {
+    readonly offset: number;
+    readonly bytes: number;
+    /** Multiply-adds of the largest product that may run in parts, at the compiled batch size. */
+    readonly largestProduct: number;
+    /** The compiled least multiply-adds of a part (a product splits into parts of at least this). */
+    readonly minPartWork: number;
+  };
   readonly exports: {
     readonly init: string;
     readonly trainStep: string;

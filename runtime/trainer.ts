@@ -337,6 +337,12 @@ async function loadThreaded(given: WebAssembly.Module, manifest: Manifest, relax
   const own = readManifest(module);
   await verifyThreaded(manifest, section, section === THREADED_SECTION ? bound.baseline : bound.relaxed!, bytes, own);
   verifyModule(module, own);
+  // A model none of whose products fills two parts would only pay the threaded build's dispatch.
+  const { largestProduct } = own.threads!;
+  const partWork = minPartWork > 0 ? minPartWork : own.threads!.minPartWork;
+  if (count > 1 && largestProduct < 2 * partWork) {
+    return { reason: `no product of this model is large enough to gain from threads: the largest has ${largestProduct} multiply-adds at the compiled batch, and a part needs ${partWork}` };
+  }
   const pages = own.memory.pages;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });

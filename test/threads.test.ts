@@ -168,8 +168,16 @@ describe('threads', () => {
     expect(Number.isFinite(trainer.trainStep({ shape: [1, 8], data: new Float64Array(8) }, [1]))).toBe(true);
   });
 
+  it('a model whose products are too small to fill two parts stays on the single-threaded build and says why', async () => {
+    // 16 rows × 8 × 16 multiply-adds at most: a part needs 2¹⁸ by default.
+    const trainer = await compile(spec, { threads: 2 });
+    expect(trainer.threading.threads).toBe(1);
+    expect(trainer.threading.reason).toMatch(/no product of this model is large enough to gain from threads: the largest has 2048 multiply-adds at the compiled batch, and a part needs 262144/);
+    expect(Number.isFinite(trainer.trainStep({ shape: [1, 8], data: new Float64Array(8) }, [1]))).toBe(true);
+  });
+
   it('compile(spec, { threads: 2 }) builds the threaded builds and trains on 2 threads like the single-threaded trainer', async () => {
-    const threaded = await compile(spec, { threads: 2 });
+    const threaded = await compile(spec, { threads: 2, minPartWork: 1 });
     const single = await compile(spec);
     try {
       expect(threaded.threading).toEqual({ threads: 2 });
@@ -208,7 +216,7 @@ describe('threads', () => {
 
   it("'auto' runs on the host's cores, at most 8, and a tampered threaded build is refused", async () => {
     const { wasm } = await compileToWasm(spec, { threaded: true, simd: 'baseline' });
-    const trainer = await loadTrainer(wasm, { threads: 'auto' });
+    const trainer = await loadTrainer(wasm, { threads: 'auto', minPartWork: 1 });
     const { availableParallelism } = await import('node:os');
     expect(trainer.threading.threads).toBe(Math.min(8, availableParallelism()));
     trainer.dispose();

@@ -63,6 +63,14 @@ export function matmulWork(inputs: readonly Node[], node: Node, attrs: MatmulAtt
   return plan ? gemmWork(plan(dim)) : null;
 }
 
+/** Multiply-adds of a product the GEMM generator runs, at the compiled batch size; null where it does not run it. */
+export function matmulWorkAtBatch(inputs: readonly Node[], node: Node, attrs: MatmulAttrs, batchSize: number): number | null {
+  const plan = gemmPlan(inputs, node, attrs);
+  if (!plan) return null;
+  const s = plan(() => String(batchSize), batchSize);
+  return (s.M.value ?? s.M.bound!) * (s.K.value ?? s.K.bound!) * s.N;
+}
+
 /** Whether the GEMM generator runs this product, so that it can take an epilogue. */
 export function takesEpilogue(inputs: readonly Node[], node: Node, attrs: MatmulAttrs): boolean {
   return gemmPlan(inputs, node, attrs) !== null;

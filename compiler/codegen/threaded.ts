@@ -29,6 +29,10 @@
 //  36 READY    workers inside worker_loop
 //  40 CLAIM    the step's tag << 8 | the next unclaimed part
 
+import type { Program } from '../passes/fuse.ts';
+import type { MatmulAttrs } from '../ops/matmul.ts';
+import { matmulWorkAtBatch } from './matmul.ts';
+
 /** Where the control block lies, and its size. */
 export interface ThreadsLayout {
   readonly offset: number;
@@ -44,14 +48,41 @@ export const THREADS_BLOCK_BYTES = 64;
  */
 export const DEFAULT_MIN_PART_WORK = 1 << 18;
 
+/**
+ * Multiply-adds of the largest product the threaded build may run in parts (every product the
+ * GEMM generator runs), at the compiled batch size: the runtime keeps a model whose largest
+ * product cannot fill two parts on the single-threaded build, which has no dispatch to pay.
+ */
+export function largestPartedProduct(program: Program, batchSize: number): number {
+  let largest = 0;
+  for (const kernel of program.kernels) {
+    if (kernel.kind !== 'gemm') continue;
+    const mm = program.graph.nodes[kernel.matmul]!;
+    if (mm.op !== 'matmul') continue;
+    const work = matmulWorkAtBatch(mm.inputs.map((i) => program.graph.nodes[i]!), mm, mm.attrs as MatmulAttrs, batchSize);
+    if (work !== null) largest = Math.max(largest, work);
+  }
+  return largest;
+}
+
 /** A kernel function whose steps may run in parts. */
 export interface PartedFunction {
   readonly index: number;
   readonly name: string;
 }
 
-/** Spins on a changed word before blocking: a wake-up through the OS costs more than a short spin. */
-const SPIN = 1 << 12;
+/** The caller spins on the parts done before blocking: a wake-up through the OS costs more than a short spin. */
+const SPIN = 1 << 18;
+
+/**
+ * A worker spins this long (about a millisecond) on the next step before blocking: between two
+ * products of a step there is elementwise work, and a worker that went to sleep there wakes (a
+ * futex, tens of microseconds) after the caller has claimed its part.
+ */
+const WORKER_SPIN = 1 << 20;
+
+/** Parts per thread: a worker that starts late still finds parts left to claim. */
+const PARTS_PER_THREAD = 4;
 
 /** The control block, `run_parts` (called by the kernel table's `run`), `worker_loop` and the runtime's hooks. */
 export function emitThreadedDispatch(parted: readonly PartedFunction[], layout: ThreadsLayout): string[] {
@@ -60,6 +91,8 @@ export function emitThreadedDispatch(parted: readonly PartedFunction[], layout: 
     `// The control block's words (codegen/threaded.ts).`,
     ...words.map((name, k) => `const ${name}: usize = ${layout.offset + 4 * k};`),
     `const SPIN = ${SPIN};`,
+    `const WORKER_SPIN = ${WORKER_SPIN};`,
+    `const PARTS_PER_THREAD = ${PARTS_PER_THREAD};`,
     `const DEFAULT_MIN_WORK = ${DEFAULT_MIN_PART_WORK};`,
     '',
     `/** Runs part \`part\` of \`parts\` of a kernel that runs in parts (part −1: what precedes the parts). */`,
@@ -90,7 +123,7 @@ function run_claimed(tag: i32, fn: i32, n: i32, args: usize, parts: i32): void {
 function run_parts(fn: i32, n: i32, args: usize, work: i32): void {
   call_part(fn, n, args, -1, 1);
   const workers = load<i32>(WORKERS);
-  const parts = min(min(workers + 1, 255), max(1, work / max(1, load<i32>(MIN_WORK))));
+  const parts = min(min((workers + 1) * PARTS_PER_THREAD, 255), max(1, work / max(1, load<i32>(MIN_WORK))));
   if (parts <= 1) {
     call_part(fn, n, args, 0, 1);
     return;
@@ -121,7 +154,7 @@ export function worker_loop(id: i32): void {
     let spins = 0;
     let gen = atomic.load<i32>(GEN);
     while (gen == seen) {
-      if (++spins > SPIN) atomic.wait<i32>(GEN, seen, -1);
+      if (++spins > WORKER_SPIN) atomic.wait<i32>(GEN, seen, -1);
       gen = atomic.load<i32>(GEN);
     }
     seen = gen;

@@ -21,6 +21,7 @@ worker.onmessage = ({ data }) => {
       status.textContent = `model ${data.model}: ${data.params.toLocaleString('en-US')} parameters, ${data.wasmBytes.toLocaleString('en-US')}-byte trainer; ${data.trainRows} training and ${data.testRows} test images; ${data.threads} thread${data.threads === 1 ? '' : 's'}${data.threadsReason ? ` (${data.threadsReason})` : ''}`;
       document.body.dataset.model = data.model;
       document.body.dataset.threads = String(data.threads);
+      document.body.dataset.threadsReason = data.threadsReason ?? '';
       document.body.dataset.state = 'training';
       break;
     case 'epoch':
