@@ -298,6 +298,18 @@ const recurrentLayer = fc.record({
   bidirectional: fc.boolean(),
 });
 
+type RecurrentDraw = typeof recurrentLayer extends fc.Arbitrary<infer T> ? T : never;
+
+/** The drawn recurrent layers as specs: every layer but the last returns its sequence; the last ends as `end` says. */
+function recurrentStack(drawn: readonly RecurrentDraw[], end: 'last' | 'sequence' | 'state'): unknown[] {
+  return drawn.map((l, i) => {
+    const ends = i === drawn.length - 1 ? end : 'sequence';
+    const { bidirectional, resetAfter, ...options } = l;
+    const layer = { ...options, ...(l.type === 'gru' ? { resetAfter } : {}), returnSequences: ends === 'sequence', returnState: ends === 'state' && !bidirectional };
+    return bidirectional ? { type: 'bidirectional', layer } : layer;
+  });
+}
+
 const sequenceModel = fc.record({
   steps: fc.integer({ min: 1, max: 4 }),
   features: fc.integer({ min: 1, max: 3 }),
@@ -315,13 +327,7 @@ describe('random sequence models', () => {
   it('agree three ways (fast-check, fixed seed)', async () => {
     await fc.assert(
       fc.asyncProperty(sequenceModel, async (m) => {
-        const layers = m.layers.map((l, i) => {
-          const last = i === m.layers.length - 1;
-          const { bidirectional, resetAfter, ...options } = l;
-          const end = last ? m.end : 'sequence';
-          const layer = { ...options, ...(l.type === 'gru' ? { resetAfter } : {}), returnSequences: end === 'sequence', returnState: end === 'state' && !bidirectional };
-          return bidirectional ? { type: 'bidirectional', layer } : layer;
-        });
+        const layers = recurrentStack(m.layers, m.end);
         const spec = {
           input: { shape: [m.steps, m.features] },
           layers: [...layers, ...(m.end === 'sequence' ? [{ type: 'flatten' }] : []), { type: 'dense', name: 'out', units: m.units, activation: m.head.activation }],
@@ -358,13 +364,7 @@ describe('random masked sequence models', () => {
   it('agree three ways (fast-check, fixed seed)', async () => {
     await fc.assert(
       fc.asyncProperty(maskedSequenceModel, async (m) => {
-        const layers = m.layers.map((l, i) => {
-          const last = i === m.layers.length - 1;
-          const { bidirectional, resetAfter, ...options } = l;
-          const end = last ? m.end : 'sequence';
-          const layer = { ...options, ...(l.type === 'gru' ? { resetAfter } : {}), returnSequences: end === 'sequence', returnState: end === 'state' && !bidirectional };
-          return bidirectional ? { type: 'bidirectional', layer } : layer;
-        });
+        const layers = recurrentStack(m.layers, m.end);
         const spec = {
           input: { shape: [m.steps], dtype: 'int32' },
           layers: [

@@ -5,9 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile, exportTfjs, importKerasModel, interpret } from '../../compiler/index.ts';
-import { Rng } from '../../runtime/prng.ts';
 import { maxRelativeError } from '../support/compare.ts';
-import { randomRows, saveToMemory } from './tfjs-models.ts';
+import { expectImportTrainExport, randomRows, saveToMemory, seedWeights } from './tfjs-models.ts';
 
 const FLOAT32 = 1e-5;
 const STEPS = 5;
@@ -16,15 +15,6 @@ const FEATURES = 3;
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** Seeded weights of scale 1: every bias non-zero, so a weight mapped to the wrong direction or block shows. */
-function seedWeights(model: tf.LayersModel, seed: number): void {
-  const rng = new Rng(seed);
-  for (const layer of model.layers) {
-    const values = layer.weights.map((w) => tf.tensor(Array.from({ length: w.shape.reduce((a: number, d) => a * (d ?? 1), 1) }, () => rng.uniform() - 0.5), w.shape as number[]));
-    if (values.length > 0) layer.setWeights(values);
-  }
-}
 
 describe('TensorFlow.js Bidirectional', () => {
   it('import, predict as tfjs does, train, export, and tfjs predicts as nabla does', async () => {
@@ -45,22 +35,7 @@ describe('TensorFlow.js Bidirectional', () => {
     expect([...weights!.keys()].filter((k) => k.startsWith('both.')).sort()).toEqual(
       ['bias_hh_l0', 'bias_hh_l0_reverse', 'bias_ih_l0', 'bias_ih_l0_reverse', 'weight_hh_l0', 'weight_hh_l0_reverse', 'weight_ih_l0', 'weight_ih_l0_reverse'].map((s) => `both.${s}`),
     );
-    const reference = interpret(spec);
-    reference.setWeights(Object.fromEntries(weights!));
-    expect(maxRelativeError(reference.predict(x).data, expected)).toBeLessThan(FLOAT32);
-
-    const trainer = await compile(spec);
-    trainer.setWeights(Object.fromEntries(weights!));
-    const imported = trainer.predict(x).data;
-    expect(maxRelativeError(imported, expected)).toBeLessThan(FLOAT32);
-    const y = randomRows(12, 2, 4);
-    for (let k = 0; k < 5; k++) trainer.trainStep(x, y);
-    const trained = trainer.predict(x).data;
-    expect(maxRelativeError(trained, imported)).toBeGreaterThan(1e-4);
-
-    const exported = exportTfjs(spec, trainer.getWeights());
-    const reloaded = await tf.loadLayersModel(tf.io.fromMemory(exported.artifacts));
-    expect(maxRelativeError(tfjsPredict(reloaded), trained)).toBeLessThan(FLOAT32);
+    await expectImportTrainExport({ spec, weights }, x, expected, tfjsPredict);
   });
 
   it('refuses other merge modes and wrapped layers, naming the field', async () => {

@@ -4,7 +4,10 @@
 // to the wrong parameter shows in the predictions.
 import * as tf from '@tensorflow/tfjs';
 import type { KerasArtifacts } from '../../compiler/interop/import.ts';
+import { expect } from 'vitest';
+import { compile, exportTfjs, interpret } from '../../compiler/index.ts';
 import { Rng } from '../../runtime/prng.ts';
+import { maxRelativeError } from '../support/compare.ts';
 
 export function randomRows(rows: number, width: number, seed: number): number[][] {
   const rng = new Rng(seed);
@@ -76,4 +79,43 @@ export function modelFiles(artifacts: KerasArtifacts): { modelJson: string; weig
     weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs }],
   });
   return { modelJson, weights: new Uint8Array(artifacts.weightData as ArrayBuffer) };
+}
+
+/** Seeded weights of scale 1 for every layer: every bias non-zero, so a weight mapped to the wrong block or direction shows. */
+export function seedWeights(model: tf.LayersModel, seed: number): void {
+  const rng = new Rng(seed);
+  for (const layer of model.layers) {
+    const values = layer.weights.map((w) => tf.tensor(Array.from({ length: w.shape.reduce((a: number, d) => a * (d ?? 1), 1) }, () => rng.uniform() - 0.5), w.shape as number[]));
+    if (values.length > 0) layer.setWeights(values);
+  }
+}
+
+/**
+ * An imported model predicts `expected` (tfjs's) interpreted and compiled within float32 rounding,
+ * trains away from it, and exported back to tfjs predicts as the trained trainer does.
+ */
+export async function expectImportTrainExport(
+  imported: { readonly spec: unknown; readonly weights: ReadonlyMap<string, unknown> | null },
+  x: number[][][],
+  expected: Float32Array,
+  tfjsPredict: (m: tf.LayersModel) => Float32Array,
+): Promise<void> {
+  const FLOAT32 = 1e-5;
+  const weights = Object.fromEntries(imported.weights!) as never;
+  const reference = interpret(imported.spec);
+  reference.setWeights(weights);
+  expect(maxRelativeError(reference.predict(x).data, expected)).toBeLessThan(FLOAT32);
+
+  const trainer = await compile(imported.spec);
+  trainer.setWeights(weights);
+  const before = trainer.predict(x).data;
+  expect(maxRelativeError(before, expected)).toBeLessThan(FLOAT32);
+  const y = randomRows(x.length, 2, 4);
+  for (let k = 0; k < 5; k++) trainer.trainStep(x, y);
+  const trained = trainer.predict(x).data;
+  expect(maxRelativeError(trained, before)).toBeGreaterThan(1e-4);
+
+  const exported = exportTfjs(imported.spec as never, trainer.getWeights());
+  const reloaded = await tf.loadLayersModel(tf.io.fromMemory(exported.artifacts));
+  expect(maxRelativeError(tfjsPredict(reloaded), trained)).toBeLessThan(FLOAT32);
 }
