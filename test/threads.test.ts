@@ -13,6 +13,7 @@ import { Rng } from '../runtime/prng.ts';
 import { loadTrainer, type LoadOptions } from '../runtime/trainer.ts';
 import { THREADED_SECTION } from '../runtime/manifest.ts';
 import type { Tensor } from '../runtime/tensor.ts';
+import { weightAndLossBytes } from './runtimes/job.ts';
 
 const STEPS = 20;
 
@@ -42,14 +43,7 @@ async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
       const y = Float64Array.from({ length: n }, () => rng.below(classes));
       losses[step] = trainer.trainStep(m.inputs.length === 1 ? x[m.inputs[0]!.name]! : x, y);
     }
-    const params = m.buffers.params;
-    const bytes = new Uint8Array(params.reduce((s, p) => s + p.bytes, 0) + losses.byteLength);
-    let at = 0;
-    for (const p of params) {
-      bytes.set(new Uint8Array(trainer.views.params[p.name]!.buffer, p.offset, p.bytes), at);
-      at += p.bytes;
-    }
-    bytes.set(new Uint8Array(losses.buffer), at);
+    const bytes = weightAndLossBytes(trainer, losses);
     const block = m.threads;
     const published = block ? new Int32Array(trainer.views.input.buffer, block.offset, 1)[0]! : 0;
     return { bytes, published, threads: trainer.threading.threads };

@@ -83,6 +83,11 @@ function trainOn(trainer: Trainer): { bytes: Uint8Array; simd: 'baseline' | 'rel
     const y = Float64Array.from({ length: n }, () => rng.below(classes));
     losses[step] = trainer.trainStep({ shape: [n, width], data: x }, y);
   }
+  return { bytes: weightAndLossBytes(trainer, losses), simd: trainer.manifest.simd };
+}
+
+/** Every parameter's bytes in manifest order, then the losses': what two runs compare bit for bit. */
+export function weightAndLossBytes(trainer: Trainer, losses: Float32Array): Uint8Array {
   const params = trainer.manifest.buffers.params;
   const out = new Uint8Array(params.reduce((s, p) => s + p.bytes, 0) + losses.byteLength);
   let at = 0;
@@ -91,7 +96,7 @@ function trainOn(trainer: Trainer): { bytes: Uint8Array; simd: 'baseline' | 'rel
     at += p.bytes;
   }
   out.set(new Uint8Array(losses.buffer), at);
-  return { bytes: out, simd: trainer.manifest.simd };
+  return out;
 }
 
 export function toHex(bytes: Uint8Array): string {
