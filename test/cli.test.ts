@@ -48,6 +48,23 @@ describe('nabla train', () => {
     expect(accuracy).toBeGreaterThanOrEqual(90);
   });
 
+  it('trains on threads (--threads): the same test result as on one thread; iris is too small and says so', async () => {
+    const small = await run('train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--epochs', '2', '--threads', '2');
+    expect(small.code, small.err).toBe(0);
+    expect(small.out).toMatch(/^threads {3}1 \(no product of this model is large enough to gain from threads/m);
+    // 32 rows × 512 × 512 multiply-adds in the second layer: parts of 2¹⁸ fill two threads.
+    const wide = join(dir, 'wide.json');
+    const spec = JSON.parse(readFileSync('examples/iris/model.json', 'utf8')) as { layers: unknown[] };
+    writeFileSync(wide, JSON.stringify({ ...spec, layers: [{ type: 'dense', units: 512, activation: 'relu' }, { type: 'dense', units: 512, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] }));
+    const testLine = (out: string): string => /^test .*$/m.exec(out)![0];
+    const one = await run('train', wide, '--data', 'examples/iris/iris.csv', '--epochs', '3');
+    const two = await run('train', wide, '--data', 'examples/iris/iris.csv', '--epochs', '3', '--threads', '2');
+    expect(two.code, two.err).toBe(0);
+    expect(two.out).toMatch(/^threads {3}2$/m);
+    expect(one.out).not.toMatch(/^threads/m);
+    expect(testLine(two.out)).toBe(testLine(one.out));
+  }, 120_000);
+
   it('starts from explicit weights: the seed example loss', async () => {
     const result = await run('train', 'examples/seed/model.json', '--data', 'examples/seed/sample.csv', '--weights', 'examples/seed/weights.json', '--epochs', '1', '--test-split', '0', '--no-standardize');
     expect(result.code, result.err).toBe(0);
@@ -67,6 +84,7 @@ describe('the ways it is used wrongly', () => {
     ['unknown flag', ['compile', 'examples/seed/model.json', '--fast'], 2, /--fast/],
     ['missing --data', ['train', 'examples/iris/model.json'], 2, /--data/],
     ['bad epochs', ['train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--epochs', '1.5'], 2, /--epochs: expected an integer ≥ 0, got '1.5'/],
+    ['bad thread count', ['train', 'examples/iris/model.json', '--data', 'examples/iris/iris.csv', '--threads', 'many'], 2, /--threads: expected a positive integer, got 'many'/],
     ['missing file', ['compile', join(dir, 'nope.json')], 1, /nope\.json/],
     ['bad spec names the field', ['compile', bad], 1, /layers\[0\]\.units: expected a positive integer, got -1/],
     ['ragged CSV names the line', ['train', 'examples/iris/model.json', '--data', ragged], 1, /ragged\.csv:2: 4 columns, expected 5/],

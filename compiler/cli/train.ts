@@ -1,7 +1,7 @@
 // `nabla train <model.json> --data <file.csv>`: compile, split, standardise, fit, test.
 import type { BatchLog, EpochLog, History } from '../../runtime/fit.ts';
 import type { Evaluation } from '../../runtime/runner.ts';
-import { loadTrainer, type Trainer } from '../../runtime/trainer.ts';
+import { loadTrainer, type ThreadCount, type Trainer } from '../../runtime/trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../runtime/checkpoint.ts';
 import { decodeSafetensors } from '../../runtime/safetensors.ts';
 import { InputError } from '../../runtime/errors.ts';
@@ -50,6 +50,8 @@ export interface TrainOptions {
   readonly shiftTrain?: boolean;
   /** Print only the test result. */
   readonly quiet?: boolean;
+  /** Threads to train on (default 1): compiles the threaded builds and runs them (`loadTrainer`'s `threads`). */
+  readonly threads?: ThreadCount;
 }
 
 export interface TrainResult {
@@ -134,6 +136,7 @@ export async function train(options: TrainOptions, given: Io = silent): Promise<
   if (testSplit > 0 && data.rows < 2) throw new CliError(`${data.source}: one row cannot be split into training and test sets; pass --test-split 0`);
 
   const diagnostics = options.diagnostics ?? options.report !== undefined;
+  const threads = options.threads ?? 1;
   const compileStarted = performance.now();
   io.out(`compile   ${options.spec} ...`);
   // On a terminal: the stage running and the time so far, redrawn as each stage begins (most
@@ -145,6 +148,7 @@ export async function train(options: TrainOptions, given: Io = silent): Promise<
   try {
     compiled = await compileSpec(spec, options.spec, {
       diagnostics,
+      threaded: threads !== 1,
       onStage: (next) => {
         stage = next;
         show();
@@ -153,12 +157,16 @@ export async function train(options: TrainOptions, given: Io = silent): Promise<
   } finally {
     clearInterval(ticking);
   }
-  const trainer = await loadTrainer(compiled.wasm);
+  const trainer = await loadTrainer(compiled.wasm, { threads });
   const m = trainer.manifest;
   io.out(
     `model     ${m.model}: ${paramCount(m).toLocaleString('en-US')} parameters, ${m.loss.type}, ${m.optimizer.type} lr ${m.optimizer.learningRate}` +
       `; compiled in ${compiled.timings.totalMs.toFixed(0)} ms to ${bytesText(compiled.wasm.length)} of wasm`,
   );
+  if (threads !== 1) {
+    const { threads: running, reason } = trainer.threading;
+    io.out(`threads   ${running}${reason === undefined ? '' : ` (${reason})`}`);
+  }
   const seed = options.seed ?? m.seed;
   if (options.seed !== undefined) trainer.init(seed);
   let saved: Preprocessing | undefined;
@@ -304,8 +312,14 @@ const flags = {
   report: { type: 'string' },
   'shift-train': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** --threads: a positive integer or 'auto'. */
+function threadCount(text: string | undefined): ThreadCount | undefined {
+  return text === 'auto' ? 'auto' : positiveInt('--threads', text, 'train');
+}
 
 export async function trainCommand(args: readonly string[], io: Io): Promise<void> {
   const parsed = parseCommand('train', args, flags, ['<model.json>']);
@@ -331,6 +345,7 @@ export async function trainCommand(args: readonly string[], io: Io): Promise<voi
       report: v.report,
       shiftTrain: v['shift-train'] ?? false,
       quiet: v.quiet ?? false,
+      ...(v.threads !== undefined ? { threads: threadCount(v.threads) } : {}),
     },
     io,
   );

@@ -82,6 +82,9 @@ Options:
                              telemetry; --diagnostics also prints it)
   --shift-train              in the report, show the training loss half an epoch left
   --quiet                    print only the test result (and errors)
+  --threads <n|auto>         train on n threads ('auto': the machine's cores, at most 8); the
+                             weights are bit-identical to one thread's; a model whose products
+                             are too small to gain trains on one, and says why (default 1)
   -h, --help                 show this help
 
 Progress: a line while the model compiles, and on a terminal a live line within each epoch
