@@ -8,7 +8,7 @@ import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
 import { trainingGraphOf } from './train/graph.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
 import { emitModule } from './codegen/emit.ts';
-import { DEFAULT_MIN_PART_WORK, largestPartedProduct, THREADS_BLOCK_BYTES, type ThreadsLayout } from './codegen/threaded.ts';
+import { DEFAULT_MIN_PART_WORK, partedProducts, THREADS_BLOCK_BYTES, type ThreadsLayout } from './codegen/threaded.ts';
 import { guardLayout, type GuardLayout } from './codegen/guard.ts';
 import { diagnosticsLayout, LAYER_STATS, PARAM_STATS, pinActivations, type DiagnosticsLayout } from './codegen/diagnostics.ts';
 import { layerOutputs } from './model/layer-output.ts';
@@ -173,7 +173,7 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
     const { binary, milliseconds } = await compileAssemblyScript(threadedSource, { memoryBase, initialPages: pages, simd, threaded: true });
     const manifest: Manifest = {
       ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }),
-      threads: { ...layout, largestProduct: largestPartedProduct(program, model.spec.batchSize), minPartWork: DEFAULT_MIN_PART_WORK },
+      threads: { ...layout, ...partedProducts(program, model.spec.batchSize), minPartWork: DEFAULT_MIN_PART_WORK },
     };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), milliseconds };
   };

@@ -114,6 +114,8 @@ export interface Manifest extends Signature {
     readonly bytes: number;
     /** Multiply-adds of the largest product that may run in parts, at the compiled batch size. */
     readonly largestProduct: number;
+    /** Products that may run in parts: the forward pass's and the backward pass's (input and weight gradients). */
+    readonly partedProducts: number;
     /** The compiled least multiply-adds of a part (a product splits into parts of at least this). */
     readonly minPartWork: number;
   };

@@ -22,6 +22,8 @@ interface Run {
   readonly bytes: Uint8Array;
   /** Steps the trainer published to its workers (the control block's step counter). */
   readonly published: number;
+  /** Products of a step that may run in parts (the threaded build's manifest). */
+  readonly partedProducts: number;
   readonly threads: number;
 }
 
@@ -46,7 +48,7 @@ async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
     const bytes = weightAndLossBytes(trainer, losses);
     const block = m.threads;
     const published = block ? new Int32Array(trainer.views.input.buffer, block.offset, 1)[0]! : 0;
-    return { bytes, published, threads: trainer.threading.threads };
+    return { bytes, published, partedProducts: block?.partedProducts ?? 0, threads: trainer.threading.threads };
   } finally {
     trainer.dispose();
   }
@@ -132,8 +134,9 @@ describe('the threaded build gives the bits of the single-threaded build', () =>
       for (const threads of [1, 2, 4]) {
         const run = await train(wasm, { threads, minPartWork: 1 });
         expect(run.threads, `${threads} threads`).toBe(threads);
-        // More than one thread: the products ran in parts (published to the workers).
-        if (threads > 1) expect(run.published, `${threads} threads`).toBeGreaterThan(0);
+        // More than one thread: every product of each step, forward and backward, ran in parts
+        // (published to the workers; minPartWork 1 leaves none whole).
+        if (threads > 1) expect(run.published, `${threads} threads`).toBe(STEPS * run.partedProducts);
         else expect(run.published).toBe(0);
         expect(Buffer.from(run.bytes).equals(Buffer.from(single.bytes)), `${threads} threads against the single-threaded build`).toBe(true);
       }
@@ -176,6 +179,8 @@ describe('threads', () => {
     try {
       expect(threaded.threading).toEqual({ threads: 2 });
       expect(single.threading).toEqual({ threads: 1 });
+      // Both layers' forward products and weight gradients, and the second's input gradient.
+      expect(threaded.manifest.threads?.partedProducts).toBe(5);
       const x = { shape: [16, 8], data: Float64Array.from({ length: 128 }, (_, i) => Math.sin(i)) };
       const y = Float64Array.from({ length: 16 }, (_, i) => i % 2);
       for (let step = 0; step < 3; step++) expect(threaded.trainStep(x, y)).toBe(single.trainStep(x, y));

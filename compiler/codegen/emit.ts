@@ -19,7 +19,7 @@ import { emitCommit } from './counter.ts';
 import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
 import { KernelParams, KernelTable, tableKey, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
-import { emitThreadedDispatch, type ThreadsLayout } from './threaded.ts';
+import { emitThreadedDispatch, partedProduct, type ThreadsLayout } from './threaded.ts';
 
 /** Names the generated module imports from each file of assembly/. */
 export interface KernelExports {
@@ -122,7 +122,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
-    const work = threaded ? matmulWork(inputs, mm, mm.attrs, dim) : null;
+    const work = threaded && partedProduct(program, kernel) ? matmulWork(inputs, mm, mm.attrs, dim) : null;
     if (work !== null) parts = { work };
     body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, work !== null);
   } else if (kernel.kind === 'elementwise') {
@@ -145,9 +145,13 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         } else body = `  ${def.template.emit(args)}`;
         break;
       }
-      case 'generated':
-        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, batchSize })}`;
+      case 'generated': {
+        // A product of the backward pass (an input or weight gradient) runs in parts as the forward's do.
+        const work = threaded && node.op === 'matmul' && partedProduct(program, kernel) ? matmulWork(inputs, node, node.attrs, dim) : null;
+        if (work !== null) parts = { work };
+        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, batchSize }, work !== null)}`;
         break;
+      }
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }

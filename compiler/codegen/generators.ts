@@ -5,11 +5,12 @@ import type { EmitArgs } from '../ops/op.ts';
 import type { AnyAttrs } from '../ops/registry.ts';
 import { emitMatmul, matmulScratchBytes } from './matmul.ts';
 
-export function emitGenerated(args: EmitArgs<AnyAttrs>): string {
+/** `split`: the code of one part (threaded build), where the op's generator runs in parts. */
+export function emitGenerated(args: EmitArgs<AnyAttrs>, split = false): string {
   const { node } = args;
   switch (node.op) {
     case 'matmul':
-      return emitMatmul({ ...args, node, attrs: node.attrs });
+      return emitMatmul({ ...args, node, attrs: node.attrs }, undefined, split);
     default:
       throw new Error(`internal: op '${node.op}' has a generated template but no generator in codegen`);
   }

@@ -1,8 +1,9 @@
 // The threaded build's dispatcher. The trainer's memory is a shared WebAssembly.Memory, imported;
 // worker threads instantiate the same module on it and sit in `worker_loop`. A step whose kernel
-// runs in parts (a GEMM split by 8-column output panels: codegen/gemm.ts, `split`) is published
-// in a control block — kernel function, n, argument block, part count — and the workers are woken
-// with memory.atomic.notify. Parts are claimed, not assigned: the caller and every awake worker
+// runs in parts (a product of the forward or backward pass split by 8-column output panels:
+// codegen/gemm.ts, `split`; partedProduct below says which) is published in a control block —
+// kernel function, n, argument block, part count — and the workers are woken with
+// memory.atomic.notify. Parts are claimed, not assigned: the caller and every awake worker
 // take the next unclaimed part until none is left, and the caller returns once every part is
 // done. A worker the OS has not scheduled yet (a busy machine, a browser tab in the background)
 // then costs nothing but its share of the parallelism: the caller runs its parts. Each output
@@ -29,9 +30,10 @@
 //  36 READY    workers inside worker_loop
 //  40 CLAIM    the step's tag << 8 | the next unclaimed part
 
-import type { Program } from '../passes/fuse.ts';
+import type { Node } from '../ir/types.ts';
+import type { Kernel, Program } from '../passes/fuse.ts';
 import type { MatmulAttrs } from '../ops/matmul.ts';
-import { matmulWorkAtBatch } from './matmul.ts';
+import { matmulWorkAtBatch, takesEpilogue } from './matmul.ts';
 
 /** Where the control block lies, and its size. */
 export interface ThreadsLayout {
@@ -49,20 +51,33 @@ export const THREADS_BLOCK_BYTES = 64;
 export const DEFAULT_MIN_PART_WORK = 1 << 18;
 
 /**
- * Multiply-adds of the largest product the threaded build may run in parts (every product the
- * GEMM generator runs), at the compiled batch size: the runtime keeps a model whose largest
- * product cannot fill two parts on the single-threaded build, which has no dispatch to pay.
+ * The product a kernel computes, where the threaded build may run it in parts: every product the
+ * GEMM generator runs, of the forward pass (a `gemm` kernel, with its epilogue) and of the
+ * backward pass (a `matmul` node: input and weight gradients).
  */
-export function largestPartedProduct(program: Program, batchSize: number): number {
+export function partedProduct(program: Program, kernel: Kernel): Node | undefined {
+  const id = kernel.kind === 'gemm' ? kernel.matmul : kernel.kind === 'node' && !kernel.readers ? kernel.out : undefined;
+  const mm = id === undefined ? undefined : program.graph.nodes[id]!;
+  if (mm?.op !== 'matmul') return undefined;
+  return takesEpilogue(mm.inputs.map((i) => program.graph.nodes[i]!), mm, mm.attrs as MatmulAttrs) ? mm : undefined;
+}
+
+/**
+ * How many products the threaded build may run in parts, and the multiply-adds of the largest at
+ * the compiled batch size: the runtime keeps a model whose largest product cannot fill two parts
+ * on the single-threaded build, which has no dispatch to pay.
+ */
+export function partedProducts(program: Program, batchSize: number): { readonly partedProducts: number; readonly largestProduct: number } {
   let largest = 0;
+  let count = 0;
   for (const kernel of program.kernels) {
-    if (kernel.kind !== 'gemm') continue;
-    const mm = program.graph.nodes[kernel.matmul]!;
-    if (mm.op !== 'matmul') continue;
+    const mm = partedProduct(program, kernel);
+    if (!mm) continue;
+    count++;
     const work = matmulWorkAtBatch(mm.inputs.map((i) => program.graph.nodes[i]!), mm, mm.attrs as MatmulAttrs, batchSize);
     if (work !== null) largest = Math.max(largest, work);
   }
-  return largest;
+  return { partedProducts: count, largestProduct: largest };
 }
 
 /** A kernel function whose steps may run in parts. */
