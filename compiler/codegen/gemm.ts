@@ -76,6 +76,16 @@ export interface GemmSpec {
 export const MR = 4;
 const NR = 8;
 
+/**
+ * Whether K is one: the weight gradient dYᵀ·X of a trainer compiled for batch 1 (K is then the
+ * batch n, bounded by 1 and never 0). The product is an outer product: no k loop, nothing to pack
+ * (A's one row is its own 4-column panels), and each row's value of A is loaded once for all the
+ * panels of its row block (`hoistedA`).
+ */
+function unitK(s: Pick<GemmSpec, 'K'>): boolean {
+  return (s.K.value ?? s.K.bound) === 1;
+}
+
 /** Scratch bytes a packed product needs: ⌈N/8⌉ panels of K×8 floats. */
 export function packedBytes(N: number, K: number): number {
   return Math.ceil(N / NR) * NR * K * 4;
@@ -143,6 +153,12 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     }
   };
   const split = rows * vectors <= 2;
+  const unit = unitK(s);
+  if (unit) {
+    // One step of k: the products of A's values (xf, loaded by the row block) and B's row.
+    for (const v of V) lines.push(`const bf${v} = v128.load(bBase, ${v * 16});`);
+    for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.mul(xf${r}, bf${v});`);
+  } else {
   lines.push(`let ap = aBase; let bp = bBase;`);
   // A later k block adds to what the earlier ones stored, the first to nothing: C masked by
   // `later` (all ones after the first block), which costs less than a branch on a short block
@@ -175,8 +191,10 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     lines.push(`  ap += ${s.aK}; bp += ${bK};`);
     lines.push(`}`);
   }
+  }
   const stores = (ep: GemmEpilogue | undefined): string[] => {
-    const out: string[] = [...(ep?.setup ?? [])];
+    // Without a k loop the setup holds no register against accumulators: it runs once, before the loops (emitBlocked).
+    const out: string[] = unit ? [] : [...(ep?.setup ?? [])];
     if (ep?.combine && kBlocked) throw new Error('internal: a combining GEMM epilogue with K in blocks');
     if (ep?.bias) for (const v of V) out.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
     // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
@@ -216,6 +234,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
 /** Address of A's row i at step k0: in place, or inside its packed 4-column panel. */
 function aRowBase(s: GemmSpec, kBlocked: boolean): string {
   const k0 = kBlocked ? ` + k0 * ${s.aK}` : '';
+  if (unitK(s)) return `${s.a} + <usize>i * ${s.aRow}`;
   return s.aPacked ? `${s.aPacked.scratch} + <usize>(i >> 2) * (<usize>${s.K.expr} << 4) + (<usize>(i & 3) << 2)${k0}` : `${s.a} + <usize>i * ${s.aRow}${k0}`;
 }
 
@@ -337,7 +356,9 @@ function emitBlocked(s: GemmSpec): string[] {
   // (it is used where K, a batch, is small: codegen/fused_update.ts).
   const cached = gemmBlocking(s);
   const blocking: Blocking = s.epilogue?.combine ? { order: cached.order, ...(cached.mc === undefined ? {} : { mc: cached.mc }) } : cached;
-  if (s.aPacked && !s.split) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
+  const unit = unitK(s);
+  if (s.aPacked && !s.split && !unit) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
+  if (unit) lines.push(...(s.epilogue?.setup ?? []).map((l) => `  ${l}`));
   let panelBase: (j: string) => string;
   let bK: number;
   if (s.bLayout.kind === 'packed') {
@@ -376,16 +397,20 @@ function emitBlocked(s: GemmSpec): string[] {
   if (fullPanels > 0) panels.push({ vectors: NR / 4, width: NR, open: [fullOpen, bBase], close: [`}`] });
   if (rem > 0) panels.push({ vectors: s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), width: rem, open: [remOpen, `  const j = ${fullPanels * NR};`, bBase], close: [`}`] });
   const rows = rowLoops(s, blocking);
+  // K of one: a row block's values of A, splat once; with row blocks outside, for all the panels.
+  const aValues = (r: number): string[] => (unit ? [`const aBase = ${aRowBase(s, false)};`, ...[...Array(r).keys()].map((q) => `const xf${q} = v128.load32_splat(aBase, ${q * s.aRow});`)] : []);
+  const hoisted = unit && blocking.order === 'rows';
   const code = (r: number, p: { readonly vectors: number; readonly width: number }): string[] => [
     `{`,
-    `  const aBase = ${aRowBase(s, kBlocked)}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`,
+    ...(unit && !hoisted ? aValues(r).map((l) => `  ${l}`) : []),
+    `  ${unit ? '' : `const aBase = ${aRowBase(s, kBlocked)}; `}const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`,
     ...block(s, r, p.vectors, p.width, bK, kBlocked, '  '),
     `}`,
   ];
   const indent = (ls: readonly string[]): string[] => ls.map((l) => `  ${l}`);
   const nest =
     blocking.order === 'rows'
-      ? [rows.init, ...rows.loops.flatMap((r) => [...r.open, ...indent(panels.flatMap((p) => [...p.open, ...indent(code(r.rows, p)), ...p.close])), ...r.close])]
+      ? [rows.init, ...rows.loops.flatMap((r) => [...r.open, ...indent([...(hoisted ? aValues(r.rows) : []), ...panels.flatMap((p) => [...p.open, ...indent(code(r.rows, p)), ...p.close])]), ...r.close])]
       : panels.flatMap((p) => [...p.open, `  ${rows.init}`, ...indent(rows.loops.flatMap((r) => [...r.open, ...indent(code(r.rows, p)), ...r.close])), ...p.close]);
   lines.push(...indent(nest));
   if (blocking.mc !== undefined) lines.push(`  }`);
@@ -410,7 +435,7 @@ export function emitGemm(s: GemmSpec): string {
  */
 function splitPrologue(s: GemmSpec): string[] {
   const panels = Math.ceil(s.N / NR);
-  const pack = s.aPacked ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
+  const pack = s.aPacked && !unitK(s) ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
   return [
     `  if (part < 0) {`,
     ...pack,
