@@ -286,6 +286,11 @@ function sum4(v: readonly string[]): string[] {
  * dot products accumulated in f32x4 over k, summed across lanes at the end into one f32x4 of 4
  * output columns per row, which the epilogue then treats as any other. A last group of fewer
  * than 4 columns reads W's last row for its missing ones and stores only its real columns.
+ * A block of one row steps by a product and a sum, not `madd`, in both builds: its four sums
+ * each wait on their own previous value, and a sum alone is a shorter wait than relaxed SIMD's
+ * fused multiply-add (W1's first layer at batch 1, 784 × 256: ×0.83 of the fused form's time;
+ * more sums or rows at once to hide the wait measured slower). The 2-row block, 8 sums, keeps
+ * `madd` (the product and sum apart measured ×1.03 slower at W1's batch 8).
  */
 function emitDirect(s: GemmSpec): string[] {
   const K = s.K.value!;
@@ -306,7 +311,7 @@ function emitDirect(s: GemmSpec): string[] {
         for (let q = 0; q < 4; q++) out.push(`  const b${q} = v128.load(w${q} + k);`);
         for (const r of R) {
           out.push(`  const a${r} = v128.load(x${r} + k);`);
-          for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = madd(a${r}, b${q}, c${r}_${q});`);
+          for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = ${rows === 1 ? `f32x4.add(f32x4.mul(a${r}, b${q}), c${r}_${q})` : `madd(a${r}, b${q}, c${r}_${q})`};`);
         }
         out.push(`}`);
       }
