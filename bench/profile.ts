@@ -1,5 +1,5 @@
-// Where a training step's time goes: every kernel of the fused program exported and timed on
-// its own, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed]
+// Where a training step's time goes: every step the bare train_step runs, timed on its own
+// through the exported step table, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed]
 // (any workload of bench/workloads.ts, W1 at any batch: W1/1, W1/2048..., or W7)
 import { parseArgs } from 'node:util';
 import { compileAssemblyScript } from '../compiler/codegen/asc.ts';

@@ -6,7 +6,8 @@
 // guard and the telemetry read the gradient, and the guard must check it before any weight is
 // written; after `train_step` the gradient buffers of fused layers hold nothing meaningful.
 // Only at small batches (FUSED_UPDATE_MAX_BATCH), where the pass over the parameters is most of
-// what a step costs beyond the products.
+// what a step costs beyond the products. Plain SGD (w − η·g) is stored as w + (−η)·g, one
+// multiply-add per vector of weights.
 //
 // The GEMM then runs where the gradient's kernel ran, earlier than the update's: every other
 // kernel that reads the old weights must come before it, and the scalars it reads must be made.

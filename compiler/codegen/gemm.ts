@@ -18,7 +18,9 @@
 // of A in L2 for the large products (gemmBlocking; a batch dimension is blocked only where its
 // compiled bound may not fit). Panels are the outer loop, row blocks for a short K (the weight
 // gradient at a small batch: C written row after row). X·Wᵀ on fewer than DIRECT_ROWS rows skips
-// the packing and takes dot products of X's rows with W's rows in place (emitDirect).
+// the packing and takes dot products of X's rows with W's rows in place (emitDirect). A K of one
+// (the weight gradient of a trainer compiled for batch 1) is an outer product: no k loop, no
+// packing (unitK).
 //
 // An epilogue adds a bias row and applies an activation before the store (forward fusion); with
 // K in blocks, on the last block only. Or it combines the product with what C holds (an
