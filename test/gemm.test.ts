@@ -121,10 +121,22 @@ describe('weight gradients at batch 1', () => {
   it('gradients agree with the interpreter on 1 row', async () => {
     await expectAgreement(single, 1);
   });
-  it('the plain step updates the weights to the bits of the guarded step, and as the interpreter does', async () => {
-    const { wasm, manifest } = await compileToWasm(single, { simd: 'baseline' });
-    const guarded = await compile(single, { simd: 'baseline' });
-    const interpreter = interpret(single);
+  it('keeps the update expression where it is not plain SGD (L2 decay: w − η·(g + λ·w))', async () => {
+    const { source } = await compileToWasm({ ...single, optimizer: { ...single.optimizer, l2: 0.01 } }, { simd: 'baseline' });
+    const fused = [...source.matchAll(/^function fused\d+\(.*?^\}$/gms)].map((m) => m[0]);
+    expect(fused).toHaveLength(3);
+    for (const body of fused) {
+      expect(body).not.toMatch(/pack_cols4\(|while \(|descent/);
+      expect(body).toMatch(/v128\.store\(cBase, f32x4\.sub\(v128\.load\(cBase, \d+\)/);
+    }
+  });
+  it.each([
+    ['plain SGD', single],
+    ['SGD with L2 decay', { ...single, optimizer: { ...single.optimizer, l2: 0.01 } }],
+  ])('%s: the plain step updates the weights to the bits of the guarded step, and as the interpreter does', async (_, model) => {
+    const { wasm, manifest } = await compileToWasm(model, { simd: 'baseline' });
+    const guarded = await compile(model, { simd: 'baseline' });
+    const interpreter = interpret(model);
     interpreter.setWeights(guarded.getWeights());
     const { instance } = await WebAssembly.instantiate(wasm, {});
     const bare = instance.exports as unknown as { memory: WebAssembly.Memory; init(seed: number): void; train_step(n: number): number };
