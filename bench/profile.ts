@@ -1,5 +1,5 @@
-// Where a training step's time goes: every kernel of the fused program exported and timed on
-// its own, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed]
+// Where a training step's time goes: every step the bare train_step runs, timed on its own
+// through the exported step table, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed]
 // (any workload of bench/workloads.ts, W1 at any batch: W1/1, W1/2048..., or W7)
 import { parseArgs } from 'node:util';
 import { compileAssemblyScript } from '../compiler/codegen/asc.ts';
@@ -24,13 +24,14 @@ const batch = w ? w.batch : W7.batch;
 
 const compiled = await compileToWasm(w ? nablaSpec(w) : w7Spec(), { simd: 'baseline' });
 // Kernels run through the module's step table (compiler/codegen/kernel_table.ts): `run` exported
-// runs one step, the first step of the table that computes a kernel.
+// runs steps [from, to). Every step line counts for the index; the steps timed are those the bare
+// `train_step` runs, so the weight-gradient GEMMs with the SGD update in their epilogue ('fused'
+// steps) are timed as the step runs them, not the separate gradient and update kernels.
 const source = compiled.source.replace(/^function run\(/m, 'export function run(');
-const stepOf = new Map<number, number>();
-// Every step line counts for the index (fused updates and the guard's checks are steps too); kernels are timed.
-[...compiled.source.matchAll(/^ {2}\d+, \d+, \/\/ \w+ → (\w+ )?%(\d+)$/gm)].forEach((m, s) => {
-  if (m[1] === undefined && !stepOf.has(Number(m[2]))) stepOf.set(Number(m[2]), s);
-});
+const steps = [...compiled.source.matchAll(/^ {2}\d+, \d+, \/\/ \w+ → (\w+ )?%(\d+)$/gm)].map((m) => ({ role: m[1]?.trim() ?? 'kernel', id: Number(m[2]) }));
+const trainRun = /export function train_step\(n: i32\): f32 \{\n[^\n]*\n {2}run\(n, (\d+), (\d+)\);/.exec(compiled.source);
+if (!trainRun) throw new Error('internal: train_step does not run one range of the step table');
+const [from, to] = [Number(trainRun[1]), Number(trainRun[2])];
 const { memory } = compiled.manifest;
 const { binary } = await compileAssemblyScript(source, { memoryBase: Math.ceil(memory.arenaBytes / 16) * 16, initialPages: memory.pages, simd: values.relaxed ? 'relaxed' : 'baseline' });
 const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (n: number, ...more: number[]) => number> & { memory: WebAssembly.Memory };
@@ -50,9 +51,11 @@ if (w) {
 const step = msPerCall(() => exports['train_step']!(batch), 1000);
 const described = new Map(printProgram(compiled.program).split('\n').map((line) => [Number(/%(\d+)/.exec(line)![1]), line.replace(/\s+/g, ' ')]));
 const runStep = (s: number): number => exports['run']!(batch, s, s + 1);
-const rows = compiled.program.kernels
-  .filter((k) => stepOf.has(k.out))
-  .map((k) => ({ ms: msPerCall(() => runStep(stepOf.get(k.out)!), 150), what: described.get(k.out)! }));
+const updateOf = new Map([...compiled.source.matchAll(/^\/\/ %(\d+) with the update %(\d+) in its epilogue/gm)].map((m) => [Number(m[1]), Number(m[2])]));
+const rows = steps.slice(from, to).map((s, k) => ({
+  ms: msPerCall(() => runStep(from + k), 150),
+  what: s.role === 'fused' ? `fused ${described.get(s.id)!} + update %${updateOf.get(s.id)} in the epilogue` : described.get(s.id)!,
+}));
 const total = rows.reduce((s, r) => s + r.ms, 0);
 console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD): train_step ${step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
 for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, 15)) console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);

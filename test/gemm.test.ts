@@ -1,11 +1,12 @@
 // The packed GEMM kernels against the float64 interpreter on shapes that exercise every path:
 // full 4×8 blocks, the 2/1 row tails, panels narrower than 8 (packed and in place), a batch
-// dimension that is the GEMM's K (weight gradient), and partial batches down to one row; the
+// dimension that is the GEMM's K (weight gradient) — of one at batch 1, an outer product — and
+// partial batches down to one row; the
 // cache-blocked loops (K blocks with a short last block, row blocks with every row tail) and the
 // direct X·Wᵀ of a few rows (column groups of 4, 3, 2, 1 and K not a multiple of 4).
 import { describe, expect, it } from 'vitest';
 import { DIRECT_ROWS, gemmBlocking } from '../compiler/codegen/gemm.ts';
-import { compile } from '../compiler/compile.ts';
+import { compile, compileToWasm } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
@@ -98,5 +99,58 @@ describe('weight gradients over a short batch', () => {
   });
   it.each([9, 6, 1])('gradients agree with the interpreter on %i rows', async (n) => {
     await expectAgreement(short, n);
+  });
+});
+
+// Compiled for batch 1, the weight gradient's K (the batch) is one: an outer product of dY's row
+// and X's row, with no k loop and nothing packed, each value of dY loaded once per row block; the
+// plain step stores the SGD update w + (−η)·g from it as one multiply-add per vector.
+describe('weight gradients at batch 1', () => {
+  const single = { ...spec, batchSize: 1, optimizer: { type: 'sgd', learningRate: 0.1 } };
+  it('packs nothing and runs no k loop', async () => {
+    const { source } = await compileToWasm(single, { simd: 'baseline' });
+    // The plain step's weight-gradient products, each with its layer's SGD update in the epilogue.
+    const fused = [...source.matchAll(/^function fused\d+\(.*?^\}$/gms)].map((m) => m[0]);
+    expect(fused).toHaveLength(3);
+    for (const body of fused) {
+      expect(body).not.toMatch(/pack_cols4\(|while \(/);
+      expect(body).toMatch(/v128\.store\(cBase, madd\(descent, c\d_\d, v128\.load\(cBase, \d+\)\), \d+\);/);
+    }
+    expect(source).not.toMatch(/pack_cols4\(/);
+  });
+  it('gradients agree with the interpreter on 1 row', async () => {
+    await expectAgreement(single, 1);
+  });
+  it('keeps the update expression where it is not plain SGD (L2 decay: w − η·(g + λ·w))', async () => {
+    const { source } = await compileToWasm({ ...single, optimizer: { ...single.optimizer, l2: 0.01 } }, { simd: 'baseline' });
+    const fused = [...source.matchAll(/^function fused\d+\(.*?^\}$/gms)].map((m) => m[0]);
+    expect(fused).toHaveLength(3);
+    for (const body of fused) {
+      expect(body).not.toMatch(/pack_cols4\(|while \(|descent/);
+      expect(body).toMatch(/v128\.store\(cBase, f32x4\.sub\(v128\.load\(cBase, \d+\)/);
+    }
+  });
+  it.each([
+    ['plain SGD', single],
+    ['SGD with L2 decay', { ...single, optimizer: { ...single.optimizer, l2: 0.01 } }],
+  ])('%s: the plain step updates the weights to the bits of the guarded step, and as the interpreter does', async (_, model) => {
+    const { wasm, manifest } = await compileToWasm(model, { simd: 'baseline' });
+    const guarded = await compile(model, { simd: 'baseline' });
+    const interpreter = interpret(model);
+    interpreter.setWeights(guarded.getWeights());
+    const { instance } = await WebAssembly.instantiate(wasm, {});
+    const bare = instance.exports as unknown as { memory: WebAssembly.Memory; init(seed: number): void; train_step(n: number): number };
+    bare.init(manifest.seed);
+    const view = (p: { offset: number; bytes: number }): Float32Array => new Float32Array(bare.memory.buffer, p.offset, p.bytes / 4);
+    for (let step = 0; step < 3; step++) {
+      const x = randomMatrix(1, spec.input.shape[0]!, 60 + step, 1.2);
+      const y = randomClasses(1, 13, 70 + step);
+      view(manifest.buffers.input).set(x.flat());
+      new Int32Array(bare.memory.buffer, manifest.buffers.labels.offset, 1).set(y);
+      expect(guarded.trainStep(x, y)).toBe(bare.train_step(1));
+      interpreter.trainStep(x, y);
+    }
+    manifest.buffers.params.forEach((p) => expect(guarded.views.params[p.name], p.name).toEqual(view(p)));
+    for (const [name, w] of Object.entries(interpreter.getWeights())) expect(relativeDifference(guarded.getWeights()[name]!.data, w.data), name).toBeLessThan(1e-5);
   });
 });

@@ -6,7 +6,8 @@
 // guard and the telemetry read the gradient, and the guard must check it before any weight is
 // written; after `train_step` the gradient buffers of fused layers hold nothing meaningful.
 // Only at small batches (FUSED_UPDATE_MAX_BATCH), where the pass over the parameters is most of
-// what a step costs beyond the products.
+// what a step costs beyond the products. Plain SGD (w − η·g) is stored as w + (−η)·g, one
+// multiply-add per vector of weights.
 //
 // The GEMM then runs where the gradient's kernel ran, earlier than the update's: every other
 // kernel that reads the old weights must come before it, and the scalars it reads must be made.
@@ -65,6 +66,15 @@ export function fusedUpdates(program: Program, plan: MemoryPlan, batchSize: numb
   return fused;
 }
 
+/** The scalar s of an update that is w − s·g (or w − g·s) over its target w and gradient g, else undefined. */
+function sgdRate(graph: Graph, kernel: Kernel, update: NodeId, target: NodeId, gradient: NodeId): NodeId | undefined {
+  const root = graph.nodes[update]!;
+  const step = root.op === 'sub' && root.inputs[0] === target && kernel.holds.includes(root.inputs[1]!) ? graph.nodes[root.inputs[1]!]! : undefined;
+  if (step?.op !== 'mul' || !step.inputs.includes(gradient)) return undefined;
+  const rate = step.inputs[0] === gradient ? step.inputs[1]! : step.inputs[0]!;
+  return rate !== gradient && !kernel.holds.includes(rate) && graph.nodes[rate]!.shape.length === 0 ? rate : undefined;
+}
+
 function isCounter(graph: Graph, id: NodeId): boolean {
   const node = graph.nodes[id]!;
   return node.op === 'state' && node.attrs['name'] === STEP;
@@ -91,10 +101,13 @@ export function emitFusedUpdate(program: Program, plan: MemoryPlan, fused: Fused
     const node = graph.nodes[i]!;
     return node.op === 'constant' ? `const ${names.get(i)!} = f32x4.splat(${f32Literal(node.attrs.value)});` : `const ${names.get(i)!} = f32x4.splat(load<f32>(${address(i)}));`;
   });
-  const epilogue: GemmEpilogue = {
-    setup,
-    combine: (value, old) => template.simd!(...leaves.map((i) => (i === g.id ? value : i === fused.target ? old : names.get(i)!))),
-  };
+  // Plain SGD, w − s·g, is stored as w + (−s)·g: one multiply-add over the weights (relaxed
+  // SIMD fuses it; the baseline's product and sum round as w − s·g does, to the same bits).
+  const rate = sgdRate(graph, kernel, fused.update, fused.target, g.id);
+  const epilogue: GemmEpilogue =
+    rate === undefined
+      ? { setup, combine: (value, old) => template.simd!(...leaves.map((i) => (i === g.id ? value : i === fused.target ? old : names.get(i)!))) }
+      : { setup: [...setup, `const descent = f32x4.neg(${names.get(rate)!});`], combine: (value, old) => `madd(descent, ${value}, ${old})` };
   const body = emitMatmul(
     { node: g, inputs: g.inputs.map((i) => graph.nodes[i]!), out: address(fused.target), ins: g.inputs.map(address), attrs: g.attrs, dim, scratch: plan.scratch.has(g.id) ? params.of(String(plan.scratch.get(g.id)!)) : '0', batchSize },
     epilogue,

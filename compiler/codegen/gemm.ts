@@ -18,7 +18,9 @@
 // of A in L2 for the large products (gemmBlocking; a batch dimension is blocked only where its
 // compiled bound may not fit). Panels are the outer loop, row blocks for a short K (the weight
 // gradient at a small batch: C written row after row). X·Wᵀ on fewer than DIRECT_ROWS rows skips
-// the packing and takes dot products of X's rows with W's rows in place (emitDirect).
+// the packing and takes dot products of X's rows with W's rows in place (emitDirect). A K of one
+// (the weight gradient of a trainer compiled for batch 1) is an outer product: no k loop, no
+// packing (unitK).
 //
 // An epilogue adds a bias row and applies an activation before the store (forward fusion); with
 // K in blocks, on the last block only. Or it combines the product with what C holds (an
@@ -75,6 +77,16 @@ export interface GemmSpec {
 // (docs/architecture.md, "GEMM").
 export const MR = 4;
 const NR = 8;
+
+/**
+ * Whether K is one: the weight gradient dYᵀ·X of a trainer compiled for batch 1 (K is then the
+ * batch n, bounded by 1 and never 0). The product is an outer product: no k loop, nothing to pack
+ * (A's one row is its own 4-column panels), and each row's value of A is loaded once for all the
+ * panels of its row block (`hoistedA`).
+ */
+function unitK(s: Pick<GemmSpec, 'K'>): boolean {
+  return (s.K.value ?? s.K.bound) === 1;
+}
 
 /** Scratch bytes a packed product needs: ⌈N/8⌉ panels of K×8 floats. */
 export function packedBytes(N: number, K: number): number {
@@ -143,6 +155,12 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     }
   };
   const split = rows * vectors <= 2;
+  const unit = unitK(s);
+  if (unit) {
+    // One step of k: the products of A's values (xf, loaded by the row block) and B's row.
+    for (const v of V) lines.push(`const bf${v} = v128.load(bBase, ${v * 16});`);
+    for (const r of R) for (const v of V) lines.push(`let ${acc(r, v)} = f32x4.mul(xf${r}, bf${v});`);
+  } else {
   lines.push(`let ap = aBase; let bp = bBase;`);
   // A later k block adds to what the earlier ones stored, the first to nothing: C masked by
   // `later` (all ones after the first block), which costs less than a branch on a short block
@@ -175,8 +193,10 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     lines.push(`  ap += ${s.aK}; bp += ${bK};`);
     lines.push(`}`);
   }
+  }
   const stores = (ep: GemmEpilogue | undefined): string[] => {
-    const out: string[] = [...(ep?.setup ?? [])];
+    // Without a k loop the setup holds no register against accumulators: it runs once, before the loops (emitBlocked).
+    const out: string[] = unit ? [] : [...(ep?.setup ?? [])];
     if (ep?.combine && kBlocked) throw new Error('internal: a combining GEMM epilogue with K in blocks');
     if (ep?.bias) for (const v of V) out.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
     // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
@@ -216,6 +236,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
 /** Address of A's row i at step k0: in place, or inside its packed 4-column panel. */
 function aRowBase(s: GemmSpec, kBlocked: boolean): string {
   const k0 = kBlocked ? ` + k0 * ${s.aK}` : '';
+  if (unitK(s)) return `${s.a} + <usize>i * ${s.aRow}`;
   return s.aPacked ? `${s.aPacked.scratch} + <usize>(i >> 2) * (<usize>${s.K.expr} << 4) + (<usize>(i & 3) << 2)${k0}` : `${s.a} + <usize>i * ${s.aRow}${k0}`;
 }
 
@@ -267,6 +288,11 @@ function sum4(v: readonly string[]): string[] {
  * dot products accumulated in f32x4 over k, summed across lanes at the end into one f32x4 of 4
  * output columns per row, which the epilogue then treats as any other. A last group of fewer
  * than 4 columns reads W's last row for its missing ones and stores only its real columns.
+ * A block of one row steps by a product and a sum, not `madd`, in both builds: its four sums
+ * each wait on their own previous value, and a sum alone is a shorter wait than relaxed SIMD's
+ * fused multiply-add (W1's first layer at batch 1, 784 × 256: ×0.83 of the fused form's time;
+ * more sums or rows at once to hide the wait measured slower). The 2-row block, 8 sums, keeps
+ * `madd` (the product and sum apart measured ×1.03 slower at W1's batch 8).
  */
 function emitDirect(s: GemmSpec): string[] {
   const K = s.K.value!;
@@ -287,7 +313,7 @@ function emitDirect(s: GemmSpec): string[] {
         for (let q = 0; q < 4; q++) out.push(`  const b${q} = v128.load(w${q} + k);`);
         for (const r of R) {
           out.push(`  const a${r} = v128.load(x${r} + k);`);
-          for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = madd(a${r}, b${q}, c${r}_${q});`);
+          for (let q = 0; q < 4; q++) out.push(`  c${r}_${q} = ${rows === 1 ? `f32x4.add(f32x4.mul(a${r}, b${q}), c${r}_${q})` : `madd(a${r}, b${q}, c${r}_${q})`};`);
         }
         out.push(`}`);
       }
@@ -337,7 +363,9 @@ function emitBlocked(s: GemmSpec): string[] {
   // (it is used where K, a batch, is small: codegen/fused_update.ts).
   const cached = gemmBlocking(s);
   const blocking: Blocking = s.epilogue?.combine ? { order: cached.order, ...(cached.mc === undefined ? {} : { mc: cached.mc }) } : cached;
-  if (s.aPacked && !s.split) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
+  const unit = unitK(s);
+  if (s.aPacked && !s.split && !unit) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
+  if (unit) lines.push(...(s.epilogue?.setup ?? []).map((l) => `  ${l}`));
   let panelBase: (j: string) => string;
   let bK: number;
   if (s.bLayout.kind === 'packed') {
@@ -376,16 +404,20 @@ function emitBlocked(s: GemmSpec): string[] {
   if (fullPanels > 0) panels.push({ vectors: NR / 4, width: NR, open: [fullOpen, bBase], close: [`}`] });
   if (rem > 0) panels.push({ vectors: s.bLayout.kind === 'packed' ? NR / 4 : Math.ceil(rem / 4), width: rem, open: [remOpen, `  const j = ${fullPanels * NR};`, bBase], close: [`}`] });
   const rows = rowLoops(s, blocking);
+  // K of one: a row block's values of A, splat once; with row blocks outside, for all the panels.
+  const aValues = (r: number): string[] => (unit ? [`const aBase = ${aRowBase(s, false)};`, ...[...Array(r).keys()].map((q) => `const xf${q} = v128.load32_splat(aBase, ${q * s.aRow});`)] : []);
+  const hoisted = unit && blocking.order === 'rows';
   const code = (r: number, p: { readonly vectors: number; readonly width: number }): string[] => [
     `{`,
-    `  const aBase = ${aRowBase(s, kBlocked)}; const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`,
+    ...(unit && !hoisted ? aValues(r).map((l) => `  ${l}`) : []),
+    `  ${unit ? '' : `const aBase = ${aRowBase(s, kBlocked)}; `}const cBase = ${s.c} + ((<usize>i * ${s.N} + <usize>j) << 2);`,
     ...block(s, r, p.vectors, p.width, bK, kBlocked, '  '),
     `}`,
   ];
   const indent = (ls: readonly string[]): string[] => ls.map((l) => `  ${l}`);
   const nest =
     blocking.order === 'rows'
-      ? [rows.init, ...rows.loops.flatMap((r) => [...r.open, ...indent(panels.flatMap((p) => [...p.open, ...indent(code(r.rows, p)), ...p.close])), ...r.close])]
+      ? [rows.init, ...rows.loops.flatMap((r) => [...r.open, ...indent([...(hoisted ? aValues(r.rows) : []), ...panels.flatMap((p) => [...p.open, ...indent(code(r.rows, p)), ...p.close])]), ...r.close])]
       : panels.flatMap((p) => [...p.open, `  ${rows.init}`, ...indent(rows.loops.flatMap((r) => [...r.open, ...indent(code(r.rows, p)), ...r.close])), ...p.close]);
   lines.push(...indent(nest));
   if (blocking.mc !== undefined) lines.push(`  }`);
@@ -410,7 +442,7 @@ export function emitGemm(s: GemmSpec): string {
  */
 function splitPrologue(s: GemmSpec): string[] {
   const panels = Math.ceil(s.N / NR);
-  const pack = s.aPacked ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
+  const pack = s.aPacked && !unitK(s) ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
   return [
     `  if (part < 0) {`,
     ...pack,
