@@ -393,9 +393,109 @@ function emitBlocked(s: GemmSpec): string[] {
   return lines;
 }
 
+/**
+ * K (its compiled value or bound) from which dYᵀ·X reads dY in place by rows (emitColumns)
+ * instead of packing it into 4-column panels: the transposes that end each block cost about
+ * what 4 steps of k do, so a short K (the weight gradient at a small batch) keeps the packed form.
+ */
+export const COLUMNS_MIN_K = 64;
+
+/** Whether the product dYᵀ·X with this K packs dY (the packed form needs scratch), or reads it in place. */
+export function packsColumns(K: number): boolean {
+  return K < COLUMNS_MIN_K;
+}
+
+/**
+ * dYᵀ·X with dY [K,M] read in place by rows: C's 8×4 block holds rows i..i+7 of 4 columns, as
+ * 2 f32x4 of dY's row k (8 consecutive i) times 4 broadcasts of X's row k (4 consecutive j),
+ * in 8 accumulators, each a column segment of C, transposed 4×4 in registers once at the end.
+ * Each step of k reads both operands along their rows (no packing: dY's pass over memory and
+ * its 4-column copy are gone) and each C element is still one chain of multiply-adds in k order,
+ * so the bits are those of the packed form. Tails: a 4-row block, then a part vector of rows
+ * (lanes past M read from in-bounds memory, never stored); columns past the last 4 one by one.
+ * Its locals are named apart from the kernel's parameters (a0, a1, …), which its code reads.
+ * Split, a part computes columns [jFrom, jTo), 8-column panels, in the same 4-column blocks.
+ */
+function emitColumns(s: GemmSpec): string[] {
+  const M = s.M.value!;
+  const N = s.N;
+  const aK = M * 4;
+  const bK = N * 4;
+  const N4 = N - (N % 4);
+  const lines: string[] = [];
+  const block = (vectors: number, rows: number, width: number): string[] => {
+    const V = [...Array(vectors).keys()];
+    const Q = [...Array(width).keys()];
+    const acc = (v: number, q: number): string => `c${v}_${q}`;
+    const out: string[] = [`let ap = ${s.a} + (<usize>i << 2); let bp = ${s.b} + (<usize>j << 2);`, `const aEnd = ap + <usize>${s.K.expr} * ${aK};`];
+    const step = (first: boolean): void => {
+      const pad = first ? '' : '  ';
+      for (const v of V) out.push(`${pad}const dy${v} = v128.load(ap, ${v * 16});`);
+      for (const q of Q) out.push(`${pad}const xk${q} = v128.load32_splat(bp, ${q * 4});`);
+      for (const v of V) for (const q of Q) out.push(first ? `let ${acc(v, q)} = f32x4.mul(dy${v}, xk${q});` : `${pad}${acc(v, q)} = madd(dy${v}, xk${q}, ${acc(v, q)});`);
+    };
+    // The first step declares the accumulators with its products (K, a batch of rows, is never 0).
+    out.push(`{`);
+    step(true);
+    out.push(`ap += ${aK}; bp += ${bK};`);
+    out.push(`while (ap < aEnd) {`);
+    step(false);
+    out.push(`  ap += ${aK}; bp += ${bK};`);
+    out.push(`}`);
+    const ep = s.epilogue;
+    out.push(...(ep?.setup ?? []));
+    if (ep?.bias) out.push(`const bias = v128.load(${ep.bias} + (<usize>j << 2));`);
+    const col = (q: number): string => (q < width ? acc(0, q).replace(/^c0/, 'c%') : 'z');
+    if (width < 4) out.push(`const z = f32x4.splat(0);`);
+    for (const v of V) {
+      const c = (q: number): string => col(q).replace('%', String(v));
+      // 4×4 transpose: t0/t1 interleave columns 0 and 1, t2/t3 columns 2 and 3; row r gathers lane r of each.
+      out.push(`{`);
+      out.push(`  const t0 = v128.shuffle<f32>(${c(0)}, ${c(1)}, 0, 4, 1, 5); const t1 = v128.shuffle<f32>(${c(0)}, ${c(1)}, 2, 6, 3, 7);`);
+      out.push(`  const t2 = v128.shuffle<f32>(${c(2)}, ${c(3)}, 0, 4, 1, 5); const t3 = v128.shuffle<f32>(${c(2)}, ${c(3)}, 2, 6, 3, 7);`);
+      const transposed = ['v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)', 'v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)', 'v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)', 'v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)'];
+      for (let r = 0; r < Math.min(4, rows - 4 * v); r++) {
+        const at = `${s.c} + ((<usize>(i + ${4 * v + r}) * ${N} + <usize>j) << 2)`;
+        let value = transposed[r]!;
+        if (ep?.bias) value = `f32x4.add(${value}, bias)`;
+        if (ep?.activation) value = ep.activation(value);
+        if (ep?.combine) value = ep.combine(value, `v128.load(p${r})`);
+        out.push(`  const p${r} = ${at};`);
+        if (width === 4) out.push(`  v128.store(p${r}, ${value});`);
+        else {
+          out.push(`  { const t = ${value};`);
+          for (const q of Q) out.push(`    store<f32>(p${r}, f32x4.extract_lane(t, ${q}), ${q * 4});`);
+          out.push(`  }`);
+        }
+      }
+      out.push(`}`);
+    }
+    out.push(`}`);
+    return out;
+  };
+  // Column blocks of one row block: 4 at a time over this part's columns, then the last N % 4.
+  const columns = (vectors: number, rows: number): string[] => {
+    const out: string[] = [];
+    const to = s.split ? `min(jTo, ${N4})` : String(N4);
+    if (N4 > 0) out.push(`for (let j = ${s.split ? 'jFrom' : '0'}; j < ${to}; j += 4) {`, ...block(vectors, rows, 4).map((l) => `  ${l}`), `}`);
+    if (N % 4) out.push(s.split ? `if (jTo == ${N}) {` : `{`, `  const j = ${N4};`, ...block(vectors, rows, N % 4).map((l) => `  ${l}`), `}`);
+    return out;
+  };
+  const M8 = M - (M % 8);
+  if (M8 > 0) lines.push(`for (let i = 0; i < ${M8}; i += 8) {`, ...columns(2, 8).map((l) => `  ${l}`), `}`);
+  let i = M8;
+  if (M - i >= 4) {
+    lines.push(`{`, `  const i = ${i};`, ...columns(1, 4).map((l) => `  ${l}`), `}`);
+    i += 4;
+  }
+  if (M > i) lines.push(`{`, `  const i = ${i};`, ...columns(1, M - i).map((l) => `  ${l}`), `}`);
+  return lines.map((l) => `  ${l}`);
+}
+
 /** The whole product as AssemblyScript statements (the body of the node's function). */
 export function emitGemm(s: GemmSpec): string {
   const prologue = s.split ? splitPrologue(s) : [];
+  if (s.aPacked && !packsColumns(s.K.value ?? s.K.bound ?? Infinity)) return [...prologue, ...emitColumns(s)].join('\n');
   if (s.bLayout.kind !== 'packed' || s.aK !== 4) return [...prologue, ...emitBlocked(s)].join('\n');
   // X·Wᵀ: few rows read W in place, more pack it first.
   const M = s.M.value;
@@ -410,7 +510,7 @@ export function emitGemm(s: GemmSpec): string {
  */
 function splitPrologue(s: GemmSpec): string[] {
   const panels = Math.ceil(s.N / NR);
-  const pack = s.aPacked ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
+  const pack = s.aPacked && packsColumns(s.K.value ?? s.K.bound ?? Infinity) ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
   return [
     `  if (part < 0) {`,
     ...pack,
