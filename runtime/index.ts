@@ -18,6 +18,7 @@ export { readManifest, ManifestError, MANIFEST_SECTION, ABI_VERSION, type Manife
 export { InputError } from './errors.ts';
 export { MetricSet, METRIC_NAMES, metricLabel, type MetricName, type MetricSpec } from './metric_set.ts';
 export { NonFiniteError, type NonFinite } from './guard.ts';
+export { WorkerFailedError } from './worker_pool.ts';
 export type { Diagnostics, ParamDiagnostics, LayerDiagnostics } from './diagnostics.ts';
 export type { Feed, Tensor, TensorLike } from './tensor.ts';
 export { Rng, permutation } from './prng.ts';

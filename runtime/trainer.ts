@@ -8,7 +8,7 @@ import { gatherRows, type RowData, type Rows } from './data.ts';
 import { ModelRunner } from './runner.ts';
 import { readDiagnostics, type Diagnostics } from './diagnostics.ts';
 import { verifyManifest, verifyModule, verifyRelaxed, verifyThreaded } from './verify.ts';
-import { availableCores, threadSupport, WorkerPool, type ThreadedExports } from './worker_pool.ts';
+import { availableCores, reportingWorkerFailures, threadSupport, WorkerPool, type ThreadedExports } from './worker_pool.ts';
 import { rowWidth } from './tensor.ts';
 
 interface TrainerExports {
@@ -346,7 +346,7 @@ async function loadThreaded(given: WebAssembly.Module, manifest: Manifest, relax
   const pages = own.memory.pages;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const trainer = new Trainer(module, instance);
+  const trainer = new Trainer(module, { exports: reportingWorkerFailures(instance.exports) });
   if (count <= 1) {
     trainer.attachThreads(null, { threads: 1 });
     return trainer;

@@ -23,7 +23,7 @@ const ARENA_START = 64;
 const isCount = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 
 /** What a threaded build exports beyond the ABI (compiler/codegen/threaded.ts). */
-const THREADED_FUNCTIONS = ['worker_loop', 'threads_ready', 'threads_configure', 'threads_stop'] as const;
+const THREADED_FUNCTIONS = ['worker_loop', 'worker_failed', 'threads_failed', 'threads_ready', 'threads_configure', 'threads_stop'] as const;
 
 /**
  * The module's own interface: nothing imported (a threaded build: its shared memory alone, as

@@ -57,12 +57,19 @@ export async function availableCores(support: ThreadSupport & { ok: true }): Pro
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
-// The worker's whole program: instantiate, say so, then run worker_loop until told to leave.
+// The worker's whole program: instantiate, say so, then run worker_loop until told to leave. A
+// trap in worker_loop is recorded in the control block (worker_failed), so that the caller, which
+// may be waiting for the part the worker never finished, traps too instead of waiting forever.
 const WORKER_BODY = `
 async function start({ module, memory, id }) {
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   post({ started: id });
-  instance.exports.worker_loop(id);
+  try {
+    instance.exports.worker_loop(id);
+  } catch (err) {
+    instance.exports.worker_failed(id);
+    throw err;
+  }
 }
 function fail(err) { post({ error: String(err && err.stack || err) }); }
 `;
@@ -122,9 +129,48 @@ async function spawn(host: 'node' | 'web'): Promise<HostWorker> {
 /** The exports a threaded trainer has beyond the ABI. */
 export interface ThreadedExports {
   worker_loop(id: number): void;
+  worker_failed(id: number): void;
+  threads_failed(): number;
   threads_ready(): number;
   threads_configure(workers: number, callerWaits: number, minWork: number): void;
   threads_stop(): void;
+}
+
+/** A worker thread trapped while it ran part of a step, so the step could not complete. */
+export class WorkerFailedError extends Error {
+  constructor(
+    readonly worker: number,
+    options: { cause: unknown },
+  ) {
+    super(
+      `worker thread ${worker} trapped while it ran part of a step, so the step did not complete: the weights may be partly updated, and every later step on this trainer fails the same way. This is a bug in nabla; please report it. Dispose of the trainer and load it again (threads: 1 runs without workers).`,
+      options,
+    );
+    this.name = 'WorkerFailedError';
+  }
+}
+
+/** Threaded exports whose module functions throw a WorkerFailedError, instead of a bare trap, once a worker has failed. */
+export function reportingWorkerFailures(exports: WebAssembly.Exports): WebAssembly.Exports {
+  const threaded = exports as unknown as ThreadedExports;
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value !== 'function' || name.startsWith('worker_') || name.startsWith('threads_')) {
+      wrapped[name] = value;
+      continue;
+    }
+    const fn = value as (...args: number[]) => unknown;
+    wrapped[name] = (...args: number[]): unknown => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        const worker = threaded.threads_failed();
+        if (worker > 0) throw new WorkerFailedError(worker, { cause: err });
+        throw err;
+      }
+    };
+  }
+  return wrapped as WebAssembly.Exports;
 }
 
 /** Running workers of one trainer. */

@@ -211,41 +211,43 @@ describe('a padded sequence gives what the same sequence unpadded gives (the poi
 });
 
 describe('masked attention (Keras: masked queries and keys hidden)', () => {
+  const LAYERS: readonly { readonly name: string; readonly layer: Record<string, unknown> }[] = [
+    { name: 'multi_head_attention', layer: { type: 'multi_head_attention', name: 'mha', numHeads: 2, keyDim: 3 } },
+    { name: 'transformer_block, causal', layer: { type: 'transformer_block', name: 'block', numHeads: 2, mlpDim: 5 } },
+    { name: 'transformer_block, not causal', layer: { type: 'transformer_block', name: 'block', numHeads: 2, mlpDim: 5, useCausalMask: false } },
+  ];
   /** ids → embedding (maskZero) → self-attention → masked average → dense. */
-  const selfAttention = (steps: number): unknown => ({
+  const selfAttention = (layer: Record<string, unknown>, steps: number): unknown => ({
     input: { name: 'ids', shape: [steps], dtype: 'int32' },
-    layers: [
-      { type: 'embedding', name: 'emb', inputDim: VOCABULARY, outputDim: 4, maskZero: true },
-      { type: 'multi_head_attention', name: 'mha', numHeads: 2, keyDim: 3 },
-      { type: 'global_average_pooling1d', name: 'pool' },
-      { type: 'dense', name: 'out', units: 2 },
-    ],
+    layers: [{ type: 'embedding', name: 'emb', inputDim: VOCABULARY, outputDim: 4, maskZero: true }, layer, { type: 'global_average_pooling1d', name: 'pool' }, { type: 'dense', name: 'out', units: 2 }],
     loss: { type: 'mse' },
     batchSize: 5,
   });
 
-  it('self-attention agrees three ways, full and partial batch', async () => {
-    await expectThreeWayAgreement(selfAttention(STEPS), IDS, randomMatrix(IDS.length, 2, 9));
-    await expectThreeWayAgreement(selfAttention(STEPS), IDS.slice(2), randomMatrix(3, 2, 10));
-  });
+  for (const { name, layer } of LAYERS) {
+    it(`${name}: self-attention agrees three ways, full and partial batch`, async () => {
+      await expectThreeWayAgreement(selfAttention(layer, STEPS), IDS, randomMatrix(IDS.length, 2, 9));
+      await expectThreeWayAgreement(selfAttention(layer, STEPS), IDS.slice(2), randomMatrix(3, 2, 10));
+    });
 
-  it('a padded sequence attends as the same sequence unpadded (interpreted and compiled)', async () => {
-    const sequences = [[2, 5, 3], [4, 1], [1, 2, 3, 4, 5]];
-    const padded = sequences.map((s) => [...s, ...new Array<number>(STEPS - s.length).fill(0)]);
-    const weights = perturbed(interpret(selfAttention(STEPS)).getWeights(), 13);
-    for (const compiled of [false, true]) {
-      const build = async (steps: number) => {
-        const m = compiled ? await compiledOnce(selfAttention(steps)) : interpret(selfAttention(steps));
-        m.setWeights(weights);
-        return m;
-      };
-      const predicted = (await build(STEPS)).predict(padded).data;
-      for (const [k, s] of sequences.entries()) {
-        const row = (await build(s.length)).predict([s]).data;
-        expect(maxRelativeError(predicted.slice(k * 2, k * 2 + 2), row), `row ${k} (${compiled ? 'compiled' : 'interpreted'})`).toBeLessThan(compiled ? 1e-5 : 1e-12);
+    it(`${name}: a padded sequence attends as the same sequence unpadded (interpreted and compiled)`, async () => {
+      const sequences = [[2, 5, 3], [4, 1], [1, 2, 3, 4, 5]];
+      const padded = sequences.map((s) => [...s, ...new Array<number>(STEPS - s.length).fill(0)]);
+      const weights = perturbed(interpret(selfAttention(layer, STEPS)).getWeights(), 13);
+      for (const compiled of [false, true]) {
+        const build = async (steps: number) => {
+          const m = compiled ? await compiledOnce(selfAttention(layer, steps)) : interpret(selfAttention(layer, steps));
+          m.setWeights(weights);
+          return m;
+        };
+        const predicted = (await build(STEPS)).predict(padded).data;
+        for (const [k, s] of sequences.entries()) {
+          const row = (await build(s.length)).predict([s]).data;
+          expect(maxRelativeError(predicted.slice(k * 2, k * 2 + 2), row), `row ${k} (${compiled ? 'compiled' : 'interpreted'})`).toBeLessThan(compiled ? 1e-5 : 1e-12);
+        }
       }
-    }
-  });
+    });
+  }
 
   it("cross-attention over a masked value: the keys are hidden, the output carries the query's (no) mask", async () => {
     const spec = {
@@ -334,7 +336,6 @@ describe('mask errors name the layer', () => {
   it('refuses a mask reaching a layer that cannot take one', () => {
     expect(specRefusal(masked([{ type: 'flatten', name: 'flat' }]))).toMatch(/layers\[1\]: flatten cannot take the mask that 'emb' carries \(from an embedding with maskZero\); mask-aware layers: .*lstm.*\(layer 'flat'\)/);
     expect(specRefusal(masked([{ type: 'conv1d', name: 'conv', filters: 2, kernelSize: 2 }, { type: 'flatten' }]))).toMatch(/conv1d cannot take the mask.*\(layer 'conv'\)/);
-    expect(specRefusal(masked([{ type: 'transformer_block', name: 'block', numHeads: 2 }, { type: 'global_average_pooling1d' }]))).toMatch(/transformer_block cannot take the mask.*\(layer 'block'\)/);
     expect(
       specRefusal({
         inputs: [{ name: 'ids', shape: [STEPS], dtype: 'int32' }],

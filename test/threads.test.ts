@@ -12,6 +12,7 @@ import type { GraphSpecInput, ModelSpecInput } from '../compiler/model/spec.ts';
 import { Rng } from '../runtime/prng.ts';
 import { loadTrainer, type LoadOptions } from '../runtime/trainer.ts';
 import { THREADED_SECTION } from '../runtime/manifest.ts';
+import { WorkerFailedError } from '../runtime/worker_pool.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { weightAndLossBytes } from './runtimes/job.ts';
 
@@ -187,6 +188,49 @@ describe('threads', () => {
       expect(threaded.getWeights()).toEqual(single.getWeights());
     } finally {
       threaded.dispose();
+    }
+  });
+
+  it('a worker that traps fails the step with a WorkerFailedError naming it, instead of leaving the caller waiting', async () => {
+    const { wasm } = await compileToWasm(spec, { threaded: true, simd: 'baseline' });
+    const trainer = await loadTrainer(wasm, { threads: 2, minPartWork: 1 });
+    try {
+      expect(trainer.threading.threads).toBe(2);
+      const x = { shape: [16, 8], data: Float64Array.from({ length: 128 }, (_, i) => Math.cos(i)) };
+      const y = Float64Array.from({ length: 16 }, (_, i) => i % 2);
+      expect(Number.isFinite(trainer.trainStep(x, y))).toBe(true);
+      // Publish a step of a kernel function no module has (the control block's words:
+      // compiler/codegen/threaded.ts): the worker that claims its one part traps in call_part.
+      const control = new Int32Array(trainer.views.input.buffer, trainer.manifest.threads!.offset, 16);
+      const [GEN, FN, N, ARGS, PARTS, DONE, CLAIM, FAILED] = [0, 1, 2, 3, 4, 5, 10, 11];
+      const tag = Atomics.load(control, GEN) + 1;
+      Atomics.store(control, CLAIM, (tag & 0xffffff) << 8);
+      Atomics.store(control, FN, 1 << 20);
+      Atomics.store(control, N, 1);
+      Atomics.store(control, ARGS, 0);
+      Atomics.store(control, PARTS, 1);
+      Atomics.store(control, DONE, 0);
+      Atomics.store(control, GEN, tag);
+      Atomics.notify(control, GEN);
+      for (let waited = 0; Atomics.load(control, FAILED) === 0; waited++) {
+        if (waited > 10_000) throw new Error('the worker did not record its trap within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      expect(Atomics.load(control, FAILED)).toBe(1);
+      // The next step's products wait for no part of that worker: the step fails, clearly.
+      const failed = (() => {
+        try {
+          trainer.trainStep(x, y);
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      })();
+      expect(failed).toBeInstanceOf(WorkerFailedError);
+      expect((failed as Error).message).toMatch(/worker thread 1 trapped while it ran part of a step, so the step did not complete/);
+      expect(() => trainer.predict(x)).toThrow(WorkerFailedError);
+    } finally {
+      trainer.dispose();
     }
   });
 

@@ -29,6 +29,7 @@
 //  32 MIN_WORK multiply-adds a part must have, below which a step runs whole
 //  36 READY    workers inside worker_loop
 //  40 CLAIM    the step's tag << 8 | the next unclaimed part
+//  44 FAILED   the id of a worker that trapped (worker_failed), else 0
 
 import type { Node } from '../ir/types.ts';
 import type { Kernel, Program } from '../passes/fuse.ts';
@@ -101,7 +102,7 @@ const PARTS_PER_THREAD = 4;
 
 /** The control block, `run_parts` (called by the kernel table's `run`), `worker_loop` and the runtime's hooks. */
 export function emitThreadedDispatch(parted: readonly PartedFunction[], layout: ThreadsLayout): string[] {
-  const words = ['GEN', 'FN', 'N', 'ARGS', 'PARTS', 'DONE', 'WORKERS', 'WAITS', 'MIN_WORK', 'READY', 'CLAIM'];
+  const words = ['GEN', 'FN', 'N', 'ARGS', 'PARTS', 'DONE', 'WORKERS', 'WAITS', 'MIN_WORK', 'READY', 'CLAIM', 'FAILED'];
   return [
     `// The control block's words (codegen/threaded.ts).`,
     ...words.map((name, k) => `const ${name}: usize = ${layout.offset + 4 * k};`),
@@ -156,9 +157,12 @@ function run_parts(fn: i32, n: i32, args: usize, work: i32): void {
   run_claimed(tag, fn, n, args, parts);
   const waits = load<i32>(WAITS) != 0;
   let spins = 0;
-  for (let done = atomic.load<i32>(DONE); done < parts; done = atomic.load<i32>(DONE)) {
+  for (let done = atomic.load<i32>(DONE); done < parts && atomic.load<i32>(FAILED) == 0; done = atomic.load<i32>(DONE)) {
     if (waits && ++spins > SPIN) atomic.wait<i32>(DONE, done, -1);
   }
+  // A part a trapped worker claimed was never finished: this step cannot complete. The trap
+  // reaches the caller's host, which asks threads_failed() why.
+  if (atomic.load<i32>(FAILED) != 0) unreachable();
 }
 
 /** A worker's life: run parts of each published step until told to leave. \`id\` is 1…workers. */
@@ -178,6 +182,22 @@ export function worker_loop(id: i32): void {
     run_claimed(gen, fn, atomic.load<i32>(N), <usize>atomic.load<i32>(ARGS), atomic.load<i32>(PARTS));
   }
   atomic.sub<i32>(READY, 1);
+}
+
+/**
+ * Called by worker \`id\`'s host when its worker_loop trapped: records it and wakes the caller, which
+ * then traps instead of waiting for the part the worker never finished (bumping DONE makes a
+ * caller about to block on it return at once).
+ */
+export function worker_failed(id: i32): void {
+  atomic.store<i32>(FAILED, id);
+  atomic.add<i32>(DONE, 1);
+  atomic.notify(DONE, -1);
+}
+
+/** The id of a worker that trapped, or 0. */
+export function threads_failed(): i32 {
+  return atomic.load<i32>(FAILED);
 }
 
 /** Workers inside worker_loop. */

@@ -59,7 +59,11 @@ export const transformerBlockLayer = defineLayer({
       { suffix: 'norm2.bias', shape: [e], init: { type: 'zeros' } },
     ];
   },
-  lower: ({ b, options: o, inputs, inputShapes, params }) => {
+  // A masked sequence (embedding with maskZero): the attention hides masked queries and keys, as
+  // multi_head_attention does; the rest computes per position, so the output carries the mask on.
+  mask: 'read',
+  keepsMask: () => true,
+  lower: ({ b, options: o, inputs, inputShapes, params, mask }) => {
     const x = inputs[0]!;
     const p = (suffix: string) => params[suffix]!;
     const normed = layerNorm(b, x, p('norm1.weight'), p('norm1.bias'), o.epsilon);
@@ -71,6 +75,7 @@ export const transformerBlockLayer = defineLayer({
       { inWeight: p(attention.inWeight), inBias: p(attention.inBias), outWeight: p(attention.outWeight), outBias: p(attention.outBias) },
       headShape('transformer_block', o, width(inputShapes)),
       o.useCausalMask,
+      mask === null ? null : { query: mask, key: mask },
     );
     const h = b.op('add', [x, attended]);
     const hidden = activate(b, affine(b, layerNorm(b, h, p('norm2.weight'), p('norm2.bias'), o.epsilon), p('linear1.weight'), p('linear1.bias')), o.activation);
