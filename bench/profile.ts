@@ -55,4 +55,4 @@ const rows = compiled.program.kernels
   .map((k) => ({ ms: msPerCall(() => runStep(stepOf.get(k.out)!), 150), what: described.get(k.out)! }));
 const total = rows.reduce((s, r) => s + r.ms, 0);
 console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD): train_step ${step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
-for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, 15)) console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);
+for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.PROFILE_ROWS ?? 15))) console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);
