@@ -4,7 +4,8 @@
 //
 //   X·Wᵀ  (forward)      A = X [M,K] by rows,  B = W [N,K] packed into K×8 column panels
 //   dY·W  (input grad)   A = dY [M,K] by rows, B = W [K,N] read in place (rows are panels)
-//   dYᵀ·X (weight grad)  A = dY [K,M] packed into K×4 column panels, B = X [K,N] read in place
+//   dYᵀ·X (weight grad)  A = dY [K,M] packed into K×4 column panels, B = X [K,N] read in place;
+//                        over a long K both read in place by rows (emitColumns)
 //
 // The micro-kernel holds an MR×8 block of C in MR·2 f32x4 accumulators (4×8: 8 accumulators,
 // 2 B vectors, 1 broadcast), and walks k with one pointer per operand, A's pointer also ending
@@ -59,7 +60,10 @@ export interface GemmSpec {
   readonly aK: number;
   /** B's layout: packed (the generator packs it from [N,K] into `scratch`) or rows of N. */
   readonly bLayout: { readonly kind: 'packed'; readonly scratch: string } | { readonly kind: 'rows' };
-  /** A given as [K,M] read by columns, packed first into 4-column panels at `scratch` (then aRow is 4, aK 16). */
+  /**
+   * A given as [K,M] read by columns, packed first into 4-column panels at `scratch` (then aRow is
+   * 4, aK 16) where K is short (packsColumns); over a longer K read in place by rows (emitColumns).
+   */
   readonly aPacked?: { readonly scratch: string };
   readonly epilogue?: GemmEpilogue;
   /**
