@@ -1,6 +1,6 @@
 // Before and after a change to the GEMM generator, product by product in one process: the code
-// another git revision (default HEAD) emits for each matmul of the W1 layers and the W5 conv
-// layers (each as in a model compiled at the batch it runs), against the working tree's,
+// another git revision (default HEAD) emits for each matmul of the W1 layers, W7's dense layers and
+// the W5 conv layers (each as in a model compiled at the batch it runs), against the working tree's,
 // compiled into one module and run in alternating rounds, so a burst of load from elsewhere on a
 // shared machine cancels out of each round's ratio.
 //
@@ -43,6 +43,14 @@ interface Case {
 const cases: Case[] = [];
 for (const batch of values.batches.split(',').map(Number)) {
   for (const p of w1Products()) for (const l of p.layers) cases.push({ label: `W1 batch ${batch} ${p.label} ${l.fanIn}→${l.units}`, shapes: p.shapes(l.fanIn, l.units), attrs: p.attrs, batch, flops: 2 * batch * l.fanIn * l.units });
+}
+// W7's dense layers (bench/transformer.ts): rows [n, 16] (context 16), at batch 32.
+for (const [fanIn, units] of [[64, 192], [64, 64], [64, 128], [128, 64]] as const) {
+  const flops = 2 * 32 * 16 * fanIn * units;
+  const label = `W7 ${fanIn}→${units}`;
+  cases.push({ label: `${label} forward`, shapes: [[BATCH, 16, fanIn], [units, fanIn]], attrs: { transB: true }, batch: 32, flops });
+  cases.push({ label: `${label} input grad`, shapes: [[BATCH, 16, units], [units, fanIn]], attrs: {}, batch: 32, flops });
+  cases.push({ label: `${label} weight grad`, shapes: [[BATCH, 16, units], [BATCH, 16, fanIn]], attrs: { transA: true }, batch: 32, flops });
 }
 const w5 = WORKLOADS.find((w) => w.name === 'W5')!;
 for (const c of convGeometry(w5).convs) {

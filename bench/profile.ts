@@ -1,5 +1,6 @@
 // Where a training step's time goes: every step the bare train_step runs, timed on its own
-// through the exported step table, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed]
+// through the exported step table, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed] [--rows n]
+// (--rows: how many of the largest kernels to list, 15 by default)
 // (any workload of bench/workloads.ts, W1 at any batch: W1/1, W1/2048..., or W7)
 import { parseArgs } from 'node:util';
 import { compileAssemblyScript } from '../compiler/codegen/asc.ts';
@@ -10,7 +11,7 @@ import { msPerCall } from './timing.ts';
 import { W7, w7Batch, w7Spec } from './transformer.ts';
 import { nablaSpec, syntheticBatch, workloadNamed, WORKLOADS } from './workloads.ts';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { relaxed: { type: 'boolean' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { relaxed: { type: 'boolean' }, rows: { type: 'string', default: '15' } } });
 // Node 20 runs relaxed SIMD only behind a flag (refused in NODE_OPTIONS): run again with it, as bench/main.ts does.
 if (values.relaxed && !relaxedSimd()) {
   const status = rerunWithRelaxedSimd();
@@ -58,4 +59,4 @@ const rows = steps.slice(from, to).map((s, k) => ({
 }));
 const total = rows.reduce((s, r) => s + r.ms, 0);
 console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD): train_step ${step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
-for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, 15)) console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);
+for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, Number(values.rows))) console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);

@@ -3,9 +3,11 @@
 // dimension that is the GEMM's K (weight gradient) — of one at batch 1, an outer product — and
 // partial batches down to one row; the
 // cache-blocked loops (K blocks with a short last block, row blocks with every row tail) and the
-// direct X·Wᵀ of a few rows (column groups of 4, 3, 2, 1 and K not a multiple of 4).
+// direct X·Wᵀ of a few rows (column groups of 4, 3, 2, 1 and K not a multiple of 4); dYᵀ·X read
+// in place over a long K, with SGD fused into it.
 import { describe, expect, it } from 'vitest';
-import { DIRECT_ROWS, gemmBlocking } from '../compiler/codegen/gemm.ts';
+import { FUSED_UPDATE_MAX_BATCH } from '../compiler/codegen/fused_update.ts';
+import { COLUMNS_MIN_K, DIRECT_ROWS, gemmBlocking } from '../compiler/codegen/gemm.ts';
 import { compile, compileToWasm } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
@@ -152,5 +154,46 @@ describe('weight gradients at batch 1', () => {
     }
     manifest.buffers.params.forEach((p) => expect(guarded.views.params[p.name], p.name).toEqual(view(p)));
     for (const [name, w] of Object.entries(interpreter.getWeights())) expect(relativeDifference(guarded.getWeights()[name]!.data, w.data), name).toBeLessThan(1e-5);
+  });
+});
+
+// A dense layer per position at a small batch: the weight gradient's K is n × 16 positions, long
+// enough (from COLUMNS_MIN_K) that dYᵀ·X reads dY in place, while the batch is small enough that
+// train_step fuses SGD into that GEMM's epilogue (w − η·g stored over the weights). The
+// step's weights against the interpreter's, full and partial batch.
+describe('SGD fused into a weight gradient that reads dY in place', () => {
+  const POSITIONS = 16;
+  const perPosition = {
+    input: { shape: [POSITIONS, 7] },
+    layers: [
+      { type: 'dense', name: 'hidden', units: 13, activation: 'tanh' },
+      { type: 'dense', name: 'out', units: 3 },
+    ],
+    loss: { type: 'mse' },
+    optimizer: { type: 'sgd', learningRate: 0.1 },
+    batchSize: 9,
+    seed: 5,
+  };
+  const sequences = (rows: number, width: number, seed: number): number[][][] =>
+    randomMatrix(rows, POSITIONS * width, seed).map((flat) => Array.from({ length: POSITIONS }, (_, t) => flat.slice(t * width, (t + 1) * width)));
+  it('the weight gradient runs in place and the update is fused into it', async () => {
+    expect(perPosition.batchSize * POSITIONS).toBeGreaterThanOrEqual(COLUMNS_MIN_K);
+    expect(perPosition.batchSize).toBeLessThanOrEqual(FUSED_UPDATE_MAX_BATCH);
+    const { source } = await compileToWasm(perPosition, { simd: 'baseline' });
+    expect(source).toMatch(/^function fused\d+\(/m);
+    expect(source).not.toContain('pack_cols4(');
+  });
+  it('trains like the interpreter, full and partial batch', async () => {
+    const trainer = await compile(perPosition, { simd: 'baseline' });
+    const interpreter = interpret(perPosition);
+    for (const rows of [9, 8, 9]) {
+      const x = sequences(rows, 7, 30 + rows);
+      const y = sequences(rows, 3, 40 + rows);
+      const compiled = trainer.trainStep(x, y);
+      const exact = interpreter.trainStep(x, y);
+      expect(Math.abs(compiled - exact) / Math.max(1, Math.abs(exact))).toBeLessThan(1e-5);
+    }
+    const got = trainer.getWeights();
+    for (const [name, w] of Object.entries(interpreter.getWeights())) expect(relativeDifference(got[name]!.data, w.data), name).toBeLessThan(1e-5);
   });
 });

@@ -4,7 +4,8 @@
 //
 //   X·Wᵀ  (forward)      A = X [M,K] by rows,  B = W [N,K] packed into K×8 column panels
 //   dY·W  (input grad)   A = dY [M,K] by rows, B = W [K,N] read in place (rows are panels)
-//   dYᵀ·X (weight grad)  A = dY [K,M] packed into K×4 column panels, B = X [K,N] read in place
+//   dYᵀ·X (weight grad)  A = dY [K,M] packed into K×4 column panels, B = X [K,N] read in place;
+//                        over a long K both read in place by rows (emitColumns)
 //
 // The micro-kernel holds an MR×8 block of C in MR·2 f32x4 accumulators (4×8: 8 accumulators,
 // 2 B vectors, 1 broadcast), and walks k with one pointer per operand, A's pointer also ending
@@ -61,7 +62,10 @@ export interface GemmSpec {
   readonly aK: number;
   /** B's layout: packed (the generator packs it from [N,K] into `scratch`) or rows of N. */
   readonly bLayout: { readonly kind: 'packed'; readonly scratch: string } | { readonly kind: 'rows' };
-  /** A given as [K,M] read by columns, packed first into 4-column panels at `scratch` (then aRow is 4, aK 16). */
+  /**
+   * A given as [K,M] read by columns, packed first into 4-column panels at `scratch` (then aRow is
+   * 4, aK 16) where K is short (packsColumns); over a longer K read in place by rows (emitColumns).
+   */
   readonly aPacked?: { readonly scratch: string };
   readonly epilogue?: GemmEpilogue;
   /**
@@ -425,9 +429,176 @@ function emitBlocked(s: GemmSpec): string[] {
   return lines;
 }
 
+/**
+ * K (its compiled value or bound) from which dYᵀ·X reads dY in place by rows (emitColumns)
+ * instead of packing it into 4-column panels: the transposes that end each block cost about
+ * what 4 steps of k do, so a short K (the weight gradient at a small batch) keeps the packed form.
+ */
+export const COLUMNS_MIN_K = 128;
+
+/** Whether the product dYᵀ·X with this K packs dY (the packed form needs scratch), or reads it in place. */
+export function packsColumns(K: number): boolean {
+  return K < COLUMNS_MIN_K;
+}
+
+/**
+ * dYᵀ·X in place, beyond COLUMNS_WHOLE_K (compiled value or bound): K in blocks of COLUMNS_KC
+ * steps and columns in blocks of COLUMNS_NC, so a block of X (COLUMNS_KC × COLUMNS_NC floats,
+ * 32 KiB) stays in L1 while every row block of dY passes over it (W1 at batch 2048 and the
+ * convolutions' weight gradients, whose K is batch × positions, would stream all of X from memory
+ * per row block). Up to it, K in one block (W7's 512 rows: no partial sums to reload), and columns
+ * in blocks only past 2·COLUMNS_NC (W1's 784 and 256: bench:ab:gemm ×0.93–0.97 against whole rows).
+ */
+export const COLUMNS_WHOLE_K = 512;
+export const COLUMNS_KC = 128;
+export const COLUMNS_NC = 64;
+
+/**
+ * dYᵀ·X with dY [K,M] read in place by rows: C's 8×4 block holds rows i..i+7 of 4 columns, as
+ * 2 f32x4 of dY's row k (8 consecutive i) times 4 broadcasts of X's row k (4 consecutive j),
+ * in 8 accumulators, each a column segment of C, transposed 4×4 in registers once at the end.
+ * Each step of k reads both operands along their rows (no packing: dY's pass over memory and
+ * its 4-column copy are gone) and each C element is still one chain of multiply-adds in k order,
+ * so the bits are those of the packed form. Tail rows (fewer than 8, the last a part vector whose
+ * lanes past M read in-bounds memory and are never stored) take 8 columns a block, so they too
+ * keep 8 accumulators; columns past the last full block go in one narrower block. With K in
+ * blocks, a later block starts from the partial sums C holds (transposed back on loading).
+ * Split, a part computes columns [jFrom, jTo), 8-column panels, in the same blocks.
+ * Its locals are named apart from the kernel's parameters (a0, a1, …), which its code reads.
+ */
+function emitColumns(s: GemmSpec): string[] {
+  const M = s.M.value!;
+  const N = s.N;
+  const aK = M * 4;
+  const bK = N * 4;
+  const kBlocked = (s.K.value ?? s.K.bound ?? Infinity) > COLUMNS_WHOLE_K;
+  const nBlocked = N > (kBlocked ? COLUMNS_NC : 2 * COLUMNS_NC);
+  if (kBlocked && s.epilogue) throw new Error('internal: an epilogue on dYᵀ·X with K in blocks');
+  const jFrom = s.split ? 'jFrom' : '0';
+  const jTo = s.split ? 'jTo' : String(N);
+  const lines: string[] = [];
+  /** One block: rows i.. (vectors of 4, `rows` real), columns j..j+width−1 (width ≤ 8). */
+  const columnBlock = (vectors: number, rows: number, width: number): string[] => {
+    const V = [...Array(vectors).keys()];
+    const Q = [...Array(width).keys()];
+    const G = [...Array(Math.ceil(width / 4)).keys()];
+    const acc = (v: number, q: number): string => `c${v}_${q}`;
+    const rowsOf = (v: number): number => Math.min(4, rows - 4 * v);
+    const rowAt = (v: number, r: number): string => `${s.c} + ((<usize>(i + ${4 * v + r}) * ${N} + <usize>j) << 2)`;
+    const transpose = (c: (q: number) => string): string[] => [
+      `const t0 = v128.shuffle<f32>(${c(0)}, ${c(1)}, 0, 4, 1, 5); const t1 = v128.shuffle<f32>(${c(0)}, ${c(1)}, 2, 6, 3, 7);`,
+      `const t2 = v128.shuffle<f32>(${c(2)}, ${c(3)}, 0, 4, 1, 5); const t3 = v128.shuffle<f32>(${c(2)}, ${c(3)}, 2, 6, 3, 7);`,
+    ];
+    const transposed = ['v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)', 'v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)', 'v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)', 'v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)'];
+    const out: string[] = [`let ap = ${s.a} + (<usize>i << 2)${kBlocked ? ` + k0 * ${aK}` : ''}; let bp = ${s.b} + (<usize>j << 2)${kBlocked ? ` + k0 * ${bK}` : ''};`];
+    out.push(`const aEnd = ap + ${kBlocked ? 'kLen' : `<usize>${s.K.expr}`} * ${aK};`);
+    const step = (first: boolean): void => {
+      const pad = first ? '' : '  ';
+      for (const v of V) out.push(`${pad}const dy${v} = v128.load(ap, ${v * 16});`);
+      for (const q of Q) out.push(`${pad}const xk${q} = v128.load32_splat(bp, ${q * 4});`);
+      for (const v of V) for (const q of Q) out.push(first ? `let ${acc(v, q)} = f32x4.mul(dy${v}, xk${q});` : `${pad}${acc(v, q)} = madd(dy${v}, xk${q}, ${acc(v, q)});`);
+    };
+    if (kBlocked) {
+      // The partial sums of the earlier K blocks, rows transposed into column segments; none
+      // (masked by `later`) before the first block. Columns past `width` are read (in-bounds
+      // memory) and dropped; rows past M are zero.
+      for (const v of V) for (const q of Q) out.push(`let ${acc(v, q)}: v128;`);
+      for (const v of V) {
+        for (const g of G) {
+          out.push(`{`);
+          for (let r = 0; r < 4; r++) out.push(r < rowsOf(v) ? `  const r${r} = v128.and(v128.load(${rowAt(v, r)}, ${g * 16}), later);` : `  const r${r} = f32x4.splat(0);`);
+          out.push(...transpose((q) => `r${q}`).map((l) => `  ${l}`));
+          for (let q = 0; q < 4 && 4 * g + q < width; q++) out.push(`  ${acc(v, 4 * g + q)} = ${transposed[q]};`);
+          out.push(`}`);
+        }
+      }
+      out.push(`while (ap < aEnd) {`);
+      step(false);
+      out.push(`  ap += ${aK}; bp += ${bK};`);
+      out.push(`}`);
+    } else {
+      // The first step declares the accumulators with its products (K, a batch of rows, is never 0).
+      step(true);
+      out.push(`ap += ${aK}; bp += ${bK};`);
+      out.push(`while (ap < aEnd) {`);
+      step(false);
+      out.push(`  ap += ${aK}; bp += ${bK};`);
+      out.push(`}`);
+    }
+    const ep = s.epilogue;
+    out.push(...(ep?.setup ?? []));
+    if (width % 4) out.push(`const z = f32x4.splat(0);`);
+    for (const v of V) {
+      for (const g of G) {
+        // 4×4 transpose: t0/t1 interleave columns 0 and 1, t2/t3 columns 2 and 3; row r gathers lane r of each.
+        out.push(`{`);
+        out.push(...transpose((q) => (4 * g + q < width ? acc(v, 4 * g + q) : 'z')).map((l) => `  ${l}`));
+        const lanes = Math.min(4, width - 4 * g);
+        if (ep?.bias) out.push(`  const bias = v128.load(${ep.bias} + (<usize>(j + ${4 * g}) << 2));`);
+        for (let r = 0; r < rowsOf(v); r++) {
+          let value = transposed[r]!;
+          if (ep?.bias) value = `f32x4.add(${value}, bias)`;
+          if (ep?.activation) value = ep.activation(value);
+          if (ep?.combine) value = ep.combine(value, `v128.load(p${r})`);
+          out.push(`  const p${r} = ${rowAt(v, r)} + ${g * 16};`);
+          if (lanes === 4) out.push(`  v128.store(p${r}, ${value});`);
+          else {
+            out.push(`  { const t = ${value};`);
+            for (let q = 0; q < lanes; q++) out.push(`    store<f32>(p${r}, f32x4.extract_lane(t, ${q}), ${q * 4});`);
+            out.push(`  }`);
+          }
+        }
+        out.push(`}`);
+      }
+    }
+    return [`{`, ...out.map((l) => `  ${l}`), `}`];
+  };
+  // Column blocks of one row block over columns [jb, jbEnd): `width` at a time, then what is
+  // left of the last `width` as one narrower block (it ends at N, so only the part holding N has it).
+  const columns = (vectors: number, rows: number, width: number): string[] => {
+    const out: string[] = [];
+    const full = N - (N % width);
+    if (full > 0) out.push(`for (let j = jb; j < min(jbEnd, ${full}); j += ${width}) {`, ...columnBlock(vectors, rows, width).map((l) => `  ${l}`), `}`);
+    if (N % width) out.push(`if (jbEnd == ${N}) {`, `  const j = ${full};`, ...columnBlock(vectors, rows, N % width).map((l) => `  ${l}`), `}`);
+    return out;
+  };
+  const rowBlocks: string[] = [];
+  const M8 = M - (M % 8);
+  if (M8 > 0) rowBlocks.push(`for (let i = 0; i < ${M8}; i += 8) {`, ...columns(2, 8, 4).map((l) => `  ${l}`), `}`);
+  // The last M % 8 rows as the packed form's blocks do it (rows broadcast, 8 columns of X a
+  // vector pair), dY read in place: a part vector of dY rows would waste its lanes on rows past M.
+  const inPlace: GemmSpec = { ...s, aRow: 4, aK };
+  const N8 = N - (N % NR);
+  let i = M8;
+  for (const rows of [4, 2, 1]) {
+    if (M - i < rows) continue;
+    const at = (vectors: number, width: number): string[] => [
+      `const aBase = ${s.a} + <usize>i * 4${kBlocked ? ` + k0 * ${aK}` : ''}; const bBase = ${s.b} + (<usize>j << 2)${kBlocked ? ` + k0 * ${bK}` : ''};`,
+      `const cBase = ${s.c} + ((<usize>i * ${N} + <usize>j) << 2);`,
+      ...block(inPlace, rows, vectors, width, bK, kBlocked, ''),
+    ];
+    rowBlocks.push(`{`, `  const i = ${i};`);
+    if (N8 > 0) rowBlocks.push(`  for (let j = jb; j < min(jbEnd, ${N8}); j += ${NR}) {`, ...at(NR / 4, NR).map((l) => `    ${l}`), `  }`);
+    if (N % NR) rowBlocks.push(`  if (jbEnd == ${N}) {`, `    const j = ${N8};`, ...at(Math.ceil((N % NR) / 4), N % NR).map((l) => `    ${l}`), `  }`);
+    rowBlocks.push(`}`);
+    i += rows;
+  }
+  if (kBlocked) {
+    lines.push(`for (let k0: usize = 0; k0 < <usize>${s.K.expr}; k0 += ${COLUMNS_KC}) {`);
+    lines.push(`  const kLen = min<usize>(${COLUMNS_KC}, <usize>${s.K.expr} - k0);`);
+    lines.push(`  const later = i32x4.splat(k0 > 0 ? -1 : 0);`);
+  } else lines.push(`{`);
+  if (nBlocked) lines.push(`  for (let jb = ${jFrom}; jb < ${jTo}; jb += ${COLUMNS_NC}) {`, `  const jbEnd = min(jb + ${COLUMNS_NC}, ${jTo});`);
+  else lines.push(`  {`, `  const jb = ${jFrom}; const jbEnd = ${jTo};`);
+  lines.push(...rowBlocks.map((l) => `    ${l}`));
+  lines.push(`  }`, `}`);
+  return lines.map((l) => `  ${l}`);
+}
+
 /** The whole product as AssemblyScript statements (the body of the node's function). */
 export function emitGemm(s: GemmSpec): string {
   const prologue = s.split ? splitPrologue(s) : [];
+  if (s.aPacked && !packsColumns(s.K.value ?? s.K.bound ?? Infinity)) return [...prologue, ...emitColumns(s)].join('\n');
   if (s.bLayout.kind !== 'packed' || s.aK !== 4) return [...prologue, ...emitBlocked(s)].join('\n');
   // X·Wᵀ: few rows read W in place, more pack it first.
   const M = s.M.value;
@@ -442,7 +613,7 @@ export function emitGemm(s: GemmSpec): string {
  */
 function splitPrologue(s: GemmSpec): string[] {
   const panels = Math.ceil(s.N / NR);
-  const pack = s.aPacked && !unitK(s) ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
+  const pack = s.aPacked && !unitK(s) && packsColumns(s.K.value ?? s.K.bound ?? Infinity) ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
   return [
     `  if (part < 0) {`,
     ...pack,

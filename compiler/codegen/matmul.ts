@@ -7,7 +7,7 @@
 import { BATCH, type Dim, type Node } from '../ir/types.ts';
 import { oriented, type Axes, type MatmulAttrs } from '../ops/matmul.ts';
 import type { EmitArgs } from '../ops/op.ts';
-import { emitGemm, gemmWork, packedBytes, packedColumnsBytes, type GemmDim, type GemmEpilogue, type GemmSpec } from './gemm.ts';
+import { emitGemm, gemmWork, packedBytes, packedColumnsBytes, packsColumns, type GemmDim, type GemmEpilogue, type GemmSpec } from './gemm.ts';
 
 /** The compiled size of a product of axes, or undefined where the batch is one of them. */
 function known(axes: Axes): number | undefined {
@@ -106,6 +106,6 @@ export function matmulScratchBytes(node: Node, inputs: readonly Node[], attrs: M
   const plan = gemmPlan(inputs, node, attrs);
   const [m, k] = oriented(inputs[0]!.shape, attrs.transA);
   if (plan?.packed === 'b') return packedBytes(bound(node.shape.slice(-1), batchSize), bound(k, batchSize));
-  if (plan?.packed === 'a') return packedColumnsBytes(bound(m, batchSize), bound(k, batchSize));
+  if (plan?.packed === 'a' && packsColumns(bound(k, batchSize))) return packedColumnsBytes(bound(m, batchSize), bound(k, batchSize));
   return 0;
 }
