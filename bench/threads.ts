@@ -3,7 +3,7 @@
 // ratios hold under load from elsewhere. The bare `train_step` export, as in the main table;
 // the build is the one loadTrainer picks here (relaxed SIMD where the host validates it).
 //
-//   npm run bench -- --threads 1,2 --only W1/256,W1/64,W2,iris
+//   npm run bench -- --threads 1,2 --only W1/256,W1/64,W2,W7,iris
 //   npm run bench -- --threads 2 --only W1/64 --min-work 16384,65536,131072,524288
 //
 // --min-work times the threaded build with each least multiply-adds per part (the threshold
@@ -15,6 +15,7 @@ import { readManifest, THREADED_RELAXED_SECTION, THREADED_SECTION, type Manifest
 import { threadSupport, WorkerPool, type ThreadedExports } from '../runtime/worker_pool.ts';
 import { fedInstance, relaxedBuild, type StepExports } from './nabla.ts';
 import { formatRatio, pairedRounds } from './timing.ts';
+import { W7, w7Batch, w7Spec } from './transformer.ts';
 import { nablaSpec, syntheticBatch, workloadNamed, type Workload } from './workloads.ts';
 
 /** A named model to time: a table workload, or the iris example (its model on a synthetic batch). */
@@ -54,10 +55,24 @@ function irisCase(): Case {
   };
 }
 
+/** W7, the transformer of examples/words (bench/transformer.ts), on its token ids and next-token labels. */
+function w7Case(): Case {
+  const { ids, labels } = w7Batch();
+  return {
+    name: W7.name,
+    spec: w7Spec(),
+    feed: (m, memory) => {
+      new Int32Array(memory, m.buffers.input.offset, ids.length).set(ids);
+      new Int32Array(memory, m.buffers.labels.offset, labels.length).set(labels);
+    },
+  };
+}
+
 export function threadCase(name: string): Case {
   if (name === 'iris') return irisCase();
+  if (name === W7.name) return w7Case();
   const w = workloadNamed(name);
-  if (!w) throw new Error(`no workload '${name}' (the table's names, W1/<batch>, or iris)`);
+  if (!w) throw new Error(`no workload '${name}' (the table's names, W1/<batch>, W7 or iris)`);
   return workloadCase(w);
 }
 
@@ -99,7 +114,7 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
     const [threadedBytes] = WebAssembly.Module.customSections(given, relaxed ? THREADED_RELAXED_SECTION : THREADED_SECTION);
     const threaded = await WebAssembly.compile(threadedBytes!);
     const w = workloadNamed(name);
-    const fed = w ? await fedInstance(single, w) : await irisInstance(single, c);
+    const fed = w ? await fedInstance(single, w) : await caseInstance(single, c);
     const batch = readManifest(single).batchSize;
     const variants: Variant[] = [{ label: 'single-threaded build', step: () => void fed.train_step(batch) }];
     for (const k of counts) for (const minWork of k > 1 ? minWorks : [0]) variants.push(await threadedVariant(threaded, c, k, minWork));
@@ -123,8 +138,8 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
   return lines;
 }
 
-/** The iris model's single-threaded instance, fed like its threaded ones. */
-async function irisInstance(module: WebAssembly.Module, c: Case): Promise<StepExports> {
+/** The single-threaded instance of a case that is not a table workload (iris, W7), fed like its threaded ones. */
+async function caseInstance(module: WebAssembly.Module, c: Case): Promise<StepExports> {
   const m = readManifest(module);
   const exports = (await WebAssembly.instantiate(module, {})).exports as unknown as StepExports;
   exports.init(m.seed);
