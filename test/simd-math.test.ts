@@ -1,7 +1,14 @@
 // The f32x4 transcendental functions of assembly/simd_math.ts against float64 Math, over the
-// whole range a network meets (and beyond, where they must saturate, not turn NaN).
+// whole range a network meets (and beyond, where they must saturate, not turn NaN), in both SIMD
+// builds: the relaxed build evaluates their polynomials by fused multiply-adds (madd), which
+// round once where the baseline's mul + add round twice. Node 20 validates relaxed SIMD only
+// behind a flag, so the relaxed build runs in a child process with it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileAssemblyScript, kernelExports } from '../compiler/codegen/asc.ts';
+import { compileAssemblyScript, kernelExports, type SimdFlavour } from '../compiler/codegen/asc.ts';
 import { relu } from '../compiler/ops/activations.ts';
 import { erf64 } from '../compiler/ops/erf.ts';
 
@@ -15,14 +22,40 @@ export function run(at: usize, count: i32): void {
   }
 }`;
 
-async function evaluate(fn: string, xs: Float32Array): Promise<Float32Array> {
-  const { binary } = await compileAssemblyScript(source(fn), { memoryBase: 8 * 65536, initialPages: 10 });
+/** `fn` of each of `xs`, by the module of one SIMD build; the relaxed build in a child process with Node's flag. */
+async function evaluate(fn: string, xs: Float32Array, simd: SimdFlavour = 'baseline'): Promise<Float32Array> {
+  const { binary } = await compileAssemblyScript(source(fn), { memoryBase: 8 * 65536, initialPages: 10, simd });
+  if (simd === 'relaxed') return evaluateRelaxed(binary, xs);
   const { exports } = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})) as unknown as {
     exports: { memory: WebAssembly.Memory; run(at: number, count: number): void };
   };
   new Float32Array(exports.memory.buffer, 1024, xs.length).set(xs);
   exports.run(1024, xs.length);
   return new Float32Array(exports.memory.buffer, 1024, xs.length).slice();
+}
+
+// Reads the module and the inputs (f32 files), runs \`run\`, writes the outputs over the inputs' file.
+const RUNNER = `
+import { readFileSync, writeFileSync } from 'node:fs';
+const [wasm, data] = process.argv.slice(1);
+const { instance: { exports } } = await WebAssembly.instantiate(readFileSync(wasm), {});
+const xs = new Float32Array(new Uint8Array(readFileSync(data)).buffer);
+new Float32Array(exports.memory.buffer, 1024, xs.length).set(xs);
+exports.run(1024, xs.length);
+writeFileSync(data, new Uint8Array(exports.memory.buffer, 1024, xs.length * 4));
+`;
+
+function evaluateRelaxed(binary: Uint8Array, xs: Float32Array): Float32Array {
+  const dir = mkdtempSync(join(tmpdir(), 'nabla-simd-math-'));
+  try {
+    writeFileSync(join(dir, 'math.wasm'), binary);
+    writeFileSync(join(dir, 'xs.f32'), new Uint8Array(xs.buffer, xs.byteOffset, xs.byteLength));
+    const flags = WebAssembly.validate(binary as Uint8Array<ArrayBuffer>) ? [] : ['--experimental-wasm-relaxed-simd'];
+    execFileSync(process.execPath, [...flags, '--input-type=module', '-e', RUNNER, join(dir, 'math.wasm'), join(dir, 'xs.f32')]);
+    return new Float32Array(new Uint8Array(readFileSync(join(dir, 'xs.f32'))).buffer);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const grid = (lo: number, hi: number): Float32Array => Float32Array.from({ length: COUNT }, (_, i) => lo + ((hi - lo) * i) / (COUNT - 1));
@@ -39,14 +72,16 @@ describe('f32x4 math', () => {
     ['nabla_erf4', erf64, grid(0.9, 1.1), 4e-7],
     ['nabla_softplus4', (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), grid(-80, 80), 4e-7],
     ['nabla_softplus4', (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), grid(-1e-3, 1e-3), 4e-7],
-  ] as const)('%s is within a few float32 ulp of float64 Math', async (fn, exact, xs, tolerance) => {
-    const got = await evaluate(fn, xs);
-    let worst = 0;
-    xs.forEach((x, i) => {
-      const want = exact(x);
-      worst = Math.max(worst, Math.abs(got[i]! - want) / Math.max(Math.abs(want), 1e-30));
-    });
-    expect(worst).toBeLessThan(tolerance);
+  ] as const)('%s is within a few float32 ulp of float64 Math, in both SIMD builds', async (fn, exact, xs, tolerance) => {
+    for (const simd of ['baseline', 'relaxed'] as const) {
+      const got = await evaluate(fn, xs, simd);
+      let worst = 0;
+      xs.forEach((x, i) => {
+        const want = exact(x);
+        worst = Math.max(worst, Math.abs(got[i]! - want) / Math.max(Math.abs(want), 1e-30));
+      });
+      expect(worst, `${simd} build`).toBeLessThan(tolerance);
+    }
   });
 
   it('saturates instead of overflowing', async () => {
