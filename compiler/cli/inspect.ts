@@ -16,6 +16,19 @@ export interface Inspection {
   readonly relaxedBytes?: number;
   /** Sizes of the embedded threaded builds (baseline, relaxed), if the trainer carries them. */
   readonly threadedBytes?: readonly number[];
+  /** What the threaded builds split (their manifest's `threads`), where this host compiles them. */
+  readonly threads?: NonNullable<Manifest['threads']>;
+}
+
+/** The threaded baseline build's `threads` block, or undefined where the host cannot compile it (no threads feature). */
+function threadedBlock(module: WebAssembly.Module): Manifest['threads'] {
+  const [bytes] = WebAssembly.Module.customSections(module, THREADED_SECTION);
+  if (!bytes) return undefined;
+  try {
+    return readManifest(new WebAssembly.Module(bytes)).threads;
+  } catch {
+    return undefined;
+  }
 }
 
 export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Inspection {
@@ -33,6 +46,7 @@ export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Ins
   }
   const [relaxed] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
   const threaded = [THREADED_SECTION, THREADED_RELAXED_SECTION].flatMap((name) => WebAssembly.Module.customSections(module, name).map((s) => s.byteLength));
+  const threads = threadedBlock(module);
   return {
     manifest,
     size: bytes.length,
@@ -40,7 +54,18 @@ export function inspectWasm(bytes: Uint8Array<ArrayBuffer>, source: string): Ins
     exports: WebAssembly.Module.exports(module),
     ...(relaxed ? { relaxedBytes: relaxed.byteLength } : {}),
     ...(threaded.length ? { threadedBytes: threaded } : {}),
+    ...(threads ? { threads } : {}),
   };
+}
+
+/** The threads line: the threaded builds, what they split, and whether threads gain anything for this model. */
+function threadsText(threadedBytes: readonly number[] | undefined, t: Inspection['threads'], batchSize: number): string {
+  if (!threadedBytes) return 'one (compile with --threaded to add threaded builds)';
+  const builds = `threaded builds of ${threadedBytes.map(bytesText).join(' and ')} (loadTrainer(bytes, { threads }))`;
+  if (!t) return builds;
+  const split = `${t.partedProducts} products run in parts, the largest ${t.largestProduct.toLocaleString('en-US')} multiply-adds at batch ${batchSize}`;
+  const gain = t.largestProduct < 2 * t.minPartWork ? `; below two parts of ${t.minPartWork.toLocaleString('en-US')}, so loadTrainer keeps one thread` : '';
+  return `${builds}: ${split}${gain}`;
 }
 
 function initializerText(init: { readonly type: string; readonly [option: string]: unknown }): string {
@@ -49,7 +74,7 @@ function initializerText(init: { readonly type: string; readonly [option: string
 }
 
 /** The human-readable report, line by line. */
-export function describeTrainer({ manifest: m, size, imports, exports, relaxedBytes, threadedBytes }: Inspection): string[] {
+export function describeTrainer({ manifest: m, size, imports, exports, relaxedBytes, threadedBytes, threads }: Inspection): string[] {
   const offsets = new Map(m.buffers.params.map((p) => [p.name, p]));
   const loss = m.loss;
   const lossText = [
@@ -66,7 +91,7 @@ export function describeTrainer({ manifest: m, size, imports, exports, relaxedBy
   return [
     `model         ${m.model}`,
     `nabla         ${m.nablaVersion} (ABI ${m.abiVersion}, format ${m.format}, simd ${m.simd}${relaxedBytes ? ` + relaxed-SIMD build of ${bytesText(relaxedBytes)}` : ''})`,
-    `threads       ${threadedBytes ? `threaded builds of ${threadedBytes.map(bytesText).join(' and ')} (loadTrainer(bytes, { threads }))` : 'one (compile with --threaded to add threaded builds)'}`,
+    `threads       ${threadsText(threadedBytes, threads, m.batchSize)}`,
     `batch size    ${m.batchSize} (calls take 1..${m.batchSize} rows)`,
     `seed          ${m.seed}`,
     ...(m.inputs.length === 1 && m.outputs.length === 1
