@@ -1,7 +1,7 @@
 // Random valid sequential models — depth, widths, hidden activations with their options,
 // dropout, layer and batch normalization (checked in training mode), the last activation and a
 // loss that fits it, the reduction, bias or not — and random graph, convolutional, sequence,
-// masked sequence and attention models, checked three ways like test/gradients.test.ts:
+// masked sequence, attention and masked attention models, checked three ways like test/gradients.test.ts:
 // interpreter vs centered differences (≤ 1e-7), compiled vs interpreter (≤ 1e-5), on a full or
 // partial batch. Fixed seeds.
 // `NABLA_FUZZ=k npm test` draws k times as many models of each kind (a longer soak).
@@ -346,6 +346,22 @@ describe('random sequence models', () => {
   }, 600_000);
 });
 
+/**
+ * n rows of `steps` int32 ids below `vocabulary`, 0 (masked) anywhere, but each row keeps two
+ * adjacent steps: a recurrent weight then always gets a gradient well above the centered
+ * differences' noise (with one kept step, h·W_hhᵀ is never formed), and attention a key to attend.
+ */
+function paddedIds(n: number, steps: number, vocabulary: number, seed: number): number[][] {
+  const rng = new Rng(seed, 3);
+  return Array.from({ length: n }, () => {
+    const row = Array.from({ length: steps }, () => rng.below(vocabulary));
+    const kept = rng.below(steps - 1);
+    row[kept] = 1 + rng.below(vocabulary - 1);
+    row[kept + 1] = 1 + rng.below(vocabulary - 1);
+    return row;
+  });
+}
+
 // Random masked sequence models: int32 ids padded with 0 anywhere (each row keeps two adjacent
 // steps at least), an embedding with maskZero, then recurrent layers as above reading the mask; a
 // returned sequence ends in global_average_pooling1d over the unmasked steps (flatten takes none).
@@ -369,17 +385,7 @@ describe('random masked sequence models', () => {
           seed: m.seed,
         };
         const n = m.partial ? m.batchSize - 1 : m.batchSize;
-        const rng = new Rng(m.seed, 3);
-        const ids = Array.from({ length: n }, () => {
-          const row = Array.from({ length: m.steps }, () => rng.below(m.vocabulary));
-          // Two kept steps in a row: a recurrent weight then always gets a gradient well above the
-          // centered differences' noise (with one kept step, h·W_hhᵀ is never formed).
-          const kept = rng.below(m.steps - 1);
-          row[kept] = 1 + rng.below(m.vocabulary - 1);
-          row[kept + 1] = 1 + rng.below(m.vocabulary - 1);
-          return row;
-        });
-        await expectThreeWayAgreement(spec, ids, m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
+        await expectThreeWayAgreement(spec, paddedIds(n, m.steps, m.vocabulary, m.seed), m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
       }),
       { seed: 20261202, numRuns: fuzzRuns(3) },
     );
@@ -428,6 +434,47 @@ describe('random attention models', () => {
         await expectThreeWayAgreement(spec, x, y, { perturbSeed: m.seed + 100, nonZero: false });
       }),
       { seed: 20261201, numRuns: fuzzRuns(3) },
+    );
+  }, 300_000);
+});
+
+// Random masked attention models: padded ids as above through an embedding with maskZero, then
+// the attention blocks above reading the mask (masked queries and keys hidden; layer
+// normalization passes it on), then global average pooling over the kept steps and the head.
+const maskedAttentionModel = fc.record({
+  steps: fc.integer({ min: 2, max: 5 }),
+  vocabulary: fc.integer({ min: 2, max: 6 }),
+  // Not 2: a layer normalization over two features maps them to about ±1 whatever they are, and
+  // its gradient, near 0, is then below the centered differences' noise.
+  features: fc.constantFrom(4, 6),
+  blocks: fc.array(attentionBlock, { minLength: 1, maxLength: 2 }),
+  units: fc.integer({ min: 2, max: 4 }),
+  head,
+  batchSize: fc.integer({ min: 3, max: 5 }),
+  partial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe('random masked attention models', () => {
+  it('agree three ways (fast-check, fixed seed)', async () => {
+    await fc.assert(
+      fc.asyncProperty(maskedAttentionModel, async (m) => {
+        const spec = {
+          input: { shape: [m.steps], dtype: 'int32' },
+          layers: [
+            { type: 'embedding', inputDim: m.vocabulary, outputDim: m.features, maskZero: true },
+            ...m.blocks.map((b) => (b.type === 'multi_head_attention' && b.keyDim === undefined && m.features % b.numHeads !== 0 ? { ...b, keyDim: 2 } : b)),
+            { type: 'global_average_pooling1d' },
+            { type: 'dense', units: m.units, activation: m.head.activation },
+          ],
+          loss: m.head.loss,
+          batchSize: m.batchSize,
+          seed: m.seed,
+        };
+        const n = m.partial ? m.batchSize - 1 : m.batchSize;
+        await expectThreeWayAgreement(spec, paddedIds(n, m.steps, m.vocabulary, m.seed), m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
+      }),
+      { seed: 20261202, numRuns: fuzzRuns(3) },
     );
   }, 300_000);
 });
