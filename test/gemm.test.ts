@@ -11,6 +11,7 @@ import { COLUMNS_MIN_K, DIRECT_ROWS, gemmBlocking } from '../compiler/codegen/ge
 import { compile, compileToWasm } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
+import { expectStepsLikeInterpreter } from './support/compare.ts';
 import { randomClasses, randomMatrix } from './support/data.ts';
 
 const spec = {
@@ -186,14 +187,6 @@ describe('SGD fused into a weight gradient that reads dY in place', () => {
   it('trains like the interpreter, full and partial batch', async () => {
     const trainer = await compile(perPosition, { simd: 'baseline' });
     const interpreter = interpret(perPosition);
-    for (const rows of [9, 8, 9]) {
-      const x = sequences(rows, 7, 30 + rows);
-      const y = sequences(rows, 3, 40 + rows);
-      const compiled = trainer.trainStep(x, y);
-      const exact = interpreter.trainStep(x, y);
-      expect(Math.abs(compiled - exact) / Math.max(1, Math.abs(exact))).toBeLessThan(1e-5);
-    }
-    const got = trainer.getWeights();
-    for (const [name, w] of Object.entries(interpreter.getWeights())) expect(relativeDifference(got[name]!.data, w.data), name).toBeLessThan(1e-5);
+    expectStepsLikeInterpreter(trainer, interpreter, [9, 8, 9].map((rows) => [sequences(rows, 7, 30 + rows), sequences(rows, 3, 40 + rows)] as const));
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, compileToWasm } from '../compiler/compile.ts';
 import { NonFiniteError } from '../runtime/guard.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
+import { expectStepsLikeInterpreter } from './support/compare.ts';
 import { randomMatrix } from './support/data.ts';
 import { expectThreeWayAgreement } from './support/three-way.ts';
 
@@ -51,18 +52,7 @@ describe('kernel table', () => {
     const spec = deep(5, 'relu');
     const trainer = await compile(spec);
     const interpreter = interpret(spec);
-    for (const rows of [4, 3, 4]) {
-      const x = randomMatrix(rows, 5, 10 + rows);
-      const y = randomMatrix(rows, 2, 20 + rows);
-      const compiled = trainer.trainStep(x, y);
-      const exact = interpreter.trainStep(x, y);
-      expect(Math.abs(compiled - exact) / Math.max(1, Math.abs(exact))).toBeLessThan(1e-5);
-    }
-    const got = trainer.getWeights();
-    for (const [name, w] of Object.entries(interpreter.getWeights())) {
-      const c = got[name]!.data;
-      w.data.forEach((v, i) => expect(Math.abs(c[i]! - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v))));
-    }
+    expectStepsLikeInterpreter(trainer, interpreter, [4, 3, 4].map((rows) => [randomMatrix(rows, 5, 10 + rows), randomMatrix(rows, 2, 20 + rows)] as const));
   });
 
   const sgd = { type: 'sgd', learningRate: 0.05 };

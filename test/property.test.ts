@@ -402,28 +402,38 @@ const attentionBlock = fc.oneof(
   fc.record({ type: fc.constant('layer_normalization') }),
 );
 
-const attentionModel = fc.record({
+/** What the plain and the masked attention models draw alike. */
+const attentionDraws = {
   steps: fc.integer({ min: 2, max: 5 }),
-  // Even, so one or two heads of the default width divide it; a keyDim is given where they do not.
-  features: fc.constantFrom(2, 4, 6),
-  position: fc.boolean(),
   blocks: fc.array(attentionBlock, { minLength: 1, maxLength: 2 }),
-  pooling: fc.constantFrom('flatten', 'global_average_pooling1d'),
   units: fc.integer({ min: 2, max: 4 }),
   head,
   batchSize: fc.integer({ min: 3, max: 5 }),
   partial: fc.boolean(),
   seed: fc.integer({ min: 0, max: 1000 }),
+};
+
+type AttentionDraw = typeof attentionBlock extends fc.Arbitrary<infer T> ? T : never;
+
+/** The drawn blocks as specs: an attention layer whose heads do not divide the features gets a keyDim of its own. */
+const attentionLayers = (blocks: readonly AttentionDraw[], features: number): unknown[] =>
+  blocks.map((b) => (b.type === 'multi_head_attention' && b.keyDim === undefined && features % b.numHeads !== 0 ? { ...b, keyDim: 2 } : b));
+
+const attentionModel = fc.record({
+  // Even, so one or two heads of the default width divide it; a keyDim is given where they do not.
+  features: fc.constantFrom(2, 4, 6),
+  position: fc.boolean(),
+  pooling: fc.constantFrom('flatten', 'global_average_pooling1d'),
+  ...attentionDraws,
 });
 
 describe('random attention models', () => {
   it('agree three ways (fast-check, fixed seed)', async () => {
     await fc.assert(
       fc.asyncProperty(attentionModel, async (m) => {
-        const blocks = m.blocks.map((b) => (b.type === 'multi_head_attention' && b.keyDim === undefined && m.features % b.numHeads !== 0 ? { ...b, keyDim: 2 } : b));
         const spec = {
           input: { shape: [m.steps, m.features] },
-          layers: [...(m.position ? [{ type: 'position_embedding' }] : []), ...blocks, { type: m.pooling }, { type: 'dense', units: m.units, activation: m.head.activation }],
+          layers: [...(m.position ? [{ type: 'position_embedding' }] : []), ...attentionLayers(m.blocks, m.features), { type: m.pooling }, { type: 'dense', units: m.units, activation: m.head.activation }],
           loss: m.head.loss,
           batchSize: m.batchSize,
           seed: m.seed,
@@ -442,17 +452,11 @@ describe('random attention models', () => {
 // the attention blocks above reading the mask (masked queries and keys hidden; layer
 // normalization passes it on), then global average pooling over the kept steps and the head.
 const maskedAttentionModel = fc.record({
-  steps: fc.integer({ min: 2, max: 5 }),
   vocabulary: fc.integer({ min: 2, max: 6 }),
   // Not 2: a layer normalization over two features maps them to about ±1 whatever they are, and
   // its gradient, near 0, is then below the centered differences' noise.
   features: fc.constantFrom(4, 6),
-  blocks: fc.array(attentionBlock, { minLength: 1, maxLength: 2 }),
-  units: fc.integer({ min: 2, max: 4 }),
-  head,
-  batchSize: fc.integer({ min: 3, max: 5 }),
-  partial: fc.boolean(),
-  seed: fc.integer({ min: 0, max: 1000 }),
+  ...attentionDraws,
 });
 
 describe('random masked attention models', () => {
@@ -463,7 +467,7 @@ describe('random masked attention models', () => {
           input: { shape: [m.steps], dtype: 'int32' },
           layers: [
             { type: 'embedding', inputDim: m.vocabulary, outputDim: m.features, maskZero: true },
-            ...m.blocks.map((b) => (b.type === 'multi_head_attention' && b.keyDim === undefined && m.features % b.numHeads !== 0 ? { ...b, keyDim: 2 } : b)),
+            ...attentionLayers(m.blocks, m.features),
             { type: 'global_average_pooling1d' },
             { type: 'dense', units: m.units, activation: m.head.activation },
           ],
