@@ -362,6 +362,31 @@ function paddedIds(n: number, steps: number, vocabulary: number, seed: number): 
   });
 }
 
+/** What a masked model draws beside its middle layers. */
+interface MaskedDraw {
+  readonly steps: number;
+  readonly vocabulary: number;
+  readonly features: number;
+  readonly units: number;
+  readonly head: Head;
+  readonly batchSize: number;
+  readonly partial: boolean;
+  readonly seed: number;
+}
+
+/** ids → embedding with maskZero → `middle` → the dense head, three ways on padded ids (a partial batch where drawn). */
+async function expectMaskedAgreement(m: MaskedDraw, middle: readonly unknown[]): Promise<void> {
+  const spec = {
+    input: { shape: [m.steps], dtype: 'int32' },
+    layers: [{ type: 'embedding', inputDim: m.vocabulary, outputDim: m.features, maskZero: true }, ...middle, { type: 'dense', name: 'out', units: m.units, activation: m.head.activation }],
+    loss: m.head.loss,
+    batchSize: m.batchSize,
+    seed: m.seed,
+  };
+  const n = m.partial ? m.batchSize - 1 : m.batchSize;
+  await expectThreeWayAgreement(spec, paddedIds(n, m.steps, m.vocabulary, m.seed), m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
+}
+
 // Random masked sequence models: int32 ids padded with 0 anywhere (each row keeps two adjacent
 // steps at least), an embedding with maskZero, then recurrent layers as above reading the mask; a
 // returned sequence ends in global_average_pooling1d over the unmasked steps (flatten takes none).
@@ -371,21 +396,7 @@ describe('random masked sequence models', () => {
   it('agree three ways (fast-check, fixed seed)', async () => {
     await fc.assert(
       fc.asyncProperty(maskedSequenceModel, async (m) => {
-        const layers = recurrentStack(m.layers, m.end);
-        const spec = {
-          input: { shape: [m.steps], dtype: 'int32' },
-          layers: [
-            { type: 'embedding', inputDim: m.vocabulary, outputDim: m.features, maskZero: true },
-            ...layers,
-            ...(m.end === 'sequence' ? [{ type: 'global_average_pooling1d' }] : []),
-            { type: 'dense', name: 'out', units: m.units, activation: m.head.activation },
-          ],
-          loss: m.head.loss,
-          batchSize: m.batchSize,
-          seed: m.seed,
-        };
-        const n = m.partial ? m.batchSize - 1 : m.batchSize;
-        await expectThreeWayAgreement(spec, paddedIds(n, m.steps, m.vocabulary, m.seed), m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
+        await expectMaskedAgreement(m, [...recurrentStack(m.layers, m.end), ...(m.end === 'sequence' ? [{ type: 'global_average_pooling1d' }] : [])]);
       }),
       { seed: 20261202, numRuns: fuzzRuns(3) },
     );
@@ -463,20 +474,7 @@ describe('random masked attention models', () => {
   it('agree three ways (fast-check, fixed seed)', async () => {
     await fc.assert(
       fc.asyncProperty(maskedAttentionModel, async (m) => {
-        const spec = {
-          input: { shape: [m.steps], dtype: 'int32' },
-          layers: [
-            { type: 'embedding', inputDim: m.vocabulary, outputDim: m.features, maskZero: true },
-            ...attentionLayers(m.blocks, m.features),
-            { type: 'global_average_pooling1d' },
-            { type: 'dense', units: m.units, activation: m.head.activation },
-          ],
-          loss: m.head.loss,
-          batchSize: m.batchSize,
-          seed: m.seed,
-        };
-        const n = m.partial ? m.batchSize - 1 : m.batchSize;
-        await expectThreeWayAgreement(spec, paddedIds(n, m.steps, m.vocabulary, m.seed), m.head.labels(n, m.units, m.seed + 2), { perturbSeed: m.seed + 100, nonZero: false });
+        await expectMaskedAgreement(m, [...attentionLayers(m.blocks, m.features), { type: 'global_average_pooling1d' }]);
       }),
       { seed: 20261202, numRuns: fuzzRuns(3) },
     );
