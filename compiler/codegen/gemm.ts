@@ -89,7 +89,21 @@ const NR = 8;
  * panels of its row block (`hoistedA`).
  */
 function unitK(s: Pick<GemmSpec, 'K'>): boolean {
-  return (s.K.value ?? s.K.bound) === 1;
+  return kBound(s) === 1;
+}
+
+/** K's compiled value, or its bound where K is the batch. */
+function kBound(s: Pick<GemmSpec, 'K'>): number {
+  return s.K.value ?? s.K.bound ?? Infinity;
+}
+
+/**
+ * The `pack_cols4` call that packs dY into 4-column panels before dYᵀ·X, where the product reads
+ * it packed: a short K (packsColumns), but not a K of one (unitK). Without `split` on every call,
+ * with it once, in part −1 (splitPrologue).
+ */
+function packA(s: GemmSpec): string[] {
+  return s.aPacked && !unitK(s) && packsColumns(kBound(s)) ? [`pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
 }
 
 /** Scratch bytes a packed product needs: ⌈N/8⌉ panels of K×8 floats. */
@@ -368,7 +382,7 @@ function emitBlocked(s: GemmSpec): string[] {
   const cached = gemmBlocking(s);
   const blocking: Blocking = s.epilogue?.combine ? { order: cached.order, ...(cached.mc === undefined ? {} : { mc: cached.mc }) } : cached;
   const unit = unitK(s);
-  if (s.aPacked && !s.split && !unit) lines.push(`  pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`);
+  if (!s.split) lines.push(...packA(s).map((l) => `  ${l}`));
   if (unit) lines.push(...(s.epilogue?.setup ?? []).map((l) => `  ${l}`));
   let panelBase: (j: string) => string;
   let bK: number;
@@ -471,7 +485,7 @@ function emitColumns(s: GemmSpec): string[] {
   const N = s.N;
   const aK = M * 4;
   const bK = N * 4;
-  const kBlocked = (s.K.value ?? s.K.bound ?? Infinity) > COLUMNS_WHOLE_K;
+  const kBlocked = kBound(s) > COLUMNS_WHOLE_K;
   const nBlocked = N > (kBlocked ? COLUMNS_NC : 2 * COLUMNS_NC);
   if (kBlocked && s.epilogue) throw new Error('internal: an epilogue on dYᵀ·X with K in blocks');
   const jFrom = s.split ? 'jFrom' : '0';
@@ -598,7 +612,7 @@ function emitColumns(s: GemmSpec): string[] {
 /** The whole product as AssemblyScript statements (the body of the node's function). */
 export function emitGemm(s: GemmSpec): string {
   const prologue = s.split ? splitPrologue(s) : [];
-  if (s.aPacked && !packsColumns(s.K.value ?? s.K.bound ?? Infinity)) return [...prologue, ...emitColumns(s)].join('\n');
+  if (s.aPacked && !packsColumns(kBound(s))) return [...prologue, ...emitColumns(s)].join('\n');
   if (s.bLayout.kind !== 'packed' || s.aK !== 4) return [...prologue, ...emitBlocked(s)].join('\n');
   // X·Wᵀ: few rows read W in place, more pack it first.
   const M = s.M.value;
@@ -613,10 +627,9 @@ export function emitGemm(s: GemmSpec): string {
  */
 function splitPrologue(s: GemmSpec): string[] {
   const panels = Math.ceil(s.N / NR);
-  const pack = s.aPacked && !unitK(s) && packsColumns(s.K.value ?? s.K.bound ?? Infinity) ? [`    pack_cols4(${s.aPacked.scratch}, ${s.a}, ${s.K.expr}, ${s.M.expr});`] : [];
   return [
     `  if (part < 0) {`,
-    ...pack,
+    ...packA(s).map((l) => `    ${l}`),
     `    return;`,
     `  }`,
     `  const jFrom = (part * ${panels} / parts) << 3;`,
