@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONTROL_WORDS } from '../compiler/codegen/threaded.ts';
 import { compile, compileToWasm } from '../compiler/compile.ts';
 import type { GraphSpecInput, ModelSpecInput } from '../compiler/model/spec.ts';
 import { Rng } from '../runtime/prng.ts';
@@ -199,10 +200,11 @@ describe('threads', () => {
       const x = { shape: [16, 8], data: Float64Array.from({ length: 128 }, (_, i) => Math.cos(i)) };
       const y = Float64Array.from({ length: 16 }, (_, i) => i % 2);
       expect(Number.isFinite(trainer.trainStep(x, y))).toBe(true);
-      // Publish a step of a kernel function no module has (the control block's words:
-      // compiler/codegen/threaded.ts): the worker that claims its one part traps in call_part.
+      // Publish a step of a kernel function no module has (the control block's words,
+      // CONTROL_WORDS): the worker that claims its one part traps in call_part.
       const control = new Int32Array(trainer.views.input.buffer, trainer.manifest.threads!.offset, 16);
-      const [GEN, FN, N, ARGS, PARTS, DONE, CLAIM, FAILED] = [0, 1, 2, 3, 4, 5, 10, 11];
+      const word = (name: (typeof CONTROL_WORDS)[number]): number => CONTROL_WORDS.indexOf(name);
+      const [GEN, FN, N, ARGS, PARTS, DONE, CLAIM, FAILED] = [word('GEN'), word('FN'), word('N'), word('ARGS'), word('PARTS'), word('DONE'), word('CLAIM'), word('FAILED')];
       const tag = Atomics.load(control, GEN) + 1;
       Atomics.store(control, CLAIM, (tag & 0xffffff) << 8);
       Atomics.store(control, FN, 1 << 20);

@@ -114,17 +114,17 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     })
     .join('\n');
   let body: string;
-  // Threaded build: a product the GEMM generator runs may run in parts (codegen/threaded.ts).
-  let parts: { readonly work: string } | undefined;
+  // Threaded build: a product the GEMM generator runs, forward or backward, may run in parts (codegen/threaded.ts).
+  const product = threaded ? partedProduct(program, kernel) : undefined;
+  const work = product ? matmulWork(product.inputs.map((i) => graph.nodes[i]!), product, product.attrs, dim) : null;
+  const parts = work === null ? undefined : { work };
   if (kernel.kind === 'gemm') {
     const mm = graph.nodes[kernel.matmul]!;
     if (mm.op !== 'matmul') throw new Error(`internal: gemm kernel %${kernel.out} holds ${mm.op} %${mm.id}, not a matmul`);
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
-    const work = threaded && partedProduct(program, kernel) ? matmulWork(inputs, mm, mm.attrs, dim) : null;
-    if (work !== null) parts = { work };
-    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, work !== null);
+    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, parts !== undefined);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
@@ -145,13 +145,9 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         } else body = `  ${def.template.emit(args)}`;
         break;
       }
-      case 'generated': {
-        // A product of the backward pass (an input or weight gradient) runs in parts as the forward's do.
-        const work = threaded && node.op === 'matmul' && partedProduct(program, kernel) ? matmulWork(inputs, node, node.attrs, dim) : null;
-        if (work !== null) parts = { work };
-        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, batchSize }, work !== null)}`;
+      case 'generated':
+        body = `  ${emitGenerated({ node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, batchSize }, parts !== undefined)}`;
         break;
-      }
       case 'source':
         throw new Error(`internal: source node %${kernel.out} scheduled`);
     }

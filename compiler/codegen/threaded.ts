@@ -33,8 +33,10 @@
 
 import type { Node } from '../ir/types.ts';
 import type { Kernel, Program } from '../passes/fuse.ts';
-import type { MatmulAttrs } from '../ops/matmul.ts';
 import { matmulWorkAtBatch, takesEpilogue } from './matmul.ts';
+
+/** The control block's i32 words in order (the table above): word k lies at offset + 4·k. */
+export const CONTROL_WORDS = ['GEN', 'FN', 'N', 'ARGS', 'PARTS', 'DONE', 'WORKERS', 'WAITS', 'MIN_WORK', 'READY', 'CLAIM', 'FAILED'] as const;
 
 /** Where the control block lies, and its size. */
 export interface ThreadsLayout {
@@ -56,11 +58,11 @@ export const DEFAULT_MIN_PART_WORK = 1 << 18;
  * GEMM generator runs, of the forward pass (a `gemm` kernel, with its epilogue) and of the
  * backward pass (a `matmul` node: input and weight gradients).
  */
-export function partedProduct(program: Program, kernel: Kernel): Node | undefined {
+export function partedProduct(program: Program, kernel: Kernel): Extract<Node, { op: 'matmul' }> | undefined {
   const id = kernel.kind === 'gemm' ? kernel.matmul : kernel.kind === 'node' && !kernel.readers ? kernel.out : undefined;
   const mm = id === undefined ? undefined : program.graph.nodes[id]!;
   if (mm?.op !== 'matmul') return undefined;
-  return takesEpilogue(mm.inputs.map((i) => program.graph.nodes[i]!), mm, mm.attrs as MatmulAttrs) ? mm : undefined;
+  return takesEpilogue(mm.inputs.map((i) => program.graph.nodes[i]!), mm, mm.attrs) ? mm : undefined;
 }
 
 /**
@@ -75,7 +77,7 @@ export function partedProducts(program: Program, batchSize: number): { readonly 
     const mm = partedProduct(program, kernel);
     if (!mm) continue;
     count++;
-    const work = matmulWorkAtBatch(mm.inputs.map((i) => program.graph.nodes[i]!), mm, mm.attrs as MatmulAttrs, batchSize);
+    const work = matmulWorkAtBatch(mm.inputs.map((i) => program.graph.nodes[i]!), mm, mm.attrs, batchSize);
     if (work !== null) largest = Math.max(largest, work);
   }
   return { partedProducts: count, largestProduct: largest };
@@ -102,10 +104,9 @@ const PARTS_PER_THREAD = 4;
 
 /** The control block, `run_parts` (called by the kernel table's `run`), `worker_loop` and the runtime's hooks. */
 export function emitThreadedDispatch(parted: readonly PartedFunction[], layout: ThreadsLayout): string[] {
-  const words = ['GEN', 'FN', 'N', 'ARGS', 'PARTS', 'DONE', 'WORKERS', 'WAITS', 'MIN_WORK', 'READY', 'CLAIM', 'FAILED'];
   return [
     `// The control block's words (codegen/threaded.ts).`,
-    ...words.map((name, k) => `const ${name}: usize = ${layout.offset + 4 * k};`),
+    ...CONTROL_WORDS.map((name, k) => `const ${name}: usize = ${layout.offset + 4 * k};`),
     `const SPIN = ${SPIN};`,
     `const WORKER_SPIN = ${WORKER_SPIN};`,
     `const PARTS_PER_THREAD = ${PARTS_PER_THREAD};`,
