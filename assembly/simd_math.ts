@@ -3,7 +3,8 @@
 // and softplus use relative-minimax fits made for nabla (rational or polynomial, fitted in
 // float64 by differential correction against 30-digit values): within about 3 ulp after the
 // float32 rounding (test/simd-math.test.ts checks each against float64; docs/simd-fits.md
-// has the fitter and the calls that gave the coefficients).
+// has the fitter and the calls that gave the coefficients). gelu and its derivative reuse erf's
+// two fits: Φ(x) = ½(1 + erf(x/√2)) near 0, ½erfc from the second fit below, within about 4 ulp.
 //
 // exp and erf evaluate their polynomials by madd (assembly/madd.ts): mul + add in the baseline
 // build, as before, and one fused multiply-add in the relaxed build, which runs gelu's erf in
@@ -63,25 +64,21 @@ export function nabla_tanh4(x: v128): v128 {
   return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
 }
 
-/**
- * erf on four lanes: x·S(x²) for |x| < 1, else 1 − e^(−x²)·G(|x|/4) with the sign restored,
- * G ≈ erfc(x)·e^(x²) on [1, 4] (a [4/4] rational); erf(4) rounds to 1 in float32, so |x| is
- * capped there. Fit errors before rounding: 9e-9 (S, degree 6 in x²) and 1e-9 (G).
- */
+/** erf's small-argument form: S(z) with erf(x) ≈ x·S(x²) for |x| < 1 (degree 6 in z = x²). */
 @inline
-export function nabla_erf4(x: v128): v128 {
-  const z = f32x4.mul(x, x);
+function erfSmall(z: v128): v128 {
   let s = f32x4.splat(8.287731179734692e-5);
   s = madd(s, z, f32x4.splat(-8.146501495502889e-4));
   s = madd(s, z, f32x4.splat(5.204140208661556e-3));
   s = madd(s, z, f32x4.splat(-2.6862038299441338e-2));
   s = madd(s, z, f32x4.splat(1.1283767968416214e-1));
   s = madd(s, z, f32x4.splat(-3.7612637877464294e-1));
-  s = madd(s, z, f32x4.splat(1.128379225730896));
-  const small = f32x4.mul(x, s);
-  const a = f32x4.abs(x);
-  const c = f32x4.pmin(a, f32x4.splat(4));
-  const v = f32x4.mul(c, f32x4.splat(0.25));
+  return madd(s, z, f32x4.splat(1.128379225730896));
+}
+
+/** G(v) ≈ erfc(x)·e^(x²) at v = x/4 for 1 ≤ x ≤ 4 (a [4/4] rational), so erfc(x) = e^(−x²)·G(x/4). */
+@inline
+function erfcScaled(v: v128): v128 {
   let p = f32x4.splat(5.876747309230268e-4);
   p = madd(p, v, f32x4.splat(6.375781536102295));
   p = madd(p, v, f32x4.splat(7.602525234222412));
@@ -92,10 +89,62 @@ export function nabla_erf4(x: v128): v128 {
   q = madd(q, v, f32x4.splat(30.279939651489258));
   q = madd(q, v, f32x4.splat(8.557013511657715));
   q = madd(q, v, f32x4.splat(1));
+  return f32x4.div(p, q);
+}
+
+/**
+ * erf on four lanes: x·S(x²) for |x| < 1, else 1 − e^(−x²)·G(|x|/4) with the sign restored,
+ * G ≈ erfc(x)·e^(x²) on [1, 4] (a [4/4] rational); erf(4) rounds to 1 in float32, so |x| is
+ * capped there. Fit errors before rounding: 9e-9 (S, degree 6 in x²) and 1e-9 (G).
+ */
+@inline
+export function nabla_erf4(x: v128): v128 {
+  const small = f32x4.mul(x, erfSmall(f32x4.mul(x, x)));
+  const a = f32x4.abs(x);
+  const c = f32x4.pmin(a, f32x4.splat(4));
   const e = nabla_exp4(f32x4.neg(f32x4.mul(c, c)));
-  const big = f32x4.sub(f32x4.splat(1), f32x4.mul(e, f32x4.div(p, q)));
+  const big = f32x4.sub(f32x4.splat(1), f32x4.mul(e, erfcScaled(f32x4.mul(c, f32x4.splat(0.25)))));
   const signed = v128.or(v128.andnot(big, f32x4.splat(-0.0)), v128.and(x, f32x4.splat(-0.0)));
   return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(1)));
+}
+
+/** e^(−z²) at z² = `z2`, exactly 0 once it is below the smallest normal float (z² > 87.3), where nabla_exp4 would clamp. */
+@inline
+function gaussian4(z2: v128): v128 {
+  return v128.and(nabla_exp4(f32x4.neg(z2)), f32x4.lt(z2, f32x4.splat(87.33654)));
+}
+
+/**
+ * Φ(x), the standard normal CDF ½(1 + erf(z)), at z = x/√2 (z2 = z², e = e^(−z²)). From
+ * z = −0.8 down it is ½erfc(|z|) = ½e^(−z²)·G(|z|/4), never 1 + erf(z): that sum would lose the
+ * digits of a small Φ. G, fitted on [1, 4], stays within 1e-7 of erfc(z)·e^(z²) from |z| = 0.8
+ * to 6 and within 5e-6 up to 9.4 (docs/simd-fits.md), where e underflows: there e is 0, so Φ is
+ * 0 exactly and gelu(x) = x·Φ(x) is −0, never NaN; |z| is capped at 10 so G never sees ∞/∞.
+ */
+@inline
+function normalCdf4(z: v128, z2: v128, e: v128): v128 {
+  const small = madd(f32x4.mul(z, erfSmall(z2)), f32x4.splat(0.5), f32x4.splat(0.5));
+  const a = f32x4.abs(z);
+  const tail = f32x4.mul(f32x4.mul(e, f32x4.splat(0.5)), erfcScaled(f32x4.mul(f32x4.pmin(a, f32x4.splat(10)), f32x4.splat(0.25))));
+  const big = v128.bitselect(tail, f32x4.sub(f32x4.splat(1), tail), f32x4.lt(z, f32x4.splat(0)));
+  return v128.bitselect(small, big, v128.and(f32x4.ge(z, f32x4.splat(-0.8)), f32x4.lt(z, f32x4.splat(1))));
+}
+
+/** The exact GELU on four lanes: x·Φ(x) = ½x(1 + erf(x/√2)). */
+@inline
+export function nabla_gelu4(x: v128): v128 {
+  const z = f32x4.mul(x, f32x4.splat(0.7071067811865476));
+  const z2 = f32x4.mul(z, z);
+  return f32x4.mul(x, normalCdf4(z, z2, gaussian4(z2)));
+}
+
+/** gelu′(x) = Φ(x) + x·φ(x) on four lanes, φ(x) = e^(−x²/2)/√(2π); one exp serves both terms. */
+@inline
+export function nabla_gelu_derivative4(x: v128): v128 {
+  const z = f32x4.mul(x, f32x4.splat(0.7071067811865476));
+  const z2 = f32x4.mul(z, z);
+  const e = gaussian4(z2);
+  return madd(f32x4.mul(x, e), f32x4.splat(0.3989422804014327), normalCdf4(z, z2, e));
 }
 
 /**

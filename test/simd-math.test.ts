@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from '../compiler/codegen/asc.ts';
 import { relu } from '../compiler/ops/activations.ts';
 import { erf64 } from '../compiler/ops/erf.ts';
+import { gelu64, geluDerivative64 } from '../compiler/ops/gelu.ts';
 
 const COUNT = 40_000;
 /** `fn`: a simd_math function name, or an f32x4 expression of `v`. */
@@ -84,6 +85,36 @@ describe('f32x4 math', () => {
     }
   });
 
+  // gelu and gelu′ are measured against what rounding their input to float32 alone would cost:
+  // the error over max(|f(x)|, |x·f′(x)|). Below x ≈ −1.4 the value is ∝ e^(−x²/2), so a relative
+  // error of the input becomes one x² times larger (both functions compute x²/2 in float32), and
+  // gelu′ crosses 0 at x ≈ −0.75, where a relative error means nothing. Within about 4 ulp (the
+  // largest, 3.6e-7 and 4.3e-7, near x = −1 and −1.3, where Φ comes from the erfc fit).
+  const density = (x: number): number => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+  it.each([
+    ['nabla_gelu4', gelu64, geluDerivative64, grid(-14, 14)],
+    ['nabla_gelu4', gelu64, geluDerivative64, grid(-1e-3, 1e-3)],
+    ['nabla_gelu4', gelu64, geluDerivative64, grid(-1.5, -1.3)],
+    ['nabla_gelu_derivative4', geluDerivative64, (x: number) => density(x) * (2 - x * x), grid(-14, 14)],
+    ['nabla_gelu_derivative4', geluDerivative64, (x: number) => density(x) * (2 - x * x), grid(-0.8, -0.7)],
+  ] as const)('%s is within a few float32 ulp of float64, scaled by its condition, in both SIMD builds', async (fn, exact, slope, xs) => {
+    for (const simd of ['baseline', 'relaxed'] as const) {
+      const got = await evaluate(fn, xs, simd);
+      let worst = 0;
+      xs.forEach((x, i) => {
+        const want = exact(x);
+        worst = Math.max(worst, Math.abs(got[i]! - want) / Math.max(Math.abs(want), Math.abs(x * slope(x)), 1e-30));
+      });
+      expect(worst, `${simd} build`).toBeLessThan(5e-7);
+    }
+  });
+
+  it('gelu and gelu′ go to exact limits far out: −0 and 0 for a very negative x, x and 1 for a large one', async () => {
+    const xs = Float32Array.from([-1e30, -100, -14, 14, 100, 1e30, 0, -0]);
+    expect(Array.from(await evaluate('nabla_gelu4', xs)).map((v) => Object.is(v, -0) ? '-0' : v)).toEqual(['-0', '-0', '-0', 14, 100, Math.fround(1e30), 0, '-0']);
+    expect(Array.from(await evaluate('nabla_gelu_derivative4', xs))).toEqual([0, 0, 0, 1, 1, 1, 0.5, 0.5]);
+  });
+
   it('saturates instead of overflowing', async () => {
     const got = await evaluate('nabla_tanh4', Float32Array.from([-1e30, -100, 100, 1e30]));
     expect(Array.from(got)).toEqual([-1, -1, 1, 1]);
@@ -102,8 +133,8 @@ describe('f32x4 math', () => {
 
   // The clamps are pmin/pmax and relu is pmax (one instruction each, where min/max cost about
   // seven): a NaN must still come through, or the non-finite guard would miss it.
-  it('passes NaN on: exp, tanh, sigmoid, erf, softplus and relu', async () => {
-    for (const fn of ['nabla_exp4', 'nabla_tanh4', 'nabla_sigmoid4', 'nabla_erf4', 'nabla_softplus4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
+  it('passes NaN on: exp, tanh, sigmoid, erf, softplus, gelu, gelu′ and relu', async () => {
+    for (const fn of ['nabla_exp4', 'nabla_tanh4', 'nabla_sigmoid4', 'nabla_erf4', 'nabla_softplus4', 'nabla_gelu4', 'nabla_gelu_derivative4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
     const template = relu.template;
     if (template.kind !== 'elementwise' || !template.simd) throw new Error('relu has no f32x4 form');
     expect(Array.from(await evaluate(template.simd('v'), Float32Array.from([NaN, -2, 0, 3])))).toEqual([NaN, 0, 0, 3]);

@@ -74,17 +74,13 @@ function elu(b: GraphBuilder, z: NodeId, alpha: number): NodeId {
   return b.op('add', [b.op('maximum', [z, b.constant(0)]), b.op('mul', [b.constant(alpha), negative])]);
 }
 
+/** The exact form is the gelu primitive; the tanh approximation (Hendrycks & Gimpel) stays composed. */
 function gelu(b: GraphBuilder, z: NodeId, approximate: boolean): NodeId {
-  let inner: NodeId;
-  if (approximate) {
-    // tanh(√(2/π)·(x + 0.044715·x³)), Hendrycks & Gimpel's approximation.
-    const cube = b.op('mul', [z, b.op('mul', [z, z])]);
-    const poly = b.op('add', [z, b.op('mul', [b.constant(0.044715), cube])]);
-    inner = b.op('tanh', [b.op('mul', [b.constant(Math.sqrt(2 / Math.PI)), poly])]);
-  } else {
-    inner = b.op('erf', [b.op('mul', [z, b.constant(Math.SQRT1_2)])]);
-  }
-  // ½·x·(1 + inner): at x → −∞ inner → −1 exactly, so the value is (−0)·x, never NaN.
+  if (!approximate) return b.op('gelu', [z]);
+  // ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): at x → −∞ tanh → −1 exactly, so the value is (−0)·x, never NaN.
+  const cube = b.op('mul', [z, b.op('mul', [z, z])]);
+  const poly = b.op('add', [z, b.op('mul', [b.constant(0.044715), cube])]);
+  const inner = b.op('tanh', [b.op('mul', [b.constant(Math.sqrt(2 / Math.PI)), poly])]);
   return b.op('mul', [b.op('mul', [b.constant(0.5), z]), b.op('add', [b.constant(1), inner])]);
 }
 

@@ -8,6 +8,7 @@ import { concat, slice } from './concat.ts';
 import { broadcast } from './broadcast.ts';
 import { dropout_mask } from './dropout_mask.ts';
 import { erf } from './erf.ts';
+import { gelu, gelu_derivative } from './gelu.ts';
 import { abs, maximum, minimum } from './extrema.ts';
 import { inv_count } from './inv_count.ts';
 import { col2im, im2col } from './im2col.ts';
@@ -49,6 +50,8 @@ export const ops = {
   abs,
   softplus,
   erf,
+  gelu,
+  gelu_derivative,
   sqrt,
   floor,
   cos,

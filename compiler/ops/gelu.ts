@@ -1,0 +1,52 @@
+// The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)), as one op rather than a composition of mul, erf
+// and add: one pass that stores nothing for the backward pass but its input, and, being a unary
+// op with an f32x4 form, an activation the GEMM epilogue can apply (passes/fuse.ts). Its
+// derivative is a second op, gelu_derivative, so the backward pass is one product g·gelu′(x).
+//
+// Φ(x) = ½erfc(−x/√2) in every form, never ½(1 + erf(x/√2)): that sum would lose the digits of
+// a small Φ below x ≈ −1.4 (all of them by x ≈ −8.3 in float64). For x → −∞ Φ is 0 exactly, so
+// gelu(x) = x·Φ(x) is −0, never NaN. The float64 forms use erfc64 (ops/erf.ts); the scalar forms
+// (assembly/special.ts) the same in f64, rounded once; the f32x4 forms (assembly/simd_math.ts)
+// erfc's fit below x = −√2.
+import { erfc64 } from './erf.ts';
+import { elementwise } from './elementwise.ts';
+
+/** 1/√(2π): φ(x) = e^(−x²/2)/√(2π), the standard normal density. */
+const INV_SQRT_2PI = 0.3989422804014327;
+
+/** Φ(x), the standard normal CDF. */
+function normalCdf64(x: number): number {
+  return 0.5 * erfc64(-x * Math.SQRT1_2);
+}
+
+export function gelu64(x: number): number {
+  return x * normalCdf64(x);
+}
+
+/** gelu′(x) = Φ(x) + x·φ(x). */
+export function geluDerivative64(x: number): number {
+  return normalCdf64(x) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+}
+
+export const gelu = elementwise({
+  name: 'gelu',
+  arity: 1,
+  f64: gelu64,
+  scalar: (x) => `nabla_gelu(${x})`,
+  simd: (x) => `nabla_gelu4(${x})`,
+  vjp: (b, { g, inputs: [x] }) => [b.op('mul', [g, b.op('gelu_derivative', [x!])])],
+});
+
+export const gelu_derivative = elementwise({
+  name: 'gelu_derivative',
+  arity: 1,
+  f64: geluDerivative64,
+  scalar: (x) => `nabla_gelu_derivative(${x})`,
+  simd: (x) => `nabla_gelu_derivative4(${x})`,
+  // gelu″(x) = 2φ(x) + x·φ′(x) = φ(x)·(2 − x²), from existing ops, so a second derivative works too.
+  vjp: (b, { g, inputs: [x] }) => {
+    const square = b.op('mul', [x!, x!]);
+    const density = b.op('mul', [b.constant(INV_SQRT_2PI), b.op('exp', [b.op('neg', [b.op('mul', [b.constant(0.5), square])])])]);
+    return [b.op('mul', [g, b.op('mul', [density, b.op('sub', [b.constant(2), square])])])];
+  },
+});
