@@ -14,8 +14,8 @@ interface OpCase {
   readonly op: OpName;
   readonly shapes: readonly Shape[];
   readonly attrs?: Record<string, unknown>;
-  /** Keeps operand values where the op is smooth (log needs x > 0, relu/step x away from 0). */
-  readonly domain?: 'positive' | 'away-from-zero';
+  /** Keeps operand values where the op is smooth (log needs x > 0, relu/step x away from 0), or spreads them over [−4, 4] (gelu's erfc tail). */
+  readonly domain?: 'positive' | 'away-from-zero' | 'wide';
   /** Operand k is integer labels in [0, classes). */
   readonly labels?: { readonly operand: number; readonly classes: number };
   /** Operands held fixed (inputs, no gradient taken): the argmax-selecting x of the max-pool companions. */
@@ -39,6 +39,10 @@ const CASES: readonly OpCase[] = [
   { op: 'abs', shapes: [[BATCH, 4]], domain: 'away-from-zero' },
   { op: 'softplus', shapes: [[BATCH, 4]] },
   { op: 'erf', shapes: [[BATCH, 4]] },
+  { op: 'gelu', shapes: [[BATCH, 4]] },
+  { op: 'gelu', shapes: [[BATCH, 4]], domain: 'wide' },
+  { op: 'gelu_derivative', shapes: [[BATCH, 4]] },
+  { op: 'gelu_derivative', shapes: [[BATCH, 4]], domain: 'wide' },
   { op: 'sqrt', shapes: [[BATCH, 3]], domain: 'positive' },
   { op: 'cos', shapes: [[BATCH, 3]] },
   { op: 'sin', shapes: [[BATCH, 3]] },
@@ -108,6 +112,7 @@ function operandValues(c: OpCase, k: number, rng: Rng): Float64Array {
     if (c.labels?.operand === k) data[i] = rng.below(c.labels.classes);
     else if (c.domain === 'positive') data[i] = 0.5 + rng.uniform() * 2;
     else if (c.domain === 'away-from-zero') data[i] = (rng.uniform() < 0.5 ? -1 : 1) * (0.2 + rng.uniform());
+    else if (c.domain === 'wide') data[i] = 8 * rng.uniform() - 4;
     else data[i] = 2 * rng.uniform() - 1;
   }
   return data;
