@@ -123,8 +123,10 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     if (mm.op !== 'matmul') throw new Error(`internal: gemm kernel %${kernel.out} holds ${mm.op} %${mm.id}, not a matmul`);
     const inputs = mm.inputs.map((i) => graph.nodes[i]!);
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
-    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}) };
-    body = emitMatmul({ node: mm, inputs, out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, parts !== undefined);
+    // A kept pre-activation is the product's C; the activation then goes to the kernel's output.
+    const kept = kernel.preActivation === undefined ? undefined : address(kernel.preActivation);
+    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}), ...(kept ? { activationOut: out } : {}) };
+    body = emitMatmul({ node: mm, inputs, out: kept ?? out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, parts !== undefined);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);

@@ -40,6 +40,11 @@ export interface GemmEpilogue {
   readonly bias?: string;
   /** f32x4 expression of the activation applied to `v`. */
   readonly activation?: (v: string) => string;
+  /**
+   * Byte address of a second [M,N] output that takes the activation, C then keeping the value
+   * before it, which other kernels read too (gelu's derivative in the backward pass).
+   */
+  readonly activationOut?: string;
   /** The f32x4 stored, from the computed `value` and `old`, what C holds there: an update written in place (w − η·g). */
   readonly combine?: (value: string, old: string) => string;
   /**
@@ -216,30 +221,44 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     // Without a k loop the setup holds no register against accumulators: it runs once, before the loops (emitBlocked).
     const out: string[] = unit ? [] : [...(ep?.setup ?? [])];
     if (ep?.combine && kBlocked) throw new Error('internal: a combining GEMM epilogue with K in blocks');
+    if (ep?.combine && ep.activationOut !== undefined) throw new Error('internal: a combining GEMM epilogue with a second output');
     if (ep?.bias) for (const v of V) out.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
+    // The activation's own output lies at the same offset in its buffer as C's element in C.
+    const keep = ep?.activation !== undefined && ep.activationOut !== undefined;
+    if (keep) out.push(`const yBase = cBase + (${ep!.activationOut} - ${s.c});`);
     // A helper-function activation (nabla_tanh4: ~60 instructions, inlined) is applied by one loop
     // over the stored block instead of at each of its MR·2 stores: one copy of its body per block
     // instead of MR·2, which halves the .wasm of a tanh network at a small cost in step time.
     const heavy = ep?.activation !== undefined && /nabla_\w+\(/.test(ep.activation('v')) && width === vectors * 4;
+    const put = (base: string, value: string, at: number, lanes: number, pad = ''): void => {
+      if (lanes === 4) out.push(`${pad}v128.store(${base}, ${value}, ${at});`);
+      else if (lanes > 0) {
+        out.push(`${pad}{ const t = ${value};`);
+        for (let q = 0; q < lanes; q++) out.push(`${pad}  store<f32>(${base}, f32x4.extract_lane(t, ${q}), ${at + q * 4});`);
+        out.push(`${pad}}`);
+      }
+    };
     for (const r of R) {
       for (const v of V) {
         let value = acc(r, v);
         if (ep?.bias) value = `f32x4.add(${value}, bias${v})`;
+        const lanes = Math.min(4, width - v * 4);
+        if (keep && !heavy) {
+          out.push(`{ const z = ${value};`);
+          put('cBase', 'z', offset(r, v), lanes, '  ');
+          put('yBase', ep!.activation!('z'), offset(r, v), lanes, '  ');
+          out.push(`}`);
+          continue;
+        }
         if (ep?.activation && !heavy) value = ep.activation(value);
         if (ep?.combine) value = ep.combine(value, `v128.load(cBase, ${offset(r, v)})`);
-        const lanes = Math.min(4, width - v * 4);
-        if (lanes === 4) out.push(`v128.store(cBase, ${value}, ${offset(r, v)});`);
-        else if (lanes > 0) {
-          out.push(`{ const t = ${value};`);
-          for (let q = 0; q < lanes; q++) out.push(`  store<f32>(cBase, f32x4.extract_lane(t, ${q}), ${offset(r, v) + q * 4});`);
-          out.push(`}`);
-        }
+        put('cBase', value, offset(r, v), lanes);
       }
     }
     if (heavy) {
       out.push(`for (let q = 0; q < ${rows * vectors}; q++) {`);
       out.push(`  const p = cBase + <usize>(q / ${vectors}) * ${s.N * 4} + <usize>(q % ${vectors}) * 16;`);
-      out.push(`  v128.store(p, ${ep!.activation!('v128.load(p)')});`);
+      out.push(`  v128.store(${keep ? 'p - cBase + yBase' : 'p'}, ${ep!.activation!('v128.load(p)')});`);
       out.push(`}`);
     }
     return out;
@@ -348,13 +367,24 @@ function emitDirect(s: GemmSpec): string[] {
         }
         let value = 't';
         if (ep?.bias) value = `f32x4.add(${value}, bias)`;
-        if (ep?.activation) value = ep.activation(value);
-        const cAt = `${s.c} + ((<usize>(i + ${r}) * ${s.N} + <usize>j) << 2)`;
-        if (width === 4) out.push(`  v128.store(${cAt}, ${value});`);
-        else {
-          out.push(`  const v = ${value}; const p = ${cAt};`);
-          for (let q = 0; q < width; q++) out.push(`  store<f32>(p, f32x4.extract_lane(v, ${q}), ${q * 4});`);
-        }
+        const at = `((<usize>(i + ${r}) * ${s.N} + <usize>j) << 2)`;
+        // `scoped`: in a block of its own, where two stores share the row's scope.
+        const put = (base: string, v: string, scoped: boolean): void => {
+          const pad = scoped ? '    ' : '  ';
+          if (width === 4) out.push(`  v128.store(${base} + ${at}, ${v});`);
+          else {
+            if (scoped) out.push(`  {`);
+            out.push(`${pad}const v = ${v}; const p = ${base} + ${at};`);
+            for (let q = 0; q < width; q++) out.push(`${pad}store<f32>(p, f32x4.extract_lane(v, ${q}), ${q * 4});`);
+            if (scoped) out.push(`  }`);
+          }
+        };
+        // With a second output C keeps the value before the activation (GemmEpilogue.activationOut).
+        if (ep?.activation && ep.activationOut !== undefined) {
+          out.push(`  const z = ${value};`);
+          put(s.c, 'z', true);
+          put(ep.activationOut, ep.activation('z'), true);
+        } else put(s.c, ep?.activation ? ep.activation(value) : value, false);
         out.push(`}`);
       }
       lines.push(...out.map((l) => indent + l));
@@ -488,6 +518,7 @@ function emitColumns(s: GemmSpec): string[] {
   const kBlocked = kBound(s) > COLUMNS_WHOLE_K;
   const nBlocked = N > (kBlocked ? COLUMNS_NC : 2 * COLUMNS_NC);
   if (kBlocked && s.epilogue) throw new Error('internal: an epilogue on dYᵀ·X with K in blocks');
+  if (s.epilogue?.activationOut !== undefined) throw new Error('internal: a second epilogue output on dYᵀ·X');
   const jFrom = s.split ? 'jFrom' : '0';
   const jTo = s.split ? 'jTo' : String(N);
   const lines: string[] = [];

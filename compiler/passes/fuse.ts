@@ -1,8 +1,9 @@
 // Fusion: groups the nodes of a training graph into kernels, each one pass over memory, by the
 // named rules below (kernelRules per node, then mergeRules over the program). Kernel kinds:
 //
-//   gemm         matmul X·Wᵀ + bias row (+ relu, tanh): the bias and activation are the GEMM's
-//                epilogue, applied to the accumulators before the store
+//   gemm         matmul X·Wᵀ + bias row (+ relu, tanh, gelu, ...): the bias and activation are the
+//                GEMM's epilogue, applied to the accumulators before the store (the value before
+//                the activation stored too where the backward pass reads it)
 //   elementwise  a tree of elementwise ops of one shape: activation derivative × upstream
 //                gradient, the loss chain, the optimizer update w − η·g, ... one loop; a sum
 //                over the rows of its output (a bias gradient) is taken in the same loop
@@ -36,8 +37,10 @@ export type Kernel =
       readonly holds: readonly NodeId[];
       readonly matmul: NodeId;
       readonly bias?: NodeId;
-      /** A unary elementwise op with an f32x4 form (relu, tanh), applied before the store. */
+      /** A unary elementwise op with an f32x4 form (relu, tanh, gelu), applied before the store. */
       readonly activation?: OpName;
+      /** The add (X·Wᵀ + b), stored too where other kernels read it: a second output of this kernel. */
+      readonly preActivation?: NodeId;
     };
 
 export interface Program {
@@ -60,9 +63,10 @@ export function kernelInputs(graph: Graph, kernel: Kernel): NodeId[] {
   return [...new Set(kernel.holds.flatMap((id) => graph.nodes[id]!.inputs))].filter((i) => !held.has(i));
 }
 
-/** The nodes a kernel writes to memory: its output, and the column sums it takes on the way; or the readers it computes in its pass. */
+/** The nodes a kernel writes to memory: its output, and the column sums or the pre-activation it keeps on the way; or the readers it computes in its pass. */
 export function kernelOutputs(kernel: Kernel): NodeId[] {
   if (kernel.kind === 'node' && kernel.readers) return [...kernel.readers];
+  if (kernel.kind === 'gemm' && kernel.preActivation !== undefined) return [kernel.out, kernel.preActivation];
   return kernel.kind === 'elementwise' && kernel.columnSums !== undefined ? [kernel.out, kernel.columnSums] : [kernel.out];
 }
 
@@ -155,13 +159,24 @@ export function fuse(graph: Graph): Program {
   return { graph, kernels: [...f.kernels.values()] };
 }
 
-/** act(add(matmul(X, Wᵀ), b)) or add(matmul, b): the matmul's private result feeds the add. */
-function gemmEpilogue(n: Node, { node, private_ }: Fusion): Kernel | null {
+/**
+ * act(add(matmul(X, Wᵀ), b)) or add(matmul, b): the matmul's private result feeds the add. Where
+ * others read the add too (gelu's derivative reads x), the GEMM still applies the activation, and
+ * stores the add as a second output: no pass over the layer output either way. Only one reader
+ * of an add takes it as its activation.
+ */
+function gemmEpilogue(n: Node, { node, private_, readersOf, kernels }: Fusion): Kernel | null {
   let add = n;
   let activation: OpName | undefined;
-  if (n.inputs.length === 1 && hasSimd(n) && private_(n.inputs[0]!) && node(n.inputs[0]!).op === 'add') {
-    add = node(n.inputs[0]!);
-    activation = n.op;
+  let kept = false;
+  if (n.inputs.length === 1 && hasSimd(n) && node(n.inputs[0]!).op === 'add') {
+    const x = n.inputs[0]!;
+    kept = !private_(x);
+    const taken = (readersOf.get(x) ?? []).some((r) => r !== n.id && kernels.get(r)?.kind === 'gemm');
+    if (!taken) {
+      add = node(x);
+      activation = n.op;
+    }
   }
   if (add.op !== 'add') return null;
   const mm = node(add.inputs[0]!);
@@ -171,7 +186,7 @@ function gemmEpilogue(n: Node, { node, private_ }: Fusion): Kernel | null {
   if (typeof columns !== 'number' || typeof node(mm.inputs[1]!).shape[1] !== 'number') return null;
   if (bias.shape.length !== 1 || bias.shape[0] !== columns || !sameShape(add.shape, mm.shape)) return null;
   const holds = activation ? [mm.id, add.id, n.id] : [mm.id, add.id];
-  return { kind: 'gemm', out: n.id, holds, matmul: mm.id, bias: bias.id, ...(activation ? { activation } : {}) };
+  return { kind: 'gemm', out: n.id, holds, matmul: mm.id, bias: bias.id, ...(activation ? { activation } : {}), ...(activation && kept ? { preActivation: add.id } : {}) };
 }
 
 /** The elementwise nodes of n's shape and SIMD kind that only n reads, recursively (n last). */
@@ -228,7 +243,7 @@ function fusedReaders({ graph, node, kernels, visible, readersOf }: Fusion): voi
 
 /** What a kernel does beyond holding its ops: a GEMM's epilogue, column sums, fused readers. */
 function fusedNote(graph: Graph, k: Kernel): string {
-  if (k.kind === 'gemm') return ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}]`;
+  if (k.kind === 'gemm') return ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}${k.preActivation === undefined ? '' : `; keeps %${k.preActivation}`}]`;
   if (k.kind === 'elementwise' && k.columnSums !== undefined) {
     const sums = graph.nodes[k.columnSums]!;
     return ` [+ column sums %${sums.id} ${shapeToString(sums.shape)}${sums.label ? ` ${sums.label}` : ''}]`;
