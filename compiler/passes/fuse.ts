@@ -162,8 +162,9 @@ export function fuse(graph: Graph): Program {
 /**
  * act(add(matmul(X, Wᵀ), b)) or add(matmul, b): the matmul's private result feeds the add. Where
  * others read the add too (gelu's derivative reads x), the GEMM still applies the activation, and
- * stores the add as a second output: no pass over the layer output either way. Only one reader
- * of an add takes it as its activation.
+ * stores the add as a second output: no pass over the layer output either way. The kernel runs
+ * where the activation is in the graph, so only if every other reader of the add comes later (a
+ * loss from logits may read them before the prediction's sigmoid), and only one takes it.
  */
 function gemmEpilogue(n: Node, { node, private_, readersOf, kernels }: Fusion): Kernel | null {
   let add = n;
@@ -172,8 +173,8 @@ function gemmEpilogue(n: Node, { node, private_, readersOf, kernels }: Fusion): 
   if (n.inputs.length === 1 && hasSimd(n) && node(n.inputs[0]!).op === 'add') {
     const x = n.inputs[0]!;
     kept = !private_(x);
-    const taken = (readersOf.get(x) ?? []).some((r) => r !== n.id && kernels.get(r)?.kind === 'gemm');
-    if (!taken) {
+    const others = (readersOf.get(x) ?? []).filter((r) => r !== n.id);
+    if (others.every((r) => r > n.id && kernels.get(r)?.kind !== 'gemm')) {
       add = node(x);
       activation = n.op;
     }
