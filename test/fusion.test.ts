@@ -6,8 +6,9 @@ import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
 import { printProgram } from '../compiler/passes/fuse.ts';
 import { Rng } from '../runtime/prng.ts';
 import { randomBits, randomClasses, randomMatrix } from './support/data.ts';
+import { expectThreeWayAgreement } from './support/three-way.ts';
 
-const activations = ['linear', 'sigmoid', 'tanh', 'relu'] as const;
+const activations = ['linear', 'sigmoid', 'tanh', 'relu', 'gelu'] as const;
 const losses = ['mse', 'binary_crossentropy', 'sparse_categorical_crossentropy'] as const;
 
 function randomModel(seed: number) {
@@ -69,5 +70,39 @@ describe('fusion', () => {
     // The bias gradient has no kernel of its own any more.
     expect(text.some((l) => /^node .* sum %\d+ +# grad\(hidden\)$/.test(l))).toBe(false);
     expect(text.filter((l) => /^elementwise .*mul %\d+ → sub %\d+ +# update\(/.test(l))).toHaveLength(4);
+  });
+
+  // gelu's derivative reads x = X·Wᵀ + b, so the GEMM stores x as well as gelu(x). Batch 4 takes the
+  // direct dot products, batch 24 the packed blocks (DIRECT_ROWS is 16); 10 units leave a last
+  // group of 2 columns. Compiled against the interpreter and numerical gradients on both.
+  it.each([4, 24])('applies gelu in the GEMM epilogue, keeping its input for gelu′ (batch %i)', async (batchSize) => {
+    const spec = {
+      input: { shape: [7] },
+      layers: [{ type: 'dense', name: 'hidden', units: 10, activation: 'gelu' }, { type: 'dense', name: 'out', units: 3, activation: 'softmax' }],
+      loss: { type: 'sparse_categorical_crossentropy' },
+      batchSize,
+    };
+    const text = printProgram((await compileToWasm(spec)).program).split('\n');
+    const forward = text.find((l) => l.includes('# hidden'));
+    const kept = /^gemm +%\d+ \[N,10\] .*matmul %\d+ → add (%\d+) → gelu %\d+ \[epilogue: bias \+ gelu; keeps (%\d+)\]/.exec(forward ?? '');
+    expect(kept, forward).not.toBeNull();
+    expect(kept![2]).toBe(kept![1]);
+    // Backward: g·gelu′(x) in one loop reading the kept x (with the bias gradient's column sums).
+    expect(text.some((l) => new RegExp(`^elementwise .*← \\(${kept![1]}, %\\d+\\) +gelu_derivative %\\d+ → mul %\\d+ \\[\\+ column sums`).test(l)), text.join('\n')).toBe(true);
+    expect(text.some((l) => /\b(erf|gelu) %\d+ +#/.test(l) && !l.startsWith('gemm'))).toBe(false);
+    await expectThreeWayAgreement(spec, randomMatrix(batchSize, 7, 40 + batchSize, 1.5), randomClasses(batchSize, 3, 41 + batchSize));
+    await expectThreeWayAgreement(spec, randomMatrix(batchSize - 3, 7, 50 + batchSize, 1.5), randomClasses(batchSize - 3, 3, 51 + batchSize));
+  });
+
+  it('keeps the activation out of the GEMM where the value before it is read first (a loss from logits before the prediction)', async () => {
+    const { program } = await compileToWasm({
+      input: { shape: [5] },
+      layers: [{ type: 'dense', name: 'out', units: 2 }],
+      loss: { type: 'binary_crossentropy', fromLogits: true },
+      batchSize: 4,
+    });
+    const text = printProgram(program).split('\n');
+    expect(text.find((l) => l.includes('# out'))).toMatch(/^gemm .*matmul %\d+ → add %\d+ \[epilogue: bias\] +# out$/);
+    expect(text.some((l) => l.includes('keeps'))).toBe(false);
   });
 });
