@@ -7,7 +7,7 @@ import { ABI_VERSION, MANIFEST_SECTION, RELAXED_SECTION, THREADED_RELAXED_SECTIO
 import { gradientPorts, LOSS, STEP } from '../runtime/ports.ts';
 import { trainingGraphOf } from './train/graph.ts';
 import { compileAssemblyScript, kernelExports, type SimdFlavour } from './codegen/asc.ts';
-import { emitModule } from './codegen/emit.ts';
+import { emitModule, type EmittedModule } from './codegen/emit.ts';
 import { DEFAULT_MIN_PART_WORK, partedProducts, THREADS_BLOCK_BYTES, type ThreadsLayout } from './codegen/threaded.ts';
 import { guardLayout, type GuardLayout } from './codegen/guard.ts';
 import { diagnosticsLayout, LAYER_STATS, PARAM_STATS, pinActivations, type DiagnosticsLayout } from './codegen/diagnostics.ts';
@@ -168,19 +168,19 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
     const manifest: Manifest = { ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }), ...bound };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), manifest, milliseconds };
   };
-  const buildThreaded = async (simd: SimdFlavour, layout: ThreadsLayout, threadedSource: string) => {
+  const buildThreaded = async (simd: SimdFlavour, layout: ThreadsLayout, { source: threadedSource, partedKernels }: EmittedModule) => {
     stage(`asc threaded ${simd}`);
     const { binary, milliseconds } = await compileAssemblyScript(threadedSource, { memoryBase, initialPages: pages, simd, threaded: true });
     const manifest: Manifest = {
       ...buildManifest(model, graph, plan, pages, simd, { guard, diagnostics }),
-      threads: { ...layout, ...partedProducts(program, model.spec.batchSize), minPartWork: DEFAULT_MIN_PART_WORK },
+      threads: { ...layout, ...partedProducts(program, model.spec.batchSize), partedKernels, minPartWork: DEFAULT_MIN_PART_WORK },
     };
     return { wasm: appendCustomSection(binary, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest))), milliseconds };
   };
   // The embedded builds first: the baseline's manifest binds each by its hash (checked by loadTrainer).
   const relaxed = options.simd === 'baseline' ? undefined : await build('relaxed');
-  const threadedRelaxed = threads && threadedModule && relaxed ? await buildThreaded('relaxed', threads, threadedModule.source) : undefined;
-  const threadedBaseline = threads && threadedModule ? await buildThreaded('baseline', threads, threadedModule.source) : undefined;
+  const threadedRelaxed = threads && threadedModule && relaxed ? await buildThreaded('relaxed', threads, threadedModule) : undefined;
+  const threadedBaseline = threads && threadedModule ? await buildThreaded('baseline', threads, threadedModule) : undefined;
   const threadedSha256 = threadedBaseline
     ? { baseline: await sha256Hex(threadedBaseline.wasm), ...(threadedRelaxed ? { relaxed: await sha256Hex(threadedRelaxed.wasm) } : {}) }
     : undefined;

@@ -116,6 +116,12 @@ export interface Manifest extends Signature {
     readonly largestProduct: number;
     /** Products that may run in parts: the forward pass's and the backward pass's (input and weight gradients). */
     readonly partedProducts: number;
+    /**
+     * Kernels of a training step that may run in parts: the products, and the batched products,
+     * softmax rows and elementwise kernels with transcendental functions that are worth splitting.
+     * Absent in trainers built before it was counted.
+     */
+    readonly partedKernels?: number;
     /** The compiled least multiply-adds of a part (a product splits into parts of at least this). */
     readonly minPartWork: number;
   };

@@ -187,7 +187,7 @@ export async function verifyThreaded(baseline: Manifest, section: string, expect
   if (threaded === null) return;
   if (strip(threaded) !== strip(baseline)) throw new ManifestError(`the threaded build (section '${section}') carries a different manifest from the baseline build: it is not the same model`);
   const t = threaded.threads;
-  if (!t || !isCount(t.offset) || t.offset % 64 !== 0 || !isCount(t.bytes, 64) || t.offset < threaded.memory.arenaBytes || t.offset + t.bytes > threaded.memory.pages * 65536 || !isCount(t.largestProduct) || !isCount(t.partedProducts) || !isCount(t.minPartWork, 1)) {
+  if (!t || !isCount(t.offset) || t.offset % 64 !== 0 || !isCount(t.bytes, 64) || t.offset < threaded.memory.arenaBytes || t.offset + t.bytes > threaded.memory.pages * 65536 || !isCount(t.largestProduct) || !isCount(t.partedProducts) || (t.partedKernels !== undefined && !isCount(t.partedKernels)) || !isCount(t.minPartWork, 1)) {
     throw new ManifestError(`the threaded build (section '${section}') has no valid threads block after its arena: ${JSON.stringify(t)}`);
   }
 }

@@ -37,7 +37,7 @@ describe('nabla compile --threaded', () => {
     expect(compiled.out).toMatch(/wasm .*, with threaded builds/);
     expect((await run('inspect', plain)).out).toMatch(/threads\s+one \(compile with --threaded/);
     // iris's largest product (16 rows × 4 inputs × 10 units) cannot fill two parts: one thread.
-    expect((await run('inspect', threaded)).out).toMatch(/threads\s+threaded builds of [\d.]+ KiB \([\d,]+ bytes\) and [\d.]+ KiB \([\d,]+ bytes\) \(loadTrainer\(bytes, \{ threads \}\)\): 5 products run in parts, the largest 640 multiply-adds at batch 16; below two parts of 262,144, so loadTrainer keeps one thread/);
+    expect((await run('inspect', threaded)).out).toMatch(/threads\s+threaded builds of [\d.]+ KiB \([\d,]+ bytes\) and [\d.]+ KiB \([\d,]+ bytes\) \(loadTrainer\(bytes, \{ threads \}\)\): 5 products run in parts, the largest product 640 multiply-adds at batch 16; below two parts of 262,144, so loadTrainer keeps one thread/);
   });
 });
 

@@ -24,7 +24,8 @@ interface Run {
   readonly bytes: Uint8Array;
   /** Steps the trainer published to its workers (the control block's step counter). */
   readonly published: number;
-  /** Products of a step that may run in parts (the threaded build's manifest). */
+  /** Kernels of a step that may run in parts, and how many of them are products (the threaded build's manifest). */
+  readonly partedKernels: number;
   readonly partedProducts: number;
   readonly threads: number;
 }
@@ -41,7 +42,8 @@ async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
       const x: Record<string, Tensor> = {};
       for (const t of m.inputs) {
         const rest = t.shape.slice(1) as number[];
-        x[t.name] = { shape: [n, ...rest], data: Float64Array.from({ length: n * rest.reduce((a, b) => a * b, 1) }, () => 2 * rng.uniform() - 1) };
+        const draw = t.idBound === undefined ? () => 2 * rng.uniform() - 1 : () => rng.below(t.idBound!);
+        x[t.name] = { shape: [n, ...rest], data: Float64Array.from({ length: n * rest.reduce((a, b) => a * b, 1) }, draw) };
       }
       const classes = m.prediction.shape[1] as number;
       const y = Float64Array.from({ length: n }, () => rng.below(classes));
@@ -50,7 +52,7 @@ async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
     const bytes = weightAndLossBytes(trainer, losses);
     const block = m.threads;
     const published = block ? new Int32Array(trainer.views.input.buffer, block.offset, 1)[0]! : 0;
-    return { bytes, published, partedProducts: block?.partedProducts ?? 0, threads: trainer.threading.threads };
+    return { bytes, published, partedKernels: block?.partedKernels ?? 0, partedProducts: block?.partedProducts ?? 0, threads: trainer.threading.threads };
   } finally {
     trainer.dispose();
   }
@@ -58,7 +60,8 @@ async function train(wasm: Uint8Array, options: LoadOptions): Promise<Run> {
 
 const sparse = { type: 'sparse_categorical_crossentropy' } as const;
 
-const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | GraphSpecInput }[] = [
+/** `others`: kernels besides the products run in parts (softmax rows, batched products, elementwise kernels with transcendental functions). */
+const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | GraphSpecInput; readonly others?: true }[] = [
   {
     name: 'dense, widths not multiples of 8, Adam; batch 24 (packed products) and 21',
     spec: {
@@ -112,6 +115,23 @@ const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | 
     },
   },
   {
+    name: 'attention: embedding → causal transformer block (softmax, batched products, gelu) → pooling',
+    spec: {
+      input: { shape: [6], dtype: 'int32' },
+      layers: [
+        { type: 'embedding', inputDim: 7, outputDim: 8 },
+        { type: 'transformer_block', numHeads: 2, mlpDim: 12, useCausalMask: true },
+        { type: 'global_average_pooling1d' },
+        { type: 'dense', units: 3, activation: 'softmax' },
+      ],
+      loss: sparse,
+      optimizer: { type: 'adam', learningRate: 0.01 },
+      batchSize: 10,
+      seed: 8,
+    },
+    others: true,
+  },
+  {
     name: 'sequence: lstm over 5 steps → dense',
     spec: {
       input: { shape: [5, 3] },
@@ -128,7 +148,7 @@ const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | 
 ];
 
 describe('the threaded build gives the bits of the single-threaded build', () => {
-  for (const { name, spec } of MODELS) {
+  for (const { name, spec, others } of MODELS) {
     it(name, async () => {
       const { wasm } = await compileToWasm(spec, { threaded: true, simd: 'baseline' });
       const single = await train(wasm, {});
@@ -136,10 +156,13 @@ describe('the threaded build gives the bits of the single-threaded build', () =>
       for (const threads of [1, 2, 4]) {
         const run = await train(wasm, { threads, minPartWork: 1 });
         expect(run.threads, `${threads} threads`).toBe(threads);
-        // More than one thread: every product of each step, forward and backward, ran in parts
-        // (published to the workers; minPartWork 1 leaves none whole).
-        if (threads > 1) expect(run.published, `${threads} threads`).toBe(STEPS * run.partedProducts);
-        else expect(run.published).toBe(0);
+        // More than one thread: every kernel of each step that may run in parts (the products,
+        // forward and backward, and the costly others) did (published to the workers;
+        // minPartWork 1 leaves none whole).
+        if (threads > 1) {
+          expect(run.published, `${threads} threads`).toBe(STEPS * run.partedKernels);
+          if (others) expect(run.partedKernels).toBeGreaterThan(run.partedProducts);
+        } else expect(run.published).toBe(0);
         expect(Buffer.from(run.bytes).equals(Buffer.from(single.bytes)), `${threads} threads against the single-threaded build`).toBe(true);
       }
       // Two builds to compile and four trainers to start: a minute on a loaded 2-core machine.

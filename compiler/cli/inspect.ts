@@ -63,7 +63,9 @@ function threadsText(threadedBytes: readonly number[] | undefined, t: Inspection
   if (!threadedBytes) return 'one (compile with --threaded to add threaded builds)';
   const builds = `threaded builds of ${threadedBytes.map(bytesText).join(' and ')} (loadTrainer(bytes, { threads }))`;
   if (!t) return builds;
-  const split = `${t.partedProducts} products run in parts, the largest ${t.largestProduct.toLocaleString('en-US')} multiply-adds at batch ${batchSize}`;
+  const others = (t.partedKernels ?? t.partedProducts) - t.partedProducts;
+  const also = others > 0 ? ` and ${others} other kernel${others === 1 ? '' : 's'}` : '';
+  const split = `${t.partedProducts} products${also} run in parts, the largest product ${t.largestProduct.toLocaleString('en-US')} multiply-adds at batch ${batchSize}`;
   const gain = t.largestProduct < 2 * t.minPartWork ? `; below two parts of ${t.minPartWork.toLocaleString('en-US')}, so loadTrainer keeps one thread` : '';
   return `${builds}: ${split}${gain}`;
 }

@@ -96,6 +96,36 @@ export function emitElementwise(
   columnSums?: string,
   sink: 'store' | 'finite' = 'store',
 ): string {
+  return elementwiseLoop(template, node, inputs, out, ins, dim, columnSums, sink, false)!;
+}
+
+/**
+ * The code of part `part` of `parts` of an elementwise kernel (threaded build): a range of its
+ * elements, whole f32x4 groups, computed by the same instructions as in the whole loop, so any
+ * split gives the same bits. Null where the kernel is not one flat loop over its elements.
+ */
+export function emitElementwiseInParts(
+  template: Extract<Template<unknown>, { kind: 'elementwise' }>,
+  node: Node,
+  inputs: readonly Node[],
+  out: string,
+  ins: readonly string[],
+  dim: (d: Dim) => string,
+): string | null {
+  return elementwiseLoop(template, node, inputs, out, ins, dim, undefined, 'store', true);
+}
+
+function elementwiseLoop(
+  template: Extract<Template<unknown>, { kind: 'elementwise' }>,
+  node: Node,
+  inputs: readonly Node[],
+  out: string,
+  ins: readonly string[],
+  dim: (d: Dim) => string,
+  columnSums: string | undefined,
+  sink: 'store' | 'finite',
+  inParts: boolean,
+): string | null {
   if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
   const [outerAxes, rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
   const size = (dims: readonly Dim[]): string => dims.map(dim).join(' * ') || '1';
@@ -115,6 +145,7 @@ export function emitElementwise(
   const flat =
     columnSums === undefined &&
     operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || !hasRows);
+  if (inParts && (!flat || outerAxes)) return null;
   const lines: string[] = [];
   const scalars: string[] = [];
   const vectors: string[] = [];
@@ -129,7 +160,7 @@ export function emitElementwise(
     }
   });
 
-  const inner = (outBase: string, bases: readonly string[], count: string): void => {
+  const inner = (outBase: string, bases: readonly string[], count: string, from = '0'): void => {
     operands.forEach((o, k) => {
       if (o.kind === 'buffer' && o.colBroadcast) {
         lines.push(`    const s${k} = ${loadScalar(o, bases[k]!)};`);
@@ -152,7 +183,7 @@ export function emitElementwise(
       lines.push(`    ${head} {`, `      const v = ${value};`, `      ${word.store}(${at}, v);`);
       lines.push(`      const s = ${columnSums} + (<usize>j << 2);`, `      ${word.store}(s, ${word.add(`${word.load}(s)`, 'v')});`, `    }`);
     };
-    lines.push(`    let j = 0;`);
+    lines.push(`    let j = ${from};`);
     if (template.simd) {
       const vecArgs = operands.map((o, k) => (o.kind === 'literal' ? vectors[k]! : o.colBroadcast ? `v${k}` : loadVector(o, `${bases[k]} + (<usize>j << 2)`)));
       columns(`for (; j + 4 <= ${count}; j += 4)`, template.simd(...vecArgs), { store: 'v128.store', load: 'v128.load', add: (a, b) => `f32x4.add(${a}, ${b})` });
@@ -163,7 +194,14 @@ export function emitElementwise(
   if (sink === 'finite') lines.push(`  let bad4 = f32x4.splat(0);`, `  let bad: f32 = 0;`);
   const outBlock = outerAxes ? `(${out} + ((<usize>o * <usize>${size([...rowAxes.dims, ...colAxes.dims])}) << 2))` : out;
   if (outerAxes) lines.push(`  for (let o = 0; o < ${size(outerAxes.dims)}; o++) {`);
-  if (flat) {
+  if (flat && inParts) {
+    // Part −1 (what precedes the parts) has nothing to do; the element ranges are whole f32x4
+    // groups, the scalar tail in the last part as in the whole loop (part_first: codegen/threaded.ts).
+    const total = size([...rowAxes.dims, ...colAxes.dims]);
+    lines.push(`  if (part < 0) return;`, `  {`, `    const total = ${total};`, `    const end = part_first(total, 4, part + 1, parts);`);
+    inner(outBlock, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), 'end', 'part_first(total, 4, part, parts)');
+    lines.push(`  }`);
+  } else if (flat) {
     const total = size([...rowAxes.dims, ...colAxes.dims]);
     lines.push(`  {`);
     inner(outBlock, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);

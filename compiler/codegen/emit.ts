@@ -8,7 +8,7 @@ import { opDef } from '../ops/registry.ts';
 import { stateInitial } from '../ops/sources.ts';
 import { gradientPorts, LOSS, TRAIN_LOSS } from '../../runtime/ports.ts';
 import { kernelInputs, kernelOutputs, type Kernel, type Program } from '../passes/fuse.ts';
-import { emitElementwise, f32Literal } from './elementwise.ts';
+import { emitElementwise, emitElementwiseInParts, f32Literal } from './elementwise.ts';
 import { elementwiseTemplate, expressionTemplate, type ElementwiseTemplate } from './expression.ts';
 import { emitGenerated } from './generators.ts';
 import { emitInit, type InitRow } from './init.ts';
@@ -19,7 +19,7 @@ import { emitCommit } from './counter.ts';
 import { emitFusedUpdate, fusedUpdates } from './fused_update.ts';
 import { KernelParams, KernelTable, tableKey, type KernelCode } from './kernel_table.ts';
 import { emitDiagnostics, type DiagnosticsLayout } from './diagnostics.ts';
-import { emitThreadedDispatch, partedProduct, type ThreadsLayout } from './threaded.ts';
+import { elementwiseCost, emitThreadedDispatch, partedProduct, unitsWork, type ThreadsLayout } from './threaded.ts';
 
 /** Names the generated module imports from each file of assembly/. */
 export interface KernelExports {
@@ -114,10 +114,19 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     })
     .join('\n');
   let body: string;
-  // Threaded build: a product the GEMM generator runs, forward or backward, may run in parts (codegen/threaded.ts).
+  // Threaded build: a product the GEMM generator runs, forward or backward, may run in parts (codegen/threaded.ts),
+  // and so may the kernels below that say how.
   const product = threaded ? partedProduct(program, kernel) : undefined;
   const work = product ? matmulWork(product.inputs.map((i) => graph.nodes[i]!), product, product.attrs, dim) : null;
-  const parts = work === null ? undefined : { work };
+  let parts = work === null ? undefined : { work };
+  /** An elementwise loop: in parts where the threaded build gains from that, else whole. */
+  const elementwiseBody = (template: ElementwiseTemplate, inputs: readonly Node[], operands: readonly string[], sums?: string): string => {
+    const cost = threaded && sums === undefined && template.simd ? elementwiseCost(template.simd(...operands.map((_, k) => `x${k}`))) : 0;
+    const inParts = cost > 0 ? emitElementwiseInParts(template, node, inputs, out, operands, dim) : null;
+    if (inParts === null) return emitElementwise(template, node, inputs, out, operands, dim, sums);
+    parts = { work: unitsWork(node.shape.map(dim).join(' * ') || '1', cost) };
+    return inParts;
+  };
   if (kernel.kind === 'gemm') {
     const mm = graph.nodes[kernel.matmul]!;
     if (mm.op !== 'matmul') throw new Error(`internal: gemm kernel %${kernel.out} holds ${mm.op} %${mm.id}, not a matmul`);
@@ -130,13 +139,13 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);
     const sums = kernel.columnSums === undefined ? undefined : address(kernel.columnSums);
-    body = emitElementwise(treeTemplate(graph, kernel, leaves), node, leaves.map((i) => graph.nodes[i]!), out, leaves.map(operand), dim, sums);
+    body = elementwiseBody(treeTemplate(graph, kernel, leaves), leaves.map((i) => graph.nodes[i]!), leaves.map(operand), sums);
   } else {
     const def = opDef(node.op);
     const inputs = node.inputs.map((i) => graph.nodes[i]!);
     switch (def.template.kind) {
       case 'elementwise':
-        body = emitElementwise(def.template, node, inputs, out, node.inputs.map(operand), dim);
+        body = elementwiseBody(def.template, inputs, node.inputs.map(operand));
         break;
       case 'kernel': {
         const args = { node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch };
@@ -144,6 +153,16 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
           if (!def.template.fusedReaders) throw new Error(`internal: %${kernel.out} (${node.op}) has no fused readers`);
           const readers = new Map(kernel.readers.map((r) => [graph.nodes[r]!.op, { out: address(r), ins: graph.nodes[r]!.inputs.map((i) => (i === kernel.out ? '0' : address(i))) }]));
           body = `  ${def.template.fusedReaders.emit(args, readers)}`;
+        } else if (threaded && def.template.parts) {
+          // Part p computes units [part_first(p), part_first(p + 1)); part −1 has nothing to do.
+          const { count, group, cost } = def.template.parts.units(args);
+          parts = { work: unitsWork(count, cost) };
+          body = [
+            `  if (part < 0) return;`,
+            `  const units = ${count};`,
+            `  const first = part_first(units, ${group}, part, parts);`,
+            `  ${def.template.parts.emit(args, 'first', `part_first(units, ${group}, part + 1, parts) - first`)}`,
+          ].join('\n');
         } else body = `  ${def.template.emit(args)}`;
         break;
       }
@@ -161,6 +180,8 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
 export interface EmittedModule {
   readonly source: string;
   readonly staticBytes: number;
+  /** Threaded build: the kernels of a training step that may run in parts (products and others). */
+  readonly partedKernels: number;
 }
 
 /** What the module carries beyond the plain entry points: the non-finite guard, and telemetry with `diagnostics: true`. */
@@ -186,7 +207,12 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const computed = schedule(program, [...predictions, loss, trainLoss, ...grads, ...updates]);
   const constantsRead = new Set<NodeId>();
   const table = new KernelTable();
-  for (const k of computed) table.add('kernel', k.out, emitKernel(program, plan, k, constantsRead, B, extras.threads !== undefined));
+  const inParts = new Set<NodeId>();
+  for (const k of computed) {
+    const code = emitKernel(program, plan, k, constantsRead, B, extras.threads !== undefined);
+    if (code.parts) inParts.add(k.out);
+    table.add('kernel', k.out, code);
+  }
   const kernelKeys = (kernels: readonly Kernel[]): string[] => kernels.map((k) => tableKey('kernel', k.out));
   const calls = (wanted: readonly NodeId[]): string => table.run(kernelKeys(schedule(program, wanted)));
   const guard = `  if (n < 1 || n > ${B}) return NaN;`;
@@ -288,5 +314,7 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     ...(commit.definition ? [commit.definition, ''] : []),
     ...entries,
   ].join('\n');
-  return { source, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) + (telemetry?.staticBytes ?? 0) + commit.staticBytes };
+  // The training step's kernels that may run in parts (the guarded step runs each once).
+  const partedKernels = schedule(program, [...predictions, trainLoss, ...grads, ...updates]).filter((k) => inParts.has(k.out)).length;
+  return { source, partedKernels, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) + (telemetry?.staticBytes ?? 0) + commit.staticBytes };
 }

@@ -1,7 +1,9 @@
 // The threaded build's dispatcher. The trainer's memory is a shared WebAssembly.Memory, imported;
 // worker threads instantiate the same module on it and sit in `worker_loop`. A step whose kernel
 // runs in parts (a product of the forward or backward pass split by 8-column output panels:
-// codegen/gemm.ts, `split`; partedProduct below says which) is published in a control block —
+// codegen/gemm.ts, `split`; partedProduct below says which; or a kernel of independent units —
+// an op template's `parts`, an elementwise kernel elementwiseCost prices — split by ranges of
+// them, part_first) is published in a control block —
 // kernel function, n, argument block, part count — and the workers are woken with
 // memory.atomic.notify. Parts are claimed, not assigned: the caller and every awake worker
 // take the next unclaimed part until none is left, and the caller returns once every part is
@@ -83,6 +85,27 @@ export function partedProducts(program: Program, batchSize: number): { readonly 
   return { partedProducts: count, largestProduct: largest };
 }
 
+/**
+ * Multiply-adds' worth of time per element of an elementwise kernel, where it is worth running in
+ * parts: one that calls a transcendental function of assembly/simd_math.ts (nabla_exp4, nabla_erf4,
+ * …). Such an element takes about 1.4–2.6 ns (gelu's erf over [512, 128]: 0.17 ms, `npm run
+ * bench:profile -- W7 --relaxed`), a multiply-add of a packed product 0.04 ns. A pass of loads,
+ * stores and arithmetic alone costs about what handing half its data to the other core's cache
+ * does: splitting those made W7 and W1/64 slower (docs/benchmarks.md, "Threads"), so they stay
+ * whole (0).
+ */
+export function elementwiseCost(simd: string): number {
+  const calls = simd.match(/nabla_\w+4\(/g)?.length ?? 0;
+  return calls === 0 ? 0 : 4 + TRANSCENDENTAL_COST * calls;
+}
+
+const TRANSCENDENTAL_COST = 32;
+
+/** The multiply-adds of `count` units of `cost` each, as an i32 expression (capped, never wrapping). */
+export function unitsWork(count: string, cost: number): string {
+  return `<i32>min<i64>(<i64>(${count}) * ${cost}, 0x7fffffff)`;
+}
+
 /** A kernel function whose steps may run in parts. */
 export interface PartedFunction {
   readonly index: number;
@@ -124,7 +147,17 @@ export function emitThreadedDispatch(parted: readonly PartedFunction[], layout: 
   ];
 }
 
-const DISPATCH = `/** Claims and runs parts of the step tagged \`tag\` until none is left: the caller and the workers alike. */
+const DISPATCH = `/**
+ * The first unit of part \`part\` of \`parts\` over \`units\` units in whole groups of \`group\`:
+ * part p computes [part_first(p), part_first(p + 1)), the last part up to \`units\` (a tail
+ * shorter than a group included).
+ */
+@inline
+function part_first(units: i32, group: i32, part: i32, parts: i32): i32 {
+  return part >= parts ? units : <i32>(<i64>(units / group) * part / parts) * group;
+}
+
+/** Claims and runs parts of the step tagged \`tag\` until none is left: the caller and the workers alike. */
 function run_claimed(tag: i32, fn: i32, n: i32, args: usize, parts: i32): void {
   while (true) {
     const claim = atomic.load<i32>(CLAIM);

@@ -5,7 +5,7 @@
 // rows of one matrix, here they index separate matrices.
 import { tensor64 } from '../ir/tensor.ts';
 import { sameShape, shapeToString, type Dim, type Shape } from '../ir/types.ts';
-import { ShapeError, type OpDef } from './op.ts';
+import { ShapeError, type EmitArgs, type OpDef } from './op.ts';
 
 export interface BatchMatmulAttrs {
   readonly transA?: boolean;
@@ -70,11 +70,27 @@ export const batch_matmul: OpDef<BatchMatmulAttrs> = {
   // for the packed GEMM's panels to pay off, so the simple f32x4 kernels of assembly/ run them.
   template: {
     kind: 'kernel',
-    emit({ out, ins, inputs, node, attrs, dim }) {
-      const lead = node.shape.slice(0, -2).map(dim).join(' * ');
-      const [m, k] = matrix(inputs[0]!.shape, attrs.transA) as [number, number];
-      const n = node.shape.at(-1) as number;
-      return `batched_mm(${out}, ${ins[0]}, ${ins[1]}, ${lead}, ${m}, ${k}, ${n}, ${attrs.transA ? 1 : 0}, ${attrs.transB ? 1 : 0});`;
+    emit: (args) => batchedCall(args, '0', args.node.shape.slice(0, -2).map(args.dim).join(' * ')),
+    // The threaded build may give each part a range of the matrices.
+    parts: {
+      units: (args) => {
+        const { m, k, n } = sizes(args);
+        return { count: args.node.shape.slice(0, -2).map(args.dim).join(' * '), group: 1, cost: m * k * n };
+      },
+      emit: batchedCall,
     },
   },
 };
+
+function sizes({ inputs, node, attrs }: EmitArgs<BatchMatmulAttrs>): { m: number; k: number; n: number } {
+  const [m, k] = matrix(inputs[0]!.shape, attrs.transA) as [number, number];
+  return { m, k, n: node.shape.at(-1) as number };
+}
+
+/** The products of matrices first … first + count − 1. */
+function batchedCall(args: EmitArgs<BatchMatmulAttrs>, first: string, count: string): string {
+  const { out, ins, attrs } = args;
+  const { m, k, n } = sizes(args);
+  const skip = (ptr: string, elements: number): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${elements}) << 2)`);
+  return `batched_mm(${skip(out, m * n)}, ${skip(ins[0]!, m * k)}, ${skip(ins[1]!, k * n)}, ${count}, ${m}, ${k}, ${n}, ${attrs.transA ? 1 : 0}, ${attrs.transB ? 1 : 0});`;
+}

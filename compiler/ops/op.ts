@@ -71,7 +71,21 @@ export type Template<A> =
        * Fusion applies it when every reader is one of `ops`, reading this node first.
        */
       readonly fusedReaders?: FusedReaders<A>;
+      /** The threaded build may compute its output in parts, each a range of independent units. */
+      readonly parts?: PartedUnits<A>;
     };
+
+/**
+ * An output made of independent units (the matrices of a batched product, the rows of a softmax):
+ * a part computes a range of them with the same code as the whole call, so any split gives the
+ * same bits (compiler/codegen/threaded.ts decides whether a call is worth splitting).
+ */
+export interface PartedUnits<A> {
+  /** How many units (an i32 expression of n), units per group a part keeps whole (a causal softmax's queries), and the multiply-adds' worth of time one unit takes. */
+  readonly units: (args: EmitArgs<A>) => { readonly count: string; readonly group: number; readonly cost: number };
+  /** The call that computes `count` units from unit `first` (i32 expressions). */
+  readonly emit: (args: EmitArgs<A>, first: string, count: string) => string;
+}
 
 export interface FusedReaders<A> {
   readonly ops: readonly OpName[];
