@@ -87,8 +87,9 @@ describe('fusion', () => {
     const kept = /^gemm +%\d+ \[N,10\] .*matmul %\d+ → add (%\d+) → gelu %\d+ \[epilogue: bias \+ gelu; keeps (%\d+)\]/.exec(forward ?? '');
     expect(kept, forward).not.toBeNull();
     expect(kept![2]).toBe(kept![1]);
-    // Backward: g·gelu′(x) in one loop reading the kept x (with the bias gradient's column sums).
-    expect(text.some((l) => new RegExp(`^elementwise .*← \\(${kept![1]}, %\\d+\\) +gelu_derivative %\\d+ → mul %\\d+ \\[\\+ column sums`).test(l)), text.join('\n')).toBe(true);
+    // Backward: g·gelu′(x) in one loop reading the kept x and gelu(x) (with the bias gradient's column sums).
+    const gelu = /→ gelu (%\d+)/.exec(forward!)![1]!;
+    expect(text.some((l) => new RegExp(`^elementwise .*← \\(${kept![1]}, ${gelu}, %\\d+\\) +gelu_derivative %\\d+ → mul %\\d+ \\[\\+ column sums`).test(l)), text.join('\n')).toBe(true);
     expect(text.some((l) => /\b(erf|gelu) %\d+ +#/.test(l) && !l.startsWith('gemm'))).toBe(false);
     await expectThreeWayAgreement(spec, randomMatrix(batchSize, 7, 40 + batchSize, 1.5), randomClasses(batchSize, 3, 41 + batchSize));
     await expectThreeWayAgreement(spec, randomMatrix(batchSize - 3, 7, 50 + batchSize, 1.5), randomClasses(batchSize - 3, 3, 51 + batchSize));

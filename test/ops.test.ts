@@ -18,7 +18,7 @@ interface OpCase {
   readonly domain?: 'positive' | 'away-from-zero' | 'wide';
   /** Operand k is integer labels in [0, classes). */
   readonly labels?: { readonly operand: number; readonly classes: number };
-  /** Operands held fixed (inputs, no gradient taken): the argmax-selecting x of the max-pool companions. */
+  /** Operands held fixed (inputs, no gradient taken): the argmax-selecting x of the max-pool companions, gelu_derivative's y. */
   readonly fixed?: readonly number[];
 }
 
@@ -41,8 +41,8 @@ const CASES: readonly OpCase[] = [
   { op: 'erf', shapes: [[BATCH, 4]] },
   { op: 'gelu', shapes: [[BATCH, 4]] },
   { op: 'gelu', shapes: [[BATCH, 4]], domain: 'wide' },
-  { op: 'gelu_derivative', shapes: [[BATCH, 4]] },
-  { op: 'gelu_derivative', shapes: [[BATCH, 4]], domain: 'wide' },
+  { op: 'gelu_derivative', shapes: [[BATCH, 4], [BATCH, 4]], fixed: [1] },
+  { op: 'gelu_derivative', shapes: [[BATCH, 4], [BATCH, 4]], fixed: [1], domain: 'wide' },
   { op: 'sqrt', shapes: [[BATCH, 3]], domain: 'positive' },
   { op: 'cos', shapes: [[BATCH, 3]] },
   { op: 'sin', shapes: [[BATCH, 3]] },

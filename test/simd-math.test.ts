@@ -91,12 +91,15 @@ describe('f32x4 math', () => {
   // gelu′ crosses 0 at x ≈ −0.75, where a relative error means nothing. Within about 4 ulp (the
   // largest, 3.6e-7 and 4.3e-7, near x = −1 and −1.3, where Φ comes from the erfc fit).
   const density = (x: number): number => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+  // gelu′ as the backward pass calls it, with the forward's gelu(x).
+  const DERIVATIVE = 'nabla_gelu_derivative4(v, nabla_gelu4(v))';
   it.each([
     ['nabla_gelu4', gelu64, geluDerivative64, grid(-14, 14)],
     ['nabla_gelu4', gelu64, geluDerivative64, grid(-1e-3, 1e-3)],
     ['nabla_gelu4', gelu64, geluDerivative64, grid(-1.5, -1.3)],
-    ['nabla_gelu_derivative4', geluDerivative64, (x: number) => density(x) * (2 - x * x), grid(-14, 14)],
-    ['nabla_gelu_derivative4', geluDerivative64, (x: number) => density(x) * (2 - x * x), grid(-0.8, -0.7)],
+    [DERIVATIVE, geluDerivative64, (x: number) => density(x) * (2 - x * x), grid(-14, 14)],
+    [DERIVATIVE, geluDerivative64, (x: number) => density(x) * (2 - x * x), grid(-0.8, -0.7)],
+    [DERIVATIVE, geluDerivative64, (x: number) => density(x) * (2 - x * x), grid(-1e-3, 1e-3)],
   ] as const)('%s is within a few float32 ulp of float64, scaled by its condition, in both SIMD builds', async (fn, exact, slope, xs) => {
     for (const simd of ['baseline', 'relaxed'] as const) {
       const got = await evaluate(fn, xs, simd);
@@ -112,7 +115,9 @@ describe('f32x4 math', () => {
   it('gelu and gelu′ go to exact limits far out: −0 and 0 for a very negative x, x and 1 for a large one', async () => {
     const xs = Float32Array.from([-1e30, -100, -14, 14, 100, 1e30, 0, -0]);
     expect(Array.from(await evaluate('nabla_gelu4', xs)).map((v) => Object.is(v, -0) ? '-0' : v)).toEqual(['-0', '-0', '-0', 14, 100, Math.fround(1e30), 0, '-0']);
-    expect(Array.from(await evaluate('nabla_gelu_derivative4', xs))).toEqual([0, 0, 0, 1, 1, 1, 0.5, 0.5]);
+    expect(Array.from(await evaluate(DERIVATIVE, xs))).toEqual([0, 0, 0, 1, 1, 1, 0.5, 0.5]);
+    // Φ = y/x would lose its digits where x·Φ(x) underflows: ½ there.
+    expect(Array.from(await evaluate(DERIVATIVE, Float32Array.from([1e-40, -1e-40, 1e-45, -1e-45])))).toEqual([0.5, 0.5, 0.5, 0.5]);
   });
 
   it('saturates instead of overflowing', async () => {
@@ -134,7 +139,7 @@ describe('f32x4 math', () => {
   // The clamps are pmin/pmax and relu is pmax (one instruction each, where min/max cost about
   // seven): a NaN must still come through, or the non-finite guard would miss it.
   it('passes NaN on: exp, tanh, sigmoid, erf, softplus, gelu, gelu′ and relu', async () => {
-    for (const fn of ['nabla_exp4', 'nabla_tanh4', 'nabla_sigmoid4', 'nabla_erf4', 'nabla_softplus4', 'nabla_gelu4', 'nabla_gelu_derivative4']) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
+    for (const fn of ['nabla_exp4', 'nabla_tanh4', 'nabla_sigmoid4', 'nabla_erf4', 'nabla_softplus4', 'nabla_gelu4', DERIVATIVE]) expect(Array.from(await evaluate(fn, Float32Array.from([NaN, 1, NaN, -1]))).map(Number.isNaN), fn).toEqual([true, false, true, false]);
     const template = relu.template;
     if (template.kind !== 'elementwise' || !template.simd) throw new Error('relu has no f32x4 form');
     expect(Array.from(await evaluate(template.simd('v'), Float32Array.from([NaN, -2, 0, 3])))).toEqual([NaN, 0, 0, 3]);

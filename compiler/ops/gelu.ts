@@ -1,7 +1,9 @@
 // The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)), as one op rather than a composition of mul, erf
 // and add: one pass that stores nothing for the backward pass but its input, and, being a unary
 // op with an f32x4 form, an activation the GEMM epilogue can apply (passes/fuse.ts). Its
-// derivative is a second op, gelu_derivative, so the backward pass is one product g·gelu′(x).
+// derivative is a second op, gelu_derivative(x, y), so the backward pass is one product
+// g·gelu′(x); y is gelu(x), the forward's output, which its f32x4 form reads for Φ(x) = y/x
+// (as sigmoid's and tanh's rules reuse their output).
 //
 // Φ(x) = ½erfc(−x/√2) in every form, never ½(1 + erf(x/√2)): that sum would lose the digits of
 // a small Φ below x ≈ −1.4 (all of them by x ≈ −8.3 in float64). For x → −∞ Φ is 0 exactly, so
@@ -34,19 +36,24 @@ export const gelu = elementwise({
   f64: gelu64,
   scalar: (x) => `nabla_gelu(${x})`,
   simd: (x) => `nabla_gelu4(${x})`,
-  vjp: (b, { g, inputs: [x] }) => [b.op('mul', [g, b.op('gelu_derivative', [x!])])],
+  vjp: (b, { g, inputs: [x], out }) => [b.op('mul', [g, b.op('gelu_derivative', [x!, out])])],
 });
 
+/**
+ * gelu′(x), given y = gelu(x). Its value is a function of x alone (the float64 and scalar forms
+ * read only x); y lets the f32x4 form take Φ(x) = y/x with one division instead of erf's fits
+ * again, which halves the backward pass's cost per element. So y gets no gradient.
+ */
 export const gelu_derivative = elementwise({
   name: 'gelu_derivative',
-  arity: 1,
-  f64: geluDerivative64,
+  arity: 2,
+  f64: (x) => geluDerivative64(x),
   scalar: (x) => `nabla_gelu_derivative(${x})`,
-  simd: (x) => `nabla_gelu_derivative4(${x})`,
+  simd: (x, y) => `nabla_gelu_derivative4(${x}, ${y})`,
   // gelu″(x) = 2φ(x) + x·φ′(x) = φ(x)·(2 − x²), from existing ops, so a second derivative works too.
   vjp: (b, { g, inputs: [x] }) => {
     const square = b.op('mul', [x!, x!]);
     const density = b.op('mul', [b.constant(INV_SQRT_2PI), b.op('exp', [b.op('neg', [b.op('mul', [b.constant(0.5), square])])])]);
-    return [b.op('mul', [g, b.op('mul', [density, b.op('sub', [b.constant(2), square])])])];
+    return [b.op('mul', [g, b.op('mul', [density, b.op('sub', [b.constant(2), square])])]), null];
   },
 });
