@@ -22,7 +22,7 @@ function gradientOf(cut: (b: GraphBuilder, x: NodeId) => NodeId[]): { readonly b
   const x = b.input('x', [BATCH, WIDTH]);
   const loss = cut(b, x).map((piece, k) => term(b, piece, k)).reduce((acc, t) => b.op('add', [acc, t]));
   const dx = grad(b, loss, [x]).get(x)!;
-  const value = evaluateGraph({ nodes: b.nodes, inputs: [], params: [], outputs: [] }, [dx], () => X, ROWS).get(dx)!;
+  const value = evaluateGraph({ nodes: b.nodes, inputs: [], params: [], outputs: [], updates: [] }, [dx], () => X, ROWS).get(dx)!;
   return { b, dx, value };
 }
 
