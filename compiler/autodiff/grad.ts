@@ -3,6 +3,7 @@
 // and inputs without gradients (labels). Each op only states its local rule, in ops/.
 import { GraphBuilder } from '../ir/builder.ts';
 import { opDef } from '../ops/registry.ts';
+import { sumCotangents } from './cotangent_sum.ts';
 import { sameShape, shapeToString, type NodeId, type Shape } from '../ir/types.ts';
 
 /** Sums a cotangent back down to the shape of the operand it belongs to. */
@@ -47,7 +48,7 @@ export function grad(b: GraphBuilder, loss: NodeId, wrt: readonly NodeId[]): Map
     if (!parts || !needed.has(id)) continue;
     const node = b.node(id);
     const label = `grad(${node.label ?? node.op})`;
-    const g = b.withLabel(label, () => parts.reduce((acc, part) => b.op('add', [acc, part])));
+    const g = b.withLabel(label, () => sumCotangents(b, parts));
     if (wanted.has(id)) result.set(id, g);
     if (node.inputs.length === 0) continue;
     const def = opDef(node.op);

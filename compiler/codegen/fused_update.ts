@@ -43,7 +43,9 @@ export function fusedUpdates(program: Program, plan: MemoryPlan, batchSize: numb
   const { graph } = program;
   if (batchSize > FUSED_UPDATE_MAX_BATCH) return new Map();
   const position = new Map(program.kernels.map((k, t) => [k.out, t]));
-  const readers = (id: NodeId): Kernel[] => program.kernels.filter((k) => kernelInputs(graph, k).includes(id));
+  // A reshape that is no kernel (fuse.ts, aliases) is read in its operand's buffer: its readers read that.
+  const bufferOf = (id: NodeId): NodeId => program.aliases?.get(id) ?? id;
+  const readers = (id: NodeId): Kernel[] => program.kernels.filter((k) => kernelInputs(graph, k).some((i) => bufferOf(i) === id));
   const fused = new Map<NodeId, FusedUpdate>();
   for (const [update, target] of plan.inPlace) {
     const kernel = program.kernels[position.get(update)!]!;
@@ -58,7 +60,7 @@ export function fusedUpdates(program: Program, plan: MemoryPlan, batchSize: numb
     if (readers(g.id).some((k) => k.out !== update)) continue;
     if (readers(target).some((k) => k.out !== update && position.get(k.out)! > position.get(gemm.out)!)) continue;
     const scalars = leaves.filter((i) => i !== target && i !== g.id);
-    const made = (i: NodeId): boolean => !position.has(i) || position.get(i)! < position.get(gemm.out)!;
+    const made = (i: NodeId): boolean => !position.has(bufferOf(i)) || position.get(bufferOf(i))! < position.get(gemm.out)!;
     if (!scalars.every((i) => made(i) && !isCounter(graph, i))) continue;
     if (!expressionTemplate(graph, new Set(kernel.holds), update, leaves).simd) continue;
     fused.set(gemm.out, { gemm: gemm.out, update, target });

@@ -39,6 +39,8 @@ export interface MemoryPlan {
   readonly minimum: MinimumMemory;
   /** Update values written over their target (value → target), sharing its bytes. */
   readonly inPlace: ReadonlyMap<NodeId, NodeId>;
+  /** Reshapes read in the buffer of the node they reshape (reshape → that node; fuse.ts). */
+  readonly aliases: ReadonlyMap<NodeId, NodeId>;
 }
 
 /** Parameters (trained or not) and optimizer state, which persist, and the peak of what a step holds beside them. */
@@ -128,8 +130,11 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   for (const st of graph.state ?? []) place(st.id);
   for (const p of graph.inputs) place(p.id);
 
-  // Lifetimes run over kernels: a value held inside a kernel never gets a buffer.
-  const reads = program.kernels.map((k) => kernelInputs(graph, k).filter((i) => graph.nodes[i]!.op !== 'constant'));
+  // Lifetimes run over kernels: a value held inside a kernel never gets a buffer. A reshape that
+  // is no kernel (fuse.ts, aliases) is read in its operand's buffer, which lives until then.
+  const aliases = program.aliases ?? new Map<NodeId, NodeId>();
+  const bufferOf = (id: NodeId): NodeId => aliases.get(id) ?? id;
+  const reads = program.kernels.map((k) => [...new Set(kernelInputs(graph, k).filter((i) => graph.nodes[i]!.op !== 'constant').map(bufferOf))]);
   const lastUse = new Map<NodeId, number>();
   reads.forEach((ids, t) => ids.forEach((i) => lastUse.set(i, t)));
 
@@ -168,9 +173,13 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
       live.other -= aligned(sizes.get(id)!);
     }
   });
+  for (const [alias, root] of aliases) {
+    offsets.set(alias, offsets.get(root)!);
+    sizes.set(alias, bytesOf(alias));
+  }
   const persistent = { params: sum(graph.params.map((p) => p.id)), state: sum((graph.state ?? []).map((st) => st.id)) };
   const minimum = { ...persistent, grads: peak.grads, peakActivations: peak.other, bytes: persistent.params + persistent.state + peak.grads + peak.other };
-  return { offsets, sizes, scratch, scratchSizes, end: arena.end, unsharedBytes, minimum, inPlace };
+  return { offsets, sizes, scratch, scratchSizes, end: arena.end, unsharedBytes, minimum, inPlace, aliases };
 }
 
 function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {
@@ -186,7 +195,9 @@ export function printPlan(graph: Graph, plan: MemoryPlan): string {
   const rows = [...plan.offsets].map(([id, offset]) => {
     const node = graph.nodes[id]!;
     const target = plan.inPlace.get(id);
-    return `%${id} @${offset} ${plan.sizes.get(id)} B  ${node.op}${node.label ? ` (${node.label})` : ''}${target === undefined ? '' : `  in place of %${target}`}`;
+    const root = plan.aliases.get(id);
+    const shared = target !== undefined ? `  in place of %${target}` : root !== undefined ? `  the buffer of %${root}` : '';
+    return `%${id} @${offset} ${plan.sizes.get(id)} B  ${node.op}${node.label ? ` (${node.label})` : ''}${shared}`;
   });
   const scratch = [...plan.scratch].map(([id, offset]) => `scratch of %${id} @${offset}`);
   const m = plan.minimum;

@@ -19,6 +19,7 @@
 // reads the mask in the same reversed order as the steps, so trailing padding is skipped first.
 import { z } from 'zod';
 import type { GraphBuilder } from '../ir/builder.ts';
+import { joinColumns } from '../ir/columns.ts';
 import { BATCH, type NodeId } from '../ir/types.ts';
 import { Initializer, type InitializerSpec } from '../init/initializers.ts';
 import { activate, Activation, activationType, type ActivationSpec } from '../model/activations.ts';
@@ -131,12 +132,6 @@ export function splitColumns(b: GraphBuilder, x: NodeId, count: number, width: n
   return [...splitColumns(b, left, half, width), ...splitColumns(b, right, count - half, width)];
 }
 
-/** The pieces joined along the last axis, by halves. */
-export function joinColumns(b: GraphBuilder, parts: readonly NodeId[]): NodeId {
-  if (parts.length === 1) return parts[0]!;
-  const half = Math.floor(parts.length / 2);
-  return b.op('concat', [joinColumns(b, parts.slice(0, half)), joinColumns(b, parts.slice(half))]);
-}
 
 export interface UnrollArgs {
   readonly b: GraphBuilder;

@@ -49,6 +49,11 @@ export interface Program {
   readonly kernels: readonly Kernel[];
   /** Update values written over their target's buffer (value → target node; passes/in_place.ts). */
   readonly inPlace?: ReadonlyMap<NodeId, NodeId>;
+  /**
+   * Reshapes that are no kernel: their readers read the buffer of the node they reshape (reshape
+   * → that node), which lives as long as they do. Row-major order is the same under any shape.
+   */
+  readonly aliases?: ReadonlyMap<NodeId, NodeId>;
 }
 
 const isElementwise = (node: Node): boolean => opDef(node.op).template.kind === 'elementwise';
@@ -156,7 +161,28 @@ export function fuse(graph: Graph): Program {
   for (const id of held) f.kernels.delete(id);
 
   for (const rule of mergeRules) rule.apply(f);
-  return { graph, kernels: [...f.kernels.values()] };
+  const aliases = reshapeAliases(f);
+  for (const id of aliases.keys()) f.kernels.delete(id);
+  return { graph, kernels: [...f.kernels.values()], ...(aliases.size ? { aliases } : {}) };
+}
+
+/**
+ * A reshape copies nothing: its readers read its operand's buffer (a chain of reshapes, the first
+ * one's). Not where the host reads it (an output, an update value), nor of a buffer the step does
+ * not compute (inputs, parameters, optimizer state, whose in-place updates would change it under
+ * a later reader) or an update value.
+ */
+function reshapeAliases({ graph, node, kernels, visible }: Fusion): Map<NodeId, NodeId> {
+  const aliases = new Map<NodeId, NodeId>();
+  const updates = new Set(graph.updates.map((u) => u.value));
+  for (const n of graph.nodes) {
+    const kernel = kernels.get(n.id);
+    if (n.op !== 'reshape' || kernel?.kind !== 'node' || kernel.holds.length !== 1 || visible.has(n.id)) continue;
+    const root = aliases.get(n.inputs[0]!) ?? n.inputs[0]!;
+    if (opDef(node(root).op).template.kind === 'source' || updates.has(root)) continue;
+    aliases.set(n.id, root);
+  }
+  return aliases;
 }
 
 /**

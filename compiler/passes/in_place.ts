@@ -61,7 +61,7 @@ export function updateInPlace(program: Program, keep: ReadonlySet<string> = new 
     if (next.size === chosen.size) break;
     chosen = next;
   }
-  return { graph, kernels: reorder(program.kernels, chosen), inPlace: chosen };
+  return { ...program, kernels: reorder(program.kernels, chosen), inPlace: chosen };
 }
 
 /** The kernels with those that write in place moved, in their order, after all others. */
