@@ -8,8 +8,8 @@
 // Φ(x) = ½erfc(−x/√2) in every form, never ½(1 + erf(x/√2)): that sum would lose the digits of
 // a small Φ below x ≈ −1.4 (all of them by x ≈ −8.3 in float64). For x → −∞ Φ is 0 exactly, so
 // gelu(x) = x·Φ(x) is −0, never NaN. The float64 forms use erfc64 (ops/erf.ts); the scalar forms
-// (assembly/special.ts) the same in f64, rounded once; the f32x4 forms (assembly/simd_math.ts)
-// erfc's fit below x = −√2.
+// (assembly/special.ts) the same in f64, rounded once; gelu's f32x4 form (assembly/simd_math.ts)
+// erfc's fit from x = −0.8·√2 down.
 import { erfc64 } from './erf.ts';
 import { elementwise } from './elementwise.ts';
 
@@ -42,7 +42,7 @@ export const gelu = elementwise({
 /**
  * gelu′(x), given y = gelu(x). Its value is a function of x alone (the float64 and scalar forms
  * read only x); y lets the f32x4 form take Φ(x) = y/x with one division instead of erf's fits
- * again, which halves the backward pass's cost per element. So y gets no gradient.
+ * again (about two thirds of the backward pass's cost per element). So y gets no gradient.
  */
 export const gelu_derivative = elementwise({
   name: 'gelu_derivative',
