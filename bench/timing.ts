@@ -62,6 +62,25 @@ export function pairedRounds(variants: readonly (() => void)[], steps: number, r
       times[k]!.push((performance.now() - t0) / steps);
     }
   }
+  return pairedSummary(times, warmup);
+}
+
+/** pairedRounds for variants whose step completes asynchronously (each call is awaited before the next). */
+export async function pairedRoundsAsync(variants: readonly (() => Promise<unknown>)[], steps: number, rounds = 41, warmup = 5): Promise<PairedResult> {
+  const times: number[][] = variants.map(() => []);
+  for (let round = 0; round < rounds + warmup; round++) {
+    for (let j = 0; j < variants.length; j++) {
+      const k = (round + j) % variants.length;
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) await variants[k]!();
+      times[k]!.push((performance.now() - t0) / steps);
+    }
+  }
+  return pairedSummary(times, warmup);
+}
+
+/** Medians, fastest rounds and per-round ratios to the first variant, of rounds' ms per step (per variant, in round order). */
+function pairedSummary(times: readonly (readonly number[])[], warmup: number): PairedResult {
   const timed = times.map((t) => t.slice(warmup));
   return { ms: timed.map(median), fastest: timed.map((t) => Math.min(...t)), ratios: timed.map((t) => t.map((v, r) => v / timed[0]![r]!).sort((x, y) => x - y)) };
 }
