@@ -2,7 +2,7 @@
 // input and label buffers were written once; the relaxed-SIMD build where the host runs it; the
 // threaded build on a shared memory with its worker pool. Web-standard only (the runtime's own
 // modules, no compiler), so the Node benches and the W7 browser page share it.
-import { RELAXED_SECTION, readManifest, type Manifest } from '../runtime/manifest.ts';
+import { RELAXED_SECTION, readManifest, THREADED_RELAXED_SECTION, THREADED_SECTION, type Manifest } from '../runtime/manifest.ts';
 import { threadSupport, WorkerPool, type ThreadedExports } from '../runtime/worker_pool.ts';
 
 export interface StepExports {
@@ -19,6 +19,13 @@ export type Feed = (manifest: Manifest, memory: ArrayBufferLike) => void;
 export async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Module | undefined> {
   const [bytes] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
   return bytes && WebAssembly.validate(bytes) ? WebAssembly.compile(bytes) : undefined;
+}
+
+/** The threaded build a trainer compiled with `threaded: true` carries, of the SIMD flavour of the single-threaded build that runs (relaxed or not): bit-identical to it. */
+export function threadedBuild(module: WebAssembly.Module, relaxed: boolean): Promise<WebAssembly.Module> {
+  const [bytes] = WebAssembly.Module.customSections(module, relaxed ? THREADED_RELAXED_SECTION : THREADED_SECTION);
+  if (!bytes) throw new Error(`the trainer carries no ${relaxed ? 'relaxed-SIMD ' : ''}threaded build: compile it with threaded: true`);
+  return WebAssembly.compile(bytes);
 }
 
 /** A single-threaded build's instance, initialised from its seed and fed. */

@@ -11,10 +11,10 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { compileToWasm } from '../compiler/compile.ts';
-import { readManifest, THREADED_RELAXED_SECTION, THREADED_SECTION } from '../runtime/manifest.ts';
+import { readManifest } from '../runtime/manifest.ts';
 import type { WorkerPool } from '../runtime/worker_pool.ts';
 import { fedInstance } from './nabla.ts';
-import { fedStepInstance, relaxedBuild, threadedStepInstance, type Feed, type StepExports } from './nabla_builds.ts';
+import { fedStepInstance, relaxedBuild, threadedBuild, threadedStepInstance, type Feed, type StepExports } from './nabla_builds.ts';
 import { formatRatio, pairedRounds } from './timing.ts';
 import { w7Spec } from './transformer.ts';
 import { feedW7, W7 } from './w7_model.ts';
@@ -97,8 +97,7 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
     const given = await WebAssembly.compile(compiled.wasm);
     const relaxed = await relaxedBuild(given);
     const single = relaxed ?? given;
-    const [threadedBytes] = WebAssembly.Module.customSections(given, relaxed ? THREADED_RELAXED_SECTION : THREADED_SECTION);
-    const threaded = await WebAssembly.compile(threadedBytes!);
+    const threaded = await threadedBuild(given, relaxed !== undefined);
     const w = workloadNamed(name);
     const fed = w ? await fedInstance(single, w) : await caseInstance(single, c);
     const batch = readManifest(single).batchSize;
