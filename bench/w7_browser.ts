@@ -61,6 +61,12 @@ try {
         for (const v of result.variants) {
           if (!Number.isFinite(v.firstLoss) || !Number.isFinite(v.lastLoss)) throw new Error(`${v.label}: non-finite loss (${v.firstLoss} → ${v.lastLoss})`);
         }
+        const ran = (key: VariantKey) => result.variants.find((v) => v.key === key);
+        // What the labels claim: the threaded build ran with its worker, bit-identical to one thread (the same steps, the same loss); jax-js started its pool.
+        const [single, threaded] = [ran('nabla'), ran('nabla-threads')];
+        if (threaded && result.workers.nabla !== 1) throw new Error(`nabla's threaded build started ${result.workers.nabla} workers, not 1`);
+        if (single && threaded && !Object.is(single.lastLoss, threaded.lastLoss)) throw new Error(`nabla's threaded build ended at loss ${threaded.lastLoss}, its single-threaded build at ${single.lastLoss}: they must be bit-identical`);
+        if (crossOriginIsolated && ran('jax-async') && result.workers.jax === 0) throw new Error('jax-js started no worker pool in the cross-origin-isolated page');
         pages.push({ result, loadAfter: load() });
       } finally {
         await served.close();
@@ -79,16 +85,17 @@ try {
     const timed: PairedResult = { rounds: result.rounds, ms: result.rounds.map(median), fastest: result.rounds.map((t) => Math.min(...t)), ratios: [] };
     console.log('');
     console.log(`${result.crossOriginIsolated ? 'cross-origin-isolated page' : 'page without isolation (no SharedArrayBuffer: no threads, no pool)'} · load average ${k === 0 ? loadBefore : pages[k - 1]!.loadAfter} → ${loadAfter}`);
-    const rows = [['', 'variant', 'ms', 'fastest ms', 'loss first → last', 'ms / (a)']];
+    // One letter a variant across both pages: jax-js without isolation (no pool) is (e), not (c).
+    const letter = (key: VariantKey): string => (key === 'jax-async' && !result.crossOriginIsolated ? '(e)' : `(${'abcd'[VARIANT_KEYS.indexOf(key)]})`);
+    const rows = [['', 'variant', 'ms', 'fastest ms', 'loss first → last', `ms / ${letter(result.variants[0]!.key)}`]];
     result.variants.forEach((v, i) => {
-      const letter = String.fromCharCode(97 + i);
-      rows.push([`(${letter})`, v.label, timed.ms[i]!.toFixed(2), timed.fastest[i]!.toFixed(2), `${v.firstLoss.toFixed(4)} → ${v.lastLoss.toFixed(4)}`, i === 0 ? '' : formatRatio(roundRatios(timed, i, 0))]);
+      rows.push([letter(v.key), v.label, timed.ms[i]!.toFixed(2), timed.fastest[i]!.toFixed(2), `${v.firstLoss.toFixed(4)} → ${v.lastLoss.toFixed(4)}`, i === 0 ? '' : formatRatio(roundRatios(timed, i, 0))]);
     });
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => (c <= 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
     const at = (key: VariantKey): number => result.variants.findIndex((v) => v.key === key);
     const pair = (of: VariantKey, to: VariantKey, what: string): void => {
-      if (at(of) >= 0 && at(to) >= 0 && at(to) !== 0) console.log(`${what}: ${formatRatio(roundRatios(timed, at(of), at(to)))}`);
+      if (at(of) >= 0 && at(to) >= 0 && at(to) !== 0) console.log(`${what} ${letter(of)}/${letter(to)}: ${formatRatio(roundRatios(timed, at(of), at(to)))}`);
     };
     pair('jax-async', 'nabla-threads', 'jax-js with its pool / nabla on 2 threads');
     pair('jax-sync', 'nabla-threads', "jax-js on the page's thread / nabla on 2 threads");

@@ -6,7 +6,8 @@
 // Not isolated (no SharedArrayBuffer, so jax-js has no pool and nabla no threads): nabla
 // single-threaded · jax-js with `await data()`, which there runs on the page's thread.
 // The .wasm comes from Node (compileToWasm(w7Spec(), { threaded: true })); `?rounds=&steps=` set
-// the rounds. Publishes `window.result` (W7PageResult), or `{ error }`.
+// the rounds, `?only=` the variants (w7_page_result.ts). Publishes `window.result` (W7PageResult),
+// or `{ error }`.
 import { readManifest } from '../runtime/manifest.ts';
 import { initJax } from './jax_device.ts';
 import { fedStepInstance, relaxedBuild, threadedBuild, threadedStepInstance } from './nabla_builds.ts';
