@@ -3,7 +3,9 @@
 // mean over the 32·16 positions), batch 32, SGD 0.01, on every system: nabla's compiled trainer
 // (its own spec), TensorFlow.js (wasm, cpu) and jax-js written as their users write a transformer
 // step. The same synthetic ids and next-token labels (seeded) for all; tfjs and jax-js take the ids
-// one-hot (a [32·16, 27] product with the embedding table) where nabla gathers rows.
+// one-hot (a [32·16, 27] product with the embedding table) where nabla gathers rows. The sizes,
+// the batch and the jax-js step live in bench/w7_model.ts (web-standard, for the browser page too);
+// the spec, the tfjs step and the timings here.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { compileToWasm } from '../compiler/compile.ts';
