@@ -10,7 +10,6 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -34,7 +33,7 @@ if (!chromiumAvailable()) throw new Error(`bench:w7:browser needs Chromium at ${
 
 const load = (): string => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 const loadBefore = load();
-const dir = mkdtempSync(join(tmpdir(), 'nabla-w7-browser-'));
+const dir = mkdtempSync(join(os.tmpdir(), 'nabla-w7-browser-'));
 try {
   const compiled = await compileToWasm(w7Spec(), { threaded: true });
   writeFileSync(join(dir, 'w7.wasm'), compiled.wasm);
