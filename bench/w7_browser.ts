@@ -79,7 +79,7 @@ try {
   console.log(`W7 in Chromium ${chromium} (headless) · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${os.cpus().length} cores (navigator.hardwareConcurrency ${isolated.hardwareConcurrency}) · ${os.cpus()[0]?.model.trim() ?? ''}`);
   console.log(`jax-js ${jaxVersion()} on its wasm device; nabla's ${isolated.simd}-SIMD builds (${(compiled.wasm.length / 1024).toFixed(1)} KiB with its threaded builds); batch ${W7.batch}, SGD ${W7.learningRate}, the same seeded ids and labels`);
   console.log(`${steps} steps of each a round, ${rounds} rounds (after 5 dropped), the order rotating; ms = median ms per step; ratio = a variant's ms / another's in the same round: median (25th–75th percentile)`);
-  console.log(`workers started: nabla ${isolated.workers.nabla}, jax-js ${isolated.workers.jax} (its pool: one a core, navigator.hardwareConcurrency)`);
+  console.log(`workers started: nabla ${isolated.workers.nabla}, jax-js ${isolated.workers.jax} (its pool: one a core, navigator.hardwareConcurrency); messages to jax-js's workers a step: ${isolated.jaxMessagesPerStep.toFixed(0)}`);
   for (const [k, { result, loadAfter }] of pages.entries()) {
     const timed: PairedResult = { rounds: result.rounds, ms: result.rounds.map(median), fastest: result.rounds.map((t) => Math.min(...t)), ratios: [] };
     console.log('');

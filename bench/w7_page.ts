@@ -15,15 +15,23 @@ import { pairedRoundsAsync } from './timing.ts';
 import { feedW7, jaxW7Trainer } from './w7_model.ts';
 import type { VariantKey, W7PageResult } from './w7_page_result.ts';
 
-// Counts the Workers started while `starter` is set: jax-js's pool is private, so this is how the
-// page learns how many workers it runs (it starts them at its first asynchronous kernel).
+// Counts the Workers started while `starter` is set, and the messages the page posts to them:
+// jax-js's pool is private, so this is how the page learns how many workers it runs (it starts
+// them at its first asynchronous kernel) and how many messages a step sends them.
 const started = { nabla: 0, jax: 0 };
+const posted = { nabla: 0, jax: 0 };
 let starter: keyof typeof started | null = null;
 const NativeWorker = globalThis.Worker;
 globalThis.Worker = class CountedWorker extends NativeWorker {
+  private readonly owner = starter;
   constructor(url: string | URL, options?: WorkerOptions) {
     super(url, options);
     if (starter) started[starter]++;
+  }
+  override postMessage(message: unknown, options?: StructuredSerializeOptions | Transferable[]): void {
+    if (this.owner) posted[this.owner]++;
+    if (Array.isArray(options)) super.postMessage(message, options);
+    else super.postMessage(message, options);
   }
 };
 
@@ -69,7 +77,9 @@ async function run(): Promise<W7PageResult> {
     starter = null;
   }
   const timed = variants.map((v, k) => async () => losses[k]!.push(await v.step()));
+  const postedBefore = posted.jax;
   const result = await pairedRoundsAsync(timed, steps, rounds, 5);
+  const jaxSteps = losses[variants.findIndex((v) => v.key === 'jax-async')]?.length ?? 1;
   for (const dispose of disposers) dispose();
   return {
     crossOriginIsolated: isolated,
@@ -77,6 +87,7 @@ async function run(): Promise<W7PageResult> {
     userAgent: navigator.userAgent,
     simd: relaxed ? 'relaxed' : 'baseline',
     workers: { ...started },
+    jaxMessagesPerStep: (posted.jax - postedBefore) / Math.max(1, jaxSteps - 1),
     variants: variants.map((v, k) => ({ key: v.key, label: v.label, firstLoss: losses[k]![0]!, lastLoss: losses[k]!.at(-1)! })),
     rounds: result.rounds,
     steps,

@@ -21,6 +21,8 @@ export interface W7PageResult {
   readonly simd: string;
   /** Workers the page started, by who started them (nabla's pool, jax-js's pool). */
   readonly workers: { readonly nabla: number; readonly jax: number };
+  /** Messages the page posted to jax-js's workers per timed step with its pool (each a part of a kernel, or a routine). */
+  readonly jaxMessagesPerStep: number;
   readonly variants: readonly W7PageVariant[];
   /** Per variant, its ms per step in each timed round (bench/timing.ts PairedResult.rounds). */
   readonly rounds: number[][];
