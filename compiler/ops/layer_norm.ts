@@ -54,8 +54,8 @@ function rowsCall(kernel: string, { out, ins, node, attrs }: EmitArgs<LayerNormA
 
 /**
  * The threaded build may give each part a range of rows. `cost`: one element's time in
- * multiply-adds of a packed product (0.04 ns): the forward kernel takes about 0.34 ns an element,
- * the gradient 0.56 ns (512 rows of 64, a micro-benchmark of assembly/norm.ts).
+ * multiply-adds of a packed product (0.04 ns): the forward kernel takes about 0.26 ns an element,
+ * the gradient 0.52 ns (512 rows of 64, a micro-benchmark of assembly/norm.ts).
  */
 function rowParts(kernel: string, cost: number): PartedUnits<LayerNormAttrs> {
   return {
@@ -81,7 +81,7 @@ export const layer_norm: OpDef<LayerNormAttrs> = {
     return out;
   },
   vjp: (b, { g, inputs: [x], attrs }) => [b.op('layer_norm_grad', [x!, g], attrs)],
-  template: { kind: 'kernel', emit: (args) => rowsCall('layer_norm_rows', args, '0', rowCount(args)), parts: rowParts('layer_norm_rows', 8) },
+  template: { kind: 'kernel', emit: (args) => rowsCall('layer_norm_rows', args, '0', rowCount(args)), parts: rowParts('layer_norm_rows', 6) },
 };
 
 export const layer_norm_grad: OpDef<LayerNormAttrs> = {
@@ -124,5 +124,5 @@ export const layer_norm_grad: OpDef<LayerNormAttrs> = {
     const inner = b.op('sub', [b.op('sub', [b.op('mul', [xHatScale, xHat]), b.op('mul', [ux, gCentered])]), b.op('mul', [gx, uCentered])]);
     return [b.op('mul', [r2, inner]), b.op('layer_norm_grad', [x!, u], attrs)];
   },
-  template: { kind: 'kernel', emit: (args) => rowsCall('layer_norm_grad_rows', args, '0', rowCount(args)), parts: rowParts('layer_norm_grad_rows', 14) },
+  template: { kind: 'kernel', emit: (args) => rowsCall('layer_norm_grad_rows', args, '0', rowCount(args)), parts: rowParts('layer_norm_grad_rows', 13) },
 };
