@@ -16,10 +16,12 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileToWasm } from '../compiler/compile.ts';
-import { fedInstance, relaxedBuild } from './nabla.ts';
+import { fedInstance } from './nabla.ts';
+import { relaxedBuild } from './nabla_builds.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
-import { fedW7Instance, W7, w7Spec } from './transformer.ts';
+import { w7Spec } from './transformer.ts';
+import { fedW7Instance, W7 } from './w7_model.ts';
 import { nablaSpec, workloadNamed, WORKLOADS, type Workload } from './workloads.ts';
 
 const { values } = parseArgs({

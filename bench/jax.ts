@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { defaultDevice, init, jit, lax, nn, numpy as np, random, tree, valueAndGrad } from '@jax-js/jax';
+import { jit, lax, nn, numpy as np, random, tree, valueAndGrad } from '@jax-js/jax';
+import { initJax } from './jax_device.ts';
 import { msPerCall } from './timing.ts';
 import { convGeometry, syntheticBatch, type Workload } from './workloads.ts';
 
@@ -15,27 +16,6 @@ export function jaxVersion(): string {
   const require = createRequire(import.meta.url);
   const pkg = join(dirname(require.resolve('@jax-js/jax')), '..', 'package.json');
   return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
-
-/** jax-js's wasm backend starts a Worker pool only where both globals exist (Node has no global Worker). */
-export const jaxThreads = (): string =>
-  typeof SharedArrayBuffer !== 'undefined' && typeof Worker !== 'undefined' ? 'a Worker pool' : 'one thread (no global Worker here)';
-
-let ready: Promise<string> | undefined;
-
-/**
- * Starts the wasm device only: `init()` with no arguments also probes WebGPU, which reads the
- * browser global `navigator` and throws a ReferenceError under Node 20. Resolves to the device
- * the arrays then live on (`defaultDevice()`), so the bench can say what actually ran.
- */
-export function initJax(): Promise<string> {
-  ready ??= (async () => {
-    const devices = await init('wasm');
-    if (!devices.includes('wasm')) throw new Error(`jax-js: the wasm device did not start (devices: ${devices.join(', ') || 'none'})`);
-    defaultDevice('wasm');
-    return defaultDevice();
-  })();
-  return ready;
 }
 
 /** One training step of `w` per `step()` call (loss read back), on jax-js's wasm device. */

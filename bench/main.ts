@@ -16,13 +16,15 @@ import { benchConvGemm } from './conv.ts';
 import { benchDepth } from './depth.ts';
 import { benchFit } from './fit.ts';
 import { benchGemm } from './gemm.ts';
-import { benchJax, initJax, jaxThreads, jaxVersion } from './jax.ts';
+import { benchJax, jaxVersion } from './jax.ts';
+import { initJax, jaxThreads } from './jax_device.ts';
 import { benchNabla } from './nabla.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { benchW1Sweep } from './sweep.ts';
 import { benchThreads } from './threads.ts';
 import { benchTfjs, loadedWasm } from './tfjs.ts';
-import { benchJaxW7, benchNablaW7, benchTfjsW7, W7, w7Flops } from './transformer.ts';
+import { benchJaxW7, benchNablaW7, benchTfjsW7, w7Flops } from './transformer.ts';
+import { W7 } from './w7_model.ts';
 import { stepGemmFlops, WORKLOADS } from './workloads.ts';
 
 const { values } = parseArgs({

@@ -2,34 +2,20 @@
 // input and label buffers once, then time the bare `train_step` export (forward, backward,
 // SGD update; it returns the loss, so the loss is read back every step), for each SIMD build.
 import { compileToWasm } from '../compiler/compile.ts';
-import { RELAXED_SECTION, readManifest } from '../runtime/manifest.ts';
+import { readManifest } from '../runtime/manifest.ts';
+import { fedStepInstance, relaxedBuild, type StepExports } from './nabla_builds.ts';
 import { msPerCall } from './timing.ts';
 import { nablaSpec, syntheticBatch, type Workload } from './workloads.ts';
 
-export interface StepExports {
-  readonly memory: WebAssembly.Memory;
-  init(seed: number): void;
-  train_step(n: number): number;
-  train_step_checked(n: number): number;
-}
-
 /** An instance of a compiled trainer, initialised from its seed, its input and label buffers holding the workload's batch. */
-export async function fedInstance(module: WebAssembly.Module, w: Workload): Promise<StepExports> {
-  const manifest = readManifest(module);
-  const exports = (await WebAssembly.instantiate(module, {})).exports as unknown as StepExports;
-  exports.init(manifest.seed);
+export function fedInstance(module: WebAssembly.Module, w: Workload): Promise<StepExports> {
   const { x, labels } = syntheticBatch(w);
-  const buffer = exports.memory.buffer;
-  new Float32Array(buffer, manifest.buffers.input.offset, x.length).set(x);
-  const view = labels instanceof Int32Array ? Int32Array : Float32Array;
-  new view(buffer, manifest.buffers.labels.offset, labels.length).set(labels);
-  return exports;
-}
-
-/** The relaxed-SIMD build a baseline trainer carries, where this host runs it. */
-export async function relaxedBuild(module: WebAssembly.Module): Promise<WebAssembly.Module | undefined> {
-  const [bytes] = WebAssembly.Module.customSections(module, RELAXED_SECTION);
-  return bytes && WebAssembly.validate(bytes) ? WebAssembly.compile(bytes) : undefined;
+  return fedStepInstance(module, (manifest, buffer) => {
+    new Float32Array(buffer, manifest.buffers.input.offset, x.length).set(x);
+    const { offset } = manifest.buffers.labels;
+    if (labels instanceof Int32Array) new Int32Array(buffer, offset, labels.length).set(labels);
+    else new Float32Array(buffer, offset, labels.length).set(labels);
+  });
 }
 
 export interface NablaResult {

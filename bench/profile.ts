@@ -8,7 +8,8 @@ import { compileToWasm } from '../compiler/compile.ts';
 import { printProgram } from '../compiler/passes/fuse.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { msPerCall } from './timing.ts';
-import { W7, w7Batch, w7Spec } from './transformer.ts';
+import { w7Spec } from './transformer.ts';
+import { W7, w7Batch } from './w7_model.ts';
 import { nablaSpec, syntheticBatch, workloadNamed, WORKLOADS } from './workloads.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { relaxed: { type: 'boolean' }, rows: { type: 'string', default: '15' } } });

@@ -5,7 +5,8 @@
 import type { SimdFlavour } from '../compiler/codegen/asc.ts';
 import { compileToWasm } from '../compiler/compile.ts';
 import { compiledProbe, probeName } from './gemm.ts';
-import { fedInstance, relaxedBuild } from './nabla.ts';
+import { fedInstance } from './nabla.ts';
+import { relaxedBuild } from './nabla_builds.ts';
 import { median, msPerCall } from './timing.ts';
 import { nablaSpec, stepGemmFlops, w1, W1_SWEEP } from './workloads.ts';
 

@@ -11,11 +11,13 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { compileToWasm } from '../compiler/compile.ts';
-import { readManifest, THREADED_RELAXED_SECTION, THREADED_SECTION, type Manifest } from '../runtime/manifest.ts';
-import { threadSupport, WorkerPool, type ThreadedExports } from '../runtime/worker_pool.ts';
-import { fedInstance, relaxedBuild, type StepExports } from './nabla.ts';
+import { readManifest } from '../runtime/manifest.ts';
+import type { WorkerPool } from '../runtime/worker_pool.ts';
+import { fedInstance } from './nabla.ts';
+import { fedStepInstance, relaxedBuild, threadedBuild, threadedStepInstance, type Feed, type StepExports } from './nabla_builds.ts';
 import { formatRatio, pairedRounds } from './timing.ts';
-import { W7, w7Batch, w7Spec } from './transformer.ts';
+import { w7Spec } from './transformer.ts';
+import { feedW7, W7 } from './w7_model.ts';
 import { nablaSpec, syntheticBatch, workloadNamed, type Workload } from './workloads.ts';
 
 /** A named model to time: a table workload, or the iris example (its model on a synthetic batch). */
@@ -23,7 +25,7 @@ interface Case {
   readonly name: string;
   readonly spec: unknown;
   /** Writes the batch into an instance's input and label buffers. */
-  feed(manifest: Manifest, memory: ArrayBufferLike): void;
+  readonly feed: Feed;
 }
 
 function workloadCase(w: Workload): Case {
@@ -57,15 +59,7 @@ function irisCase(): Case {
 
 /** W7, the transformer of examples/words (bench/transformer.ts), on its token ids and next-token labels. */
 function w7Case(): Case {
-  const { ids, labels } = w7Batch();
-  return {
-    name: W7.name,
-    spec: w7Spec(),
-    feed: (m, memory) => {
-      new Int32Array(memory, m.buffers.input.offset, ids.length).set(ids);
-      new Int32Array(memory, m.buffers.labels.offset, labels.length).set(labels);
-    },
-  };
+  return { name: W7.name, spec: w7Spec(), feed: feedW7() };
 }
 
 export function threadCase(name: string): Case {
@@ -82,19 +76,11 @@ interface Variant {
   readonly pool?: WorkerPool;
 }
 
-/** The threaded build an instance on `threads` threads (least work per part `minWork`, 0: the compiled default), fed and initialised. */
+/** The threaded build on `threads` threads (least work per part `minWork`, 0: the compiled default), fed and initialised. */
 async function threadedVariant(module: WebAssembly.Module, c: Case, threads: number, minWork: number): Promise<Variant> {
-  const support = threadSupport();
-  if (!support.ok) throw new Error(`threads cannot run here: ${support.reason}`);
-  const m = readManifest(module);
-  const memory = new WebAssembly.Memory({ initial: m.memory.pages, maximum: m.memory.pages, shared: true });
-  const exports = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as StepExports & ThreadedExports;
-  exports.init(m.seed);
-  c.feed(m, memory.buffer);
-  const pool = threads > 1 ? await WorkerPool.start(support.host, module, memory, exports, threads - 1, support.callerWaits, minWork) : undefined;
-  if (!pool) exports.threads_configure(0, 1, minWork);
+  const { exports, manifest, pool } = await threadedStepInstance(module, threads, minWork, c.feed);
   const label = `${threads} thread${threads > 1 ? 's' : ''}${minWork ? ` min ${minWork}` : ''}`;
-  return { label, step: () => void exports.train_step(m.batchSize), ...(pool ? { pool } : {}) };
+  return { label, step: () => void exports.train_step(manifest.batchSize), ...(pool ? { pool } : {}) };
 }
 
 /** Lines of the threads table for `names`, on `counts` threads (and each least work per part in `minWorks`). */
@@ -111,8 +97,7 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
     const given = await WebAssembly.compile(compiled.wasm);
     const relaxed = await relaxedBuild(given);
     const single = relaxed ?? given;
-    const [threadedBytes] = WebAssembly.Module.customSections(given, relaxed ? THREADED_RELAXED_SECTION : THREADED_SECTION);
-    const threaded = await WebAssembly.compile(threadedBytes!);
+    const threaded = await threadedBuild(given, relaxed !== undefined);
     const w = workloadNamed(name);
     const fed = w ? await fedInstance(single, w) : await caseInstance(single, c);
     const batch = readManifest(single).batchSize;
@@ -139,10 +124,6 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
 }
 
 /** The single-threaded instance of a case that is not a table workload (iris, W7), fed like its threaded ones. */
-async function caseInstance(module: WebAssembly.Module, c: Case): Promise<StepExports> {
-  const m = readManifest(module);
-  const exports = (await WebAssembly.instantiate(module, {})).exports as unknown as StepExports;
-  exports.init(m.seed);
-  c.feed(m, exports.memory.buffer);
-  return exports;
+function caseInstance(module: WebAssembly.Module, c: Case): Promise<StepExports> {
+  return fedStepInstance(module, c.feed);
 }

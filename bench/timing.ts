@@ -45,6 +45,14 @@ export interface PairedResult {
   readonly ratios: number[][];
   /** Fastest ms per step of each variant: on a heavily loaded machine, the rounds nothing else interrupted. */
   readonly fastest: number[];
+  /** Per variant, its ms per step in each timed round (round order). */
+  readonly rounds: number[][];
+}
+
+/** Variant `of`'s ms / variant `to`'s ms in each round, sorted: the paired ratio of any two variants. */
+export function roundRatios(result: PairedResult, of: number, to: number): number[] {
+  const base = result.rounds[to]!;
+  return result.rounds[of]!.map((v, r) => v / base[r]!).sort((x, y) => x - y);
 }
 
 /**
@@ -62,8 +70,29 @@ export function pairedRounds(variants: readonly (() => void)[], steps: number, r
       times[k]!.push((performance.now() - t0) / steps);
     }
   }
-  const timed = times.map((t) => t.slice(warmup));
-  return { ms: timed.map(median), fastest: timed.map((t) => Math.min(...t)), ratios: timed.map((t) => t.map((v, r) => v / timed[0]![r]!).sort((x, y) => x - y)) };
+  return pairedSummary(times, warmup);
+}
+
+/** pairedRounds for variants whose step completes asynchronously (each call is awaited before the next). */
+export async function pairedRoundsAsync(variants: readonly (() => Promise<unknown>)[], steps: number, rounds = 41, warmup = 5): Promise<PairedResult> {
+  const times: number[][] = variants.map(() => []);
+  for (let round = 0; round < rounds + warmup; round++) {
+    for (let j = 0; j < variants.length; j++) {
+      const k = (round + j) % variants.length;
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) await variants[k]!();
+      times[k]!.push((performance.now() - t0) / steps);
+    }
+  }
+  return pairedSummary(times, warmup);
+}
+
+/** Medians, fastest rounds and per-round ratios to the first variant, of rounds' ms per step (per variant, in round order). */
+function pairedSummary(times: readonly (readonly number[])[], warmup: number): PairedResult {
+  const rounds = times.map((t) => t.slice(warmup));
+  const result = { ms: rounds.map(median), fastest: rounds.map((t) => Math.min(...t)), rounds, ratios: [] as number[][] };
+  result.ratios = rounds.map((_, k) => roundRatios(result, k, 0));
+  return result;
 }
 
 /** "×1.023 (1.004–1.041)": the median ratio and its 25th–75th percentiles. */

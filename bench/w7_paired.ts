@@ -5,8 +5,9 @@
 //   npm run bench:w7 [-- --baseline]
 import { parseArgs } from 'node:util';
 import { compileToWasm } from '../compiler/compile.ts';
-import { fedW7Instance, jaxW7Trainer, w7Spec } from './transformer.ts';
-import { relaxedBuild } from './nabla.ts';
+import { w7Spec } from './transformer.ts';
+import { fedW7Instance, jaxW7Trainer } from './w7_model.ts';
+import { relaxedBuild } from './nabla_builds.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { formatRatio, pairedRounds } from './timing.ts';
 

@@ -32,6 +32,44 @@ describe('layer_normalization', () => {
     }
   });
 
+  // The layer_norm kernels' f32x4 loops and scalar tails at every width, over rows of [N, C],
+  // [N, L, C] and [N, H, W, C], in even and odd row counts (the kernels take rows in pairs, then
+  // the last one alone): a dense layer on the last axis feeds the normalization, so its
+  // gradient reaches the dense weights through layer_norm_grad. Width 1 normalizes every value
+  // to 0 (only β then has a gradient), so its check allows zero gradients.
+  describe.each([
+    { lead: [], width: 3 },
+    { lead: [], width: 64 },
+    { lead: [2], width: 5 },
+    { lead: [2], width: 67 },
+    { lead: [2, 2], width: 3 },
+    { lead: [3], width: 1 },
+  ])('over rows of $width values behind [N$lead]', ({ lead, width }) => {
+    const rowsSpec = {
+      input: { shape: [...lead, 3] },
+      layers: [
+        { type: 'dense', name: 'proj', units: width },
+        { type: 'layer_normalization', name: 'norm', epsilon: 1e-3 },
+        ...(lead.length ? [{ type: 'flatten' }] : []),
+        { type: 'dense', name: 'out', units: 2 },
+      ],
+      loss: { type: 'mse' },
+      batchSize: 6,
+      seed: 3,
+    };
+    const features = 3 * lead.reduce((a, b) => a * b, 1);
+    it.each([
+      ['full batch', 6],
+      ['partial batch', 5],
+    ])('agrees three ways on a %s', async (_label, n) => {
+      const exact = await expectThreeWayAgreement(rowsSpec, randomMatrix(n, features, 30 + n, 2), randomMatrix(n, 2, 40 + n), { nonZero: width > 1 });
+      if (width === 1) {
+        expect(Math.hypot(...exact.grads['norm.bias']!.data)).toBeGreaterThan(0);
+        expect(Array.from(exact.grads['proj.weight']!.data).every((v) => v === 0)).toBe(true);
+      }
+    });
+  });
+
   it('trains end to end in a deeper net (compiled)', async () => {
     const model = {
       input: { shape: [4] },

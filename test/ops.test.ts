@@ -100,6 +100,14 @@ const CASES: readonly OpCase[] = [
   { op: 'avg_pool_transpose', shapes: [[BATCH, 3, 3, 2]], attrs: { pool: [3, 3], strides: [2, 2], padding: 'same', input: [BATCH, 5, 5, 2] } },
   { op: 'sum', shapes: [[BATCH, 3, 2, 4]], attrs: { axes: [1, 2] } },
   { op: 'sum', shapes: [[BATCH, 3, 2, 4]], attrs: { axes: [0, 1, 2], keepDims: true } },
+  { op: 'layer_norm', shapes: [[BATCH, 3]], attrs: { epsilon: 1e-3 } },
+  { op: 'layer_norm', shapes: [[BATCH, 2, 5]], attrs: { epsilon: 1e-3 } },
+  { op: 'layer_norm', shapes: [[BATCH, 2, 2, 67]], attrs: { epsilon: 1e-5 } },
+  { op: 'layer_norm', shapes: [[BATCH, 64]], attrs: { epsilon: 0.1 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 3], [BATCH, 3]], attrs: { epsilon: 1e-3 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 2, 67], [BATCH, 2, 67]], attrs: { epsilon: 1e-3 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 2, 2, 5], [BATCH, 2, 2, 5]], attrs: { epsilon: 1e-5 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 64], [BATCH, 64]], attrs: { epsilon: 0.1 } },
 ];
 const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count', 'nonzero'];
 

@@ -11,15 +11,11 @@ import { py } from './interop/torch.ts';
 
 /**
  * Layer normalization over the last axis of [N, C] (and of [N, L, C], [N, H, W, C], each position on its own): (x − μ) / √(σ² + ε), then ·γ + β where given.
- * σ² is the biased variance, as Keras and PyTorch use. Autodiff differentiates through μ and σ².
+ * σ² is the biased variance, as Keras and PyTorch use. The normalization is one op (`layer_norm`, a row kernel, with its own
+ * gradient op); γ and β are elementwise and fuse with what follows.
  */
 export function layerNorm(b: GraphBuilder, x: NodeId, gamma: NodeId | null, beta: NodeId | null, epsilon: number): NodeId {
-  const shape = b.node(x).shape;
-  const width = shape.at(-1) as number;
-  const rowMean = (t: NodeId): NodeId => b.op('mul', [b.op('sum', [t], { axes: [shape.length - 1], keepDims: true }), b.constant(1 / width)]);
-  const centered = b.op('sub', [x, rowMean(x)]);
-  const variance = rowMean(b.op('mul', [centered, centered]));
-  return scaleShift(b, b.op('div', [centered, b.op('sqrt', [b.op('add', [variance, b.constant(epsilon)])])]), gamma, beta);
+  return scaleShift(b, b.op('layer_norm', [x], { epsilon }), gamma, beta);
 }
 
 export const layerNormalizationLayer = defineLayer({

@@ -14,6 +14,7 @@ import { inv_count } from './inv_count.ts';
 import { col2im, im2col } from './im2col.ts';
 import { gather_label, scatter_label } from './labels.ts';
 import { gather_rows, scatter_rows } from './gather_rows.ts';
+import { layer_norm, layer_norm_grad } from './layer_norm.ts';
 import { log_softmax } from './log_softmax.ts';
 import { matmul } from './matmul.ts';
 import { max_pool, max_pool_gather, max_pool_scatter } from './max_pool.ts';
@@ -82,6 +83,8 @@ export const ops = {
   max_pool_gather,
   avg_pool,
   avg_pool_transpose,
+  layer_norm,
+  layer_norm_grad,
 } as const;
 
 export type OpName = keyof typeof ops;
