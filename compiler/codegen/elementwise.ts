@@ -96,36 +96,22 @@ export function emitElementwise(
   columnSums?: string,
   sink: 'store' | 'finite' = 'store',
 ): string {
-  return elementwiseLoop(template, node, inputs, out, ins, dim, columnSums, sink, false)!;
+  return elementwiseLoop([template, node, inputs, out, ins, dim], columnSums, sink, false)!;
 }
+
+/** What an elementwise loop computes: the template over its operands, the output node, its inputs, their addresses, the dimensions. */
+type LoopOperands = readonly [template: Extract<Template<unknown>, { kind: 'elementwise' }>, node: Node, inputs: readonly Node[], out: string, ins: readonly string[], dim: (d: Dim) => string];
 
 /**
  * The code of part `part` of `parts` of an elementwise kernel (threaded build): a range of its
  * elements, whole f32x4 groups, computed by the same instructions as in the whole loop, so any
  * split gives the same bits. Null where the kernel is not one flat loop over its elements.
  */
-export function emitElementwiseInParts(
-  template: Extract<Template<unknown>, { kind: 'elementwise' }>,
-  node: Node,
-  inputs: readonly Node[],
-  out: string,
-  ins: readonly string[],
-  dim: (d: Dim) => string,
-): string | null {
-  return elementwiseLoop(template, node, inputs, out, ins, dim, undefined, 'store', true);
+export function emitElementwiseInParts(...operands: LoopOperands): string | null {
+  return elementwiseLoop(operands, undefined, 'store', true);
 }
 
-function elementwiseLoop(
-  template: Extract<Template<unknown>, { kind: 'elementwise' }>,
-  node: Node,
-  inputs: readonly Node[],
-  out: string,
-  ins: readonly string[],
-  dim: (d: Dim) => string,
-  columnSums: string | undefined,
-  sink: 'store' | 'finite',
-  inParts: boolean,
-): string | null {
+function elementwiseLoop([template, node, inputs, out, ins, dim]: LoopOperands, columnSums: string | undefined, sink: 'store' | 'finite', inParts: boolean): string | null {
   if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
   const [outerAxes, rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
   const size = (dims: readonly Dim[]): string => dims.map(dim).join(' * ') || '1';
