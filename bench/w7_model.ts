@@ -5,6 +5,7 @@
 import { jit, nn, numpy as np, random, tree, valueAndGrad, blockUntilReady } from '@jax-js/jax';
 import { Rng } from '../runtime/prng.ts';
 import { initJax } from './jax_device.ts';
+import type { Manifest } from '../runtime/manifest.ts';
 import { fedStepInstance, type Feed, type StepExports } from './nabla_builds.ts';
 
 export const W7 = { name: 'W7', batch: 32, context: 16, vocabulary: 27, width: 64, heads: 4, mlp: 128, blocks: 2, learningRate: 0.01 } as const;
@@ -75,15 +76,62 @@ export interface JaxW7Trainer {
   dispose(): void;
 }
 
-/** W7's jit-compiled step on jax-js's wasm device (loss read back); every array is used once or `.ref` first (jax-js counts references). */
-export async function jaxW7Trainer(): Promise<JaxW7Trainer> {
+/** A W7 trainer's parameters as its manifest names them (PyTorch's names and layouts), copied out of its memory. */
+export type W7Weights = ReadonlyMap<string, Float32Array>;
+
+/** The parameters of a W7 instance (after init, they are its initial weights). */
+export function nablaW7Weights(manifest: Manifest, memory: ArrayBufferLike): W7Weights {
+  return new Map(manifest.buffers.params.map((p) => [p.name, new Float32Array(memory, p.offset, p.bytes / 4).slice()]));
+}
+
+/** jax-js's parameters from nabla's: the same values, the weight matrices transposed from PyTorch's [out, in] to the [in, out] that jax's x·W reads. */
+function jaxParamsFrom(w: W7Weights): JaxParams {
+  const at = (name: string, shape: number[]): np.Array => {
+    const data = w.get(name);
+    if (!data) throw new Error(`W7: nabla's weights have no '${name}'`);
+    return np.array(data).reshape(shape);
+  };
+  const transposed = (name: string, out: number, inputs: number): np.Array => at(name, [out, inputs]).transpose([1, 0]);
+  return {
+    embedding: at('tokens.weight', [V, E]),
+    position: at('positions.weight', [T, E]),
+    blocks: Array.from({ length: L }, (_, i) => {
+      const b = `block${i + 1}.`;
+      return {
+        inW: transposed(`${b}self_attn.in_proj_weight`, 3 * E, E),
+        inB: at(`${b}self_attn.in_proj_bias`, [3 * E]),
+        outW: transposed(`${b}self_attn.out_proj.weight`, E, E),
+        outB: at(`${b}self_attn.out_proj.bias`, [E]),
+        w1: transposed(`${b}linear1.weight`, F, E),
+        b1: at(`${b}linear1.bias`, [F]),
+        w2: transposed(`${b}linear2.weight`, E, F),
+        b2: at(`${b}linear2.bias`, [E]),
+        g1: at(`${b}norm1.weight`, [E]),
+        n1: at(`${b}norm1.bias`, [E]),
+        g2: at(`${b}norm2.weight`, [E]),
+        n2: at(`${b}norm2.bias`, [E]),
+      };
+    }),
+    g: at('norm.weight', [E]),
+    n: at('norm.bias', [E]),
+    headW: transposed('next.weight', V, E),
+    headB: at('next.bias', [V]),
+  };
+}
+
+/**
+ * W7's jit-compiled step on jax-js's wasm device (loss read back); every array is used once or
+ * `.ref` first (jax-js counts references). `initial`: start from these weights (a nabla trainer's,
+ * so both systems compute the same steps from the same point), else from jax-js's own draws.
+ */
+export async function jaxW7Trainer(initial?: W7Weights): Promise<JaxW7Trainer> {
   await initJax();
   const { ids, labels } = w7Batch();
   const xA = nn.oneHot(np.array(ids, { dtype: np.int32 }), V);
   const yA = nn.oneHot(np.array(labels, { dtype: np.int32 }), V);
   let key = 1;
   const uniform = (shape: number[], limit: number) => random.uniform(random.key(key++), shape, { minval: -limit, maxval: limit });
-  let params: JaxParams = {
+  let params: JaxParams = initial ? jaxParamsFrom(initial) : {
     embedding: uniform([V, E], 0.05),
     position: uniform([T, E], glorot(E, T)),
     blocks: Array.from({ length: L }, () => ({

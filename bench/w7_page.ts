@@ -12,7 +12,7 @@ import { readManifest } from '../runtime/manifest.ts';
 import { initJax } from './jax_device.ts';
 import { fedStepInstance, relaxedBuild, threadedBuild, threadedStepInstance } from './nabla_builds.ts';
 import { pairedRoundsAsync } from './timing.ts';
-import { feedW7, jaxW7Trainer } from './w7_model.ts';
+import { feedW7, jaxW7Trainer, nablaW7Weights } from './w7_model.ts';
 import type { VariantKey, W7PageResult } from './w7_page_result.ts';
 
 // Counts the Workers started while `starter` is set, and the messages the page posts to them:
@@ -44,6 +44,8 @@ async function run(): Promise<W7PageResult> {
   const relaxed = await relaxedBuild(given);
   const single = await fedStepInstance(relaxed ?? given, feedW7());
   const batch = readManifest(given).batchSize;
+  // jax-js starts from nabla's initial weights: both then take the same steps from the same point.
+  const initial = nablaW7Weights(readManifest(given), single.memory.buffer);
   const only = query.get('only')?.split(',');
   const wanted = (key: VariantKey): boolean => only === undefined || only.includes(key);
   const losses: number[][] = [];
@@ -60,13 +62,13 @@ async function run(): Promise<W7PageResult> {
   }
   await initJax();
   if (wanted('jax-async')) {
-    const pooled = await jaxW7Trainer();
+    const pooled = await jaxW7Trainer(initial);
     disposers.push(() => pooled.dispose());
     const label = isolated ? 'jax-js, await data() (its worker pool)' : 'jax-js, await data() (no pool: not isolated)';
     variants.push({ key: 'jax-async', label, step: () => pooled.stepAsync() });
   }
   if (isolated && wanted('jax-sync')) {
-    const onThread = await jaxW7Trainer();
+    const onThread = await jaxW7Trainer(initial);
     disposers.push(() => onThread.dispose());
     variants.push({ key: 'jax-sync', label: "jax-js, dataSync() (the page's thread)", step: async () => onThread.step() });
   }
