@@ -2,10 +2,12 @@
 // included) × its last axis. A layer registered here views each sample's 12 features as 3 rows of
 // 4 and applies one dense product to every row (relu(X·Wᵀ + b) on [N, 3, 4] → [N, 3, 5]), so the
 // forward GEMM (with its bias + relu epilogue), dY·W on [N, 3, 5] and dYᵀ·X contracting over
-// [N, 3], and the bias gradient's sum over two leading axes, all run compiled and interpreted.
+// [N, 3], and the bias gradient's sum over two leading axes (taken in the loop of the layer's
+// gradient), all run compiled and interpreted.
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compileToWasm } from '../compiler/compile.ts';
+import { printProgram } from '../compiler/passes/fuse.ts';
 import { GraphBuilder } from '../compiler/ir/builder.ts';
 import { BATCH } from '../compiler/ir/types.ts';
 import { defineLayer } from '../compiler/layers/layer.ts';
@@ -57,6 +59,14 @@ describe('matmul over leading axes', () => {
     const { source } = await compileToWasm(spec, { simd: 'baseline' });
     expect(source).toMatch(/for \(; i \+ 4 <= \(n \* 3\);\)/);
     expect(source).toMatch(/\/\/ %\d+ = relu\(%\d+\) \[N,3,5\]/);
+  });
+
+  it('sums the bias gradient over both leading axes in the loop that computes the layer gradient (rows n·3, a 5-column tail)', async () => {
+    const { program, source } = await compileToWasm(spec, { simd: 'baseline' });
+    const text = printProgram(program).split('\n');
+    expect(text.some((l) => /^elementwise +%\d+ \[N,3,5\] .*step %\d+ → mul %\d+ \[\+ column sums %\d+ \[5\]/.test(l)), text.join('\n')).toBe(true);
+    expect(text.some((l) => /^node +%\d+ \[5\] .* sum %\d+/.test(l))).toBe(false);
+    expect(source).toMatch(/for \(let i = 0; i < n \* 3; i\+\+\)/);
   });
 
   it('agrees three ways (numerical, float64 interpreter, compiled), full and partial batch', async () => {

@@ -60,8 +60,12 @@ function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], 
   const groups: { dims: Dim[]; broadcast: boolean[] }[] = [];
   shape.forEach((d, axis) => {
     const broadcast = operands.map((o) => axis < shape.length - o.length || (o[axis - (shape.length - o.length)] === 1 && d !== 1));
-    // Column sums need the [rows, cols] of a rank-2 output as they are: nothing dropped or merged.
-    if (keepRowsAndColumns) return void groups.push({ dims: [d], broadcast });
+    // Column sums need the output as [rows, cols]: every leading axis in the rows (each operand
+    // broadcast along all of them or none: fuse.ts checks), the last axis the columns.
+    if (keepRowsAndColumns) {
+      if (axis === shape.length - 1 || groups.length === 0) return void groups.push({ dims: [d], broadcast });
+      return void groups[0]!.dims.push(d);
+    }
     if (d === 1) return;
     const last = groups.at(-1);
     if (last && last.broadcast.every((b, k) => b === broadcast[k])) last.dims.push(d);
@@ -112,7 +116,7 @@ export function emitElementwiseInParts(...operands: LoopOperands): string | null
 }
 
 function elementwiseLoop([template, node, inputs, out, ins, dim]: LoopOperands, columnSums: string | undefined, sink: 'store' | 'finite', inParts: boolean): string | null {
-  if (columnSums !== undefined && node.shape.length !== 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
+  if (columnSums !== undefined && node.shape.length < 2) throw new Error(`internal: column sums of a rank-${node.shape.length} kernel`);
   const [outerAxes, rowAxes, colAxes] = loopView(node.shape, inputs.map((input) => (input.op === 'constant' ? [] : input.shape)), columnSums !== undefined);
   const size = (dims: readonly Dim[]): string => dims.map(dim).join(' * ') || '1';
   const R = size(rowAxes.dims);

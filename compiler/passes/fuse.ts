@@ -241,9 +241,21 @@ function columnSums({ graph, node, kernels }: Fusion): void {
     if (n.op !== 'sum' || !kernels.has(n.id)) continue;
     const x = node(n.inputs[0]!);
     const producer = kernels.get(x.id);
-    const cols = x.shape[1];
-    if (n.attrs.axes.length !== 1 || n.attrs.axes[0] !== 0 || n.attrs.keepDims || x.shape.length !== 2 || typeof cols !== 'number' || cols < 4 || !producer) continue;
+    const cols = x.shape.at(-1);
+    // The sum over every leading axis ([N, C] → [C], and [N, T, C] → [C], a bias of a layer
+    // applied at every position), rows taken in order as sum_rows takes them.
+    const leading = x.shape.length - 1;
+    if (leading < 1 || n.attrs.axes.length !== leading || n.attrs.axes.some((a, k) => a !== k) || n.attrs.keepDims || typeof cols !== 'number' || cols < 4 || !producer) continue;
     if (producer.kind === 'gemm' || (producer.kind === 'node' && !isElementwise(x)) || (producer.kind === 'elementwise' && producer.columnSums !== undefined)) continue;
+    // The loop takes the leading axes as one run of rows: each operand broadcast along all of them
+    // (a bias row, a scalar) or along none (numpy's rules, shapes right-aligned).
+    const uniform = (id: NodeId): boolean => {
+      const shape = node(id).shape;
+      const skip = x.shape.length - shape.length;
+      const broadcast = x.shape.slice(0, -1).map((d, a) => a < skip || (shape[a - skip] === 1 && d !== 1));
+      return broadcast.every((b) => b === broadcast[0]);
+    };
+    if (!kernelInputs(graph, producer).every((i) => node(i).op === 'constant' || uniform(i))) continue;
     kernels.set(x.id, { kind: 'elementwise', out: x.id, holds: producer.holds, columnSums: n.id });
     kernels.delete(n.id);
   }
