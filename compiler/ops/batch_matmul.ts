@@ -5,7 +5,7 @@
 // rows of one matrix, here they index separate matrices.
 import { tensor64 } from '../ir/tensor.ts';
 import { sameShape, shapeToString, type Dim, type Shape } from '../ir/types.ts';
-import { ShapeError, type EmitArgs, type OpDef } from './op.ts';
+import { ShapeError, unitAddress, type EmitArgs, type OpDef } from './op.ts';
 
 export interface BatchMatmulAttrs {
   readonly transA?: boolean;
@@ -91,6 +91,5 @@ function sizes({ inputs, node, attrs }: EmitArgs<BatchMatmulAttrs>): { m: number
 function batchedCall(args: EmitArgs<BatchMatmulAttrs>, first: string, count: string): string {
   const { out, ins, attrs } = args;
   const { m, k, n } = sizes(args);
-  const skip = (ptr: string, elements: number): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${elements}) << 2)`);
-  return `batched_mm(${skip(out, m * n)}, ${skip(ins[0]!, m * k)}, ${skip(ins[1]!, k * n)}, ${count}, ${m}, ${k}, ${n}, ${attrs.transA ? 1 : 0}, ${attrs.transB ? 1 : 0});`;
+  return `batched_mm(${unitAddress(out, first, m * n)}, ${unitAddress(ins[0]!, first, m * k)}, ${unitAddress(ins[1]!, first, k * n)}, ${count}, ${m}, ${k}, ${n}, ${attrs.transA ? 1 : 0}, ${attrs.transB ? 1 : 0});`;
 }

@@ -13,7 +13,7 @@ import type { GraphBuilder } from '../ir/builder.ts';
 import { tensor64 } from '../ir/tensor.ts';
 import { sameShape, shapeToString, type NodeId, type Shape } from '../ir/types.ts';
 import { rowsExpression } from './labels.ts';
-import { ShapeError, type EmitArgs, type OpDef, type PartedUnits, type TypedShape } from './op.ts';
+import { ShapeError, unitAddress, type EmitArgs, type OpDef, type PartedUnits, type TypedShape } from './op.ts';
 
 export interface LayerNormAttrs {
   readonly epsilon: number;
@@ -48,8 +48,7 @@ const rowCount = ({ node, dim }: EmitArgs<LayerNormAttrs>): string => rowsExpres
 /** The call of `kernel` (assembly/norm.ts) on rows first … first + count − 1: every operand is row-major in the same rows. */
 function rowsCall(kernel: string, { out, ins, node, attrs }: EmitArgs<LayerNormAttrs>, first: string, count: string): string {
   const width = node.shape.at(-1) as number;
-  const skip = (ptr: string): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${width}) << 2)`);
-  return `${kernel}(${[out, ...ins].map(skip).join(', ')}, ${count}, ${width}, ${String(attrs.epsilon)});`;
+  return `${kernel}(${[out, ...ins].map((ptr) => unitAddress(ptr, first, width)).join(', ')}, ${count}, ${width}, ${String(attrs.epsilon)});`;
 }
 
 /**

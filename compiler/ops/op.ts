@@ -75,6 +75,9 @@ export type Template<A> =
       readonly parts?: PartedUnits<A>;
     };
 
+/** The address of unit `first` (an i32 expression) of a buffer of units of `floats` f32 each: a part's start. */
+export const unitAddress = (ptr: string, first: string, floats: number): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${floats}) << 2)`);
+
 /**
  * An output made of independent units (the matrices of a batched product, the rows of a softmax):
  * a part computes a range of them with the same code as the whole call, so any split gives the

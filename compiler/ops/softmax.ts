@@ -5,7 +5,8 @@
 // A loss head's softmax is exp(log_softmax) instead, which the cross-entropy shares.
 import { tensor64 } from '../ir/tensor.ts';
 import { shapeToString } from '../ir/types.ts';
-import { ShapeError, type EmitArgs, type OpDef } from './op.ts';
+import { rowsExpression } from './labels.ts';
+import { ShapeError, unitAddress, type EmitArgs, type OpDef } from './op.ts';
 
 export interface SoftmaxAttrs {
   readonly causal?: boolean;
@@ -65,12 +66,11 @@ export const softmax: OpDef<SoftmaxAttrs> = {
  */
 const EXP_COST = 32;
 
-const rowCount = ({ node, dim }: EmitArgs<SoftmaxAttrs>): string => node.shape.slice(0, -1).map(dim).join(' * ') || '1';
+const rowCount = ({ node, dim }: EmitArgs<SoftmaxAttrs>): string => rowsExpression(node.shape, dim) || '1';
 
 /** The softmax of rows first … first + count − 1. */
 function rowsCall({ out, ins, node, attrs, dim }: EmitArgs<SoftmaxAttrs>, first: string, count: string): string {
   const cols = node.shape.at(-1) as number;
-  const skip = (ptr: string): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${cols}) << 2)`);
   const queries = attrs.causal ? dim(node.shape.at(-2)!) : '0';
-  return `softmax_rows(${skip(out)}, ${skip(ins[0]!)}, ${count}, ${cols}, ${queries});`;
+  return `softmax_rows(${unitAddress(out, first, cols)}, ${unitAddress(ins[0]!, first, cols)}, ${count}, ${cols}, ${queries});`;
 }
