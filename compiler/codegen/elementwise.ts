@@ -1,5 +1,6 @@
 // The one loop emitter for every elementwise op. Operands broadcast to the output (any rank, as
 // at most three runs of axes: loopView) by stride 0; same-shape operands are walked as one flat f32x4 loop with a scalar tail.
+import { broadcastAlong } from '../ir/broadcast.ts';
 import type { Dim, Node } from '../ir/types.ts';
 import type { Template } from '../ops/op.ts';
 import { STEP } from '../../runtime/ports.ts';
@@ -59,7 +60,7 @@ interface AxisGroup {
 function loopView(shape: readonly Dim[], operands: readonly (readonly Dim[])[], keepRowsAndColumns: boolean): [AxisGroup | null, AxisGroup, AxisGroup] {
   const groups: { dims: Dim[]; broadcast: boolean[] }[] = [];
   shape.forEach((d, axis) => {
-    const broadcast = operands.map((o) => axis < shape.length - o.length || (o[axis - (shape.length - o.length)] === 1 && d !== 1));
+    const broadcast = operands.map((o) => broadcastAlong(shape, o, axis));
     // Column sums need the output as [rows, cols]: every leading axis in the rows (each operand
     // broadcast along all of them or none: fuse.ts checks), the last axis the columns.
     if (keepRowsAndColumns) {

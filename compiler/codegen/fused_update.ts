@@ -14,7 +14,7 @@
 import type { Dim, Graph, NodeId } from '../ir/types.ts';
 import { sameShape } from '../ir/types.ts';
 import { STEP } from '../../runtime/ports.ts';
-import { kernelInputs, type Kernel, type Program } from '../passes/fuse.ts';
+import { bufferOf, kernelInputs, type Kernel, type Program } from '../passes/fuse.ts';
 import { f32Literal } from './elementwise.ts';
 import { expressionTemplate } from './expression.ts';
 import type { GemmEpilogue } from './gemm.ts';
@@ -44,8 +44,8 @@ export function fusedUpdates(program: Program, plan: MemoryPlan, batchSize: numb
   if (batchSize > FUSED_UPDATE_MAX_BATCH) return new Map();
   const position = new Map(program.kernels.map((k, t) => [k.out, t]));
   // A reshape that is no kernel (fuse.ts, aliases) is read in its operand's buffer: its readers read that.
-  const bufferOf = (id: NodeId): NodeId => program.aliases?.get(id) ?? id;
-  const readers = (id: NodeId): Kernel[] => program.kernels.filter((k) => kernelInputs(graph, k).some((i) => bufferOf(i) === id));
+  const buffer = (id: NodeId): NodeId => bufferOf(program, id);
+  const readers = (id: NodeId): Kernel[] => program.kernels.filter((k) => kernelInputs(graph, k).some((i) => buffer(i) === id));
   const fused = new Map<NodeId, FusedUpdate>();
   for (const [update, target] of plan.inPlace) {
     const kernel = program.kernels[position.get(update)!]!;
@@ -60,7 +60,7 @@ export function fusedUpdates(program: Program, plan: MemoryPlan, batchSize: numb
     if (readers(g.id).some((k) => k.out !== update)) continue;
     if (readers(target).some((k) => k.out !== update && position.get(k.out)! > position.get(gemm.out)!)) continue;
     const scalars = leaves.filter((i) => i !== target && i !== g.id);
-    const made = (i: NodeId): boolean => !position.has(bufferOf(i)) || position.get(bufferOf(i))! < position.get(gemm.out)!;
+    const made = (i: NodeId): boolean => !position.has(buffer(i)) || position.get(buffer(i))! < position.get(gemm.out)!;
     if (!scalars.every((i) => made(i) && !isCounter(graph, i))) continue;
     if (!expressionTemplate(graph, new Set(kernel.holds), update, leaves).simd) continue;
     fused.set(gemm.out, { gemm: gemm.out, update, target });

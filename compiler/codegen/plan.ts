@@ -20,7 +20,7 @@
 import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
-import { kernelInputs, kernelOutputs, type Program } from '../passes/fuse.ts';
+import { bufferOf, kernelInputs, kernelOutputs, type Program } from '../passes/fuse.ts';
 import { generatedScratchBytes } from './generators.ts';
 import { gradientPorts } from '../../runtime/ports.ts';
 
@@ -133,8 +133,7 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   // Lifetimes run over kernels: a value held inside a kernel never gets a buffer. A reshape that
   // is no kernel (fuse.ts, aliases) is read in its operand's buffer, which lives until then.
   const aliases = program.aliases ?? new Map<NodeId, NodeId>();
-  const bufferOf = (id: NodeId): NodeId => aliases.get(id) ?? id;
-  const reads = program.kernels.map((k) => [...new Set(kernelInputs(graph, k).filter((i) => graph.nodes[i]!.op !== 'constant').map(bufferOf))]);
+  const reads = program.kernels.map((k) => [...new Set(kernelInputs(graph, k).filter((i) => graph.nodes[i]!.op !== 'constant').map((i) => bufferOf(program, i)))]);
   const lastUse = new Map<NodeId, number>();
   reads.forEach((ids, t) => ids.forEach((i) => lastUse.set(i, t)));
 

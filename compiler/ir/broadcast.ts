@@ -23,3 +23,9 @@ export function broadcastsTo(from: Shape, to: Shape): boolean {
 export function isBatch(d: Dim): d is typeof BATCH {
   return d === BATCH;
 }
+
+/** Whether an operand of shape `from` is broadcast along axis `axis` of `to` (numpy's rules: shapes right-aligned, a missing or size-1 axis repeats). */
+export function broadcastAlong(to: Shape, from: Shape, axis: number): boolean {
+  const skip = to.length - from.length;
+  return axis < skip || (from[axis - skip] === 1 && to[axis] !== 1);
+}

@@ -13,6 +13,7 @@
 // reads it (outputs and update values are materialised), so nothing a kernel hides is needed
 // elsewhere. The program prints as text: which kernels, which ops each holds.
 import type { Graph, Node, NodeId } from '../ir/types.ts';
+import { broadcastAlong } from '../ir/broadcast.ts';
 import { sameShape, shapeToString } from '../ir/types.ts';
 import { opDef, type OpName } from '../ops/registry.ts';
 
@@ -55,6 +56,9 @@ export interface Program {
    */
   readonly aliases?: ReadonlyMap<NodeId, NodeId>;
 }
+
+/** The node whose buffer holds `id`'s value: the operand of a reshape that is no kernel (aliases), else `id`. */
+export const bufferOf = (program: Program, id: NodeId): NodeId => program.aliases?.get(id) ?? id;
 
 const isElementwise = (node: Node): boolean => opDef(node.op).template.kind === 'elementwise';
 const hasSimd = (node: Node): boolean => {
@@ -250,9 +254,7 @@ function columnSums({ graph, node, kernels }: Fusion): void {
     // The loop takes the leading axes as one run of rows: each operand broadcast along all of them
     // (a bias row, a scalar) or along none (numpy's rules, shapes right-aligned).
     const uniform = (id: NodeId): boolean => {
-      const shape = node(id).shape;
-      const skip = x.shape.length - shape.length;
-      const broadcast = x.shape.slice(0, -1).map((d, a) => a < skip || (shape[a - skip] === 1 && d !== 1));
+      const broadcast = x.shape.slice(0, -1).map((_, a) => broadcastAlong(x.shape, node(id).shape, a));
       return broadcast.every((b) => b === broadcast[0]);
     };
     if (!kernelInputs(graph, producer).every((i) => node(i).op === 'constant' || uniform(i))) continue;
