@@ -237,7 +237,8 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
   const fused = fusedUpdates(program, plan, B);
   const replaced = new Set([...fused.values()].map((f) => f.update));
   for (const f of fused.values()) table.add('fused', f.gemm, emitFusedUpdate(program, plan, f, dim, B));
-  const stepKeys = schedule(program, [...predictions, trainLoss, ...grads, ...updates])
+  const stepKernels = schedule(program, [...predictions, trainLoss, ...grads, ...updates]);
+  const stepKeys = stepKernels
     .filter((k) => !replaced.has(k.out))
     .map((k) => tableKey(fused.has(k.out) ? 'fused' : 'kernel', k.out));
   const inPlaceKernels = program.kernels.filter((k) => plan.inPlace.has(k.out));
@@ -315,6 +316,6 @@ export function emitModule(model: LoweredModel, program: Program, plan: MemoryPl
     ...entries,
   ].join('\n');
   // The training step's kernels that may run in parts (the guarded step runs each once).
-  const partedKernels = schedule(program, [...predictions, trainLoss, ...grads, ...updates]).filter((k) => inParts.has(k.out)).length;
+  const partedKernels = stepKernels.filter((k) => inParts.has(k.out)).length;
   return { source, partedKernels, staticBytes: table.dataBytes() + constants.size * 16 + init.staticBytes + (guarded?.staticBytes ?? 0) + (telemetry?.staticBytes ?? 0) + commit.staticBytes };
 }
