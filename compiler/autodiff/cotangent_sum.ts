@@ -6,7 +6,7 @@
 // pieces, zeros in the gaps: one join instead of the padding and the additions (x + 0 = x, but
 // for the sign of a zero).
 import type { GraphBuilder } from '../ir/builder.ts';
-import { joinColumns } from '../ir/columns.ts';
+import { isZeros, joinColumns, zeroColumns } from '../ir/columns.ts';
 import type { NodeId } from '../ir/types.ts';
 
 /** A block of columns [start, start + width) of a padded cotangent, and the node that holds it. */
@@ -21,13 +21,6 @@ function widthOf(b: GraphBuilder, id: NodeId): number | null {
   const d = b.node(id).shape.at(-1);
   return typeof d === 'number' ? d : null;
 }
-
-const isZeros = (b: GraphBuilder, id: NodeId): boolean => {
-  const node = b.node(id);
-  if (node.op !== 'broadcast') return false;
-  const value = b.node(node.inputs[0]!);
-  return value.op === 'constant' && value.attrs.value === 0;
-};
 
 /** The nonzero blocks of a concat tree whose leaves are zero blocks or tensors; null for any other node. */
 function paddedPieces(b: GraphBuilder, id: NodeId): Piece[] | null {
@@ -53,15 +46,14 @@ export function sumCotangents(b: GraphBuilder, parts: readonly NodeId[]): NodeId
   if (joinable.length < 2 || !disjoint) return parts.reduce((acc, part) => b.op('add', [acc, part]));
   const shape = b.node(parts[0]!).shape;
   const width = widthOf(b, parts[0]!)!;
-  const zeros = (columns: number): NodeId => b.op('broadcast', [b.constant(0)], { shape: [...shape.slice(0, -1), columns] });
   const blocks: NodeId[] = [];
   let at = 0;
   for (const p of pieces) {
-    if (p.start > at) blocks.push(zeros(p.start - at));
+    if (p.start > at) blocks.push(zeroColumns(b, shape, p.start - at));
     blocks.push(p.id);
     at = p.start + p.width;
   }
-  if (at < width) blocks.push(zeros(width - at));
+  if (at < width) blocks.push(zeroColumns(b, shape, width - at));
   const joined = joinColumns(b, blocks);
   const rest = padded.filter((p) => p.pieces === null).map((p) => p.id);
   return rest.reduce((acc, part) => b.op('add', [acc, part]), joined);

@@ -1,6 +1,7 @@
 // Joining and splitting along the last (feature) axis: `concat` is the concatenate layer, `slice`
 // its vjp (each operand gets its columns of the cotangent back). Two operands per concat: a merge
 // of k tensors is a chain of k − 1 concats, so the op keeps a fixed arity like every other.
+import { zeroColumns } from '../ir/columns.ts';
 import { tensor64 } from '../ir/tensor.ts';
 import { shapeToString, type Dim, type Shape } from '../ir/types.ts';
 import { ShapeError, type OpDef } from './op.ts';
@@ -85,11 +86,10 @@ export const slice: OpDef<SliceAttrs> = {
   vjp(b, { g, inputs: [x], attrs }) {
     const shape = b.node(x!).shape;
     const width = lastDim(shape);
-    const zeros = (columns: number) => b.op('broadcast', [b.constant(0)], { shape: [...shape.slice(0, -1), columns] });
     let full = g;
-    if (attrs.start > 0) full = b.op('concat', [zeros(attrs.start), full]);
+    if (attrs.start > 0) full = b.op('concat', [zeroColumns(b, shape, attrs.start), full]);
     const after = width - attrs.start - attrs.size;
-    if (after > 0) full = b.op('concat', [full, zeros(after)]);
+    if (after > 0) full = b.op('concat', [full, zeroColumns(b, shape, after)]);
     return [full];
   },
   template: {
