@@ -3,19 +3,24 @@
 // SGD update; it returns the loss, so the loss is read back every step), for each SIMD build.
 import { compileToWasm } from '../compiler/compile.ts';
 import { readManifest } from '../runtime/manifest.ts';
-import { fedStepInstance, relaxedBuild, type StepExports } from './nabla_builds.ts';
+import { fedStepInstance, relaxedBuild, type Feed, type StepExports } from './nabla_builds.ts';
 import { msPerCall } from './timing.ts';
 import { nablaSpec, syntheticBatch, type Workload } from './workloads.ts';
 
-/** An instance of a compiled trainer, initialised from its seed, its input and label buffers holding the workload's batch. */
-export function fedInstance(module: WebAssembly.Module, w: Workload): Promise<StepExports> {
+/** Writes the workload's synthetic batch into an instance's input and label buffers. */
+export function feedWorkload(w: Workload): Feed {
   const { x, labels } = syntheticBatch(w);
-  return fedStepInstance(module, (manifest, buffer) => {
+  return (manifest, buffer) => {
     new Float32Array(buffer, manifest.buffers.input.offset, x.length).set(x);
     const { offset } = manifest.buffers.labels;
     if (labels instanceof Int32Array) new Int32Array(buffer, offset, labels.length).set(labels);
     else new Float32Array(buffer, offset, labels.length).set(labels);
-  });
+  };
+}
+
+/** An instance of a compiled trainer, initialised from its seed, its input and label buffers holding the workload's batch. */
+export function fedInstance(module: WebAssembly.Module, w: Workload): Promise<StepExports> {
+  return fedStepInstance(module, feedWorkload(w));
 }
 
 export interface NablaResult {

@@ -13,12 +13,12 @@ import { readFileSync } from 'node:fs';
 import { compileToWasm } from '../compiler/compile.ts';
 import { readManifest } from '../runtime/manifest.ts';
 import type { WorkerPool } from '../runtime/worker_pool.ts';
-import { fedInstance } from './nabla.ts';
-import { fedStepInstance, relaxedBuild, threadedBuild, threadedStepInstance, type Feed, type StepExports } from './nabla_builds.ts';
+import { feedWorkload } from './nabla.ts';
+import { fedStepInstance, relaxedBuild, threadedBuild, threadedStepInstance, type Feed } from './nabla_builds.ts';
 import { formatRatio, pairedRounds } from './timing.ts';
 import { w7Spec } from './transformer.ts';
 import { feedW7, W7 } from './w7_model.ts';
-import { nablaSpec, syntheticBatch, workloadNamed, type Workload } from './workloads.ts';
+import { nablaSpec, workloadNamed, type Workload } from './workloads.ts';
 
 /** A named model to time: a table workload, or the iris example (its model on a synthetic batch). */
 interface Case {
@@ -29,16 +29,7 @@ interface Case {
 }
 
 function workloadCase(w: Workload): Case {
-  const { x, labels } = syntheticBatch(w);
-  return {
-    name: w.name,
-    spec: nablaSpec(w),
-    feed: (m, memory) => {
-      new Float32Array(memory, m.buffers.input.offset, x.length).set(x);
-      if (labels instanceof Int32Array) new Int32Array(memory, m.buffers.labels.offset, labels.length).set(labels);
-      else new Float32Array(memory, m.buffers.labels.offset, labels.length).set(labels);
-    },
-  };
+  return { name: w.name, spec: nablaSpec(w), feed: feedWorkload(w) };
 }
 
 function irisCase(): Case {
@@ -98,8 +89,7 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
     const relaxed = await relaxedBuild(given);
     const single = relaxed ?? given;
     const threaded = await threadedBuild(given, relaxed !== undefined);
-    const w = workloadNamed(name);
-    const fed = w ? await fedInstance(single, w) : await caseInstance(single, c);
+    const fed = await fedStepInstance(single, c.feed);
     const batch = readManifest(single).batchSize;
     const variants: Variant[] = [{ label: 'single-threaded build', step: () => void fed.train_step(batch) }];
     for (const k of counts) for (const minWork of k > 1 ? minWorks : [0]) variants.push(await threadedVariant(threaded, c, k, minWork));
@@ -123,7 +113,3 @@ export async function benchThreads(names: readonly string[], counts: readonly nu
   return lines;
 }
 
-/** The single-threaded instance of a case that is not a table workload (iris, W7), fed like its threaded ones. */
-function caseInstance(module: WebAssembly.Module, c: Case): Promise<StepExports> {
-  return fedStepInstance(module, c.feed);
-}
