@@ -1,18 +1,24 @@
 // Where a training step's time goes: every step the bare train_step runs, timed on its own
 // through the exported step table, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed] [--rows n]
-// (--rows: how many of the largest kernels to list, 15 by default)
+// (--rows: how many of the largest kernels to list, 15 by default; --threads n: the threaded
+// build, each kernel timed on one thread and on n, side by side, on the same instance)
 // (any workload of bench/workloads.ts, W1 at any batch: W1/1, W1/2048..., or W7)
 import { parseArgs } from 'node:util';
 import { compileAssemblyScript } from '../compiler/codegen/asc.ts';
 import { compileToWasm } from '../compiler/compile.ts';
 import { printProgram } from '../compiler/passes/fuse.ts';
+import { readManifest } from '../runtime/manifest.ts';
+import { threadSupport, WorkerPool, type ThreadedExports } from '../runtime/worker_pool.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
+import { threadedBuild } from './nabla_builds.ts';
 import { msPerCall } from './timing.ts';
 import { w7Spec } from './transformer.ts';
 import { W7, w7Batch } from './w7_model.ts';
 import { nablaSpec, syntheticBatch, workloadNamed, WORKLOADS } from './workloads.ts';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { relaxed: { type: 'boolean' }, rows: { type: 'string', default: '15' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { relaxed: { type: 'boolean' }, rows: { type: 'string', default: '15' }, threads: { type: 'string', default: '1' } } });
+const threads = Number(values.threads);
+if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads: a whole number of threads ≥ 1, not '${values.threads}'`);
 // Node 20 runs relaxed SIMD only behind a flag (refused in NODE_OPTIONS): run again with it, as bench/main.ts does.
 if (values.relaxed && !relaxedSimd()) {
   const status = rerunWithRelaxedSimd();
@@ -24,40 +30,72 @@ const w = name === W7.name ? undefined : workloadNamed(name);
 if (!w && name !== W7.name) throw new Error(`unknown workload ${name}; one of ${[...WORKLOADS.map((x) => x.name), W7.name].join(', ')}, or W1/<batch>`);
 const batch = w ? w.batch : W7.batch;
 
-const compiled = await compileToWasm(w ? nablaSpec(w) : w7Spec(), { simd: 'baseline' });
+const compiled = await compileToWasm(w ? nablaSpec(w) : w7Spec(), { simd: 'baseline', threaded: threads > 1 });
+const compiledSource = threads > 1 ? compiled.threadedSource! : compiled.source;
 // Kernels run through the module's step table (compiler/codegen/kernel_table.ts): `run` exported
 // runs steps [from, to). Every step line counts for the index; the steps timed are those the bare
 // `train_step` runs, so the weight-gradient GEMMs with the SGD update in their epilogue ('fused'
 // steps) are timed as the step runs them, not the separate gradient and update kernels.
-const source = compiled.source.replace(/^function run\(/m, 'export function run(');
-const steps = [...compiled.source.matchAll(/^ {2}\d+, \d+, \/\/ \w+ → (\w+ )?%(\d+)$/gm)].map((m) => ({ role: m[1]?.trim() ?? 'kernel', id: Number(m[2]) }));
-const trainRun = /export function train_step\(n: i32\): f32 \{\n[^\n]*\n {2}run\(n, (\d+), (\d+)\);/.exec(compiled.source);
+const source = compiledSource.replace(/^function run\(/m, 'export function run(');
+const steps = [...compiledSource.matchAll(/^ {2}\d+, \d+, \/\/ \w+ → (\w+ )?%(\d+)$/gm)].map((m) => ({ role: m[1]?.trim() ?? 'kernel', id: Number(m[2]) }));
+const trainRun = /export function train_step\(n: i32\): f32 \{\n[^\n]*\n {2}run\(n, (\d+), (\d+)\);/.exec(compiledSource);
 if (!trainRun) throw new Error('internal: train_step does not run one range of the step table');
 const [from, to] = [Number(trainRun[1]), Number(trainRun[2])];
 const { memory } = compiled.manifest;
-const { binary } = await compileAssemblyScript(source, { memoryBase: Math.ceil(memory.arenaBytes / 16) * 16, initialPages: memory.pages, simd: values.relaxed ? 'relaxed' : 'baseline' });
-const exports = (await WebAssembly.instantiate(await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>), {})).exports as unknown as Record<string, (n: number, ...more: number[]) => number> & { memory: WebAssembly.Memory };
+// The threaded build's control block lies after the arena and the guard's words, outside the
+// module's static data: the build's own manifest says where.
+const threadedManifest = threads > 1 ? readManifest(await threadedBuild(await WebAssembly.compile(compiled.wasm), false)) : undefined;
+const dataBase = threadedManifest?.threads ? threadedManifest.threads.offset + threadedManifest.threads.bytes : memory.arenaBytes;
+const { binary } = await compileAssemblyScript(source, { memoryBase: Math.ceil(dataBase / 16) * 16, initialPages: memory.pages, simd: values.relaxed ? 'relaxed' : 'baseline', threaded: threads > 1 });
+const module = await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
+const shared = threads > 1 ? new WebAssembly.Memory({ initial: memory.pages, maximum: memory.pages, shared: true }) : undefined;
+const exports = (await WebAssembly.instantiate(module, shared ? { env: { memory: shared } } : {})).exports as unknown as Record<string, (n: number, ...more: number[]) => number> & { memory: WebAssembly.Memory } & ThreadedExports;
 exports['init']!(1);
+const heap = (shared ?? exports.memory).buffer;
 if (w) {
   const { x, labels } = syntheticBatch(w);
-  new Float32Array(exports.memory.buffer, compiled.manifest.buffers.input.offset, x.length).set(x);
+  new Float32Array(heap, compiled.manifest.buffers.input.offset, x.length).set(x);
   const view = labels instanceof Int32Array ? Int32Array : Float32Array;
-  new view(exports.memory.buffer, compiled.manifest.buffers.labels.offset, labels.length).set(labels);
+  new view(heap, compiled.manifest.buffers.labels.offset, labels.length).set(labels);
 } else {
   // W7's token ids and next-token labels (bench/transformer.ts).
   const { ids, labels } = w7Batch();
-  new Int32Array(exports.memory.buffer, compiled.manifest.buffers.input.offset, ids.length).set(ids);
-  new Int32Array(exports.memory.buffer, compiled.manifest.buffers.labels.offset, labels.length).set(labels);
+  new Int32Array(heap, compiled.manifest.buffers.input.offset, ids.length).set(ids);
+  new Int32Array(heap, compiled.manifest.buffers.labels.offset, labels.length).set(labels);
 }
 
-const step = msPerCall(() => exports['train_step']!(batch), 1000);
+// The threaded build: its workers start, and each kernel is timed on one thread (no workers
+// configured: every step runs whole, on the caller) and on all of them.
+const support = threadSupport();
+if (threads > 1 && !support.ok) throw new Error(`--threads: threads cannot run here: ${support.reason}`);
+const pool = threads > 1 && support.ok ? await WorkerPool.start(support.host, module, shared!, exports, threads - 1, true) : undefined;
+const onThreads = (count: number): void => exports.threads_configure(count - 1, 1, 0);
 const described = new Map(printProgram(compiled.program).split('\n').map((line) => [Number(/%(\d+)/.exec(line)![1]), line.replace(/\s+/g, ' ')]));
 const runStep = (s: number): number => exports['run']!(batch, s, s + 1);
-const updateOf = new Map([...compiled.source.matchAll(/^\/\/ %(\d+) with the update %(\d+) in its epilogue/gm)].map((m) => [Number(m[1]), Number(m[2])]));
+const updateOf = new Map([...compiledSource.matchAll(/^\/\/ %(\d+) with the update %(\d+) in its epilogue/gm)].map((m) => [Number(m[1]), Number(m[2])]));
+/** Median ms of the whole step and of each kernel alone, on `count` threads. */
+function timed(count: number): { step: number; kernels: number[] } {
+  if (pool) onThreads(count);
+  return { step: msPerCall(() => exports['train_step']!(batch), 1000), kernels: steps.slice(from, to).map((_, k) => msPerCall(() => runStep(from + k), 150)) };
+}
+// A first round warms the module up (its optimized code, the arena in cache); then 1 thread and n.
+timed(1);
+const one = timed(1);
+const many = pool ? timed(threads) : undefined;
+pool?.stop();
 const rows = steps.slice(from, to).map((s, k) => ({
-  ms: msPerCall(() => runStep(from + k), 150),
+  ms: one.kernels[k]!,
+  threaded: many?.kernels[k],
   what: s.role === 'fused' ? `fused ${described.get(s.id)!} + update %${updateOf.get(s.id)} in the epilogue` : described.get(s.id)!,
 }));
 const total = rows.reduce((s, r) => s + r.ms, 0);
-console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD): train_step ${step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
-for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, Number(values.rows))) console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);
+console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD${pool ? ', threaded build' : ''}): train_step ${one.step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
+if (many) {
+  const manyTotal = many.kernels.reduce((s, ms) => s + ms, 0);
+  console.log(`on ${threads} threads: train_step ${many.step.toFixed(3)} ms (×${(many.step / one.step).toFixed(3)}); kernels timed alone sum to ${manyTotal.toFixed(3)} ms (×${(manyTotal / total).toFixed(3)})`);
+  console.log(`      1 thread   ${threads} threads  ratio  share  kernel`);
+}
+for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, Number(values.rows))) {
+  const side = r.threaded === undefined ? '' : `${r.threaded.toFixed(4).padStart(8)} ms ×${(r.threaded / r.ms).toFixed(2)} `;
+  console.log(`${r.ms.toFixed(4).padStart(8)} ms ${side}${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);
+}

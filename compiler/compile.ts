@@ -36,6 +36,8 @@ export interface CompileResult {
   readonly graph: Graph;
   /** The generated AssemblyScript. */
   readonly source: string;
+  /** The threaded builds' AssemblyScript (compiled with `threaded: true`). */
+  readonly threadedSource?: string;
   readonly plan: MemoryPlan;
   /** The kernels the module runs, and the ops each holds. */
   readonly program: Program;
@@ -190,7 +192,7 @@ export async function compileToWasm(specInput: unknown, options: CompileOptions 
   if (threadedRelaxed) wasm = appendCustomSection(wasm, THREADED_RELAXED_SECTION, threadedRelaxed.wasm);
   const manifest = baseline.manifest;
   const ascMs = [baseline, relaxed, threadedBaseline, threadedRelaxed].reduce((ms, b) => ms + (b?.milliseconds ?? 0), 0);
-  return { wasm, manifest, graph, source, plan, program, timings: { totalMs: performance.now() - started, ascMs } };
+  return { wasm, manifest, graph, source, ...(threadedModule ? { threadedSource: threadedModule.source } : {}), plan, program, timings: { totalMs: performance.now() - started, ascMs } };
 }
 
 /**
