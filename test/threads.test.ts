@@ -229,7 +229,8 @@ describe('threads', () => {
       const word = (name: (typeof CONTROL_WORDS)[number]): number => CONTROL_WORDS.indexOf(name);
       const [GEN, FN, N, ARGS, PARTS, DONE, CLAIM, FAILED] = [word('GEN'), word('FN'), word('N'), word('ARGS'), word('PARTS'), word('DONE'), word('CLAIM'), word('FAILED')];
       const tag = Atomics.load(control, GEN) + 1;
-      Atomics.store(control, CLAIM, (tag & 0xffffff) << 8);
+      // CLAIM is an i64 word: the tag, the first unclaimed part and the end of the unclaimed parts.
+      Atomics.store(new BigInt64Array(control.buffer, control.byteOffset + 4 * CLAIM, 1), 0, (BigInt(tag) << 32n) | 1n);
       Atomics.store(control, FN, 1 << 20);
       Atomics.store(control, N, 1);
       Atomics.store(control, ARGS, 0);

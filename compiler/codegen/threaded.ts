@@ -12,10 +12,15 @@
 // element is computed by exactly the code that computes it in a single-threaded build, whichever
 // thread runs its part, so the results are bit-identical for any number of threads.
 //
-// A claim is a compare-and-swap on one word that holds the step's tag (its counter, 24 bits) and
-// the next part (8 bits): a worker that saw an older step cannot claim a part of a newer one, and
-// the caller writes the new tag before the step's fields, so a worker that read a newer step's
-// fields under an older tag fails its claim as well.
+// The caller claims parts from the front, the workers from the back: on two threads the caller
+// runs the first rows (or matrices, or columns) of every kernel and the worker the last, so a
+// kernel that reads what the one before wrote finds most of it in its own core's cache, not the
+// other's.
+//
+// A claim is a compare-and-swap on one i64 word that holds the step's tag (its counter, 32 bits),
+// the front (16 bits) and the back (16 bits) of the unclaimed parts: a worker that saw an older
+// step cannot claim a part of a newer one, and the caller writes the new tag before the step's
+// fields, so a worker that read a newer step's fields under an older tag fails its claim as well.
 //
 // The control block lies after the planned arena (compile.ts places it), outside every data
 // segment: a worker's instantiation re-applies the module's data segments, which must not reset
@@ -30,15 +35,15 @@
 //  28 WAITS    1 where the caller may block (Atomics.wait traps on a browser's main thread: spin)
 //  32 MIN_WORK multiply-adds a part must have, below which a step runs whole
 //  36 READY    workers inside worker_loop
-//  40 CLAIM    the step's tag << 8 | the next unclaimed part
-//  44 FAILED   the id of a worker that trapped (worker_failed), else 0
+//  40 CLAIM    i64: the step's tag << 32 | the first unclaimed part << 16 | the last unclaimed part + 1
+//  48 FAILED   the id of a worker that trapped (worker_failed), else 0
 
 import type { Node } from '../ir/types.ts';
 import type { Kernel, Program } from '../passes/fuse.ts';
 import { matmulWorkAtBatch, takesEpilogue } from './matmul.ts';
 
 /** The control block's i32 words in order (the table above): word k lies at offset + 4·k. */
-export const CONTROL_WORDS = ['GEN', 'FN', 'N', 'ARGS', 'PARTS', 'DONE', 'WORKERS', 'WAITS', 'MIN_WORK', 'READY', 'CLAIM', 'FAILED'] as const;
+export const CONTROL_WORDS = ['GEN', 'FN', 'N', 'ARGS', 'PARTS', 'DONE', 'WORKERS', 'WAITS', 'MIN_WORK', 'READY', 'CLAIM', 'CLAIM_HIGH', 'FAILED'] as const;
 
 /** Where the control block lies, and its size. */
 export interface ThreadsLayout {
@@ -157,13 +162,18 @@ function part_first(units: i32, group: i32, part: i32, parts: i32): i32 {
   return part >= parts ? units : <i32>(<i64>(units / group) * part / parts) * group;
 }
 
-/** Claims and runs parts of the step tagged \`tag\` until none is left: the caller and the workers alike. */
-function run_claimed(tag: i32, fn: i32, n: i32, args: usize, parts: i32): void {
+/**
+ * Claims and runs parts of the step tagged \`tag\` until none is left: the caller from the front
+ * (\`fromBack\` false), the workers from the back.
+ */
+function run_claimed(tag: i32, fn: i32, n: i32, args: usize, parts: i32, fromBack: bool): void {
   while (true) {
-    const claim = atomic.load<i32>(CLAIM);
-    const part = claim & 255;
-    if ((claim >>> 8) != (tag & 0xffffff) || part >= parts) return;
-    if (atomic.cmpxchg<i32>(CLAIM, claim, claim + 1) != claim) continue;
+    const claim = atomic.load<i64>(CLAIM);
+    const front = <i32>(claim >>> 16) & 0xffff;
+    const back = <i32>claim & 0xffff;
+    if (<i32>(claim >>> 32) != tag || front >= back) return;
+    const part = fromBack ? back - 1 : front;
+    if (atomic.cmpxchg<i64>(CLAIM, claim, fromBack ? claim - 1 : claim + 0x10000) != claim) continue;
     call_part(fn, n, args, part, parts);
     if (atomic.add<i32>(DONE, 1) + 1 == parts) atomic.notify(DONE, 1);
   }
@@ -180,7 +190,7 @@ function run_parts(fn: i32, n: i32, args: usize, work: i32): void {
   }
   // The new tag first: a claim under an older tag fails from here on.
   const tag = atomic.load<i32>(GEN) + 1;
-  atomic.store<i32>(CLAIM, (tag & 0xffffff) << 8);
+  atomic.store<i64>(CLAIM, (<i64>tag << 32) | <i64>parts);
   atomic.store<i32>(FN, fn);
   atomic.store<i32>(N, n);
   atomic.store<i32>(ARGS, <i32>args);
@@ -188,7 +198,7 @@ function run_parts(fn: i32, n: i32, args: usize, work: i32): void {
   atomic.store<i32>(DONE, 0);
   atomic.store<i32>(GEN, tag);
   atomic.notify(GEN, workers);
-  run_claimed(tag, fn, n, args, parts);
+  run_claimed(tag, fn, n, args, parts, false);
   const waits = load<i32>(WAITS) != 0;
   let spins = 0;
   for (let done = atomic.load<i32>(DONE); done < parts && atomic.load<i32>(FAILED) == 0; done = atomic.load<i32>(DONE)) {
@@ -213,7 +223,7 @@ export function worker_loop(id: i32): void {
     seen = gen;
     const fn = atomic.load<i32>(FN);
     if (fn < 0) break;
-    run_claimed(gen, fn, atomic.load<i32>(N), <usize>atomic.load<i32>(ARGS), atomic.load<i32>(PARTS));
+    run_claimed(gen, fn, atomic.load<i32>(N), <usize>atomic.load<i32>(ARGS), atomic.load<i32>(PARTS), true);
   }
   atomic.sub<i32>(READY, 1);
 }
