@@ -115,12 +115,13 @@ const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | 
     },
   },
   {
-    name: 'attention: embedding → causal transformer block (softmax, batched products, gelu) → pooling',
+    name: 'attention: embedding → causal transformer block (softmax, batched products, gelu and its column sums) → pooling',
     spec: {
       input: { shape: [6], dtype: 'int32' },
       layers: [
         { type: 'embedding', inputDim: 7, outputDim: 8 },
-        { type: 'transformer_block', numHeads: 2, mlpDim: 12, useCausalMask: true },
+        // mlpDim not a multiple of 4: gelu's derivative, summed by columns in parts, has a scalar tail.
+        { type: 'transformer_block', numHeads: 2, mlpDim: 14, useCausalMask: true },
         { type: 'global_average_pooling1d' },
         { type: 'dense', units: 3, activation: 'softmax' },
       ],

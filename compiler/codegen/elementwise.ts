@@ -110,10 +110,12 @@ type LoopOperands = readonly [template: Extract<Template<unknown>, { kind: 'elem
 /**
  * The code of part `part` of `parts` of an elementwise kernel (threaded build): a range of its
  * elements, whole f32x4 groups, computed by the same instructions as in the whole loop, so any
- * split gives the same bits. Null where the kernel is not one flat loop over its elements.
+ * split gives the same bits; with `columnSums`, a range of its columns, whole f32x4 groups, over
+ * every row, each column summed in the same row order as in the whole loop. Null where the kernel
+ * is neither one flat loop over its elements nor, with column sums, one loop over rows.
  */
-export function emitElementwiseInParts(...operands: LoopOperands): string | null {
-  return elementwiseLoop(operands, undefined, 'store', true);
+export function emitElementwiseInParts(operands: LoopOperands, columnSums?: string): string | null {
+  return elementwiseLoop(operands, columnSums, 'store', true);
 }
 
 function elementwiseLoop([template, node, inputs, out, ins, dim]: LoopOperands, columnSums: string | undefined, sink: 'store' | 'finite', inParts: boolean): string | null {
@@ -136,7 +138,7 @@ function elementwiseLoop([template, node, inputs, out, ins, dim]: LoopOperands, 
   const flat =
     columnSums === undefined &&
     operands.every((o) => o.kind === 'literal' || (o.rowStride !== null && !o.colBroadcast) || (o.rowStride === null && o.colBroadcast) || !hasRows);
-  if (inParts && (!flat || outerAxes)) return null;
+  if (inParts && (outerAxes || (!flat && columnSums === undefined))) return null;
   const lines: string[] = [];
   const scalars: string[] = [];
   const vectors: string[] = [];
@@ -196,6 +198,14 @@ function elementwiseLoop([template, node, inputs, out, ins, dim]: LoopOperands, 
     const total = size([...rowAxes.dims, ...colAxes.dims]);
     lines.push(`  {`);
     inner(outBlock, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
+    lines.push(`  }`);
+  } else if (inParts) {
+    // Column sums in parts: part p takes columns [jFrom, jTo), whole f32x4 groups, the scalar
+    // tail in the last part, over every row; part −1 has nothing to do.
+    lines.push(`  if (part < 0) return;`, `  const jFrom = part_first(${C}, 4, part, parts);`, `  const jTo = part_first(${C}, 4, part + 1, parts);`);
+    lines.push(`  memory.fill(${columnSums} + (<usize>jFrom << 2), 0, <usize>(jTo - jFrom) << 2);`);
+    lines.push(`  for (let i = 0; i < ${R}; i++) {`);
+    inner(`${outBlock} + ((<usize>i * <usize>${C}) << 2)`, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), 'jTo', 'jFrom');
     lines.push(`  }`);
   } else {
     if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${C} << 2);`);

@@ -121,8 +121,8 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
   let parts = work === null ? undefined : { work };
   /** An elementwise loop: in parts where the threaded build gains from that, else whole. */
   const elementwiseBody = (template: ElementwiseTemplate, inputs: readonly Node[], operands: readonly string[], sums?: string): string => {
-    const cost = threaded && sums === undefined && template.simd ? elementwiseCost(template.simd(...operands.map((_, k) => `x${k}`))) : 0;
-    const inParts = cost > 0 ? emitElementwiseInParts(template, node, inputs, out, operands, dim) : null;
+    const cost = threaded && template.simd ? elementwiseCost(template.simd(...operands.map((_, k) => `x${k}`))) : 0;
+    const inParts = cost > 0 ? emitElementwiseInParts([template, node, inputs, out, operands, dim], sums) : null;
     if (inParts === null) return emitElementwise(template, node, inputs, out, operands, dim, sums);
     parts = { work: unitsWork(node.shape.map(dim).join(' * ') || '1', cost) };
     return inParts;
