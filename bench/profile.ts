@@ -1,7 +1,10 @@
 // Where a training step's time goes: every step the bare train_step runs, timed on its own
-// through the exported step table, after a real step filled the arena. Run: npm run bench:profile -- W1/64 [--relaxed] [--rows n]
-// (--rows: how many of the largest kernels to list, 15 by default; --threads n: the threaded
-// build, each kernel timed on one thread and on n, side by side, on the same instance)
+// through the exported step table, after a real step filled the arena: alone (called again and
+// again) and in step (the step's kernels called in order, each timed where it runs).
+// Run: npm run bench:profile -- W1/64 [--relaxed] [--rows n] [--threads n]
+// (--rows: how many kernels to list, 15 by default; --threads n: the threaded build, each kernel
+// timed on one thread and on n, on the same instance, listed by what it pays in step on n
+// threads beyond its time alone: the cost of reading and writing memory another core last held)
 // (any workload of bench/workloads.ts, W1 at any batch: W1/1, W1/2048..., or W7)
 import { parseArgs } from 'node:util';
 import { compileAssemblyScript } from '../compiler/codegen/asc.ts';
@@ -11,7 +14,7 @@ import { readManifest } from '../runtime/manifest.ts';
 import { threadSupport, WorkerPool, type ThreadedExports } from '../runtime/worker_pool.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
 import { threadedBuild } from './nabla_builds.ts';
-import { msPerCall } from './timing.ts';
+import { median, msPerCall } from './timing.ts';
 import { w7Spec } from './transformer.ts';
 import { W7, w7Batch } from './w7_model.ts';
 import { nablaSpec, syntheticBatch, workloadNamed, WORKLOADS } from './workloads.ts';
@@ -73,11 +76,26 @@ const onThreads = (count: number): void => exports.threads_configure(count - 1, 
 const described = new Map(printProgram(compiled.program).split('\n').map((line) => [Number(/%(\d+)/.exec(line)![1]), line.replace(/\s+/g, ' ')]));
 const runStep = (s: number): number => exports['run']!(batch, s, s + 1);
 const updateOf = new Map([...compiledSource.matchAll(/^\/\/ %(\d+) with the update %(\d+) in its epilogue/gm)].map((m) => [Number(m[1]), Number(m[2])]));
-/** Median ms of the whole step and of each kernel alone, on `count` threads. */
-function timed(count: number): { step: number; kernels: number[] } {
+/**
+ * Median ms of the whole step, of each kernel alone (called again and again: its operands in
+ * this core's cache), and of each kernel in step (the step's kernels called in order, each timed:
+ * its operands where the kernels before left them, in the other core's cache too on n threads).
+ */
+function timed(count: number): { step: number; kernels: number[]; inStep: number[] } {
   if (pool) onThreads(count);
-  return { step: msPerCall(() => exports['train_step']!(batch), 1000), kernels: steps.slice(from, to).map((_, k) => msPerCall(() => runStep(from + k), 150)) };
+  const step = msPerCall(() => exports['train_step']!(batch), 1000);
+  const kernels = steps.slice(from, to).map((_, k) => msPerCall(() => runStep(from + k), 150));
+  const samples: number[][] = kernels.map(() => []);
+  for (let pass = 0; pass < IN_STEP_PASSES; pass++) {
+    for (let k = from; k < to; k++) {
+      const t0 = performance.now();
+      runStep(k);
+      samples[k - from]!.push(performance.now() - t0);
+    }
+  }
+  return { step, kernels, inStep: samples.map(median) };
 }
+const IN_STEP_PASSES = 200;
 // A first round warms the module up (its optimized code, the arena in cache); then 1 thread and n.
 timed(1);
 const one = timed(1);
@@ -85,17 +103,22 @@ const many = pool ? timed(threads) : undefined;
 pool?.stop();
 const rows = steps.slice(from, to).map((s, k) => ({
   ms: one.kernels[k]!,
-  threaded: many?.kernels[k],
+  inStep: one.inStep[k]!,
+  threaded: many ? { ms: many.kernels[k]!, inStep: many.inStep[k]! } : undefined,
   what: s.role === 'fused' ? `fused ${described.get(s.id)!} + update %${updateOf.get(s.id)} in the epilogue` : described.get(s.id)!,
 }));
-const total = rows.reduce((s, r) => s + r.ms, 0);
-console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD${pool ? ', threaded build' : ''}): train_step ${one.step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms`);
+const sum = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0);
+const total = sum(one.kernels);
+console.log(`${name} (${values.relaxed ? 'relaxed' : 'baseline'} SIMD${pool ? ', threaded build' : ''}): train_step ${one.step.toFixed(3)} ms; kernels timed alone sum to ${total.toFixed(3)} ms, in step ${sum(one.inStep).toFixed(3)} ms`);
 if (many) {
-  const manyTotal = many.kernels.reduce((s, ms) => s + ms, 0);
-  console.log(`on ${threads} threads: train_step ${many.step.toFixed(3)} ms (×${(many.step / one.step).toFixed(3)}); kernels timed alone sum to ${manyTotal.toFixed(3)} ms (×${(manyTotal / total).toFixed(3)})`);
-  console.log(`      1 thread   ${threads} threads  ratio  share  kernel`);
+  const manyTotal = sum(many.kernels);
+  console.log(`on ${threads} threads: train_step ${many.step.toFixed(3)} ms (×${(many.step / one.step).toFixed(3)}); kernels timed alone sum to ${manyTotal.toFixed(3)} ms (×${(manyTotal / total).toFixed(3)}), in step ${sum(many.inStep).toFixed(3)} ms`);
+  console.log(`in step on ${threads} threads minus alone, the largest first (what a kernel pays for operands another core wrote):`);
+  console.log(`   1 thread: alone   in step | ${threads} threads: alone   in step  (µs)  kernel`);
 }
-for (const r of rows.sort((a, b) => b.ms - a.ms).slice(0, Number(values.rows))) {
-  const side = r.threaded === undefined ? '' : `${r.threaded.toFixed(4).padStart(8)} ms ×${(r.threaded / r.ms).toFixed(2)} `;
-  console.log(`${r.ms.toFixed(4).padStart(8)} ms ${side}${((100 * r.ms) / total).toFixed(1).padStart(5)} %  ${r.what.slice(0, 150)}`);
+const µs = (ms: number): string => (ms * 1000).toFixed(1).padStart(8);
+const ordered = many ? rows.sort((a, b) => b.threaded!.inStep - b.threaded!.ms - (a.threaded!.inStep - a.threaded!.ms)) : rows.sort((a, b) => b.ms - a.ms);
+for (const r of ordered.slice(0, Number(values.rows))) {
+  if (r.threaded) console.log(`   ${µs(r.ms)} ${µs(r.inStep)} |    ${µs(r.threaded.ms)} ${µs(r.threaded.inStep)}        ${r.what.slice(0, 130)}`);
+  else console.log(`${r.ms.toFixed(4).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} %  in step ${r.inStep.toFixed(4)} ms  ${r.what.slice(0, 140)}`);
 }
