@@ -9,7 +9,8 @@
 // swish, ...), to measure a change to an activation on the benchmark's shapes.
 // --checked times train_step_checked (the guarded step nabla's runtime calls) instead of train_step.
 // --threads N compares the threaded builds on N threads (each trainer with its own workers; the
-// variants take turns, so one's workers wait while the other runs).
+// variants take turns, with a pause of 3 ms before each turn, so one's workers have stopped
+// spinning and block while the other runs).
 //
 // The base revision is checked out once as a detached worktree under .bench-ab/<commit>/ (inside
 // the repository, so it resolves this checkout's node_modules) and its compiler imported from there.
@@ -22,7 +23,7 @@ import { fedInstance } from './nabla.ts';
 import { relaxedBuild, threadedBuild, threadedStepInstance } from './nabla_builds.ts';
 import { threadCase } from './threads.ts';
 import { relaxedSimd, rerunWithRelaxedSimd } from './relaxed.ts';
-import { formatRatio, msPerCall, pairedRounds } from './timing.ts';
+import { formatRatio, msPerCall, pairedRounds, pause } from './timing.ts';
 import { w7Spec } from './transformer.ts';
 import { fedW7Instance, W7 } from './w7_model.ts';
 import { nablaSpec, workloadNamed, WORKLOADS, type Workload } from './workloads.ts';
@@ -88,7 +89,8 @@ for (const w of chosen) {
   const a = await trainer(base.compileToWasm);
   const b = await trainer(compileToWasm);
   const steps = Math.max(1, Math.round(20 / msPerCall(() => a[entry](w.batch), 200)));
-  const result = pairedRounds([() => a[entry](w.batch), () => b[entry](w.batch)], steps);
+  // Threaded: each variant's rounds start once the other's workers have stopped spinning.
+  const result = pairedRounds([() => a[entry](w.batch), () => b[entry](w.batch)], steps, 41, 5, threads > 1 ? () => pause(3) : undefined);
   console.log(`${w.name.padEnd(7)} A ${result.ms[0]!.toFixed(4)} ms  B ${result.ms[1]!.toFixed(4)} ms  B/A ${formatRatio(result.ratios[1]!)}  (${steps} steps a round)`);
 }
 for (const pool of pools) pool.stop();

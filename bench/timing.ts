@@ -58,13 +58,15 @@ export function roundRatios(result: PairedResult, of: number, to: number): numbe
 /**
  * Variants timed in rounds of `steps` calls each, the order rotating from round to round: each
  * round yields one ratio per variant to the first variant of that same round, so a burst of
- * load from elsewhere cancels out of the ratio. The first `warmup` rounds are dropped.
+ * load from elsewhere cancels out of the ratio. The first `warmup` rounds are dropped. `settle`,
+ * where given, runs untimed before each variant's calls.
  */
-export function pairedRounds(variants: readonly (() => void)[], steps: number, rounds = 41, warmup = 5): PairedResult {
+export function pairedRounds(variants: readonly (() => void)[], steps: number, rounds = 41, warmup = 5, settle?: () => void): PairedResult {
   const times: number[][] = variants.map(() => []);
   for (let round = 0; round < rounds + warmup; round++) {
     for (let j = 0; j < variants.length; j++) {
       const k = (round + j) % variants.length;
+      settle?.();
       const t0 = performance.now();
       for (let i = 0; i < steps; i++) variants[k]!();
       times[k]!.push((performance.now() - t0) / steps);
@@ -99,4 +101,13 @@ function pairedSummary(times: readonly (readonly number[])[], warmup: number): P
 export function formatRatio(sorted: readonly number[]): string {
   const q = (p: number): number => sorted[Math.floor(p * (sorted.length - 1))]!;
   return `×${median(sorted).toFixed(3)} (${q(0.25).toFixed(3)}–${q(0.75).toFixed(3)})`;
+}
+
+/**
+ * Sleeps `ms` on this thread (Atomics.wait, which Node allows on its main thread). Between the
+ * rounds of two threaded trainers: the workers of the one that just ran spin about a millisecond
+ * on their next step before they block, and would take a core from the other's first steps.
+ */
+export function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
