@@ -4,7 +4,7 @@
 import { zeroColumns } from '../ir/columns.ts';
 import { tensor64 } from '../ir/tensor.ts';
 import { shapeToString, type Dim, type Shape } from '../ir/types.ts';
-import { ShapeError, type OpDef } from './op.ts';
+import { COPY_COST, ShapeError, type EmitArgs, type OpDef } from './op.ts';
 
 const lastDim = (shape: Shape): number => {
   const d = shape.at(-1);
@@ -45,18 +45,26 @@ export const concat: OpDef<Record<string, never>> = {
   },
   template: {
     kind: 'kernel',
-    emit({ out, ins, inputs, dim }) {
-      const wa = lastDim(inputs[0]!.shape);
-      const wb = lastDim(inputs[1]!.shape);
-      return [
-        `for (let r = 0; r < ${rowsExpr(inputs[0]!.shape, dim)}; r++) {`,
-        `    memory.copy(${out} + <usize>(r * ${(wa + wb) * 4}), ${ins[0]} + <usize>(r * ${wa * 4}), ${wa * 4});`,
-        `    memory.copy(${out} + <usize>(r * ${(wa + wb) * 4} + ${wa * 4}), ${ins[1]} + <usize>(r * ${wb * 4}), ${wb * 4});`,
-        `  }`,
-      ].join('\n');
+    emit: (args) => concatRows(args, '0', rowsExpr(args.inputs[0]!.shape, args.dim)),
+    // The threaded build may give each part a range of rows.
+    parts: {
+      units: (args) => ({ count: rowsExpr(args.inputs[0]!.shape, args.dim), group: 1, cost: COPY_COST * lastDim(args.node.shape) }),
+      emit: concatRows,
     },
   },
 };
+
+/** Rows first … first + count − 1 of a concat. */
+function concatRows({ out, ins, inputs }: EmitArgs<Record<string, never>>, first: string, count: string): string {
+  const wa = lastDim(inputs[0]!.shape);
+  const wb = lastDim(inputs[1]!.shape);
+  return [
+    `for (let r = ${first}; r < ${first === '0' ? count : `${first} + ${count}`}; r++) {`,
+    `    memory.copy(${out} + <usize>(r * ${(wa + wb) * 4}), ${ins[0]} + <usize>(r * ${wa * 4}), ${wa * 4});`,
+    `    memory.copy(${out} + <usize>(r * ${(wa + wb) * 4} + ${wa * 4}), ${ins[1]} + <usize>(r * ${wb * 4}), ${wb * 4});`,
+    `  }`,
+  ].join('\n');
+}
 
 export interface SliceAttrs {
   /** First column taken, along the last axis. */

@@ -3,7 +3,7 @@
 // leading n rows of every buffer). Rank up to 4; vjp: the inverse permutation.
 import { tensor64 } from '../ir/tensor.ts';
 import { BATCH, shapeToString, type Dim } from '../ir/types.ts';
-import { ShapeError, type OpDef } from './op.ts';
+import { COPY_COST, ShapeError, unitAddress, type EmitArgs, type OpDef } from './op.ts';
 
 export interface TransposeAttrs {
   readonly perm: readonly number[];
@@ -56,13 +56,25 @@ export const transpose: OpDef<TransposeAttrs> = {
     kind: 'kernel',
     // Padded to rank 4 with leading axes of size 1: the output's four sizes and, for each output
     // axis, the stride of the input axis it reads (elements, as i32 expressions).
-    emit({ out, ins, inputs, node, attrs, dim }) {
-      const shape = inputs[0]!.shape;
-      const strides: string[] = shape.map((_, i) => shape.slice(i + 1).map(dim).join(' * ') || '1');
-      const pad = MAX_RANK - shape.length;
-      const sizes = [...new Array<string>(pad).fill('1'), ...node.shape.map((d: Dim) => dim(d))];
-      const reads = [...new Array<string>(pad).fill('0'), ...attrs.perm.map((p) => strides[p]!)];
-      return `permute4(${out}, ${ins[0]}, ${sizes.join(', ')}, ${reads.join(', ')});`;
+    emit: (args) => permuteCall(args, '0', args.dim(args.node.shape[0]!)),
+    // The threaded build may give each part a range of the first axis (the batch), where it stays first.
+    parts: {
+      units: (args) => ({ count: args.dim(args.node.shape[0]!), group: 1, cost: args.attrs.perm[0] === 0 ? COPY_COST * unitFloats(args) : 0 }),
+      emit: permuteCall,
     },
   },
 };
+
+/** Floats in one unit of the first axis (the batch is only ever the first axis). */
+const unitFloats = ({ node }: Pick<EmitArgs<TransposeAttrs>, 'node'>): number => node.shape.slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+
+/** Units first … first + count − 1 of the first axis (the whole call: 0 and all of them). */
+function permuteCall({ out, ins, inputs, node, attrs, dim }: EmitArgs<TransposeAttrs>, first: string, count: string): string {
+  const shape = inputs[0]!.shape;
+  const strides: string[] = shape.map((_, i) => shape.slice(i + 1).map(dim).join(' * ') || '1');
+  const pad = MAX_RANK - shape.length;
+  const sizes = [...new Array<string>(pad).fill('1'), count, ...node.shape.slice(1).map((d: Dim) => dim(d))];
+  const reads = [...new Array<string>(pad).fill('0'), ...attrs.perm.map((p) => strides[p]!)];
+  const floats = unitFloats({ node });
+  return `permute4(${unitAddress(out, first, floats)}, ${unitAddress(ins[0]!, first, floats)}, ${sizes.join(', ')}, ${reads.join(', ')});`;
+}
