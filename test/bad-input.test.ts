@@ -32,6 +32,9 @@ describe('bad model specs name the field', () => {
     ['a bad variance_scaling mode', { ...good, layers: [{ type: 'dense', units: 2, kernelInitializer: { type: 'variance_scaling', mode: 'fan_sum' } }] }, /layers\[0\]\.kernelInitializer\.mode: expected "fan_in", "fan_out" or "fan_avg"/],
     ['misspelt field', { ...good, layers: [{ type: 'dense', units: 2, activaton: 'relu' }] }, /layers\[0\]: unknown field\(s\) 'activaton'/],
     ['unknown loss', { ...good, loss: { type: 'hinge' } }, /loss\.type: unknown loss "hinge"/],
+    ['unknown loss name', { ...good, loss: 'hinge' }, /loss\.type: unknown loss "hinge"; expected one of mse, mae/],
+    ['a loss that is neither a name nor an object', { ...good, loss: 3 }, /loss: expected a loss name \(one of mse, .*\) or an object \{ type, … \}, got 3/],
+    ['unknown optimizer name', { ...good, optimizer: 'adagrad' }, /optimizer\.type: unknown optimizer "adagrad"; expected one of sgd, rmsprop, adam, adamw/],
     ['no layers', { ...good, layers: [] }, /layers: a model needs at least one layer/],
     ['duplicate layer names', { ...good, layers: [{ type: 'dense', name: 'a', units: 2 }, { type: 'dense', name: 'a', units: 2 }] }, /layers\[1\]\.name: duplicate layer name 'a'/],
     ['negative learning rate', { ...good, optimizer: { type: 'sgd', learningRate: -1 } }, /optimizer\.learningRate: expected a positive number, got -1/],
@@ -39,6 +42,13 @@ describe('bad model specs name the field', () => {
   it.each(cases)('%s', (_name, spec, message) => {
     expect(() => parseSpec(spec)).toThrow(SpecError);
     expect(() => parseSpec(spec)).toThrow(message);
+  });
+
+  it('a loss or an optimizer given by its name alone is its object with every option at its default, as Keras takes them', () => {
+    const named = parseSpec({ ...good, loss: 'sparse_categorical_crossentropy', optimizer: 'adam' });
+    const objects = parseSpec({ ...good, loss: { type: 'sparse_categorical_crossentropy' }, optimizer: { type: 'adam' } });
+    expect(named).toEqual(objects);
+    expect(named.optimizer).toMatchObject({ type: 'adam', learningRate: 0.001 });
   });
 
   it('a loss that does not fit the last layer names the layer', () => {

@@ -33,7 +33,7 @@ const fromLogits = z.boolean().default(false);
 
 export const lossNames = ['mse', 'mae', 'huber', 'binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy'] as const;
 
-export const Loss = z.discriminatedUnion(
+const LossObject = z.discriminatedUnion(
   'type',
   [
     z.strictObject({ type: z.literal('mse'), weight: lossWeight, reduction }),
@@ -50,12 +50,16 @@ export const Loss = z.discriminatedUnion(
   ],
   {
     error: (iss) => {
-      const given = (iss.input as { type?: unknown } | undefined)?.type;
-      return `unknown loss ${JSON.stringify(given)}; expected one of ${lossNames.join(', ')}`;
+      if (typeof iss.input !== 'object' || iss.input === null) return `expected a loss name (one of ${lossNames.join(', ')}) or an object { type, … }, got ${JSON.stringify(iss.input)}`;
+      return `unknown loss ${JSON.stringify((iss.input as { type?: unknown }).type)}; expected one of ${lossNames.join(', ')}`;
     },
   },
 );
-export type LossSpec = z.output<typeof Loss>;
+/** A loss: its object, or its name alone (as Keras's compile takes it), every option at its default. */
+export const Loss = z.preprocess((value) => (typeof value === 'string' ? { type: value } : value), LossObject);
+export type LossSpec = z.output<typeof LossObject>;
+/** What a spec may give for a loss. */
+export type LossInput = (typeof lossNames)[number] | z.input<typeof LossObject>;
 
 /** The model's last layer, as a loss sees it. */
 export interface Head {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { Loss } from './losses.ts';
 import { Optimizer } from '../optim/spec.ts';
-export { Optimizer, optimizerNames, type OptimizerSpec } from '../optim/spec.ts';
+export { Optimizer, optimizerNames, type OptimizerInput, type OptimizerSpec } from '../optim/spec.ts';
 import { SpecError } from './spec_error.ts';
 import { modelDag } from './dag.ts';
 import { identifier, inputDtype, inputShape, MAX_LAYERS, positiveInt, type InputDtype } from '../layers/fields.ts';
@@ -13,10 +13,10 @@ import { f32NonNegative } from './numbers.ts';
 import { layerDefs, layerTableGeneration, type builtinLayers } from '../layers/registry.ts';
 import { arityOf, type AnyLayerDef } from '../layers/layer.ts';
 import type { LayerInputOf } from '../layers/symbolic.ts';
-import type { LossSpec } from './losses.ts';
-import type { OptimizerSpec } from '../optim/spec.ts';
+import type { LossInput, LossSpec } from './losses.ts';
+import type { OptimizerInput, OptimizerSpec } from '../optim/spec.ts';
 export { initializerNames, type InitializerSpec } from '../init/initializers.ts';
-export { Loss, lossNames, type LossSpec } from './losses.ts';
+export { Loss, lossNames, type LossInput, type LossSpec } from './losses.ts';
 export { activationNames, type ActivationName, type ActivationSpec } from './activations.ts';
 
 /**
@@ -132,7 +132,7 @@ export interface OutputSpec {
 }
 interface SharedInput {
   readonly name?: string;
-  readonly optimizer?: z.input<typeof Optimizer>;
+  readonly optimizer?: OptimizerInput;
   readonly batchSize?: number;
   readonly seed?: number;
 }
@@ -141,13 +141,13 @@ interface SharedInput {
 export interface ModelSpecInput extends SharedInput {
   readonly input: { readonly name?: string; readonly shape: readonly number[]; readonly dtype?: InputDtype };
   readonly layers: readonly (LayerInput | { readonly type: string; readonly name?: string })[];
-  readonly loss: z.input<typeof Loss>;
+  readonly loss: LossInput;
 }
 /** What a user may write in the graph (functional) form. */
 export interface GraphSpecInput extends SharedInput {
   readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype?: InputDtype }[];
   readonly nodes: readonly ({ readonly type: string; readonly name: string; readonly inputs: readonly string[]; readonly [option: string]: unknown })[];
-  readonly outputs: readonly { readonly node: string; readonly name?: string; readonly loss: z.input<typeof Loss>; readonly lossWeight?: number }[];
+  readonly outputs: readonly { readonly node: string; readonly name?: string; readonly loss: LossInput; readonly lossWeight?: number }[];
 }
 interface SharedSpec {
   readonly name: string;

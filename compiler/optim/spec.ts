@@ -42,7 +42,7 @@ const adamMoments = {
 
 export const optimizerNames = ['sgd', 'rmsprop', 'adam', 'adamw'] as const;
 
-export const Optimizer = z
+const OptimizerObject = z
   .discriminatedUnion(
     'type',
     [
@@ -51,7 +51,12 @@ export const Optimizer = z
       z.strictObject({ type: z.literal('adam'), learningRate: positive.default(0.001), ...adamMoments, ...common }),
       z.strictObject({ type: z.literal('adamw'), learningRate: positive.default(0.001), ...adamMoments, weightDecay: f32NonNegative.default(0.004), ...common }),
     ],
-    { error: (iss) => `unknown optimizer ${JSON.stringify((iss.input as { type?: unknown } | undefined)?.type)}; expected one of ${optimizerNames.join(', ')}` },
+    {
+      error: (iss) => {
+        if (typeof iss.input !== 'object' || iss.input === null) return `expected an optimizer name (one of ${optimizerNames.join(', ')}) or an object { type, … }, got ${JSON.stringify(iss.input)}`;
+        return `unknown optimizer ${JSON.stringify((iss.input as { type?: unknown }).type)}; expected one of ${optimizerNames.join(', ')}`;
+      },
+    },
   )
   .superRefine((o, ctx) => {
     if (o.clipNorm !== undefined && o.clipValue !== undefined) {
@@ -59,4 +64,8 @@ export const Optimizer = z
     }
     if (o.type === 'sgd' && o.nesterov && !o.momentum) ctx.addIssue({ code: 'custom', path: ['nesterov'], message: 'Nesterov needs a momentum > 0' });
   });
-export type OptimizerSpec = z.output<typeof Optimizer>;
+/** An optimizer: its object, or its name alone (as Keras's compile takes it), every option at its default. */
+export const Optimizer = z.preprocess((value) => (typeof value === 'string' ? { type: value } : value), OptimizerObject);
+export type OptimizerSpec = z.output<typeof OptimizerObject>;
+/** What a spec may give for an optimizer. */
+export type OptimizerInput = (typeof optimizerNames)[number] | z.input<typeof OptimizerObject>;
