@@ -199,19 +199,14 @@ function elementwiseLoop([template, node, inputs, out, ins, dim]: LoopOperands, 
     lines.push(`  {`);
     inner(outBlock, operands.map((o) => (o.kind === 'buffer' ? o.ptr : '')), total);
     lines.push(`  }`);
-  } else if (inParts) {
-    // Column sums in parts: part p takes columns [jFrom, jTo), whole f32x4 groups, the scalar
-    // tail in the last part, over every row; part −1 has nothing to do.
-    lines.push(`  if (part < 0) return;`, `  const jFrom = part_first(${C}, 4, part, parts);`, `  const jTo = part_first(${C}, 4, part + 1, parts);`);
-    lines.push(`  memory.fill(${columnSums} + (<usize>jFrom << 2), 0, <usize>(jTo - jFrom) << 2);`);
-    lines.push(`  for (let i = 0; i < ${R}; i++) {`);
-    inner(`${outBlock} + ((<usize>i * <usize>${C}) << 2)`, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), 'jTo', 'jFrom');
-    lines.push(`  }`);
   } else {
-    if (columnSums !== undefined) lines.push(`  memory.fill(${columnSums}, 0, <usize>${C} << 2);`);
+    // Every row over its columns: all of them, or in parts (column sums) part p's columns
+    // [jFrom, jTo), whole f32x4 groups, the scalar tail in the last part; part −1 has nothing to do.
+    if (inParts) lines.push(`  if (part < 0) return;`, `  const jFrom = part_first(${C}, 4, part, parts);`, `  const jTo = part_first(${C}, 4, part + 1, parts);`);
+    if (columnSums !== undefined) lines.push(inParts ? `  memory.fill(${columnSums} + (<usize>jFrom << 2), 0, <usize>(jTo - jFrom) << 2);` : `  memory.fill(${columnSums}, 0, <usize>${C} << 2);`);
     lines.push(`  for (let i = 0; i < ${R}; i++) {`);
     const outBase = `${outBlock} + ((<usize>i * <usize>${C}) << 2)`;
-    inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), C);
+    inner(outBase, operands.map((o) => (o.kind === 'buffer' ? rowBase(o, 'i') : '')), inParts ? 'jTo' : C, inParts ? 'jFrom' : '0');
     lines.push(`  }`);
   }
   if (outerAxes) lines.push(`  }`);

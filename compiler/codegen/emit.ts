@@ -149,14 +149,15 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         break;
       case 'kernel': {
         const args = { node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch };
+        // A unit cost of 0: this call of the op does not split (a transpose that moves its first axis).
+        const units = threaded && def.template.parts ? def.template.parts.units(args) : undefined;
         if (kernel.readers) {
           if (!def.template.fusedReaders) throw new Error(`internal: %${kernel.out} (${node.op}) has no fused readers`);
           const readers = new Map(kernel.readers.map((r) => [graph.nodes[r]!.op, { out: address(r), ins: graph.nodes[r]!.inputs.map((i) => (i === kernel.out ? '0' : address(i))) }]));
           body = `  ${def.template.fusedReaders.emit(args, readers)}`;
-        } else if (threaded && def.template.parts && def.template.parts.units(args).cost > 0) {
+        } else if (units && units.cost > 0 && def.template.parts) {
           // Part p computes units [part_first(p), part_first(p + 1)); part −1 has nothing to do.
-          // (A unit cost of 0: this call of the op does not split, a transpose of its first axis.)
-          const { count, group, cost } = def.template.parts.units(args);
+          const { count, group, cost } = units;
           parts = { work: unitsWork(count, cost) };
           body = [
             `  if (part < 0) return;`,

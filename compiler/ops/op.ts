@@ -79,11 +79,6 @@ export type Template<A> =
 export const unitAddress = (ptr: string, first: string, floats: number): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${floats}) << 2)`);
 
 /**
- * An output made of independent units (the matrices of a batched product, the rows of a softmax):
- * a part computes a range of them with the same code as the whole call, so any split gives the
- * same bits (compiler/codegen/threaded.ts decides whether a call is worth splitting).
- */
-/**
  * The multiply-adds' worth of time a copied element (a transpose's, a concat's) is priced at,
  * where a kernel of copies may run in parts: alone, such a copy takes about 0.25 ns an element
  * (6 multiply-adds of a packed product), but in a training step on two threads, after kernels
@@ -95,6 +90,11 @@ export const unitAddress = (ptr: string, first: string, floats: number): string 
  */
 export const COPY_COST = 16;
 
+/**
+ * An output made of independent units (the matrices of a batched product, the rows of a softmax):
+ * a part computes a range of them with the same code as the whole call, so any split gives the
+ * same bits (compiler/codegen/threaded.ts decides whether a call is worth splitting).
+ */
 export interface PartedUnits<A> {
   /** How many units (an i32 expression of n), units per group a part keeps whole (a causal softmax's queries), and the multiply-adds' worth of time one unit takes. */
   readonly units: (args: EmitArgs<A>) => { readonly count: string; readonly group: number; readonly cost: number };
