@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { Rng } from '../../runtime/prng.ts';
 import type { ParamInfo } from '../model/lower.ts';
-import { rejectForeignOptions } from '../model/options.ts';
+import { byNameOrObject, rejectForeignOptions } from '../model/options.ts';
 import { f32Number, f32Positive } from '../model/numbers.ts';
 
 export const initializerNames = [
@@ -68,7 +68,7 @@ const InitializerObject = z
   });
 
 /** `"he_normal"` or `{ "type": "constant", "value": 0.1 }`; a name is read as `{ "type": name }`, so errors name the option. */
-export const Initializer = z.preprocess((init) => (typeof init === 'string' ? { type: init } : init), InitializerObject);
+export const Initializer = byNameOrObject(InitializerObject);
 /** What a spec or the builder may write. */
 export type InitializerInput = InitializerName | z.input<typeof InitializerObject>;
 export type InitializerSpec = z.output<typeof Initializer>;

@@ -23,6 +23,7 @@ import type { TensorInfo } from './lower.ts';
 import { SpecError } from './spec_error.ts';
 import { LABELS } from '../../runtime/ports.ts';
 import { f32NonNegative, f32Positive } from './numbers.ts';
+import { byNameOrObject } from './options.ts';
 
 /** Keras's backend epsilon: the clip of probabilities. */
 export const PROBABILITY_EPSILON = 1e-7;
@@ -56,7 +57,7 @@ const LossObject = z.discriminatedUnion(
   },
 );
 /** A loss: its object, or its name alone (as Keras's compile takes it), every option at its default. */
-export const Loss = z.preprocess((value) => (typeof value === 'string' ? { type: value } : value), LossObject);
+export const Loss = byNameOrObject(LossObject);
 export type LossSpec = z.output<typeof LossObject>;
 /** What a spec may give for a loss. */
 export type LossInput = (typeof lossNames)[number] | z.input<typeof LossObject>;

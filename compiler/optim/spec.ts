@@ -4,6 +4,7 @@
 // L2 weight decay.
 import { z } from 'zod';
 import { f32Epsilon, f32Fraction, f32NonNegative, f32Positive, positiveCount } from '../model/numbers.ts';
+import { byNameOrObject } from '../model/options.ts';
 
 // Every scalar is checked as the float32 the trainer computes with (see ../model/numbers.ts).
 const positive = f32Positive;
@@ -65,7 +66,7 @@ const OptimizerObject = z
     if (o.type === 'sgd' && o.nesterov && !o.momentum) ctx.addIssue({ code: 'custom', path: ['nesterov'], message: 'Nesterov needs a momentum > 0' });
   });
 /** An optimizer: its object, or its name alone (as Keras's compile takes it), every option at its default. */
-export const Optimizer = z.preprocess((value) => (typeof value === 'string' ? { type: value } : value), OptimizerObject);
+export const Optimizer = byNameOrObject(OptimizerObject);
 export type OptimizerSpec = z.output<typeof OptimizerObject>;
 /** What a spec may give for an optimizer. */
 export type OptimizerInput = (typeof optimizerNames)[number] | z.input<typeof OptimizerObject>;
