@@ -1,7 +1,6 @@
-// Kernels of attention: products batched over leading axes, axis permutations (splitting and
-// merging heads) and the row softmax with its optional causal mask (compiler/ops/batch_matmul.ts,
+// Kernels of attention: products batched over leading axes (reading and writing heads in place),
+// axis permutations and the row softmax with its optional causal mask (compiler/ops/batch_matmul.ts,
 // transpose.ts, softmax.ts).
-import { mm_nn, mm_nt, mm_tn, mm_tt } from './kernels';
 import { madd } from './madd';
 import { nabla_exp4 } from './simd_math';
 
@@ -11,41 +10,60 @@ function at(p: usize, i: i32): usize {
 }
 
 /**
- * C[t] = op(A[t]) · op(B[t]) for t < count; op(A) is [M, K], op(B) is [K, N]. Attention's matrices
- * (a context by a head width: 16 × 16 in examples/words) are too small for the per-element dot
- * products of mm_nt or the row axpys of mm_nn to keep the vector units busy, so where N is a
- * multiple of 4 (and K too when B is transposed) a block of C is held in registers instead.
+ * C[t] = scale · op(A[t]) · op(B[t]) for t = first … first + count − 1; op(A) is [M, K], op(B) is
+ * [K, N]. Each operand's matrix t starts at (t / H)·outer + (t mod H)·inner elements and its rows
+ * are `row` apart (elements along a row are adjacent): a matrix of heads [N, H, T, d] stored
+ * contiguously, or the head h of a tensor [N, T, H·d] read in place (rows H·d apart), which is how
+ * attention splits and merges heads without a transpose (compiler/ops/batch_matmul.ts).
+ * Attention's matrices (a context by a head width: 16 × 16 in examples/words) are too small for
+ * the packed GEMM, so where N is a multiple of 4 (and K too when B is transposed) a block of C is
+ * held in registers; other sizes take the scalar loop.
  */
-export function batched_mm(c: usize, a: usize, b: usize, count: i32, M: i32, K: i32, N: i32, transA: i32, transB: i32): void {
+export function batched_mm(
+  c: usize, a: usize, b: usize, first: i32, count: i32, H: i32, M: i32, K: i32, N: i32, transA: i32, transB: i32, scale: f32,
+  aOuter: i32, aInner: i32, aRow: i32, bOuter: i32, bInner: i32, bRow: i32, cOuter: i32, cInner: i32, cRow: i32,
+): void {
   const blocked = (N & 3) == 0 && (!transB || (K & 3) == 0) && !(transA && transB);
-  // op(A)[i, p] = A[i·ai + p·ap].
-  const ai = transA ? 1 : K;
-  const ap = transA ? M : 1;
-  for (let t = 0; t < count; t++) {
-    const ct = at(c, t * M * N);
-    const at_ = at(a, t * M * K);
-    const bt = at(b, t * K * N);
-    if (blocked) {
-      if (transB) mm_blocks_bt(ct, at_, bt, M, K, N);
-      else mm_blocks(ct, at_, bt, M, K, N, ai, ap);
-    } else if (transA) {
-      if (transB) mm_tt(ct, at_, bt, M, K, N);
-      else mm_tn(ct, at_, bt, M, K, N);
-    } else if (transB) mm_nt(ct, at_, bt, M, K, N);
-    else mm_nn(ct, at_, bt, M, K, N);
+  // op(A)[i, p] = A[i·ai + p·ap], op(B)[p, j] = B[p·bp + j·bj].
+  const ai = transA ? 1 : aRow;
+  const ap = transA ? aRow : 1;
+  const bp = transB ? 1 : bRow;
+  const bj = transB ? bRow : 1;
+  for (let t = first; t < first + count; t++) {
+    const outer = t / H;
+    const inner = t - outer * H;
+    const ct = at(c, outer * cOuter + inner * cInner);
+    const at_ = at(a, outer * aOuter + inner * aInner);
+    const bt = at(b, outer * bOuter + inner * bInner);
+    if (!blocked) mm_strided(ct, at_, bt, M, K, N, ai, ap, bp, bj, cRow, scale);
+    else if (transB) mm_blocks_bt(ct, at_, bt, M, K, N, aRow, bRow, cRow, scale);
+    else mm_blocks(ct, at_, bt, M, K, N, ai, ap, bRow, cRow, scale);
+  }
+}
+
+/** C[i·ldc + j] = scale · Σ_p A[i·ai + p·ap] · B[p·bp + j·bj], one element at a time (any sizes). */
+function mm_strided(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ai: i32, ap: i32, bp: i32, bj: i32, ldc: i32, scale: f32): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s: f32 = 0;
+      for (let p = 0; p < K; p++) s += load<f32>(at(a, i * ai + p * ap)) * load<f32>(at(b, p * bp + j * bj));
+      store<f32>(at(c, i * ldc + j), s * scale);
+    }
   }
 }
 
 /**
- * C[M, N] = op(A) · B with B [K, N] row-major, N a multiple of 4: C in blocks of four rows by eight
- * columns (four in the last block where N is not a multiple of 8), one accumulator per row and four
- * columns, each step of K one row of B times four elements of op(A) (op(A)[i, p] = A[i·ai + p·ap]).
- * The last block of rows may be short: rows past M repeat row M − 1 and are not stored.
+ * C[M, N] = scale · op(A) · B with B [K, N] (rows ldb apart), N a multiple of 4: C in blocks of four
+ * rows by eight columns (four in the last block where N is not a multiple of 8), one accumulator
+ * per row and four columns, each step of K one row of B times four elements of op(A)
+ * (op(A)[i, p] = A[i·ai + p·ap]). The last block of rows may be short: rows past M repeat row
+ * M − 1 and are not stored.
  */
-function mm_blocks(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ai: i32, ap: i32): void {
+function mm_blocks(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ai: i32, ap: i32, ldb: i32, ldc: i32, scale: f32): void {
   const rowStep = <usize>ai << 2;
   const kStep = <usize>ap << 2;
-  const bStep = <usize>N << 2;
+  const bStep = <usize>ldb << 2;
+  const s = f32x4.splat(scale);
   let j = 0;
   for (; j + 8 <= N; j += 8) {
     for (let i = 0; i < M; i += 4) {
@@ -80,8 +98,8 @@ function mm_blocks(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ai: i32
         pa += kStep;
         pb += bStep;
       }
-      storeRows(c, i, j, M, N, c0, c1, c2, c3);
-      storeRows(c, i, j + 4, M, N, d0, d1, d2, d3);
+      storeRows(c, i, j, M, ldc, s, c0, c1, c2, c3);
+      storeRows(c, i, j + 4, M, ldc, s, d0, d1, d2, d3);
     }
   }
   for (; j < N; j += 4) {
@@ -104,27 +122,29 @@ function mm_blocks(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ai: i32
         pa += kStep;
         pb += bStep;
       }
-      storeRows(c, i, j, M, N, c0, c1, c2, c3);
+      storeRows(c, i, j, M, ldc, s, c0, c1, c2, c3);
     }
   }
 }
 
-/** Rows i..i+3 of a block of C at column j, those below M. */
+/** Rows i..i+3 of a block of C (rows ldc apart) at column j, scaled, those below M. */
 @inline
-function storeRows(c: usize, i: i32, j: i32, M: i32, N: i32, c0: v128, c1: v128, c2: v128, c3: v128): void {
-  v128.store(at(c, i * N + j), c0);
-  if (i + 1 < M) v128.store(at(c, (i + 1) * N + j), c1);
-  if (i + 2 < M) v128.store(at(c, (i + 2) * N + j), c2);
-  if (i + 3 < M) v128.store(at(c, (i + 3) * N + j), c3);
+function storeRows(c: usize, i: i32, j: i32, M: i32, ldc: i32, s: v128, c0: v128, c1: v128, c2: v128, c3: v128): void {
+  v128.store(at(c, i * ldc + j), f32x4.mul(c0, s));
+  if (i + 1 < M) v128.store(at(c, (i + 1) * ldc + j), f32x4.mul(c1, s));
+  if (i + 2 < M) v128.store(at(c, (i + 2) * ldc + j), f32x4.mul(c2, s));
+  if (i + 3 < M) v128.store(at(c, (i + 3) * ldc + j), f32x4.mul(c3, s));
 }
 
 /**
- * C[M, N] = A · Bᵀ with A [M, K] and B [N, K], N and K multiples of 4 (Q·Kᵀ): two rows of A against
- * four rows of B, eight dot products accumulated four lanes at a time along K, each four summed
- * across lanes once at the end into one vector of C.
+ * C[M, N] = scale · A · Bᵀ with A [M, K] and B [N, K] (rows lda and ldb apart), N and K multiples
+ * of 4 (Q·Kᵀ): two rows of A against four rows of B, eight dot products accumulated four lanes at a
+ * time along K, each four summed across lanes once at the end into one vector of C.
  */
-function mm_blocks_bt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
-  const bRow = <usize>K << 2;
+function mm_blocks_bt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, lda: i32, ldb: i32, ldc: i32, scale: f32): void {
+  const aRow = <usize>lda << 2;
+  const bRow = <usize>ldb << 2;
+  const s = f32x4.splat(scale);
   for (let j = 0; j < N; j += 4) {
     for (let i = 0; i < M; i += 2) {
       const i1 = min(i + 1, M - 1);
@@ -136,9 +156,9 @@ function mm_blocks_bt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): voi
       let t1 = f32x4.splat(0);
       let t2 = f32x4.splat(0);
       let t3 = f32x4.splat(0);
-      let pa = at(a, i * K);
-      const second = <usize>(i1 - i) * bRow;
-      let pb = at(b, j * K);
+      let pa = a + <usize>i * aRow;
+      const second = <usize>(i1 - i) * aRow;
+      let pb = b + <usize>j * bRow;
       for (let p = 0; p < K; p += 4) {
         const x = v128.load(pa);
         const y = v128.load(pa + second);
@@ -157,8 +177,8 @@ function mm_blocks_bt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32): voi
         pa += 16;
         pb += 16;
       }
-      v128.store(at(c, i * N + j), lanesSummed(s0, s1, s2, s3));
-      if (i + 1 < M) v128.store(at(c, (i + 1) * N + j), lanesSummed(t0, t1, t2, t3));
+      v128.store(at(c, i * ldc + j), f32x4.mul(lanesSummed(s0, s1, s2, s3), s));
+      if (i + 1 < M) v128.store(at(c, (i + 1) * ldc + j), f32x4.mul(lanesSummed(t0, t1, t2, t3), s));
     }
   }
 }

@@ -5,8 +5,9 @@
 // H·keyDim = H·valueDim = E this is exactly torch's module (head width E / H).
 //
 // Per head h: softmax(Q_h·K_hᵀ / √keyDim [+ causal mask]) · V_h, the heads concatenated, then the
-// output projection. Heads are split by reshape [N, T, H·d] → [N, T, H, d] and a transpose to
-// [N, H, T, d], so the two products are batch_matmuls over [N, H].
+// output projection. The two products are batch_matmuls over [N, H] that read each head's columns
+// of the projection in place and write the values with their heads merged ([N, T, H·valueDim]), so
+// no slice, reshape or transpose copies the heads in between (ops/batch_matmul.ts).
 //
 // Masks (Keras's): a query mask [N, Tq] and a key mask [N, Tk] make the visible pairs [N, 1, Tq, Tk];
 // a hidden pair's score gets −1e9 before the softmax (Keras's large negative number for float32)
@@ -15,6 +16,7 @@
 import type { GraphBuilder } from '../ir/builder.ts';
 import { BATCH, type NodeId } from '../ir/types.ts';
 import type { InitializerSpec } from '../init/initializers.ts';
+import type { HeadsView } from '../ops/batch_matmul.ts';
 import { affine } from './dense.ts';
 import { LayerShapeError, type FeatureShape, type ParamDecl } from './layer.ts';
 import type { OnnxEmitter } from './interop/types.ts';
@@ -62,16 +64,6 @@ export function attentionInputs(type: string, [query, value, key]: readonly Feat
   if (value !== undefined && key !== undefined && value[0] !== key[0]) throw new LayerShapeError(`${type}: the key has ${key[0]} steps and the value ${value[0]}; they must be equal`);
 }
 
-/** [N, T, H·d] → [N, H, T, d]. */
-function splitHeads(b: GraphBuilder, x: NodeId, steps: number, heads: number, d: number): NodeId {
-  return b.op('transpose', [b.op('reshape', [x], { shape: [BATCH, steps, heads, d] })], { perm: [0, 2, 1, 3] });
-}
-
-/** [N, H, T, d] → [N, T, H·d]. */
-function mergeHeads(b: GraphBuilder, x: NodeId, steps: number, heads: number, d: number): NodeId {
-  return b.op('reshape', [b.op('transpose', [x], { perm: [0, 2, 1, 3] })], { shape: [BATCH, steps, heads * d] });
-}
-
 /** The masks of attention's two axes: the queries' [N, Tq] and the keys' [N, Tk] (the value's and the key's multiplied), each null where none. */
 export interface AttentionMasks {
   readonly query: NodeId | null;
@@ -95,26 +87,23 @@ export function multiHeadAttention(b: GraphBuilder, query: NodeId, key: NodeId, 
   const H = a.numHeads;
   const qWidth = H * a.keyDim;
   const vWidth = H * a.valueDim;
-  // One projection per distinct input, all rows; each role takes its columns.
+  // One projection per distinct input, all rows; each role reads its columns as heads in place.
   const projected = new Map<NodeId, NodeId>();
   const project = (x: NodeId): NodeId => {
     let all = projected.get(x);
     if (all === undefined) projected.set(x, (all = affine(b, x, p.inWeight, p.inBias)));
     return all;
   };
-  const columns = (x: NodeId, start: number, size: number): NodeId => b.op('slice', [project(x)], { start, size });
+  const headsAt = (start: number, size: number): HeadsView => ({ heads: H, start, size });
+  const scores = b.op('batch_matmul', [project(query), project(key)], { transB: true, scale: 1 / Math.sqrt(a.keyDim), headsA: headsAt(0, qWidth), headsB: headsAt(qWidth, qWidth) });
   const tq = b.node(query).shape[1] as number;
   const tk = b.node(key).shape[1] as number;
-  const q = splitHeads(b, b.op('mul', [columns(query, 0, qWidth), b.constant(1 / Math.sqrt(a.keyDim))]), tq, H, a.keyDim);
-  const k = splitHeads(b, columns(key, qWidth, qWidth), tk, H, a.keyDim);
-  const v = splitHeads(b, columns(value, 2 * qWidth, vWidth), tk, H, a.valueDim);
-  const scores = b.op('batch_matmul', [q, k], { transB: true });
   const visible = visiblePairs(b, masks, tq, tk);
   const weights =
     visible === null
       ? b.op('softmax', [scores], { causal })
       : b.op('mul', [b.op('softmax', [b.op('add', [scores, b.op('mul', [b.op('sub', [b.constant(1), visible]), b.constant(-1e9)])])], { causal }), visible]);
-  const heads = mergeHeads(b, b.op('batch_matmul', [weights, v]), tq, H, a.valueDim);
+  const heads = b.op('batch_matmul', [weights, project(value)], { headsB: headsAt(2 * qWidth, vWidth), mergeHeads: true });
   return affine(b, heads, p.outWeight, p.outBias);
 }
 
