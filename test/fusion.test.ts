@@ -95,6 +95,32 @@ describe('fusion', () => {
     await expectThreeWayAgreement(spec, randomMatrix(batchSize - 3, 7, 50 + batchSize, 1.5), randomClasses(batchSize - 3, 3, 51 + batchSize));
   });
 
+  // x + (h·Wᵀ + b): the residual is added in the GEMM's epilogue, in either order of the add's
+  // operands; after an activation it stays an add of its own. 10 units leave a last group of 2
+  // columns; batch 4 takes the direct dot products, 24 the packed blocks.
+  it.each([
+    [4, ['x', 'proj']],
+    [24, ['proj', 'x']],
+  ] as const)('adds a residual in the GEMM epilogue (batch %i, add of %j)', async (batchSize, order) => {
+    const spec = (activation: string) => ({
+      inputs: [{ name: 'x', shape: [10] }],
+      nodes: [
+        { type: 'dense', name: 'proj', units: 10, activation, inputs: ['x'] },
+        { type: 'add', name: 'sum', inputs: [...order] },
+        { type: 'dense', name: 'out', units: 3, activation: 'softmax', inputs: ['sum'] },
+      ],
+      outputs: [{ node: 'out', loss: { type: 'sparse_categorical_crossentropy' } }],
+      batchSize,
+    });
+    const text = printProgram((await compileToWasm(spec('linear'))).program).split('\n');
+    expect(text.find((l) => l.includes('# sum')), text.join('\n')).toMatch(/^gemm +%\d+ \[N,10\] .*matmul %\d+ → add %\d+ → add %\d+ \[epilogue: bias \+ residual %\d+\] +# sum$/);
+    expect(text.some((l) => /^node .* add %\d+ +# sum$/.test(l))).toBe(false);
+    await expectThreeWayAgreement(spec('linear'), randomMatrix(batchSize, 10, 60 + batchSize, 1.5), randomClasses(batchSize, 3, 61 + batchSize));
+    await expectThreeWayAgreement(spec('linear'), randomMatrix(batchSize - 3, 10, 62 + batchSize, 1.5), randomClasses(batchSize - 3, 3, 63 + batchSize));
+    const activated = printProgram((await compileToWasm(spec('relu'))).program).split('\n');
+    expect(activated.some((l) => /^node .* add %\d+ +# sum$/.test(l)), activated.join('\n')).toBe(true);
+  });
+
   it('keeps the activation out of the GEMM where the value before it is read first (a loss from logits before the prediction)', async () => {
     const { program } = await compileToWasm({
       input: { shape: [5] },

@@ -134,7 +134,7 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     // A kept pre-activation is the product's C; the activation then goes to the kernel's output.
     const kept = kernel.preActivation === undefined ? undefined : address(kernel.preActivation);
-    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}), ...(kept ? { activationOut: out } : {}) };
+    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}), ...(kept ? { activationOut: out } : {}), ...(kernel.residual !== undefined ? { residual: address(kernel.residual) } : {}) };
     body = emitMatmul({ node: mm, inputs, out: kept ?? out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, parts !== undefined);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);

@@ -45,6 +45,11 @@ export interface GemmEpilogue {
    * before it, which other kernels read too (gelu's derivative in the backward pass).
    */
   readonly activationOut?: string;
+  /**
+   * Byte address of an [M,N] tensor added to the result after the bias (a residual connection:
+   * x + (h·Wᵀ + b)), read at C's offset in its own buffer. Not with an activation.
+   */
+  readonly residual?: string;
   /** The f32x4 stored, from the computed `value` and `old`, what C holds there: an update written in place (w − η·g). */
   readonly combine?: (value: string, old: string) => string;
   /**
@@ -222,7 +227,10 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     const out: string[] = unit ? [] : [...(ep?.setup ?? [])];
     if (ep?.combine && kBlocked) throw new Error('internal: a combining GEMM epilogue with K in blocks');
     if (ep?.combine && ep.activationOut !== undefined) throw new Error('internal: a combining GEMM epilogue with a second output');
+    if (ep?.residual !== undefined && (ep.activation !== undefined || ep.combine)) throw new Error('internal: a residual GEMM epilogue with an activation or a combine');
     if (ep?.bias) for (const v of V) out.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
+    // The residual's element lies at the same offset in its buffer as C's element in C.
+    if (ep?.residual !== undefined) out.push(`const rBase = cBase + (${ep.residual} - ${s.c});`);
     // The activation's own output lies at the same offset in its buffer as C's element in C.
     const keep = ep?.activation !== undefined && ep.activationOut !== undefined;
     if (keep) out.push(`const yBase = cBase + (${ep!.activationOut} - ${s.c});`);
@@ -242,6 +250,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
       for (const v of V) {
         let value = acc(r, v);
         if (ep?.bias) value = `f32x4.add(${value}, bias${v})`;
+        if (ep?.residual !== undefined) value = `f32x4.add(${value}, v128.load(rBase, ${offset(r, v)}))`;
         const lanes = Math.min(4, width - v * 4);
         if (keep && !heavy) {
           out.push(`{ const z = ${value};`);
@@ -368,6 +377,7 @@ function emitDirect(s: GemmSpec): string[] {
         let value = 't';
         if (ep?.bias) value = `f32x4.add(${value}, bias)`;
         const at = `((<usize>(i + ${r}) * ${s.N} + <usize>j) << 2)`;
+        if (ep?.residual !== undefined) value = `f32x4.add(${value}, v128.load(${ep.residual} + ${at}))`;
         // `scoped`: in a block of its own, where two stores share the row's scope.
         const put = (base: string, v: string, scoped: boolean): void => {
           const pad = scoped ? '    ' : '  ';
@@ -519,6 +529,7 @@ function emitColumns(s: GemmSpec): string[] {
   const nBlocked = N > (kBlocked ? COLUMNS_NC : 2 * COLUMNS_NC);
   if (kBlocked && s.epilogue) throw new Error('internal: an epilogue on dYᵀ·X with K in blocks');
   if (s.epilogue?.activationOut !== undefined) throw new Error('internal: a second epilogue output on dYᵀ·X');
+  if (s.epilogue?.residual !== undefined) throw new Error('internal: a residual epilogue on dYᵀ·X');
   const jFrom = s.split ? 'jFrom' : '0';
   const jTo = s.split ? 'jTo' : String(N);
   const lines: string[] = [];

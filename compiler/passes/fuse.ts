@@ -3,7 +3,8 @@
 //
 //   gemm         matmul X·Wᵀ + bias row (+ relu, tanh, gelu, ...): the bias and activation are the
 //                GEMM's epilogue, applied to the accumulators before the store (the value before
-//                the activation stored too where the backward pass reads it)
+//                the activation stored too where the backward pass reads it); or X·Wᵀ + bias +
+//                a residual tensor, added there too
 //   elementwise  a tree of elementwise ops of one shape: activation derivative × upstream
 //                gradient, the loss chain, the optimizer update w − η·g, ... one loop; a sum
 //                over the rows of its output (a bias gradient) is taken in the same loop
@@ -42,6 +43,8 @@ export type Kernel =
       readonly activation?: OpName;
       /** The add (X·Wᵀ + b), stored too where other kernels read it: a second output of this kernel. */
       readonly preActivation?: NodeId;
+      /** A same-shape tensor added after the bias (x + (h·Wᵀ + b), a residual connection): the kernel's output is that sum. */
+      readonly residual?: NodeId;
     };
 
 export interface Program {
@@ -101,6 +104,11 @@ interface Fusion {
 
 /** Per computed node, in graph order, the first rule that answers makes its kernel. */
 const kernelRules: readonly { readonly name: string; readonly why: string; readonly kernel: (n: Node, f: Fusion) => Kernel | null }[] = [
+  {
+    name: 'gemm-residual',
+    why: 'x + (h·Wᵀ + b), a residual connection: x is added to the accumulators with the bias, no pass over the layer output',
+    kernel: gemmResidual,
+  },
   {
     name: 'gemm-epilogue',
     why: 'act(X·Wᵀ + b): the bias row and activation are applied to the accumulators before the store, no pass over the layer output',
@@ -220,6 +228,24 @@ function gemmEpilogue(n: Node, { node, private_, readersOf, kernels }: Fusion): 
   return { kind: 'gemm', out: n.id, holds, matmul: mm.id, bias: bias.id, ...(activation ? { activation } : {}), ...(activation && kept ? { preActivation: add.id } : {}) };
 }
 
+/**
+ * add(x, add(matmul(h, Wᵀ), b)) in either order, where the inner add makes a GEMM kernel without
+ * an activation and only this add reads it: the GEMM adds x in its epilogue. The kernel runs where
+ * the outer add is in the graph, after x.
+ */
+function gemmResidual(n: Node, f: Fusion): Kernel | null {
+  if (n.op !== 'add') return null;
+  for (const k of [0, 1]) {
+    const inner = f.node(n.inputs[k]!);
+    const residual = f.node(n.inputs[1 - k]!);
+    if (inner.op !== 'add' || inner.id === residual.id || !f.private_(inner.id) || !sameShape(inner.shape, n.shape) || !sameShape(residual.shape, n.shape)) continue;
+    const base = gemmEpilogue(inner, f);
+    if (base?.kind !== 'gemm' || base.activation !== undefined) continue;
+    return { ...base, out: n.id, holds: [...base.holds, n.id], residual: residual.id };
+  }
+  return null;
+}
+
 /** The elementwise nodes of n's shape and SIMD kind that only n reads, recursively (n last). */
 function elementwiseTree(n: Node, { node, private_, inGemm }: Fusion): NodeId[] {
   const held: NodeId[] = [];
@@ -284,7 +310,7 @@ function fusedReaders({ graph, node, kernels, visible, readersOf }: Fusion): voi
 
 /** What a kernel does beyond holding its ops: a GEMM's epilogue, column sums, fused readers. */
 function fusedNote(graph: Graph, k: Kernel): string {
-  if (k.kind === 'gemm') return ` [epilogue: ${['bias', k.activation].filter(Boolean).join(' + ')}${k.preActivation === undefined ? '' : `; keeps %${k.preActivation}`}]`;
+  if (k.kind === 'gemm') return ` [epilogue: ${['bias', k.activation, k.residual === undefined ? undefined : `residual %${k.residual}`].filter(Boolean).join(' + ')}${k.preActivation === undefined ? '' : `; keeps %${k.preActivation}`}]`;
   if (k.kind === 'elementwise' && k.columnSums !== undefined) {
     const sums = graph.nodes[k.columnSums]!;
     return ` [+ column sums %${sums.id} ${shapeToString(sums.shape)}${sums.label ? ` ${sums.label}` : ''}]`;
