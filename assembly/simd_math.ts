@@ -139,6 +139,22 @@ export function nabla_gelu4(x: v128): v128 {
 }
 
 /**
+ * gelu(x) on four lanes, storing gelu′(x) = Φ(x) + x·φ(x) at `derivative` too: φ(x)·√(2π) is
+ * e^(−z²), z = x/√2, the e that Φ's fit already takes, so the derivative costs one multiply-add
+ * more. A GEMM whose gelu's input only the derivative reads stores both instead of that input
+ * (compiler/passes/fuse.ts), and the backward pass reads the derivative without an exp.
+ */
+@inline
+export function nabla_gelu_with_derivative4(x: v128, derivative: usize): v128 {
+  const z = f32x4.mul(x, f32x4.splat(0.7071067811865476));
+  const z2 = f32x4.mul(z, z);
+  const e = gaussian4(z2);
+  const cdf = normalCdf4(z, z2, e);
+  v128.store(derivative, madd(f32x4.mul(x, e), f32x4.splat(0.3989422804014327), cdf));
+  return f32x4.mul(x, cdf);
+}
+
+/**
  * gelu′(x) = Φ(x) + x·φ(x) on four lanes, φ(x) = e^(−x²/2)/√(2π), given y = gelu(x) = x·Φ(x),
  * the forward pass's output: Φ = y/x, one division where Φ itself would cost erf's two fits
  * again (2.2 against 3.4 ns an element in a loop over 8,192 floats). Where |x| < 1e-30, y/x would have

@@ -134,7 +134,16 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
     const act = kernel.activation === undefined ? undefined : elementwiseTemplate(kernel.activation).simd!;
     // A kept pre-activation is the product's C; the activation then goes to the kernel's output.
     const kept = kernel.preActivation === undefined ? undefined : address(kernel.preActivation);
-    const epilogue = { ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}), ...(act ? { activation: act } : {}), ...(kept ? { activationOut: out } : {}), ...(kernel.residual !== undefined ? { residual: address(kernel.residual) } : {}) };
+    const actTemplate = kernel.activation === undefined ? undefined : opDef(kernel.activation).template;
+    const paired = actTemplate?.kind === 'elementwise' ? actTemplate.withDerivative : undefined;
+    if (kernel.derivative !== undefined && paired === undefined) throw new Error(`internal: gemm kernel %${kernel.out} stores a derivative its activation has no form for`);
+    const epilogue = {
+      ...(kernel.bias !== undefined ? { bias: address(kernel.bias) } : {}),
+      ...(act ? { activation: act } : {}),
+      ...(kept ? { activationOut: out } : {}),
+      ...(kernel.residual !== undefined ? { residual: address(kernel.residual) } : {}),
+      ...(kernel.derivative !== undefined ? { derivativeOut: address(kernel.derivative), withDerivative: paired!.simd } : {}),
+    };
     body = emitMatmul({ node: mm, inputs, out: kept ?? out, ins: mm.inputs.map(address), attrs: mm.attrs, dim, scratch, batchSize }, epilogue, parts !== undefined);
   } else if (kernel.kind === 'elementwise') {
     const leaves = kernelInputs(graph, kernel);

@@ -46,6 +46,13 @@ export interface GemmEpilogue {
    */
   readonly activationOut?: string;
   /**
+   * Byte address of a second [M,N] output that takes the activation's derivative at the value
+   * before it (C takes the activation), from `withDerivative`, which computes both (gelu and gelu′
+   * share e^(−x²/2)) and stores the derivative's four lanes itself: N a multiple of 4.
+   */
+  readonly derivativeOut?: string;
+  readonly withDerivative?: (v: string, dst: string) => string;
+  /**
    * Byte address of an [M,N] tensor added to the result after the bias (a residual connection:
    * x + (h·Wᵀ + b)), read at C's offset in its own buffer. Not with an activation.
    */
@@ -229,8 +236,10 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     if (ep?.combine && ep.activationOut !== undefined) throw new Error('internal: a combining GEMM epilogue with a second output');
     if (ep?.residual !== undefined && (ep.activation !== undefined || ep.combine)) throw new Error('internal: a residual GEMM epilogue with an activation or a combine');
     if (ep?.bias) for (const v of V) out.push(`const bias${v} = v128.load(${ep.bias} + (<usize>j << 2), ${v * 16});`);
-    // The residual's element lies at the same offset in its buffer as C's element in C.
+    // The residual's element lies at the same offset in its buffer as C's element in C; so does the derivative's.
     if (ep?.residual !== undefined) out.push(`const rBase = cBase + (${ep.residual} - ${s.c});`);
+    const paired = ep?.derivativeOut !== undefined ? ep.withDerivative! : undefined;
+    if (paired) out.push(`const dBase = cBase + (${ep!.derivativeOut} - ${s.c});`);
     // The activation's own output lies at the same offset in its buffer as C's element in C.
     const keep = ep?.activation !== undefined && ep.activationOut !== undefined;
     if (keep) out.push(`const yBase = cBase + (${ep!.activationOut} - ${s.c});`);
@@ -259,7 +268,10 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
           out.push(`}`);
           continue;
         }
-        if (ep?.activation && !heavy) value = ep.activation(value);
+        if (paired && !heavy && lanes > 0) {
+          if (lanes !== 4) throw new Error('internal: a GEMM epilogue storing a derivative on a partial vector');
+          value = paired(value, `dBase + ${offset(r, v)}`);
+        } else if (ep?.activation && !heavy) value = ep.activation(value);
         if (ep?.combine) value = ep.combine(value, `v128.load(cBase, ${offset(r, v)})`);
         put('cBase', value, offset(r, v), lanes);
       }
@@ -267,7 +279,7 @@ function block(s: GemmSpec, rows: number, vectors: number, width: number, bK: nu
     if (heavy) {
       out.push(`for (let q = 0; q < ${rows * vectors}; q++) {`);
       out.push(`  const p = cBase + <usize>(q / ${vectors}) * ${s.N * 4} + <usize>(q % ${vectors}) * 16;`);
-      out.push(`  v128.store(${keep ? 'p - cBase + yBase' : 'p'}, ${ep!.activation!('v128.load(p)')});`);
+      out.push(`  v128.store(${keep ? 'p - cBase + yBase' : 'p'}, ${paired ? paired('v128.load(p)', 'p - cBase + dBase') : ep!.activation!('v128.load(p)')});`);
       out.push(`}`);
     }
     return out;
@@ -394,6 +406,9 @@ function emitDirect(s: GemmSpec): string[] {
           out.push(`  const z = ${value};`);
           put(s.c, 'z', true);
           put(ep.activationOut, ep.activation('z'), true);
+        } else if (ep?.derivativeOut !== undefined) {
+          if (width !== 4) throw new Error('internal: a GEMM epilogue storing a derivative on a partial vector');
+          put(s.c, ep.withDerivative!(value, `${ep.derivativeOut} + ${at}`), false);
         } else put(s.c, ep?.activation ? ep.activation(value) : value, false);
         out.push(`}`);
       }
@@ -529,7 +544,7 @@ function emitColumns(s: GemmSpec): string[] {
   const nBlocked = N > (kBlocked ? COLUMNS_NC : 2 * COLUMNS_NC);
   if (kBlocked && s.epilogue) throw new Error('internal: an epilogue on dYᵀ·X with K in blocks');
   if (s.epilogue?.activationOut !== undefined) throw new Error('internal: a second epilogue output on dYᵀ·X');
-  if (s.epilogue?.residual !== undefined) throw new Error('internal: a residual epilogue on dYᵀ·X');
+  if (s.epilogue?.residual !== undefined || s.epilogue?.derivativeOut !== undefined) throw new Error('internal: a residual or derivative epilogue on dYᵀ·X');
   const jFrom = s.split ? 'jFrom' : '0';
   const jTo = s.split ? 'jTo' : String(N);
   const lines: string[] = [];

@@ -4,7 +4,7 @@
 import { broadcastShapes } from '../ir/broadcast.ts';
 import { forEachBroadcast, tensor64 } from '../ir/tensor.ts';
 import { shapeToString } from '../ir/types.ts';
-import { ShapeError, type OpDef, type Vjp } from './op.ts';
+import { ShapeError, type OpDef, type Vjp, type WithDerivative } from './op.ts';
 
 export interface ElementwiseSpec {
   readonly name: string;
@@ -12,6 +12,7 @@ export interface ElementwiseSpec {
   readonly f64: (...operands: number[]) => number;
   readonly scalar: (...operands: string[]) => string;
   readonly simd?: (...operands: string[]) => string;
+  readonly withDerivative?: WithDerivative;
   readonly vjp: Vjp<Record<string, never>>;
 }
 
@@ -52,7 +53,7 @@ export function elementwise(spec: ElementwiseSpec): OpDef {
     },
     vjp: spec.vjp,
     template: spec.simd
-      ? { kind: 'elementwise', scalar: spec.scalar, simd: spec.simd }
+      ? { kind: 'elementwise', scalar: spec.scalar, simd: spec.simd, ...(spec.withDerivative ? { withDerivative: spec.withDerivative } : {}) }
       : { kind: 'elementwise', scalar: spec.scalar },
   };
 }

@@ -36,6 +36,8 @@ export const gelu = elementwise({
   f64: gelu64,
   scalar: (x) => `nabla_gelu(${x})`,
   simd: (x) => `nabla_gelu4(${x})`,
+  // In a GEMM epilogue, gelu′ too, from the same e^(−x²/2) (passes/fuse.ts).
+  withDerivative: { op: 'gelu_derivative', simd: (x, dst) => `nabla_gelu_with_derivative4(${x}, ${dst})` },
   vjp: (b, { g, inputs: [x], out }) => [b.op('mul', [g, b.op('gelu_derivative', [x!, out])])],
 });
 

@@ -59,6 +59,8 @@ export type Template<A> =
       readonly scalar: (...operands: string[]) => string;
       /** v128 (f32x4) expression, where wasm SIMD has the operation. */
       readonly simd?: (...operands: string[]) => string;
+      /** A unary op's f32x4 form that also stores its derivative: see WithDerivative. */
+      readonly withDerivative?: WithDerivative;
     }
   | {
       readonly kind: 'kernel';
@@ -74,6 +76,16 @@ export type Template<A> =
       /** The threaded build may compute its output in parts, each a range of independent units. */
       readonly parts?: PartedUnits<A>;
     };
+
+/**
+ * A unary op whose derivative op, read as `derivative(x, y)` with y this op's value, shares most of
+ * its work (gelu and gelu′ both take e^(−x²/2)): `simd(x, dst)` is an f32x4 expression of this
+ * op's value that also stores the derivative's four lanes at byte address `dst`.
+ */
+export interface WithDerivative {
+  readonly op: OpName;
+  readonly simd: (x: string, dst: string) => string;
+}
 
 /** The address of unit `first` (an i32 expression) of a buffer of units of `floats` f32 each: a part's start. */
 export const unitAddress = (ptr: string, first: string, floats: number): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${floats}) << 2)`);

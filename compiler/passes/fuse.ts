@@ -43,6 +43,11 @@ export type Kernel =
       readonly activation?: OpName;
       /** The add (X·Wᵀ + b), stored too where other kernels read it: a second output of this kernel. */
       readonly preActivation?: NodeId;
+      /**
+       * The activation's derivative op (gelu_derivative reading the add and the activation),
+       * stored as a second output in place of the add where it is the add's only other reader.
+       */
+      readonly derivative?: NodeId;
       /** A same-shape tensor added after the bias (x + (h·Wᵀ + b), a residual connection): the kernel's output is that sum. */
       readonly residual?: NodeId;
     };
@@ -79,6 +84,7 @@ export function kernelInputs(graph: Graph, kernel: Kernel): NodeId[] {
 export function kernelOutputs(kernel: Kernel): NodeId[] {
   if (kernel.kind === 'node' && kernel.readers) return [...kernel.readers];
   if (kernel.kind === 'gemm' && kernel.preActivation !== undefined) return [kernel.out, kernel.preActivation];
+  if (kernel.kind === 'gemm' && kernel.derivative !== undefined) return [kernel.out, kernel.derivative];
   return kernel.kind === 'elementwise' && kernel.columnSums !== undefined ? [kernel.out, kernel.columnSums] : [kernel.out];
 }
 
@@ -204,10 +210,11 @@ function reshapeAliases({ graph, node, kernels, visible }: Fusion): Map<NodeId, 
  * where the activation is in the graph, so only if every other reader of the add comes later (a
  * loss from logits may read them before the prediction's sigmoid), and only one takes it.
  */
-function gemmEpilogue(n: Node, { node, private_, readersOf, kernels }: Fusion): Kernel | null {
+function gemmEpilogue(n: Node, { node, private_, readersOf, kernels, visible }: Fusion): Kernel | null {
   let add = n;
   let activation: OpName | undefined;
   let kept = false;
+  let derivative: NodeId | undefined;
   if (n.inputs.length === 1 && hasSimd(n) && node(n.inputs[0]!).op === 'add') {
     const x = n.inputs[0]!;
     kept = !private_(x);
@@ -215,6 +222,7 @@ function gemmEpilogue(n: Node, { node, private_, readersOf, kernels }: Fusion): 
     if (others.every((r) => r > n.id && kernels.get(r)?.kind !== 'gemm')) {
       add = node(x);
       activation = n.op;
+      derivative = derivativeReader(n, others, node, visible);
     }
   }
   if (add.op !== 'add') return null;
@@ -224,8 +232,35 @@ function gemmEpilogue(n: Node, { node, private_, readersOf, kernels }: Fusion): 
   const columns = mm.shape[mm.shape.length - 1];
   if (typeof columns !== 'number' || typeof node(mm.inputs[1]!).shape[1] !== 'number') return null;
   if (bias.shape.length !== 1 || bias.shape[0] !== columns || !sameShape(add.shape, mm.shape)) return null;
-  const holds = activation ? [mm.id, add.id, n.id] : [mm.id, add.id];
-  return { kind: 'gemm', out: n.id, holds, matmul: mm.id, bias: bias.id, ...(activation ? { activation } : {}), ...(activation && kept ? { preActivation: add.id } : {}) };
+  // The derivative is stored four lanes at a time: a width that is a multiple of 4, else x is kept.
+  if (derivative !== undefined && columns % 4 !== 0) derivative = undefined;
+  if (derivative !== undefined) kept = false;
+  const holds = activation ? [mm.id, add.id, n.id, ...(derivative === undefined ? [] : [derivative])] : [mm.id, add.id];
+  return {
+    kind: 'gemm',
+    out: n.id,
+    holds,
+    matmul: mm.id,
+    bias: bias.id,
+    ...(activation ? { activation } : {}),
+    ...(activation && kept ? { preActivation: add.id } : {}),
+    ...(derivative === undefined ? {} : { derivative }),
+  };
+}
+
+/**
+ * The reader of an activation's input that is its derivative op, reading (input, activation), where
+ * it is the only other reader and the activation has a form that stores the derivative too (gelu):
+ * then the GEMM stores gelu′(x) instead of x, and the backward pass reads it without an exp. Four
+ * lanes at a time, so only for a layer width that is a multiple of 4 (the caller checks).
+ */
+function derivativeReader(act: Node, others: readonly NodeId[], node: (id: NodeId) => Node, visible: ReadonlySet<NodeId>): NodeId | undefined {
+  const template = opDef(act.op).template;
+  const paired = template.kind === 'elementwise' ? template.withDerivative : undefined;
+  if (paired === undefined || others.length !== 1 || visible.has(act.inputs[0]!)) return undefined;
+  const r = node(others[0]!);
+  const reads = r.inputs.length === 2 && r.inputs[0] === act.inputs[0] && r.inputs[1] === act.id;
+  return r.op === paired.op && reads && !visible.has(r.id) && sameShape(r.shape, act.shape) ? r.id : undefined;
 }
 
 /**
@@ -310,7 +345,7 @@ function fusedReaders({ graph, node, kernels, visible, readersOf }: Fusion): voi
 
 /** What a kernel does beyond holding its ops: a GEMM's epilogue, column sums, fused readers. */
 function fusedNote(graph: Graph, k: Kernel): string {
-  if (k.kind === 'gemm') return ` [epilogue: ${['bias', k.activation, k.residual === undefined ? undefined : `residual %${k.residual}`].filter(Boolean).join(' + ')}${k.preActivation === undefined ? '' : `; keeps %${k.preActivation}`}]`;
+  if (k.kind === 'gemm') return ` [epilogue: ${['bias', k.activation, k.residual === undefined ? undefined : `residual %${k.residual}`].filter(Boolean).join(' + ')}${k.preActivation === undefined ? '' : `; keeps %${k.preActivation}`}${k.derivative === undefined ? '' : `; writes %${k.derivative}`}]`;
   if (k.kind === 'elementwise' && k.columnSums !== undefined) {
     const sums = graph.nodes[k.columnSums]!;
     return ` [+ column sums %${sums.id} ${shapeToString(sums.shape)}${sums.label ? ` ${sums.label}` : ''}]`;
