@@ -1,6 +1,6 @@
 // Kernels of attention: products batched over leading axes (reading and writing heads in place),
-// axis permutations and the row softmax with its optional causal mask (compiler/ops/batch_matmul.ts,
-// transpose.ts, softmax.ts).
+// axis permutations, the row softmax with its optional causal mask and its gradient
+// (compiler/ops/batch_matmul.ts, transpose.ts, softmax.ts).
 import { madd } from './madd';
 import { nabla_exp4 } from './simd_math';
 
@@ -287,5 +287,26 @@ function softmax_rows_scalar_tail(out: usize, x: usize, R: i32, C: i32, Q: i32):
     for (; c + 4 <= seen; c += 4) v128.store(at(dst, c), f32x4.div(v128.load(at(dst, c)), total));
     for (; c < seen; c++) store<f32>(at(dst, c), load<f32>(at(dst, c)) / s);
     for (c = seen; c < C; c++) store<f32>(at(dst, c), 0);
+  }
+}
+
+/**
+ * softmax's gradient over each row of [R, C]: out = y ⊙ (g − Σ g⊙y), y the softmax and g its
+ * cotangent (compiler/ops/softmax.ts). One pass per row for the dot product, one for the result.
+ */
+export function softmax_grad_rows(out: usize, y: usize, g: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const yr = at(y, r * C);
+    const gr = at(g, r * C);
+    const dst = at(out, r * C);
+    let v = f32x4.splat(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) v = madd(v128.load(at(gr, c)), v128.load(at(yr, c)), v);
+    let dot = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+    for (; c < C; c++) dot += load<f32>(at(gr, c)) * load<f32>(at(yr, c));
+    const d = f32x4.splat(dot);
+    c = 0;
+    for (; c + 4 <= C; c += 4) v128.store(at(dst, c), f32x4.mul(v128.load(at(yr, c)), f32x4.sub(v128.load(at(gr, c)), d)));
+    for (; c < C; c++) store<f32>(at(dst, c), load<f32>(at(yr, c)) * (load<f32>(at(gr, c)) - dot));
   }
 }

@@ -86,6 +86,8 @@ const CASES: readonly OpCase[] = [
   { op: 'softmax', shapes: [[BATCH, 5]] },
   { op: 'softmax', shapes: [[BATCH, 2, 4, 4]], attrs: { causal: true } },
   { op: 'softmax', shapes: [[BATCH, 3, 4]], attrs: { causal: true } },
+  { op: 'softmax_grad', shapes: [[BATCH, 2, 6], [BATCH, 2, 6]] },
+  { op: 'softmax_grad', shapes: [[BATCH, 4], [BATCH, 4]], domain: 'positive' },
   { op: 'gather_label', shapes: [[BATCH, 4], [BATCH]], labels: { operand: 1, classes: 4 } },
   { op: 'gather_label', shapes: [[BATCH, 3, 4], [BATCH, 3]], labels: { operand: 1, classes: 4 } },
   { op: 'scatter_label', shapes: [[BATCH, 2], [BATCH, 2]], attrs: { classes: 3 }, labels: { operand: 1, classes: 3 } },

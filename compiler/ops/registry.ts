@@ -22,7 +22,7 @@ import { nonzero } from './nonzero.ts';
 import { cos, floor, sin, sqrt } from './math.ts';
 import type { OpDef } from './op.ts';
 import { reshape } from './reshape.ts';
-import { softmax } from './softmax.ts';
+import { softmax, softmax_grad } from './softmax.ts';
 import { softmax_xent_labels_grad } from './softmax_xent.ts';
 import { softplus } from './softplus.ts';
 import { constant, input, param, state } from './sources.ts';
@@ -62,6 +62,7 @@ export const ops = {
   batch_matmul,
   transpose,
   softmax,
+  softmax_grad,
   im2col,
   col2im,
   sum,

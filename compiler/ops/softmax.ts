@@ -1,10 +1,13 @@
 // Softmax over the last axis of any rank, optionally causal: with `causal`, the tensor's last two
 // axes are [queries, keys] and query i sees keys j ≤ i only (the later ones get probability 0
 // exactly, as a −∞ score would give). Attention's weights. Stable: the row maximum is subtracted.
-// vjp: p ⊙ (g − Σ g⊙p), zero where p is (the masked keys get no gradient).
+// vjp: softmax_grad(p, g) = p ⊙ (g − Σ g⊙p) over each row, zero where p is (the masked keys get
+// no gradient): one pass over each row, where the composition took three kernels (the product,
+// its row sum, the difference times p).
 // A loss head's softmax is exp(log_softmax) instead, which the cross-entropy shares.
+import type { GraphBuilder } from '../ir/builder.ts';
 import { tensor64 } from '../ir/tensor.ts';
-import { shapeToString } from '../ir/types.ts';
+import { sameShape, shapeToString, type NodeId } from '../ir/types.ts';
 import { rowsExpression } from './labels.ts';
 import { ShapeError, unitAddress, type EmitArgs, type OpDef } from './op.ts';
 
@@ -42,11 +45,7 @@ export const softmax: OpDef<SoftmaxAttrs> = {
     }
     return out;
   },
-  vjp: (b, { g, out }) => {
-    const last = b.node(out).shape.length - 1;
-    const dot = b.op('sum', [b.op('mul', [g, out])], { axes: [last], keepDims: true });
-    return [b.op('mul', [out, b.op('sub', [g, dot])])];
-  },
+  vjp: (b, { g, out }) => [b.op('softmax_grad', [out, g])],
   template: {
     kind: 'kernel',
     emit: (args) => rowsCall(args, '0', rowCount(args)),
@@ -73,4 +72,50 @@ function rowsCall({ out, ins, node, attrs, dim }: EmitArgs<SoftmaxAttrs>, first:
   const cols = node.shape.at(-1) as number;
   const queries = attrs.causal ? dim(node.shape.at(-2)!) : '0';
   return `softmax_rows(${unitAddress(out, first, cols)}, ${unitAddress(ins[0]!, first, cols)}, ${count}, ${cols}, ${queries});`;
+}
+
+/** Σ over the last axis of a ⊙ b, kept as an axis of size 1. */
+function rowDot(b: GraphBuilder, x: NodeId, y: NodeId): NodeId {
+  return b.op('sum', [b.op('mul', [x, y])], { axes: [b.node(x).shape.length - 1], keepDims: true });
+}
+
+/**
+ * softmax's vjp, y ⊙ (g − Σ g⊙y) over each row (y the softmax, g the cotangent). Its own vjp, for
+ * a cotangent u: through g it is softmax_grad(y, u) again; through y, u ⊙ (g − Σ g⊙y) − g·Σ u⊙y.
+ */
+export const softmax_grad: OpDef = {
+  name: 'softmax_grad',
+  arity: 2,
+  shape([y, g]) {
+    if (typeof y!.shape.at(-1) !== 'number') throw new ShapeError(`softmax_grad needs a fixed-size last axis, got ${shapeToString(y!.shape)}`);
+    if (!sameShape(y!.shape, g!.shape)) throw new ShapeError(`softmax_grad: the cotangent must have the softmax's shape ${shapeToString(y!.shape)}, got ${shapeToString(g!.shape)}`);
+    return { shape: y!.shape, dtype: 'f32' };
+  },
+  eval([y, g]) {
+    const cols = y!.shape.at(-1)!;
+    const out = tensor64(y!.shape);
+    for (let start = 0; start < y!.data.length; start += cols) {
+      let dot = 0;
+      for (let c = start; c < start + cols; c++) dot += g!.data[c]! * y!.data[c]!;
+      for (let c = start; c < start + cols; c++) out.data[c] = y!.data[c]! * (g!.data[c]! - dot);
+    }
+    return out;
+  },
+  vjp: (b, { g: u, inputs: [y, g] }) => [b.op('sub', [b.op('mul', [u, b.op('sub', [g!, rowDot(b, g!, y!)])]), b.op('mul', [g!, rowDot(b, u, y!)])]), b.op('softmax_grad', [y!, u])],
+  template: {
+    kind: 'kernel',
+    emit: (args) => gradRowsCall(args, '0', rowCount(args)),
+    // The threaded build may give each part a range of rows. `cost`: loads, a multiply-add and a
+    // store an element, no transcendental, so a pass of W7's size stays whole.
+    parts: {
+      units: (args) => ({ count: rowCount(args), group: 1, cost: (args.node.shape.at(-1) as number) * 4 }),
+      emit: gradRowsCall,
+    },
+  },
+};
+
+/** softmax_grad of rows first … first + count − 1. */
+function gradRowsCall({ out, ins, node }: EmitArgs<Record<string, never>>, first: string, count: string): string {
+  const cols = node.shape.at(-1) as number;
+  return `softmax_grad_rows(${unitAddress(out, first, cols)}, ${unitAddress(ins[0]!, first, cols)}, ${unitAddress(ins[1]!, first, cols)}, ${count}, ${cols});`;
 }
