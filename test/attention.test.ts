@@ -3,7 +3,9 @@
 // position_embedding and transformer_block three ways, training end to end, and the shape errors.
 // The comparison with PyTorch's own modules is test/interop/torch-attention.test.ts.
 import { describe, expect, it } from 'vitest';
+import { compileToWasm } from '../compiler/compile.ts';
 import { interpret } from '../compiler/interpret/interpreter.ts';
+import { printProgram } from '../compiler/passes/fuse.ts';
 import { relativeDifference } from '../compiler/gradcheck/numerical.ts';
 import { dense, flatten, input, model, multiHeadAttention, positionEmbedding, sequential, transformerBlock } from '../compiler/model/builder.ts';
 import { attentionReference, type AttentionDims } from './support/attention-reference.ts';
@@ -83,6 +85,17 @@ describe('attention layers agree three ways, full and partial batch', () => {
       await expectThreeWayAgreement(spec, sequences(3, STEPS, WIDTH, 3), randomMatrix(3, STEPS * WIDTH, 4));
     });
   }
+
+  it('self-attention: the products read and write heads in place, and the cotangents of Q, K and V go straight into their columns of the projection\'s', async () => {
+    const program = printProgram((await compileToWasm(selfAttention(true))).program).split('\n');
+    expect(program.filter((l) => / (transpose|slice|reshape|concat) %/.test(l) && /# (grad\()?mha/.test(l)), program.join('\n')).toEqual([]);
+    const blocks = program.map((l) => /batch_matmul %\d+ \[into columns (\d+)\.\.(\d+) of %\d+\]/.exec(l)).filter((m) => m !== null);
+    expect(blocks.map((m) => [Number(m![1]), Number(m![2])]).sort((a, b) => a[0]! - b[0]!)).toEqual([
+      [0, 5],
+      [6, 11],
+      [12, 17],
+    ]);
+  });
 
   it('cross-attention over query, value and key of other lengths, head widths of their own (graph form)', async () => {
     const q = input([3, WIDTH], { name: 'q' });

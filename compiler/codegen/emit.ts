@@ -157,7 +157,9 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         body = elementwiseBody(def.template, inputs, node.inputs.map(operand));
         break;
       case 'kernel': {
-        const args = { node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch };
+        const block = program.blocks?.get(kernel.out);
+        const outRow = block === undefined ? {} : { outRow: graph.nodes[block.into]!.shape.at(-1) as number };
+        const args = { node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, ...outRow };
         // A unit cost of 0: this call of the op does not split (a transpose that moves its first axis).
         const units = threaded && def.template.parts ? def.template.parts.units(args) : undefined;
         if (kernel.readers) {

@@ -20,7 +20,7 @@
 import type { Graph, NodeId } from '../ir/types.ts';
 import { numel } from '../ir/types.ts';
 import { opDef } from '../ops/registry.ts';
-import { bufferOf, kernelInputs, kernelOutputs, type Program } from '../passes/fuse.ts';
+import { bufferOf, kernelInputs, kernelOutputs, type ColumnBlock, type Program } from '../passes/fuse.ts';
 import { generatedScratchBytes } from './generators.ts';
 import { gradientPorts } from '../../runtime/ports.ts';
 
@@ -145,14 +145,24 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
 
   // Parameters, optimizer state and inputs have one buffer each either way.
   let unsharedBytes = arena.end;
+  // A piece of a concat written in place (fuse.ts, blocks) lies in its join's buffer, which the
+  // first piece's kernel places and the join's readers keep.
+  const blocks = program.blocks ?? new Map<NodeId, ColumnBlock>();
   program.kernels.forEach((kernel, t) => {
-    const outs = kernelOutputs(kernel);
+    const outs = kernelOutputs(kernel).map((id) => blocks.get(id)?.into ?? id);
     for (const id of outs) {
+      if (offsets.has(id)) continue;
       if (!inPlace.has(id)) {
         unsharedBytes += aligned(bytesOf(id));
         live[grads.has(id) ? 'grads' : 'other'] += aligned(bytesOf(id));
       }
       place(id);
+    }
+    for (const id of kernelOutputs(kernel)) {
+      const block = blocks.get(id);
+      if (block === undefined) continue;
+      offsets.set(id, offsets.get(block.into)! + block.start * 4);
+      sizes.set(id, bytesOf(id));
     }
     const bytes = kernel.holds.reduce((most, id) => Math.max(most, scratchBytesOf(graph, id, batchSize)), 0);
     if (live.grads + live.other + aligned(bytes) > peak.grads + peak.other) peak = { grads: live.grads, other: live.other + aligned(bytes) };

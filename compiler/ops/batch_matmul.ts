@@ -79,9 +79,9 @@ function layoutOf(shape: Shape, view: HeadsView | undefined, H: number): Layout 
   return { offset: 0, outer: H * rows * cols, inner: rows * cols, row: cols };
 }
 
-/** The result's layout: [..., M, n] in order, or its heads merged ([N, M, H·n]). */
-function resultLayout(m: number, n: number, H: number, merged: boolean | undefined): Layout {
-  return merged ? { offset: 0, outer: m * H * n, inner: n, row: H * n } : { offset: 0, outer: H * m * n, inner: m * n, row: n };
+/** The result's layout: [..., M, n] in order, or its heads merged ([N, M, H·n], rows `row` apart: more where it is a block of columns of a wider tensor). */
+function resultLayout(m: number, n: number, H: number, merged: boolean | undefined, row = H * n): Layout {
+  return merged ? { offset: 0, outer: m * row, inner: n, row } : { offset: 0, outer: H * m * n, inner: m * n, row: n };
 }
 
 /** Everything a product needs: sizes, the heads axis and each buffer's layout. */
@@ -200,8 +200,10 @@ const matrices = (args: EmitArgs<BatchMatmulAttrs>): string => planFor(args).lea
 
 /** The products of matrices first … first + count − 1. */
 function batchedCall(args: EmitArgs<BatchMatmulAttrs>, first: string, count: string): string {
-  const { out, ins, attrs } = args;
-  const { m, k, n, heads, a, b, c } = planFor(args);
+  const { out, ins, attrs, outRow } = args;
+  const { m, k, n, heads, a, b } = planFor(args);
+  if (outRow !== undefined && !attrs.mergeHeads) throw new Error('internal: a batch_matmul written into columns of a wider tensor must merge its heads');
+  const c = resultLayout(m, n, heads, attrs.mergeHeads, outRow);
   const address = (ptr: string, offset: number): string => (offset === 0 ? ptr : `${ptr} + ${offset * 4}`);
   const layout = (l: Layout): string => `${l.outer}, ${l.inner}, ${l.row}`;
   return `batched_mm(${out}, ${address(ins[0]!, a.offset)}, ${address(ins[1]!, b.offset)}, ${first}, ${count}, ${heads}, ${m}, ${k}, ${n}, ${attrs.transA ? 1 : 0}, ${attrs.transB ? 1 : 0}, <f32>${attrs.scale ?? 1}, ${layout(a)}, ${layout(b)}, ${layout(c)});`;

@@ -42,6 +42,11 @@ export interface EmitArgs<A> {
   readonly scratch?: string;
   /** The compiled batch size: the largest value `n` takes. */
   readonly batchSize?: number;
+  /**
+   * Floats between rows of the output where it is written into a block of columns of a wider
+   * tensor (a concat's piece written in place: passes/fuse.ts); else rows are its own last axis.
+   */
+  readonly outRow?: number;
 }
 
 /**

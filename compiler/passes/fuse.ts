@@ -63,6 +63,18 @@ export interface Program {
    * → that node), which lives as long as they do. Row-major order is the same under any shape.
    */
   readonly aliases?: ReadonlyMap<NodeId, NodeId>;
+  /**
+   * Concats that are no kernel: each piece is written by its own kernel straight into its block of
+   * columns of the join's buffer (piece → the join and the first column), rows the join's width
+   * apart. The join's buffer lives from the first piece's kernel.
+   */
+  readonly blocks?: ReadonlyMap<NodeId, ColumnBlock>;
+}
+
+/** Where a piece of a concat written in place lies: columns [start, start + its width) of `into`. */
+export interface ColumnBlock {
+  readonly into: NodeId;
+  readonly start: number;
 }
 
 /** The node whose buffer holds `id`'s value: the operand of a reshape that is no kernel (aliases), else `id`. */
@@ -181,7 +193,8 @@ export function fuse(graph: Graph): Program {
   for (const rule of mergeRules) rule.apply(f);
   const aliases = reshapeAliases(f);
   for (const id of aliases.keys()) f.kernels.delete(id);
-  return { graph, kernels: [...f.kernels.values()], ...(aliases.size ? { aliases } : {}) };
+  const blocks = concatsInPlace(f);
+  return { graph, kernels: [...f.kernels.values()], ...(aliases.size ? { aliases } : {}), ...(blocks.size ? { blocks } : {}) };
 }
 
 /**
@@ -201,6 +214,41 @@ function reshapeAliases({ graph, node, kernels, visible }: Fusion): Map<NodeId, 
     aliases.set(n.id, root);
   }
   return aliases;
+}
+
+/**
+ * A join of pieces along the last axis (a tree of concats: attention's cotangents of Q, K and V,
+ * joined for the projection's weight gradient) whose pieces can each be written into their block
+ * of columns by the kernel that computes them: a batch_matmul that merges its heads, which then
+ * writes rows the join's width apart. Each piece and each inner concat is read by its parent alone
+ * and never by the host, so nothing reads a piece in a buffer of its own. The concats have no
+ * kernel; the join is read where it was.
+ */
+function concatsInPlace({ graph, node, kernels, visible, private_ }: Fusion): Map<NodeId, ColumnBlock> {
+  const blocks = new Map<NodeId, ColumnBlock>();
+  const writesInPlace = (n: Node): boolean => n.op === 'batch_matmul' && n.attrs.mergeHeads === true && kernels.get(n.id)?.kind === 'node' && kernels.get(n.id)!.holds.length === 1;
+  // Outermost joins first (they come later in the graph); a concat a taken join holds has no kernel left.
+  for (const root of [...graph.nodes].reverse()) {
+    if (root.op !== 'concat' || !kernels.has(root.id) || visible.has(root.id)) continue;
+    const pieces: [NodeId, number][] = [];
+    const inner: NodeId[] = [];
+    const walk = (id: NodeId, start: number): boolean => {
+      const n = node(id);
+      if (id !== root.id && (!private_(id) || visible.has(id))) return false;
+      if (n.op === 'concat' && (id === root.id || kernels.get(id)?.kind === 'node')) {
+        inner.push(id);
+        const width = node(n.inputs[0]!).shape.at(-1) as number;
+        return walk(n.inputs[0]!, start) && walk(n.inputs[1]!, start + width);
+      }
+      if (!writesInPlace(n)) return false;
+      pieces.push([id, start]);
+      return true;
+    };
+    if (!walk(root.id, 0)) continue;
+    for (const [piece, start] of pieces) blocks.set(piece, { into: root.id, start });
+    for (const id of inner) kernels.delete(id);
+  }
+  return blocks;
 }
 
 /**
@@ -361,7 +409,8 @@ export function printProgram(program: Program): string {
       const out = graph.nodes[k.out]!;
       const ops = k.holds.map((id) => `${graph.nodes[id]!.op} %${id}`).join(' → ');
       const ins = kernelInputs(graph, k).map((i) => `%${i}`).join(', ');
-      const extra = fusedNote(graph, k);
+      const block = program.blocks?.get(k.out);
+      const extra = fusedNote(graph, k) + (block ? ` [into columns ${block.start}..${block.start + (out.shape.at(-1) as number) - 1} of %${block.into}]` : '');
       return `${k.kind.padEnd(11)} %${k.out} ${shapeToString(out.shape)} ← (${ins})  ${ops}${extra}${out.label ? `  # ${out.label}` : ''}`;
     })
     .join('\n');
