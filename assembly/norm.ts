@@ -136,15 +136,32 @@ function gradientRow(dst: usize, xRow: usize, gRow: usize, C: i32, mean: f32, gM
   for (; c < C; c++) store<f32>(at(dst, c), scale * (load<f32>(at(gRow, c)) - gMean - (load<f32>(at(xRow, c)) - mean) * q));
 }
 
-/** out[r, :] = r·(g − mean(g) − x̂·mean(g⊙x̂)) for each of R rows of C values, x̂ = (x − μ)·r. */
-export function layer_norm_grad_rows(out: usize, x: usize, g: usize, R: i32, C: i32, epsilon: f32): void {
+/**
+ * A row of the cotangent: g's own, or where a scale γ is given (γ ≠ 0), g⊙γ written into the
+ * output row `dst` first and read back from there (gradientRow reads each element before it
+ * stores that one), the same products a kernel of their own would store.
+ */
+@inline
+function cotangentRow(g: usize, gamma: usize, dst: usize, C: i32): usize {
+  if (gamma == 0) return g;
+  let c = 0;
+  for (; c + 4 <= C; c += 4) v128.store(at(dst, c), f32x4.mul(v128.load(at(g, c)), v128.load(at(gamma, c))));
+  for (; c < C; c++) store<f32>(at(dst, c), load<f32>(at(g, c)) * load<f32>(at(gamma, c)));
+  return dst;
+}
+
+/**
+ * out[r, :] = r·(g − mean(g) − x̂·mean(g⊙x̂)) for each of R rows of C values, x̂ = (x − μ)·r, g
+ * the cotangent times γ [C] where `gamma` is not 0.
+ */
+export function layer_norm_grad_rows(out: usize, x: usize, g: usize, gamma: usize, R: i32, C: i32, epsilon: f32): void {
   const inverseWidth = <f32>1 / <f32>C;
   let r = 0;
   for (; r + 2 <= R; r += 2) {
     const x0 = at(x, r * C);
     const x1 = at(x, r * C + C);
-    const g0 = at(g, r * C);
-    const g1 = at(g, r * C + C);
+    const g0 = cotangentRow(at(g, r * C), gamma, at(out, r * C), C);
+    const g1 = cotangentRow(at(g, r * C + C), gamma, at(out, r * C + C), C);
     const mean0 = rowSum(x0, C) * inverseWidth;
     const mean1 = rowSum(x1, C) * inverseWidth;
     const gMean0 = rowSum(g0, C) * inverseWidth;
@@ -158,7 +175,7 @@ export function layer_norm_grad_rows(out: usize, x: usize, g: usize, R: i32, C: 
   }
   for (; r < R; r++) {
     const x0 = at(x, r * C);
-    const g0 = at(g, r * C);
+    const g0 = cotangentRow(at(g, r * C), gamma, at(out, r * C), C);
     const mean0 = rowSum(x0, C) * inverseWidth;
     const scale0 = <f32>1 / Mathf.sqrt(centeredSquares(x0, mean0, C) * inverseWidth + epsilon);
     gradientRow(at(out, r * C), x0, g0, C, mean0, rowSum(g0, C) * inverseWidth, scale0, scale0 * scale0 * centeredDot(g0, x0, mean0, C) * inverseWidth);

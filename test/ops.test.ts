@@ -111,10 +111,10 @@ const CASES: readonly OpCase[] = [
   { op: 'layer_norm', shapes: [[BATCH, 2, 5]], attrs: { epsilon: 1e-3 } },
   { op: 'layer_norm', shapes: [[BATCH, 2, 2, 67]], attrs: { epsilon: 1e-5 } },
   { op: 'layer_norm', shapes: [[BATCH, 64]], attrs: { epsilon: 0.1 } },
-  { op: 'layer_norm_grad', shapes: [[BATCH, 3], [BATCH, 3]], attrs: { epsilon: 1e-3 } },
-  { op: 'layer_norm_grad', shapes: [[BATCH, 2, 67], [BATCH, 2, 67]], attrs: { epsilon: 1e-3 } },
-  { op: 'layer_norm_grad', shapes: [[BATCH, 2, 2, 5], [BATCH, 2, 2, 5]], attrs: { epsilon: 1e-5 } },
-  { op: 'layer_norm_grad', shapes: [[BATCH, 64], [BATCH, 64]], attrs: { epsilon: 0.1 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 3], [BATCH, 3], [3]], attrs: { epsilon: 1e-3 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 2, 67], [BATCH, 2, 67], [67]], attrs: { epsilon: 1e-3 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 2, 2, 5], [BATCH, 2, 2, 5], [5]], attrs: { epsilon: 1e-5 } },
+  { op: 'layer_norm_grad', shapes: [[BATCH, 64], [BATCH, 64], [64]], attrs: { epsilon: 0.1 } },
 ];
 const WITHOUT_GRADIENT: readonly OpName[] = ['input', 'param', 'state', 'constant', 'step', 'floor', 'dropout_mask', 'inv_count', 'nonzero'];
 

@@ -45,10 +45,17 @@ function rowMean(b: GraphBuilder, t: NodeId): NodeId {
 
 const rowCount = ({ node, dim }: EmitArgs<LayerNormAttrs>): string => rowsExpression(node.shape, dim) || '1';
 
-/** The call of `kernel` (assembly/norm.ts) on rows first … first + count − 1: every operand is row-major in the same rows. */
-function rowsCall(kernel: string, { out, ins, node, attrs }: EmitArgs<LayerNormAttrs>, first: string, count: string): string {
+/**
+ * The call of `kernel` (assembly/norm.ts) on rows first … first + count − 1: x, g and the output
+ * are row-major in the same rows; the gradient's scale is a row γ read whole, or 0 for none.
+ */
+function rowsCall(kernel: string, { out, ins, inputs, node, attrs }: EmitArgs<LayerNormAttrs>, first: string, count: string): string {
   const width = node.shape.at(-1) as number;
-  return `${kernel}(${[out, ...ins].map((ptr) => unitAddress(ptr, first, width)).join(', ')}, ${count}, ${width}, ${String(attrs.epsilon)});`;
+  const rows = [out, ...ins.slice(0, 2)].map((ptr) => unitAddress(ptr, first, width));
+  const gamma = inputs[2];
+  if (gamma !== undefined && (gamma.op === 'constant' ? gamma.attrs.value !== 1 : gamma.shape.length !== 1)) throw new Error(`internal: layer_norm_grad %${node.id} scaled by other than a row or 1`);
+  const scale = gamma === undefined ? [] : [gamma.op === 'constant' ? '0' : ins[2]!];
+  return `${kernel}(${[...rows, ...scale].join(', ')}, ${count}, ${width}, ${String(attrs.epsilon)});`;
 }
 
 /**
@@ -79,49 +86,62 @@ export const layer_norm: OpDef<LayerNormAttrs> = {
     }
     return out;
   },
-  vjp: (b, { g, inputs: [x], attrs }) => [b.op('layer_norm_grad', [x!, g], attrs)],
+  vjp: (b, { g, inputs: [x], attrs }) => [b.op('layer_norm_grad', [x!, g, b.constant(1)], attrs)],
   template: { kind: 'kernel', emit: (args) => rowsCall('layer_norm_rows', args, '0', rowCount(args)), parts: rowParts('layer_norm_rows', 6) },
 };
 
+/**
+ * layer_norm_grad(x, g, γ) = the gradient above at the cotangent g⊙γ, γ a row [C] (the layer's
+ * scale, whose product with the cotangent passes/simplify.ts folds in) or the constant 1: the
+ * kernel forms g⊙γ a row at a time, in the output row it then overwrites, with no pass of its own.
+ */
 export const layer_norm_grad: OpDef<LayerNormAttrs> = {
   name: 'layer_norm_grad',
-  arity: 2,
-  shape([x, g], attrs) {
-    rowWidth('layer_norm_grad', x!, attrs);
+  arity: 3,
+  shape([x, g, scale], attrs) {
+    const width = rowWidth('layer_norm_grad', x!, attrs);
     if (!sameShape(g!.shape, x!.shape)) throw new ShapeError(`layer_norm_grad: the cotangent must have x's shape ${shapeToString(x!.shape)}, got ${shapeToString(g!.shape)}`);
+    if (!(scale!.shape.length === 0 || (scale!.shape.length === 1 && scale!.shape[0] === width))) throw new ShapeError(`layer_norm_grad: the scale must be a scalar or a row [${width}], got ${shapeToString(scale!.shape)}`);
     return { shape: x!.shape, dtype: 'f32' };
   },
-  eval([x, g], { epsilon }) {
+  eval([x, g, scale], { epsilon }) {
     const width = x!.shape.at(-1)!;
     const out = tensor64(x!.shape);
+    const gs = (c: number, start: number): number => g!.data[c]! * (scale!.data.length === 1 ? scale!.data[0]! : scale!.data[c - start]!);
     for (let start = 0; start < x!.data.length; start += width) {
       const { mean, r } = rowStatistics(x!.data, start, width, epsilon);
       let gSum = 0;
       let gxSum = 0;
       for (let c = start; c < start + width; c++) {
-        gSum += g!.data[c]!;
-        gxSum += g!.data[c]! * (x!.data[c]! - mean) * r;
+        gSum += gs(c, start);
+        gxSum += gs(c, start) * (x!.data[c]! - mean) * r;
       }
-      for (let c = start; c < start + width; c++) out.data[c] = r * (g!.data[c]! - gSum / width - (x!.data[c]! - mean) * r * (gxSum / width));
+      for (let c = start; c < start + width; c++) out.data[c] = r * (gs(c, start) - gSum / width - (x!.data[c]! - mean) * r * (gxSum / width));
     }
     return out;
   },
-  // The map g ↦ dx is r·(I − 11ᵀ/C − x̂x̂ᵀ/C), symmetric, so the cotangent u of dx gives g the
-  // gradient layer_norm_grad(x, u). Through x (m = the row mean, a = m(g)):
+  // The map g ↦ dx is r·(I − 11ᵀ/C − x̂x̂ᵀ/C), symmetric, so the cotangent u of dx gives g⊙γ the
+  // gradient layer_norm_grad(x, u, 1): g gets it times γ, γ gets it times g (summed over the rows
+  // by the backward walker). Through x (m = the row mean, a = m(g⊙γ)):
   //   r²·[(3·m(g⊙x̂)·m(u⊙x̂) − m(u⊙(g − a)))·x̂ − m(u⊙x̂)·(g − a) − m(g⊙x̂)·(u − m(u))],
   // the derivative through the centered x, r and m(g⊙x̂), projected back through the centering.
-  vjp: (b, { g: u, inputs: [x, g], attrs }) => {
+  vjp: (b, { g: u, inputs: [x, gIn, scale], attrs }) => {
+    const scaleNode = b.node(scale!);
+    const unscaled = scaleNode.op === 'constant' && scaleNode.attrs.value === 1;
+    const g = unscaled ? gIn! : b.op('mul', [gIn!, scale!]);
     const xHat = b.op('layer_norm', [x!], attrs);
     const centered = b.op('sub', [x!, rowMean(b, x!)]);
     const r2 = b.op('div', [b.constant(1), b.op('add', [rowMean(b, b.op('mul', [centered, centered])), b.constant(attrs.epsilon)])]);
-    const gCentered = b.op('sub', [g!, rowMean(b, g!)]);
+    const gCentered = b.op('sub', [g, rowMean(b, g)]);
     const uCentered = b.op('sub', [u, rowMean(b, u)]);
-    const gx = rowMean(b, b.op('mul', [g!, xHat]));
+    const gx = rowMean(b, b.op('mul', [g, xHat]));
     const ux = rowMean(b, b.op('mul', [u, xHat]));
     const ug = rowMean(b, b.op('mul', [u, gCentered]));
     const xHatScale = b.op('sub', [b.op('mul', [b.constant(3), b.op('mul', [gx, ux])]), ug]);
     const inner = b.op('sub', [b.op('sub', [b.op('mul', [xHatScale, xHat]), b.op('mul', [ux, gCentered])]), b.op('mul', [gx, uCentered])]);
-    return [b.op('mul', [r2, inner]), b.op('layer_norm_grad', [x!, u], attrs)];
+    const dScaled = b.op('layer_norm_grad', [x!, u, b.constant(1)], attrs);
+    if (unscaled) return [b.op('mul', [r2, inner]), dScaled, null];
+    return [b.op('mul', [r2, inner]), b.op('mul', [dScaled, scale!]), b.op('mul', [dScaled, gIn!])];
   },
   template: { kind: 'kernel', emit: (args) => rowsCall('layer_norm_grad_rows', args, '0', rowCount(args)), parts: rowParts('layer_norm_grad_rows', 13) },
 };

@@ -12,6 +12,8 @@ interface Seen {
   /** Nodes that may become a bare constant: any but outputs and update values, which the host
    *  reads from a buffer (kernels read a constant as a literal or from static data, see emit.ts). */
   readonly mayBeConstant: ReadonlySet<NodeId>;
+  /** How many nodes of the graph read each node (before the sweep). */
+  readonly readers: ReadonlyMap<NodeId, number>;
 }
 
 const isConstant = (node: Node, value: number): boolean => node.op === 'constant' && node.attrs.value === value;
@@ -49,6 +51,22 @@ const rules: readonly { readonly name: string; readonly why: string; readonly ap
       return relu === undefined ? null : { ...node, inputs: [relu] };
     },
   },
+  {
+    name: 'scale-into-layer-norm-grad',
+    why: "layer normalization's γ times the cotangent, read only by the normalization's gradient, is formed by that gradient's kernel a row at a time: no pass of its own",
+    apply(node, nodes, seen) {
+      if (node.op !== 'layer_norm_grad' || !isConstant(nodes[node.inputs[2]!]!, 1)) return null;
+      const product = nodes[node.inputs[1]!]!;
+      if (product.op !== 'mul' || seen.readers.get(product.id) !== 1 || !sameShape(product.shape, node.shape)) return null;
+      const width = node.shape.at(-1);
+      const row = (id: NodeId): boolean => sameShape(nodes[id]!.shape, [width!]);
+      const full = (id: NodeId): boolean => sameShape(nodes[id]!.shape, node.shape);
+      const [a, b] = product.inputs as [NodeId, NodeId];
+      if (full(a) && row(b)) return { ...node, inputs: [node.inputs[0]!, a, b] };
+      if (row(a) && full(b)) return { ...node, inputs: [node.inputs[0]!, b, a] };
+      return null;
+    },
+  },
 ];
 
 function nodesThatMayBeConstant(graph: Graph): Set<NodeId> {
@@ -62,7 +80,9 @@ function nodesThatMayBeConstant(graph: Graph): Set<NodeId> {
 export function simplify(graph: Graph): Graph {
   const replaced = new Map<NodeId, NodeId>();
   const byKey = new Map<string, NodeId>();
-  const seen: Seen = { reluOf: new Map(), mayBeConstant: nodesThatMayBeConstant(graph) };
+  const readers = new Map<NodeId, number>();
+  for (const n of graph.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const seen: Seen = { reluOf: new Map(), mayBeConstant: nodesThatMayBeConstant(graph), readers };
   // Each output is a buffer of its own (two parameters' gradients may be the same zeros).
   const outputs = new Set(graph.outputs.map((p) => p.id));
   const nodes: Node[] = [];
