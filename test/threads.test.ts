@@ -133,6 +133,23 @@ const MODELS: readonly { readonly name: string; readonly spec: ModelSpecInput | 
     others: true,
   },
   {
+    name: 'attention, an MLP width that is a multiple of 4: gelu′ stored by the GEMM, residuals in its epilogue, the cotangents of Q, K, V written into their columns',
+    spec: {
+      input: { shape: [8], dtype: 'int32' },
+      layers: [
+        { type: 'embedding', inputDim: 9, outputDim: 12 },
+        { type: 'transformer_block', numHeads: 3, mlpDim: 16, useCausalMask: true },
+        { type: 'global_average_pooling1d' },
+        { type: 'dense', units: 3, activation: 'softmax' },
+      ],
+      loss: sparse,
+      optimizer: { type: 'sgd', learningRate: 0.05 },
+      batchSize: 12,
+      seed: 9,
+    },
+    others: true,
+  },
+  {
     name: 'sequence: lstm over 5 steps → dense',
     spec: {
       input: { shape: [5, 3] },

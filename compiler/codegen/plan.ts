@@ -41,6 +41,8 @@ export interface MemoryPlan {
   readonly inPlace: ReadonlyMap<NodeId, NodeId>;
   /** Reshapes read in the buffer of the node they reshape (reshape → that node; fuse.ts). */
   readonly aliases: ReadonlyMap<NodeId, NodeId>;
+  /** Pieces of a concat written in place, each a block of columns of its join's buffer (fuse.ts). */
+  readonly blocks: ReadonlyMap<NodeId, ColumnBlock>;
 }
 
 /** Parameters (trained or not) and optimizer state, which persist, and the peak of what a step holds beside them. */
@@ -188,7 +190,7 @@ export function planMemory(program: Program, batchSize: number): MemoryPlan {
   }
   const persistent = { params: sum(graph.params.map((p) => p.id)), state: sum((graph.state ?? []).map((st) => st.id)) };
   const minimum = { ...persistent, grads: peak.grads, peakActivations: peak.other, bytes: persistent.params + persistent.state + peak.grads + peak.other };
-  return { offsets, sizes, scratch, scratchSizes, end: arena.end, unsharedBytes, minimum, inPlace, aliases };
+  return { offsets, sizes, scratch, scratchSizes, end: arena.end, unsharedBytes, minimum, inPlace, aliases, blocks };
 }
 
 function scratchBytesOf(graph: Graph, id: NodeId, batchSize: number): number {
@@ -205,7 +207,9 @@ export function printPlan(graph: Graph, plan: MemoryPlan): string {
     const node = graph.nodes[id]!;
     const target = plan.inPlace.get(id);
     const root = plan.aliases.get(id);
-    const shared = target !== undefined ? `  in place of %${target}` : root !== undefined ? `  the buffer of %${root}` : '';
+    const block = plan.blocks.get(id);
+    const shared =
+      target !== undefined ? `  in place of %${target}` : root !== undefined ? `  the buffer of %${root}` : block !== undefined ? `  columns from ${block.start} of %${block.into}` : '';
     return `%${id} @${offset} ${plan.sizes.get(id)} B  ${node.op}${node.label ? ` (${node.label})` : ''}${shared}`;
   });
   const scratch = [...plan.scratch].map(([id, offset]) => `scratch of %${id} @${offset}`);
