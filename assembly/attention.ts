@@ -1,6 +1,6 @@
 // Kernels of attention: products batched over leading axes (reading and writing heads in place),
-// axis permutations, the row softmax with its optional causal mask and its gradient
-// (compiler/ops/batch_matmul.ts, transpose.ts, softmax.ts).
+// the row softmax with its optional causal mask and its gradient (compiler/ops/batch_matmul.ts,
+// softmax.ts).
 import { madd } from './madd';
 import { nabla_exp4 } from './simd_math';
 
@@ -189,32 +189,6 @@ function lanesSummed(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
   const u = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 1, 5), v128.shuffle<f32>(s0, s1, 2, 6, 3, 7));
   const v = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 1, 5), v128.shuffle<f32>(s2, s3, 2, 6, 3, 7));
   return f32x4.add(v128.shuffle<f32>(u, v, 0, 1, 4, 5), v128.shuffle<f32>(u, v, 2, 3, 6, 7));
-}
-
-/**
- * out[i0, i1, i2, i3] = x[i0·s0 + i1·s1 + i2·s2 + i3·s3]: the output in order, each output axis
- * reading the input axis of stride s (a permutation, padded to rank 4). A unit innermost stride
- * copies whole rows.
- */
-export function permute4(out: usize, x: usize, d0: i32, d1: i32, d2: i32, d3: i32, s0: i32, s1: i32, s2: i32, s3: i32): void {
-  let o = out;
-  const rowBytes = <usize>d3 << 2;
-  for (let i0 = 0; i0 < d0; i0++) {
-    for (let i1 = 0; i1 < d1; i1++) {
-      for (let i2 = 0; i2 < d2; i2++) {
-        const base = i0 * s0 + i1 * s1 + i2 * s2;
-        if (s3 == 1) {
-          memory.copy(o, at(x, base), rowBytes);
-          o += rowBytes;
-        } else {
-          for (let i3 = 0; i3 < d3; i3++) {
-            store<f32>(o, load<f32>(at(x, base + i3 * s3)));
-            o += 4;
-          }
-        }
-      }
-    }
-  }
 }
 
 /**

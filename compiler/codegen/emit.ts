@@ -160,13 +160,12 @@ function emitKernel(program: Program, plan: MemoryPlan, kernel: Kernel, constant
         const block = program.blocks?.get(kernel.out);
         const outRow = block === undefined ? {} : { outRow: graph.nodes[block.into]!.shape.at(-1) as number };
         const args = { node, inputs, out, ins: node.inputs.map(address), attrs: node.attrs, dim, scratch, ...outRow };
-        // A unit cost of 0: this call of the op does not split (a transpose that moves its first axis).
         const units = threaded && def.template.parts ? def.template.parts.units(args) : undefined;
         if (kernel.readers) {
           if (!def.template.fusedReaders) throw new Error(`internal: %${kernel.out} (${node.op}) has no fused readers`);
           const readers = new Map(kernel.readers.map((r) => [graph.nodes[r]!.op, { out: address(r), ins: graph.nodes[r]!.inputs.map((i) => (i === kernel.out ? '0' : address(i))) }]));
           body = `  ${def.template.fusedReaders.emit(args, readers)}`;
-        } else if (units && units.cost > 0 && def.template.parts) {
+        } else if (units && def.template.parts) {
           // Part p computes units [part_first(p), part_first(p + 1)); part −1 has nothing to do.
           const { count, group, cost } = units;
           parts = { work: unitsWork(count, cost) };

@@ -4,7 +4,18 @@
 import { zeroColumns } from '../ir/columns.ts';
 import { tensor64 } from '../ir/tensor.ts';
 import { shapeToString, type Dim, type Shape } from '../ir/types.ts';
-import { COPY_COST, ShapeError, type EmitArgs, type OpDef } from './op.ts';
+import { ShapeError, type EmitArgs, type OpDef } from './op.ts';
+
+/**
+ * The multiply-adds' worth of time a copied element is priced at, where a concat may run in parts:
+ * alone, a copy takes about 0.25 ns an element (6 multiply-adds of a packed product), but in a
+ * training step on two threads, after kernels that ran in parts, 4–6 times that: its operands and
+ * the memory it writes over were last held by the other core (`npm run bench:profile -- W7
+ * --relaxed --threads 2`). At 16, the copies W7's attention then made (head transposes, cotangent
+ * joins) ran in two parts and its step on two threads took ×0.964 of the time with them whole; at
+ * 32 more of W6's joins split and W6 took ×1.013. docs/benchmarks.md, "W7", has the runs.
+ */
+const COPY_COST = 16;
 
 const lastDim = (shape: Shape): number => {
   const d = shape.at(-1);

@@ -96,18 +96,6 @@ export interface WithDerivative {
 export const unitAddress = (ptr: string, first: string, floats: number): string => (first === '0' ? ptr : `${ptr} + ((<usize>${first} * ${floats}) << 2)`);
 
 /**
- * The multiply-adds' worth of time a copied element (a transpose's, a concat's) is priced at,
- * where a kernel of copies may run in parts: alone, such a copy takes about 0.25 ns an element
- * (6 multiply-adds of a packed product), but in a training step on two threads, after kernels
- * that ran in parts, 4–6 times that: its operands and the memory it writes over were last held
- * by the other core (`npm run bench:profile -- W7 --relaxed --threads 2`). At 16, W7's attention
- * transposes ([N, 4, 16, 16]) and cotangent joins run in two parts and its step on two threads
- * takes ×0.964 of the time with them whole; at 8 the transposes stay whole (×1.00), at 32 more of
- * W6's joins split (W6 ×1.013). docs/benchmarks.md, "W7", has the runs.
- */
-export const COPY_COST = 16;
-
-/**
  * An output made of independent units (the matrices of a batched product, the rows of a softmax):
  * a part computes a range of them with the same code as the whole call, so any split gives the
  * same bits (compiler/codegen/threaded.ts decides whether a call is worth splitting).

@@ -27,7 +27,6 @@ import { softmax_xent_labels_grad } from './softmax_xent.ts';
 import { softplus } from './softplus.ts';
 import { constant, input, param, state } from './sources.ts';
 import { sum } from './sum.ts';
-import { transpose } from './transpose.ts';
 import { exp, log } from './transcendental.ts';
 
 export const ops = {
@@ -60,7 +59,6 @@ export const ops = {
   bce_logits,
   matmul,
   batch_matmul,
-  transpose,
   softmax,
   softmax_grad,
   im2col,
